@@ -1,0 +1,76 @@
+// swift-tools-version:6.2
+
+import PackageDescription
+
+// Layers, each a target with one job (bottom to top):
+//   WADUPCore     ABI constants, error codes, values, identifiers, limits, failure kinds (no dependencies)
+//   WADUPRuntime  engine interface, the WasmKit engine, the host ABI
+//   WADUPStore    output schema and the single batched writer; the only target that speaks SQL
+//   WADUP         pipeline: inputs, scheduler, recursion, run summary
+//   WADUPCommands argument-parser commands, testable
+//   wadup         @main only
+let package = Package(
+    name: "WADUP",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wadup", targets: ["wadup"]),
+        .library(name: "WADUP", targets: ["WADUP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    ],
+    targets: [
+        .target(name: "WADUPCore"),
+        .target(
+            name: "WADUPRuntime",
+            dependencies: [
+                "WADUPCore",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "WADUPStore",
+            dependencies: [
+                "WADUPCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "WADUP",
+            dependencies: [
+                "WADUPCore", "WADUPRuntime", "WADUPStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "WADUPCommands",
+            dependencies: [
+                "WADUP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "wadup", dependencies: ["WADUPCommands"]),
+        .testTarget(
+            name: "WADUPTests",
+            dependencies: [
+                "WADUPCommands", "WADUP", "WADUPRuntime", "WADUPStore", "WADUPCore",
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+    ]
+)

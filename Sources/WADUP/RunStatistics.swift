@@ -1,0 +1,37 @@
+import Synchronization
+import WADUPCore
+
+/// Counters of a run, shared by the workers and read by the progress line and the summary.
+public final class RunStatistics: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        public var inputs = 0
+        public var contents = 0
+        public var succeeded = 0
+        public var failed = 0
+        public var skipped = 0
+        /// Inputs that could not be read (named in the log).
+        public var unreadable = 0
+        public var bytes = 0
+        /// Failed module-runs per kind.
+        public var failureKinds: [FailureKind: Int] = [:]
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+}
+
+/// Per-module counters kept by one worker, summed at the end of the run.
+struct ModuleCounters {
+    var runs = 0
+    var failures = 0
+    var nanoseconds: UInt64 = 0
+
+    static func + (a: ModuleCounters, b: ModuleCounters) -> ModuleCounters {
+        ModuleCounters(runs: a.runs + b.runs, failures: a.failures + b.failures, nanoseconds: a.nanoseconds + b.nanoseconds)
+    }
+}

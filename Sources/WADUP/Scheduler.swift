@@ -1,0 +1,103 @@
+import DequeModule
+import Foundation
+import WADUPCore
+
+/// A unit of work: an input file, or a sub-content emitted by a module.
+public enum WorkItem: Sendable {
+    case input(InputWalker.Input)
+    case child(PendingContent)
+}
+
+/// A sub-content waiting to be processed.
+public struct PendingContent: Sendable {
+    public let uuid: UUID
+    public let filename: String
+    public let parentUUID: UUID
+    public let depth: Int
+    public let data: ContentBuffer
+}
+
+/// Hands out work depth-first with work stealing.
+///
+/// Each worker has its own deque of pending sub-content. A worker takes from the back of its own
+/// deque (the newest, deepest content, so a tree is finished before the next input starts), then
+/// steals from the front of another's (the oldest, shallowest), and only then opens the next
+/// input file. Memory is bounded by the trees in progress, not by the number of files.
+final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by `condition`.
+    private let condition = NSCondition()
+    private var deques: [Deque<PendingContent>]
+    private var inputs: InputWalker
+    private var inputsDone = false
+    private var active = 0
+    private var cancelled = false
+    private(set) var inputsStarted = 0
+
+    init(workers: Int, inputs: InputWalker) {
+        self.deques = Array(repeating: Deque(), count: workers)
+        self.inputs = inputs
+    }
+
+    /// The next item for `worker`, or `nil` when the run is over (or cancelled).
+    /// Each item returned must be followed by ``finished(worker:children:)``.
+    func next(worker: Int) -> WorkItem? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if cancelled { return nil }
+            if let item = deques[worker].popLast() {
+                active += 1
+                return .child(item)
+            }
+            for offset in 1..<max(deques.count, 1) {
+                let victim = (worker + offset) % deques.count
+                if let item = deques[victim].popFirst() {
+                    active += 1
+                    return .child(item)
+                }
+            }
+            if !inputsDone {
+                if let input = inputs.next() {
+                    active += 1
+                    inputsStarted += 1
+                    return .input(input)
+                }
+                inputsDone = true
+            }
+            if active == 0 {
+                condition.broadcast()
+                return nil
+            }
+            condition.wait()
+        }
+    }
+
+    /// Ends an item; `children` go on `worker`'s deque so that the first emitted is processed first.
+    func finished(worker: Int, children: [PendingContent]) {
+        condition.lock()
+        deques[worker].append(contentsOf: children.reversed())
+        active -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops handing out work; queued sub-content is abandoned, items in progress finish.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Sub-contents still queued (abandoned if the run was cancelled).
+    var pendingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return deques.reduce(0) { $0 + $1.count }
+    }
+
+    var skippedInputs: [(path: String, reason: String)] {
+        condition.lock()
+        defer { condition.unlock() }
+        return inputs.skipped
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import WADUP
+import WADUPCore
+
+/// `wadup`: runs every file under `--input` through every module under `--modules` into one SQLite database.
+public struct WadupCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "wadup",
+        abstract: "Run sandboxed WebAssembly modules over a folder of files into one SQLite database.",
+        discussion: """
+            Exit codes: 0 the run completed (module failures are recorded, not fatal); 1 the run itself failed \
+            (I/O, database); 2 usage error, invalid module, or the output exists; 130 interrupted (Ctrl-C).
+            """,
+        version: Pipeline.version)
+
+    @Option(help: "Folder of .wasm modules, run in file-name order (default: the standard modules).")
+    var modules: String?
+
+    @Option(help: "Folder (searched recursively) or single file to process.")
+    var input: String
+
+    @Option(help: "SQLite database to create.")
+    var output: String
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Fuel (CPU budget) per module per content; unlimited when absent.")
+    var fuel: UInt64?
+
+    @Option(name: .customLong("max-memory"), help: "Largest linear memory of one module instance, in bytes.")
+    var maxMemory: Int?
+
+    @Option(name: .customLong("max-stack"), help: "Interpreter stack of one module instance, in bytes (default 524288).")
+    var maxStack: Int?
+
+    @Option(name: .customLong("max-recursion-depth"), help: "Deepest sub-content processed; deeper ones are recorded as skipped.")
+    var maxRecursionDepth: Int = RunLimits.defaultMaxRecursionDepth
+
+    @Option(name: .customLong("max-subcontent"), help: "Sub-contents one module-run may emit.")
+    var maxSubcontent: Int = RunLimits.defaultMaxSubcontent
+
+    @Option(name: .customLong("max-subcontent-bytes"), help: "Bytes one module-run may copy out as sub-content.")
+    var maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes
+
+    @Flag(help: "Replace the output database if it exists.")
+    var overwrite = false
+
+    @Flag(name: .shortAndLong, help: "Log at debug level (module output, each failure).")
+    var verbose = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (fuel ?? 1) >= 1 else { throw ValidationError("--fuel must be at least 1") }
+        guard (maxMemory ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (one wasm page)") }
+        guard (maxStack ?? 4096) >= 4096 else { throw ValidationError("--max-stack must be at least 4096") }
+        guard maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
+        guard maxSubcontent >= 0, maxSubcontentBytes >= 0 else { throw ValidationError("--max-subcontent and --max-subcontent-bytes must not be negative") }
+    }
+
+    var runConfiguration: RunConfiguration {
+        RunConfiguration(
+            modulesDirectory: modules ?? StandardModules.directory, input: input, output: output, threads: threads,
+            limits: RunLimits(
+                fuel: fuel, maxMemory: maxMemory, maxStack: maxStack, maxRecursionDepth: maxRecursionDepth,
+                maxSubcontent: maxSubcontent, maxSubcontentBytes: maxSubcontentBytes),
+            overwrite: overwrite)
+    }
+
+    public func run() throws {
+        var logger = Logger(label: "wadup") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .debug : .info
+        let pipeline = Pipeline(configuration: runConfiguration, logger: logger)
+        let interrupts = InterruptHandler { count in
+            if count == 1 {
+                FileHandle.standardError.write(Data("\nwadup: interrupted; finishing contents in progress (Ctrl-C again to quit at once)\n".utf8))
+                pipeline.cancel()
+            } else {
+                _exit(130)
+            }
+        }
+        let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(statistics: pipeline.statistics) : nil
+        let summary: RunSummary
+        do {
+            summary = try pipeline.run()
+        } catch {
+            progress?.stop()
+            interrupts.cancel()
+            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            throw ExitCode(error.code.exitCode)
+        }
+        progress?.stop()
+        interrupts.cancel()
+        FileHandle.standardError.write(Data(summary.report.utf8))
+        if summary.outcome == .interrupted { throw ExitCode(130) }
+    }
+
+    /// Parses `arguments` and runs, returning the process exit code (usage errors are 2, not 64).
+    public static func execute(_ arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch let code as ExitCode {
+            return code.rawValue
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            return 2
+        }
+    }
+}
+
+extension RunSummary {
+    /// The final summary printed on stderr.
+    public var report: String {
+        let s = statistics
+        let mb = Double(s.bytes) / 1_000_000
+        var text = "wadup: \(outcome.rawValue) in \(String(format: "%.2f", seconds)) s: \(s.inputs) inputs, \(s.contents) contents "
+        text += "(\(s.succeeded) success, \(s.failed) failed, \(s.skipped) skipped), "
+        text += String(format: "%.1f MB, %.1f MB/s, %.0f contents/s\n", mb, mb / max(seconds, 1e-9), Double(s.contents) / max(seconds, 1e-9))
+        if !s.failureKinds.isEmpty {
+            let kinds = FailureKind.allCases.compactMap { kind in s.failureKinds[kind].map { "\(kind.rawValue) \($0)" } }
+            text += "wadup: failed module-runs: " + kinds.joined(separator: ", ") + "\n"
+        }
+        if s.unreadable > 0 { text += "wadup: \(s.unreadable) inputs could not be read (see warnings above)\n" }
+        if abandoned > 0 { text += "wadup: \(abandoned) queued sub-contents abandoned by the interrupt\n" }
+        return text
+    }
+}

@@ -1,0 +1,91 @@
+/// The guest ABI: host function names, signatures and error codes.
+///
+/// This file and `Guests/C/wadup.h` are the two machine-readable copies of `docs/ABI.md`;
+/// `ABIConsistencyTests` keeps all three in step.
+public enum ABI {
+    /// The import module every WADUP host function lives in.
+    public static let importModule = "env"
+    /// The WASI preview 1 import module, served with no file system and no network.
+    public static let wasiModule = "wasi_snapshot_preview1"
+    /// The export the host calls once per content: `() -> i32`, 0 meaning success.
+    public static let processExport = "process"
+    /// The memory every pointer and length refers to.
+    public static let memoryExport = "memory"
+    /// A WASI reactor's initializer, called once after instantiation when exported.
+    public static let initializeExport = "_initialize"
+
+    /// One host function: its name and its number of i32 parameters (every function returns one i32).
+    public struct HostFunction: Sendable, Hashable {
+        public let name: String
+        public let parameterCount: Int
+    }
+
+    /// Every host function of the `env` module, in the order of `docs/ABI.md`.
+    public static let hostFunctions: [HostFunction] = [
+        HostFunction(name: "get_content_size", parameterCount: 0),
+        HostFunction(name: "read_content", parameterCount: 3),
+        HostFunction(name: "get_content_uuid", parameterCount: 1),
+        HostFunction(name: "get_content_filename", parameterCount: 2),
+        HostFunction(name: "define_table", parameterCount: 4),
+        HostFunction(name: "insert_row", parameterCount: 3),
+        HostFunction(name: "emit_subcontent_bytes", parameterCount: 4),
+        HostFunction(name: "emit_subcontent_slice", parameterCount: 4),
+        HostFunction(name: "log_message", parameterCount: 3),
+    ]
+
+    /// Longest log message kept, in bytes; longer messages are truncated (not refused).
+    public static let maxLogMessageBytes = 4096
+    /// Log lines a single module-run may write; past it `log_message` returns ``ABIError/limitReached``.
+    public static let maxLogMessagesPerRun = 1000
+    /// Longest sub-content name, in bytes.
+    public static let maxSubcontentNameBytes = 4096
+    /// Most bytes of row JSON a single module-run may insert (bounds the memory one run can hold).
+    public static let maxRowBytesPerRun = 256 << 20
+    /// Most columns in one table.
+    public static let maxColumns = 1000
+}
+
+/// A negative return value of a host function: stable, documented, never a trap.
+public enum ABIError: Int32, Error, Sendable, CaseIterable, CustomStringConvertible {
+    /// A pointer/length pair outside guest memory, or an offset/length outside the content.
+    case outOfBounds = -1
+    /// A name, a string or a JSON text is not valid UTF-8.
+    case invalidUTF8 = -2
+    /// Column or row JSON that does not parse or does not have the documented shape.
+    case invalidJSON = -3
+    /// A table or column name that is not `[A-Za-z_][A-Za-z0-9_]*` of at most 63 bytes, or is reserved.
+    case invalidIdentifier = -4
+    /// A table already defined with other columns.
+    case schemaConflict = -5
+    /// A table id this instance never received from `define_table`.
+    case unknownTable = -6
+    /// A row with a different number of values than the table has columns.
+    case arityMismatch = -7
+    /// A value whose type is not its column's type.
+    case typeMismatch = -8
+    /// A per-run limit (sub-contents, sub-content bytes, log lines, row bytes) is reached.
+    case limitReached = -9
+    /// A negative length or capacity, or an unknown log level.
+    case invalidArgument = -10
+    /// A content function called outside `process` (from a start function or `_initialize`).
+    case noContent = -11
+
+    /// The stable lowercase name used in docs and logs.
+    public var name: String {
+        switch self {
+        case .outOfBounds: "out_of_bounds"
+        case .invalidUTF8: "invalid_utf8"
+        case .invalidJSON: "invalid_json"
+        case .invalidIdentifier: "invalid_identifier"
+        case .schemaConflict: "schema_conflict"
+        case .unknownTable: "unknown_table"
+        case .arityMismatch: "arity_mismatch"
+        case .typeMismatch: "type_mismatch"
+        case .limitReached: "limit_reached"
+        case .invalidArgument: "invalid_argument"
+        case .noContent: "no_content"
+        }
+    }
+
+    public var description: String { "\(name) (\(rawValue))" }
+}

@@ -1,0 +1,41 @@
+import Logging
+import WADUPCore
+
+/// A WebAssembly engine behind WADUP's ABI: loads and validates modules, makes instances.
+///
+/// The ABI (``HostABI``), the limits and the failure kinds do not depend on the engine; a second
+/// engine (wasmtime through its C API) implements these three protocols and nothing else.
+public protocol WasmEngine: Sendable {
+    /// Validates and compiles one module, checking its imports and exports against the ABI.
+    func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule
+}
+
+/// A validated module, shared by all threads.
+public protocol LoadedModule: Sendable {
+    var name: String { get }
+    /// A new instance bound to `abi`, for use on the calling thread only.
+    func instantiate(abi: HostABI) throws(ModuleLoadError) -> any ModuleInstance
+}
+
+/// One instance of a module: thread-confined, reused from one content to the next.
+public protocol ModuleInstance: AnyObject {
+    var abi: HostABI { get }
+    /// Runs `process` on `context`. After a failure the instance must not be used again.
+    func process(_ context: RunContext) -> RunOutcome
+}
+
+/// A module that cannot be used: the file, and what is wrong with it.
+public struct ModuleLoadError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    /// The failure recorded when an instance cannot be made during a run (it was made once at load).
+    public let failureKind: FailureKind
+
+    public init(path: String, reason: String, failureKind: FailureKind = .abiError) {
+        self.path = path
+        self.reason = reason
+        self.failureKind = failureKind
+    }
+
+    public var description: String { "invalid module \(path): \(reason)" }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import WADUPCore
+
+/// The host side of the guest ABI, independent of the engine that runs the guest.
+///
+/// One per instance (so per thread): it holds the tables this instance defined and the current
+/// ``RunContext``. Every function takes guest memory as a raw buffer, valid for the call, and checks
+/// every pointer, length, name and JSON text against it; none of them can trap the host.
+public final class HostABI {
+    public let moduleName: String
+    let registry: TableRegistry
+    let logger: Logger
+    /// Table ids this instance received from `define_table`; the only ids it may insert into.
+    private var definedTables: [Int32: [Column]] = [:]
+    /// The run in progress, or `nil` outside `process`.
+    public var context: RunContext?
+
+    public init(moduleName: String, registry: TableRegistry, logger: Logger) {
+        self.moduleName = moduleName
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// The guest bytes at `ptr..<ptr+len`, or `nil` if any of them is outside `memory`.
+    @inline(__always)
+    static func range(_ memory: UnsafeMutableRawBufferPointer, _ ptr: UInt32, _ len: UInt32) -> UnsafeMutableRawBufferPointer? {
+        let start = Int(ptr)
+        let count = Int(len)
+        guard start <= memory.count, count <= memory.count - start else { return nil }
+        return UnsafeMutableRawBufferPointer(rebasing: memory[start..<start + count])
+    }
+
+    static func string(_ memory: UnsafeMutableRawBufferPointer, _ ptr: UInt32, _ len: UInt32) throws(ABIError) -> String {
+        guard let bytes = range(memory, ptr, len) else { throw .outOfBounds }
+        guard let s = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else { throw .invalidUTF8 }
+        return s
+    }
+
+    private func run() throws(ABIError) -> RunContext {
+        guard let context else { throw .noContent }
+        return context
+    }
+
+    // MARK: Content
+
+    /// `get_content_size() -> i32`: the size, as an unsigned 32-bit value (contents are addressed with u32 offsets).
+    public func getContentSize() -> Int32 {
+        guard let context else { return ABIError.noContent.rawValue }
+        return Int32(bitPattern: UInt32(clamping: context.content.count))
+    }
+
+    /// `read_content(offset, length, dest_ptr) -> i32`.
+    public func readContent(_ memory: UnsafeMutableRawBufferPointer, offset: UInt32, length: UInt32, dest: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard let target = Self.range(memory, dest, length) else { throw .outOfBounds }
+            let start = Int(offset)
+            let count = Int(length)
+            guard start <= context.content.count, count <= context.content.count - start else { throw .outOfBounds }
+            if count > 0 {
+                context.content.withBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress! + start, byteCount: count) }
+            }
+        }
+    }
+
+    /// `get_content_uuid(dest_ptr) -> i32`: 16 raw bytes.
+    public func getContentUUID(_ memory: UnsafeMutableRawBufferPointer, dest: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard let target = Self.range(memory, dest, 16) else { throw .outOfBounds }
+            withUnsafeBytes(of: context.uuid.uuid) { target.copyMemory(from: $0) }
+        }
+    }
+
+    /// `get_content_filename(dest_ptr, capacity) -> i32`: writes up to `capacity` bytes, returns the full length.
+    public func getContentFilename(_ memory: UnsafeMutableRawBufferPointer, dest: UInt32, capacity: UInt32) -> Int32 {
+        do {
+            let context = try run()
+            let name = Array(context.filename.utf8)
+            guard let target = Self.range(memory, dest, capacity) else { throw ABIError.outOfBounds }
+            let n = min(name.count, target.count)
+            if n > 0 { name.withUnsafeBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) } }
+            return Int32(clamping: name.count)
+        } catch {
+            return (error as? ABIError ?? .invalidArgument).rawValue
+        }
+    }
+
+    // MARK: Tables
+
+    /// `define_table(name_ptr, name_len, columns_ptr, columns_len) -> i32`: the table id, or an error.
+    public func defineTable(_ memory: UnsafeMutableRawBufferPointer, name: UInt32, nameLength: UInt32, columns: UInt32, columnsLength: UInt32) -> Int32 {
+        do {
+            let tableName = try Self.string(memory, name, nameLength)
+            guard Identifier.isValid(tableName) else { throw ABIError.invalidIdentifier }
+            guard let json = Self.range(memory, columns, columnsLength) else { throw ABIError.outOfBounds }
+            let decoded = try ABICodec.decodeColumns(try JSONValue.parse(UnsafeRawBufferPointer(json)))
+            let schema = TableSchema(name: tableName, columns: decoded)
+            switch registry.define(schema, by: moduleName) {
+            case .success(let id):
+                definedTables[id] = decoded
+                return id
+            case .failure(let conflict):
+                logger.warning("schema conflict: \(conflict)", metadata: ["module": "\(moduleName)"])
+                throw ABIError.schemaConflict
+            }
+        } catch {
+            return (error as? ABIError ?? .invalidJSON).rawValue
+        }
+    }
+
+    /// `insert_row(table_id, row_ptr, row_len) -> i32`.
+    public func insertRow(_ memory: UnsafeMutableRawBufferPointer, table: Int32, row: UInt32, rowLength: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard let columns = definedTables[table] else { throw .unknownTable }
+            guard let json = Self.range(memory, row, rowLength) else { throw .outOfBounds }
+            guard context.rowBytes + json.count <= ABI.maxRowBytesPerRun else { throw .limitReached }
+            let values = try ABICodec.decodeRow(try JSONValue.parse(UnsafeRawBufferPointer(json)), columns: columns)
+            context.rowBytes += json.count
+            context.rows.append((table, values))
+        }
+    }
+
+    // MARK: Sub-content
+
+    private func childName(_ memory: UnsafeMutableRawBufferPointer, _ ptr: UInt32, _ len: UInt32) throws(ABIError) -> String {
+        guard len <= ABI.maxSubcontentNameBytes else { throw .invalidArgument }
+        let name = try Self.string(memory, ptr, len)
+        guard !name.utf8.contains(0) else { throw .invalidArgument }
+        return name
+    }
+
+    /// `emit_subcontent_bytes(data_ptr, data_len, name_ptr, name_len) -> i32`: copies the bytes out once.
+    public func emitSubcontentBytes(_ memory: UnsafeMutableRawBufferPointer, data: UInt32, dataLength: UInt32, name: UInt32, nameLength: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard let bytes = Self.range(memory, data, dataLength) else { throw .outOfBounds }
+            let childName = try childName(memory, name, nameLength)
+            guard context.children.count < context.limits.maxSubcontent,
+                bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes
+            else { throw .limitReached }
+            context.copiedBytes += bytes.count
+            context.children.append(EmittedContent(name: childName, data: ContentBuffer(copying: UnsafeRawBufferPointer(bytes)), isSlice: false))
+        }
+    }
+
+    /// `emit_subcontent_slice(offset, length, name_ptr, name_len) -> i32`: a zero-copy view of the current content.
+    public func emitSubcontentSlice(_ memory: UnsafeMutableRawBufferPointer, offset: UInt32, length: UInt32, name: UInt32, nameLength: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            let start = Int(offset)
+            let count = Int(length)
+            guard start <= context.content.count, count <= context.content.count - start else { throw .outOfBounds }
+            let childName = try childName(memory, name, nameLength)
+            guard context.children.count < context.limits.maxSubcontent else { throw .limitReached }
+            context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count), isSlice: true))
+        }
+    }
+
+    // MARK: Logging
+
+    /// `log_message(level, msg_ptr, msg_len) -> i32`: 0 debug, 1 info, 2 warning, 3 error.
+    public func logMessage(_ memory: UnsafeMutableRawBufferPointer, level: Int32, message: UInt32, length: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let logLevel: Logger.Level
+            switch level {
+            case 0: logLevel = .debug
+            case 1: logLevel = .info
+            case 2: logLevel = .warning
+            case 3: logLevel = .error
+            default: throw .invalidArgument
+            }
+            guard let bytes = Self.range(memory, message, length) else { throw .outOfBounds }
+            let kept = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<min(bytes.count, ABI.maxLogMessageBytes)])
+            guard var text = String(validating: kept.bindMemory(to: UInt8.self), as: UTF8.self)
+                ?? (bytes.count > kept.count ? Self.truncatedUTF8(kept) : nil)
+            else { throw .invalidUTF8 }
+            if bytes.count > kept.count { text += " [truncated]" }
+            var metadata: Logger.Metadata = ["module": "\(moduleName)"]
+            if let context {
+                guard context.logCount < ABI.maxLogMessagesPerRun else { throw .limitReached }
+                context.logCount += 1
+                metadata["content"] = "\(context.uuid.uuidString.lowercased())"
+            }
+            logger.log(level: logLevel, "\(text)", metadata: metadata)
+        }
+    }
+
+    /// The longest valid UTF-8 prefix of a cut message, if the cut only split the last character.
+    private static func truncatedUTF8(_ bytes: UnsafeMutableRawBufferPointer) -> String? {
+        for drop in 1...3 where bytes.count > drop {
+            let prefix = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<bytes.count - drop])
+            if let s = String(validating: prefix.bindMemory(to: UInt8.self), as: UTF8.self) { return s }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func catching(_ body: () throws(ABIError) -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch {
+            return error.rawValue
+        }
+    }
+
+    /// Forgets the tables of a discarded instance's state (its replacement will define them again).
+    public func reset() {
+        definedTables.removeAll()
+        context = nil
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import WADUPCore
+
+/// Everything one module-run may see and everything it produces.
+///
+/// Created by the pipeline for one content and one module, filled by ``HostABI`` during `process`,
+/// and kept only if the run succeeds.
+public final class RunContext {
+    public let content: ContentBuffer
+    public let uuid: UUID
+    public let filename: String
+    public let limits: RunLimits
+
+    /// Rows inserted by the run, in order.
+    public internal(set) var rows: [(tableID: Int32, values: [CellValue])] = []
+    /// Sub-contents emitted by the run, in order.
+    public internal(set) var children: [EmittedContent] = []
+    /// Bytes copied out with `emit_subcontent_bytes`.
+    public internal(set) var copiedBytes = 0
+    var rowBytes = 0
+    var logCount = 0
+
+    public init(content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits) {
+        self.content = content
+        self.uuid = uuid
+        self.filename = filename
+        self.limits = limits
+    }
+}
+
+/// A sub-content a module emitted: its name and its bytes (a copy, or a slice of the parent).
+public struct EmittedContent: Sendable {
+    public let name: String
+    public let data: ContentBuffer
+    public let isSlice: Bool
+}
+
+/// How a module-run ended.
+public enum RunOutcome: Sendable, Equatable {
+    case success
+    case failure(FailureKind, String)
+}

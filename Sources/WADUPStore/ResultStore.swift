@@ -1,0 +1,110 @@
+import WADUPCore
+
+/// Where results go. The pipeline speaks only this protocol; SQL stays behind it.
+///
+/// A PostgreSQL store for several machines implements the same three calls.
+public protocol ResultStore: Sendable {
+    /// Creates module table `id`. Called before any row of it is submitted; a failure surfaces
+    /// from the next ``submit(_:)`` or ``finish(run:modules:)``.
+    func createTable(_ schema: TableSchema, id: Int32)
+    /// Queues one content with its rows; blocks only when the writer is far behind.
+    func submit(_ record: ContentRecord) throws(StoreError)
+    /// Writes everything queued, then the run's provenance, and closes the store.
+    func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError)
+}
+
+/// One content and the rows of its successful module-runs, written in one transaction.
+public struct ContentRecord: Sendable {
+    public enum Status: String, Sendable { case success, failed, skipped }
+
+    public var uuid: String
+    public var filename: String
+    public var parentUUID: String?
+    public var processedAt: Int64
+    public var status: Status
+    public var errorMessage: String?
+    public var depth: Int
+    public var size: Int
+    public var sha256: String
+    public var rows: [(tableID: Int32, values: [CellValue])]
+
+    public init(
+        uuid: String, filename: String, parentUUID: String?, processedAt: Int64, status: Status, errorMessage: String?,
+        depth: Int, size: Int, sha256: String, rows: [(tableID: Int32, values: [CellValue])] = []
+    ) {
+        self.uuid = uuid
+        self.filename = filename
+        self.parentUUID = parentUUID
+        self.processedAt = processedAt
+        self.status = status
+        self.errorMessage = errorMessage
+        self.depth = depth
+        self.size = size
+        self.sha256 = sha256
+        self.rows = rows
+    }
+}
+
+/// The run's provenance row.
+public struct RunRecord: Sendable {
+    public var startedAt: Int64
+    public var finishedAt: Int64
+    public var version: String
+    public var engine: String
+    /// The settings as JSON text.
+    public var settings: String
+    /// `complete` or `interrupted`.
+    public var outcome: String
+    public var inputs: Int
+    public var contents: Int
+    public var failed: Int
+    public var skipped: Int
+
+    public init(
+        startedAt: Int64, finishedAt: Int64, version: String, engine: String, settings: String, outcome: String,
+        inputs: Int, contents: Int, failed: Int, skipped: Int
+    ) {
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.version = version
+        self.engine = engine
+        self.settings = settings
+        self.outcome = outcome
+        self.inputs = inputs
+        self.contents = contents
+        self.failed = failed
+        self.skipped = skipped
+    }
+}
+
+/// One module's provenance row: what ran, and how it fared.
+public struct ModuleRecord: Sendable {
+    public var name: String
+    public var sha256: String
+    public var size: Int
+    public var runs: Int
+    public var failures: Int
+    public var totalTimeMs: Double
+
+    public init(name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double) {
+        self.name = name
+        self.sha256 = sha256
+        self.size = size
+        self.runs = runs
+        self.failures = failures
+        self.totalTimeMs = totalTimeMs
+    }
+}
+
+/// A store failure: the database and what went wrong. The run stops with exit code 1.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "database \(path): \(message)" }
+}

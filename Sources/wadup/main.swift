@@ -1,0 +1,5 @@
+import WADUPCommands
+
+import Foundation
+
+exit(WadupCommand.execute(Array(CommandLine.arguments.dropFirst())))
