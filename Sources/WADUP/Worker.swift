@@ -107,7 +107,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                     emitted.append(contentsOf: context.children)
                 case .failure(let kind, let detail):
                     counters[i].failures += 1
-                    instances[i] = nil  // a failed instance may be in any state: rebuild it before its next content
+                    // After a trap the instance may be in any state: rebuild it before its next content.
+                    // A clean nonzero return leaves it consistent, so it is kept.
+                    if kind != .nonzeroReturn { instances[i] = nil }
                     failures.append(ModuleFailure(module: entry.name, kind: kind, detail: detail))
                     logger.debug("module failed", metadata: ["module": "\(entry.name)", "content": "\(uuid.lowercasedString)", "kind": "\(kind.rawValue)", "detail": "\(detail)"])
                 }

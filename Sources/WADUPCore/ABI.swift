@@ -18,6 +18,11 @@ public enum ABI {
     public struct HostFunction: Sendable, Hashable {
         public let name: String
         public let parameterCount: Int
+
+        public init(name: String, parameterCount: Int) {
+            self.name = name
+            self.parameterCount = parameterCount
+        }
     }
 
     /// Every host function of the `env` module, in the order of `docs/ABI.md`.

@@ -44,17 +44,6 @@ public struct WasmKitEngine: WasmEngine {
 
     /// Checks that `module` exports `process: () -> i32` and `memory`, and imports only ABI functions.
     static func checkInterface(_ module: Module, path: String) throws(ModuleLoadError) {
-        var hasMemory = false
-        var hasProcess = false
-        for export in module.exports {
-            switch (export.name, export.descriptor) {
-            case (ABI.memoryExport, .memory): hasMemory = true
-            case (ABI.processExport, .function): hasProcess = true  // its type is checked on the probe instance
-            default: break
-            }
-        }
-        guard hasProcess else { throw ModuleLoadError(path: path, reason: "missing export \"process\" (a function () -> i32)") }
-        guard hasMemory else { throw ModuleLoadError(path: path, reason: "missing export \"memory\" (a linear memory)") }
         let known = Dictionary(uniqueKeysWithValues: ABI.hostFunctions.map { ($0.name, $0.parameterCount) })
         for item in module.imports {
             guard case .function(let typeIndex) = item.descriptor else {
@@ -76,6 +65,17 @@ public struct WasmKitEngine: WasmEngine {
                 throw ModuleLoadError(path: path, reason: "imports \(item.module).\(item.name); only \"env\" and \"wasi_snapshot_preview1\" may be imported")
             }
         }
+        var hasMemory = false
+        var hasProcess = false
+        for export in module.exports {
+            switch (export.name, export.descriptor) {
+            case (ABI.memoryExport, .memory): hasMemory = true
+            case (ABI.processExport, .function): hasProcess = true  // its type is checked on the probe instance
+            default: break
+            }
+        }
+        guard hasProcess else { throw ModuleLoadError(path: path, reason: "missing export \"process\" (a function () -> i32)") }
+        guard hasMemory else { throw ModuleLoadError(path: path, reason: "missing export \"memory\" (a linear memory)") }
     }
 
     static func firstLine(_ error: any Error) -> String {

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""WADUP host benchmark: generates its corpus, runs the release binary, prints one table.
+
+Measures, in one run and each beside a baseline from the same run:
+  - contents/s for 20,000 small files (1-8 KiB) with a trivial module, 1 and 2 threads
+    (baseline: the 1-thread run for scaling; `sha256sum` over the same files for a native floor);
+  - MB/s of a module reading every byte of a 256 MiB file through read_content
+    (baseline: `sha256sum` of the same file, i.e. native read + hash);
+  - peak RSS with 2,000 and 20,000 files (memory must not grow with the number of files).
+
+Usage: python3 Benchmarks/host_benchmark.py [--small N] [--big-mib M]
+"""
+import argparse, os, random, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WADUP = os.path.join(ROOT, ".build", "release", "wadup")
+
+
+def run(cmd, **kw):
+    """Runs cmd, returns (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = p.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd[0]} failed ({status}): {err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def wadup(modules, inputs, out, threads):
+    if os.path.exists(out):
+        os.remove(out)
+    return run([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--threads", str(threads), "--overwrite"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small", type=int, default=20000)
+    ap.add_argument("--big-mib", type=int, default=256)
+    args = ap.parse_args()
+    if not os.path.exists(WADUP):
+        sys.exit("build first: swift build -c release")
+    if not shutil.which("wat2wasm"):
+        sys.exit("wat2wasm missing: run scripts/setup.sh (installs Debian's wabt)")
+    work = tempfile.mkdtemp(prefix="wadup-bench-")
+    try:
+        mods = {}
+        for name in ("trivial", "reader"):
+            d = os.path.join(work, "mod-" + name)
+            os.makedirs(d)
+            subprocess.check_call(["wat2wasm", os.path.join(ROOT, "Benchmarks", "modules", name + ".wat"), "-o", os.path.join(d, name + ".wasm")])
+            mods[name] = d
+        rnd = random.Random(42)
+
+        def corpus(n):
+            d = os.path.join(work, f"small-{n}")
+            for i in range(n):
+                sub = os.path.join(d, f"{i // 1000:03d}")
+                os.makedirs(sub, exist_ok=True)
+                with open(os.path.join(sub, f"{i:06d}.bin"), "wb") as f:
+                    f.write(rnd.randbytes(rnd.randint(1024, 8192)))
+            return d
+
+        small = corpus(args.small)
+        few = corpus(args.small // 10)
+        big_dir = os.path.join(work, "big")
+        os.makedirs(big_dir)
+        big = os.path.join(big_dir, "big.bin")
+        with open(big, "wb") as f:
+            for _ in range(args.big_mib):
+                f.write(rnd.randbytes(1 << 20))
+        out = os.path.join(work, "out.db")
+
+        # Warm the page cache so every run reads from memory.
+        run(["sh", "-c", f"cat $(find {small} {few} -type f) {big} > /dev/null"])
+        t1, rss1 = wadup(mods["trivial"], small, out, 1)
+        t2, rss2 = wadup(mods["trivial"], small, out, 2)
+        tf, rssf = wadup(mods["trivial"], few, out, 2)
+        tb, _ = run(["sh", "-c", f"find {small} -type f -print0 | xargs -0 sha256sum > /dev/null"])
+        tr, rssr = wadup(mods["reader"], big_dir, out, 1)
+        ts, _ = run(["sha256sum", big])
+
+        n, mib = args.small, args.big_mib
+        print(f"| measurement | WADUP | baseline (same run) | ratio |")
+        print(f"|---|---|---|---|")
+        print(f"| {n} small files, trivial module, 1 thread | {n / t1:,.0f} contents/s | sha256sum: {n / tb:,.0f} files/s | {tb / t1:.2f}x |")
+        print(f"| {n} small files, trivial module, 2 threads | {n / t2:,.0f} contents/s | 1 thread: {n / t1:,.0f} contents/s | {t1 / t2:.2f}x |")
+        print(f"| {mib} MiB file, read_content of every byte, 1 thread | {mib * 1.048576 / tr:,.0f} MB/s | sha256sum: {mib * 1.048576 / ts:,.0f} MB/s | {ts / tr:.2f}x |")
+        print(f"| peak RSS, {n // 10} vs {n} files (2 threads) | {rssf:.0f} MiB vs {rss2:.0f} MiB | | {rss2 / rssf:.2f}x |")
+        print(f"| peak RSS, {mib} MiB file (mapped) | {rssr:.0f} MiB | | |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

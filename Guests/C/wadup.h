@@ -1,0 +1,65 @@
+/*
+ * wadup.h — the WADUP guest ABI for C (and the C SDK).
+ *
+ * The reference is docs/ABI.md; Sources/WADUPCore/ABI.swift is the host's copy. A test
+ * (ABIConsistencyTests) keeps the three in step: every function and error code below must
+ * match them exactly.
+ *
+ * A module exports `memory` and `int32_t process(void)`; it returns 0 for success. Every
+ * pointer and length indexes the module's own memory. Sizes, offsets and lengths are
+ * unsigned 32-bit values passed as wasm i32. Functions return 0 (or a non-negative value
+ * as documented) on success and one of the WADUP_E* codes below on error; no call ever
+ * traps for a bad argument.
+ */
+#ifndef WADUP_H
+#define WADUP_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WADUP_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+
+/* Error codes (negative return values). */
+#define WADUP_E_OUT_OF_BOUNDS      (-1)  /* pointer/length outside memory, or offset/length outside the content */
+#define WADUP_E_INVALID_UTF8       (-2)  /* a name, string or JSON text is not valid UTF-8 */
+#define WADUP_E_INVALID_JSON       (-3)  /* column/row JSON that does not parse or has the wrong shape */
+#define WADUP_E_INVALID_IDENTIFIER (-4)  /* table/column name not [A-Za-z_][A-Za-z0-9_]{0,62}, or reserved */
+#define WADUP_E_SCHEMA_CONFLICT    (-5)  /* table already defined with other columns */
+#define WADUP_E_UNKNOWN_TABLE      (-6)  /* table id not returned to this instance by define_table */
+#define WADUP_E_ARITY_MISMATCH     (-7)  /* row has a different number of values than the table has columns */
+#define WADUP_E_TYPE_MISMATCH      (-8)  /* value type differs from its column's type */
+#define WADUP_E_LIMIT_REACHED      (-9)  /* a per-run limit: sub-contents, sub-content bytes, log lines, row bytes */
+#define WADUP_E_INVALID_ARGUMENT   (-10) /* bad length/capacity/level, or a sub-content name with NUL or > 4096 bytes */
+#define WADUP_E_NO_CONTENT         (-11) /* content function called outside process() */
+
+/* Log levels for log_message. */
+#define WADUP_LOG_DEBUG   0
+#define WADUP_LOG_INFO    1
+#define WADUP_LOG_WARNING 2
+#define WADUP_LOG_ERROR   3
+
+/* Content access. */
+WADUP_IMPORT(get_content_size) uint32_t get_content_size(void);
+WADUP_IMPORT(read_content) int32_t read_content(uint32_t offset, uint32_t length, void *dest_ptr);
+WADUP_IMPORT(get_content_uuid) int32_t get_content_uuid(void *dest_ptr);
+WADUP_IMPORT(get_content_filename) int32_t get_content_filename(char *dest_ptr, uint32_t capacity);
+
+/* Metadata. */
+WADUP_IMPORT(define_table) int32_t define_table(const char *name_ptr, uint32_t name_len, const char *columns_ptr, uint32_t columns_len);
+WADUP_IMPORT(insert_row) int32_t insert_row(int32_t table_id, const char *row_ptr, uint32_t row_len);
+
+/* Sub-content. */
+WADUP_IMPORT(emit_subcontent_bytes) int32_t emit_subcontent_bytes(const void *data_ptr, uint32_t data_len, const char *name_ptr, uint32_t name_len);
+WADUP_IMPORT(emit_subcontent_slice) int32_t emit_subcontent_slice(uint32_t offset, uint32_t length, const char *name_ptr, uint32_t name_len);
+
+/* Logging. */
+WADUP_IMPORT(log_message) int32_t log_message(int32_t level, const char *msg_ptr, uint32_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WADUP_H */

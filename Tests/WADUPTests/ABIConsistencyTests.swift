@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import WADUPCore
+
+/// `docs/ABI.md`, `Guests/C/wadup.h` and `ABI.swift` describe one ABI: this keeps them in step.
+struct ABIConsistencyTests {
+    let header = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("Guests/C/wadup.h"), encoding: .utf8)
+    let document = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("docs/ABI.md"), encoding: .utf8)
+
+    @Test func theHeaderDeclaresEveryHostFunctionWithItsArity() throws {
+        let declarations = header.split(separator: "\n").filter { $0.hasPrefix("WADUP_IMPORT(") }
+        var found: [ABI.HostFunction] = []
+        for line in declarations {
+            let name = line.split(separator: "(")[1].split(separator: ")")[0]
+            let parameters = line.split(separator: "(", maxSplits: 2)[2].split(separator: ")")[0]
+            let count = parameters == "void" ? 0 : parameters.split(separator: ",").count
+            found.append(ABI.HostFunction(name: String(name), parameterCount: count))
+        }
+        #expect(found == ABI.hostFunctions)
+    }
+
+    @Test func theHeaderDefinesEveryErrorCode() throws {
+        var codes: [String: Int32] = [:]
+        for line in header.split(separator: "\n") where line.hasPrefix("#define WADUP_E_") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            let value = parts[2].trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+            codes[String(parts[1].dropFirst("WADUP_E_".count)).lowercased()] = Int32(value)
+        }
+        #expect(codes == Dictionary(uniqueKeysWithValues: ABIError.allCases.map { ($0.name, $0.rawValue) }))
+    }
+
+    @Test func theDocumentListsEveryFunctionErrorCodeAndFailureKind() throws {
+        for function in ABI.hostFunctions {
+            #expect(document.contains("| `\(function.name)` |"), "\(function.name)")
+        }
+        for error in ABIError.allCases {
+            #expect(document.contains("| \(error.rawValue) | `\(error.name)` |"), "\(error.name)")
+        }
+        for kind in FailureKind.allCases {
+            #expect(document.contains("| `\(kind.rawValue)` |"), "\(kind.rawValue)")
+        }
+        let documentedCodes = document.split(separator: "\n").filter { $0.hasPrefix("| -") }.count
+        #expect(documentedCodes == ABIError.allCases.count)
+    }
+}

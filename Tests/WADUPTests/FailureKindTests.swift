@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import WADUP
+import WADUPCore
+
+/// Each limit and failure kind, recorded as data while the run goes on.
+struct FailureKindTests {
+    func failureMessage(_ body: String, limits: RunLimits = RunLimits(), functions: String = "") throws -> String? {
+        var module = GuestModule(body: body)
+        module.functions = functions
+        let ok = GuestModule(body: "(i32.const 0)")
+        let outcome = try Harness.run(modules: [("m", module.text), ("z", ok.text)], inputs: [("a", [1, 2, 3])], limits: limits)
+        #expect(outcome.summary.outcome == .complete)
+        let root = try #require(try outcome.contents().first)
+        #expect(root.status == (root.errorMessage == nil ? "success" : "failed"))
+        return root.errorMessage
+    }
+
+    @Test func runawayLoopIsStoppedByFuel() throws {
+        #expect(try failureMessage("(loop $l (br $l)) (i32.const 0)", limits: RunLimits(fuel: 100_000)) == "m: fuel_exhausted: all 100000 fuel consumed")
+    }
+
+    @Test func fuelIsResetBeforeEveryContent() throws {
+        // 3 contents, each needing about 70% of the budget: all succeed only if fuel is reset per content.
+        let module = GuestModule(body: """
+            (local $i i32) (local.set $i (i32.const 10000))
+            (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i)))
+            (i32.const 0)
+            """.replacingOccurrences(of: "(local $i i32) ", with: ""))
+        var text = module.text.replacingOccurrences(of: "(func (export \"process\") (result i32)", with: "(func (export \"process\") (result i32) (local $i i32)")
+        text = text.replacingOccurrences(of: "(local $i i32) (local $i i32)", with: "(local $i i32)")
+        let outcome = try Harness.run(modules: [("m", text)], inputs: [("a", [1]), ("b", [2]), ("c", [3])], limits: RunLimits(fuel: 100_000))
+        #expect(try outcome.contents().map(\.status) == ["success", "success", "success"])
+    }
+
+    @Test func refusedGrowthThenTrapIsMemoryLimit() throws {
+        let message = try failureMessage("(if (i32.lt_s (memory.grow (i32.const 4)) (i32.const 0)) (then unreachable)) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2))
+        #expect(message == "m: memory_limit: memory growth past --max-memory 131072 bytes was refused, then trap: unreachable")
+    }
+
+    @Test func refusedGrowthThatTheModuleHandlesIsNotAFailure() throws {
+        #expect(try failureMessage("(drop (memory.grow (i32.const 4))) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2)) == nil)
+    }
+
+    @Test func growthWithinTheLimitSucceeds() throws {
+        #expect(try failureMessage("(i32.eq (memory.grow (i32.const 1)) (i32.const -1))", limits: RunLimits(maxMemory: 65536 * 2)) == nil)
+    }
+
+    @Test func infiniteRecursionIsStackOverflow() throws {
+        let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 64 << 10), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))")
+        #expect(message == "m: stack_overflow: call stack exhausted (--max-stack 65536 bytes)")
+    }
+
+    @Test(arguments: [
+        ("unreachable", "m: trap: unreachable"),
+        ("(i32.div_u (i32.const 1) (i32.const 0))", "m: trap: integer divide by zero"),
+        ("(i32.load (i32.const 70000))", "m: trap: out of bounds memory access"),
+    ])
+    func trapsKeepTheirFirstLine(body: String, expected: String) throws {
+        #expect(try failureMessage(body) == expected)
+    }
+
+    @Test func nonzeroReturnRecordsTheCode() throws {
+        #expect(try failureMessage("(i32.const 3)") == "m: nonzero_return: process returned 3")
+    }
+
+    @Test func aFailedRunKeepsNoRowsAndNoSubcontent() throws {
+        let module = GuestModule(strings: ["t": "t", "c": #"[{"name":"v","data_type":"Int64"}]"#, "r": #"[{"Int64":1}]"#, "n": "kid"], body: """
+            (drop (call $insert (call $define @t @c) @r))
+            (drop (call $emit_slice (i32.const 0) (i32.const 1) @n))
+            (i32.const 1)
+            """)
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1, 2])])
+        #expect(try outcome.contents().count == 1)
+        #expect(try outcome.ints("SELECT count(*) FROM t") == [0])
+    }
+
+    @Test func everyFailedModuleIsNamedInOrder() throws {
+        let a = GuestModule(body: "unreachable")
+        let b = GuestModule(body: "(i32.const 0)")
+        let c = GuestModule(body: "(i32.const 7)")
+        let outcome = try Harness.run(modules: [("a", a.text), ("b", b.text), ("c", c.text)], inputs: [("f", [0])])
+        #expect(try outcome.contents().map(\.errorMessage) == ["a: trap: unreachable; c: nonzero_return: process returned 7"])
+        #expect(outcome.summary.statistics.failureKinds == [.trap: 1, .nonzeroReturn: 1])
+    }
+
+    @Test func anInstanceIsReusedAndRebuiltAfterATrap() throws {
+        // A global counts the contents an instance has seen; it traps on its second content.
+        var module = GuestModule(body: """
+            (global.set $n (i32.add (global.get $n) (i32.const 1)))
+            (if (i32.eq (global.get $n) (i32.const 2)) (then unreachable))
+            (global.get $n)
+            """)
+        module.globals = "(global $n (mut i32) (i32.const 0))"
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: (0..<4).map { ("f\($0)", [UInt8($0)]) })
+        // Contents: 1st -> 1 (reused instance), 2nd -> trap (discarded), 3rd -> 1 again (new instance), 4th -> trap.
+        #expect(try outcome.contents().map(\.errorMessage) == [
+            "m: nonzero_return: process returned 1", "m: trap: unreachable", "m: nonzero_return: process returned 1", "m: trap: unreachable",
+        ])
+    }
+
+    @Test func moduleStatisticsAreRecorded() throws {
+        let a = GuestModule(body: "unreachable")
+        let outcome = try Harness.run(modules: [("a", a.text)], inputs: [("f", [0]), ("g", [1])], threads: 2)
+        #expect(try outcome.ints("SELECT runs FROM __wadup_modules") == [2])
+        #expect(try outcome.ints("SELECT failures FROM __wadup_modules") == [2])
+        #expect(try outcome.strings("SELECT outcome FROM __wadup_run") == ["complete"])
+        #expect(try outcome.ints("SELECT contents FROM __wadup_run") == [2])
+    }
+}

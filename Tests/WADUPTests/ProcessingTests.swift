@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import WADUP
+import WADUPCore
+
+/// Recursion, order, limits and threads.
+struct ProcessingTests {
+    /// Emits the two halves of every content longer than one byte, as slices named L and R.
+    static let splitter = GuestModule(strings: ["L": "L", "R": "R"], body: """
+        (if (i32.gt_u (call $size) (i32.const 1)) (then
+          (drop (call $emit_slice (i32.const 0) (i32.shr_u (call $size) (i32.const 1)) @L))
+          (drop (call $emit_slice (i32.shr_u (call $size) (i32.const 1)) (i32.sub (call $size) (i32.shr_u (call $size) (i32.const 1))) @R))))
+        (i32.const 0)
+        """)
+
+    /// Copies the first half of every content longer than one byte out with emit_subcontent_bytes.
+    static let copier = GuestModule(strings: ["C": "C"], body: """
+        (if (i32.gt_u (call $size) (i32.const 1)) (then
+          (drop (call $read (i32.const 0) (call $size) (i32.const 0)))
+          (drop (call $emit_bytes (i32.const 0) (i32.shr_u (call $size) (i32.const 1)) @C))))
+        (i32.const 0)
+        """)
+
+    @Test func subcontentIsProcessedDepthFirstBeforeTheNextInput() throws {
+        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8)), ("2", Array("xy".utf8))])
+        let contents = try outcome.contents()
+        #expect(contents.map(\.filename) == ["1", "L", "L", "R", "R", "L", "R", "2", "L", "R"])
+        #expect(contents.map(\.size) == [4, 2, 1, 1, 2, 1, 1, 2, 1, 1])
+        #expect(contents.map(\.depth) == [0, 1, 2, 2, 1, 2, 2, 0, 1, 1])
+        #expect(contents[2].sha256 == sha256Hex(Array("a".utf8)))
+        #expect(contents[6].sha256 == sha256Hex(Array("d".utf8)))
+        #expect(contents[1].parentUUID == contents[0].uuid)
+        #expect(contents[2].parentUUID == contents[1].uuid)
+        #expect(contents[5].parentUUID == contents[4].uuid)
+        #expect(contents[0].parentUUID == nil)
+    }
+
+    @Test func contentsDeeperThanTheLimitAreSkipped() throws {
+        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8))], limits: RunLimits(maxRecursionDepth: 1))
+        let contents = try outcome.contents()
+        #expect(contents.map(\.status) == ["success", "success", "skipped", "skipped", "success", "skipped", "skipped"])
+        #expect(contents[2].errorMessage == "wadup: depth 2 exceeds --max-recursion-depth 1")
+        #expect(contents[2].sha256 == sha256Hex(Array("a".utf8)))
+        #expect(outcome.summary.statistics.skipped == 4)
+    }
+
+    @Test func bytesAndSlicesCarryTheSameBytes() throws {
+        let data = Array("0123456789abcdef".utf8)
+        let sliced = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("f", data)]).contents()
+        let copied = try Harness.run(modules: [("copy", Self.copier.text)], inputs: [("f", data)]).contents()
+        // Both chains follow the first half: 16, 8, 4, 2, 1 bytes.
+        #expect(sliced.filter { $0.filename == "L" || $0.filename == "f" }.map(\.sha256).prefix(2) == copied.map(\.sha256).prefix(2))
+        #expect(copied.map(\.size) == [16, 8, 4, 2, 1])
+        #expect(copied.map(\.sha256) == [16, 8, 4, 2, 1].map { sha256Hex(Array(data.prefix($0))) })
+    }
+
+    @Test func oneAndFourThreadsGiveTheSameResults() throws {
+        var files: [(name: String, bytes: [UInt8])] = []
+        for i in 0..<40 { files.append(("dir\(i % 3)/f\(i)", (0..<(i * 7 + 3)).map { UInt8(($0 * 31 + i) & 0xFF) })) }
+        let modulesDirectory = try Harness.modules([("split", Self.splitter.text), ("copy", Self.copier.text)])
+        let input = try Harness.inputs(files)
+        func fingerprint(_ outcome: Harness.Outcome) throws -> [String] {
+            let contents = try outcome.contents()
+            let byUUID = Dictionary(uniqueKeysWithValues: contents.map { ($0.uuid, $0) })
+            func path(_ c: Harness.Content) -> String {
+                var parts = [c.filename]
+                var current = c
+                while let parent = current.parentUUID.flatMap({ byUUID[$0] }) {
+                    parts.append(parent.filename)
+                    current = parent
+                }
+                return parts.reversed().joined(separator: "/")
+            }
+            return contents.map { "\(path($0)) \($0.depth) \($0.size) \($0.status) \($0.sha256)" }.sorted()
+        }
+        let one = try Harness.run(modulesDirectory: modulesDirectory, input: input, threads: 1)
+        let four = try Harness.run(modulesDirectory: modulesDirectory, input: input, threads: 4)
+        #expect(one.summary.statistics.contents > 500)
+        #expect(try fingerprint(one) == fingerprint(four))
+        #expect(one.summary.statistics.contents == four.summary.statistics.contents)
+    }
+
+    @Test func aSingleFileInputIsNamedByItsFileName() throws {
+        let dir = try Harness.inputs([("deep/x.bin", [1, 2, 3])])
+        let outcome = try Harness.run(modulesDirectory: try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)]), input: dir + "/deep/x.bin")
+        #expect(try outcome.contents().map(\.filename) == ["x.bin"])
+        #expect(try outcome.contents().map(\.sha256) == [sha256Hex([1, 2, 3])])
+    }
+
+    @Test func inputsAreWalkedInByteOrderRecursively() throws {
+        let names = ["b/2", "a", "B", "b/10", "c/d/e", "_"]
+        let outcome = try Harness.run(modules: [("m", GuestModule(body: "(i32.const 0)").text)], inputs: names.map { ($0, [0]) })
+        #expect(try outcome.contents().map(\.filename) == ["B", "_", "a", "b/10", "b/2", "c/d/e"])
+    }
+
+    @Test func aLargeFileIsMappedAndHashedCorrectly() throws {
+        let data = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("big", data)], limits: RunLimits(maxRecursionDepth: 1))
+        let contents = try outcome.contents()
+        #expect(contents[0].sha256 == sha256Hex(data))
+        #expect(contents[1].sha256 == sha256Hex(Array(data[0..<(data.count / 2)])))
+        #expect(contents[4].sha256 == sha256Hex(Array(data[(data.count / 2)...])))
+    }
+}
