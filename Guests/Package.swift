@@ -1,0 +1,44 @@
+// swift-tools-version:6.2
+
+import PackageDescription
+
+// WADUP's guest side: the Swift SDK (Embedded Swift on wasm32), the C ABI header as a module,
+// and the standard modules shipped with WADUP. Build everything with:
+//   swift build --package-path Guests --triple wasm32-unknown-none-wasm -c release
+// (scripts/build-guests.sh does that and collects the .wasm files).
+
+/// Embedded Swift: no runtime, no existentials, whole-module optimisation (release builds).
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded"),
+    .enableExperimentalFeature("Extern"),
+    .unsafeFlags(["-wmo"]),
+]
+
+/// A module is a reactor: no `_start`, no C library; `process` is exported by `@_expose(wasm)`.
+let moduleLinking: [LinkerSetting] = [.unsafeFlags(["-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry"])]
+
+func module(_ name: String, path: String) -> Target {
+    .executableTarget(name: name, dependencies: ["WADUPGuest"], path: path, swiftSettings: embedded, linkerSettings: moduleLinking)
+}
+
+let package = Package(
+    name: "WADUPGuest",
+    products: [
+        .library(name: "WADUPGuest", targets: ["WADUPGuest"]),
+        .executable(name: "byte_counter", targets: ["byte_counter"]),
+        .executable(name: "zip_parser", targets: ["zip_parser"]),
+        .executable(name: "sqlite_parser", targets: ["sqlite_parser"]),
+        .executable(name: "swift_example", targets: ["swift_example"]),
+    ],
+    targets: [
+        /// The ABI header (the source of truth shared with the host and the C SDK).
+        .target(name: "WADUPGuestABI", path: "C", publicHeadersPath: "."),
+        /// Allocator, mem* and the other C symbols Embedded Swift needs on bare wasm32.
+        .target(name: "WADUPGuestRuntime", path: "Swift/Runtime"),
+        .target(name: "WADUPGuest", dependencies: ["WADUPGuestABI", "WADUPGuestRuntime"], path: "Swift/WADUPGuest", swiftSettings: embedded),
+        module("byte_counter", path: "Modules/byte_counter"),
+        module("zip_parser", path: "Modules/zip_parser"),
+        module("sqlite_parser", path: "Modules/sqlite_parser"),
+        module("swift_example", path: "Examples/swift_example"),
+    ]
+)

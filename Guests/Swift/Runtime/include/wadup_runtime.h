@@ -1,0 +1,12 @@
+/* The few C symbols Embedded Swift needs on bare wasm32: an allocator that reuses freed
+ * blocks (so a module's heap does not grow from one content to the next), mem* functions,
+ * arc4random_buf and the stack protector's guard. Nothing here is called by module code. */
+#ifndef WADUP_RUNTIME_H
+#define WADUP_RUNTIME_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes currently obtained from memory.grow for the heap (for tests of heap growth). */
+size_t wadup_heap_size(void);
+
+#endif
