@@ -118,6 +118,11 @@ final class WasmKitInstance: ModuleInstance {
             return .failure(limiter.refused ? .memoryLimit : .nonzeroReturn, "proc_exit(\(exit.code))")
         } catch let trap as Trap {
             var message = WasmKitEngine.firstLine(trap)
+            if module.logger.logLevel <= .debug {
+                // The innermost frames only: a runaway recursion's backtrace can have 100,000 lines.
+                let frames = "\(trap)".split(separator: "\n", maxSplits: 12).prefix(12).joined(separator: "\n")
+                module.logger.debug("trap in \(module.name): \(frames)")
+            }
             if message.hasPrefix("Trap: ") { message.removeFirst(6) }
             if message == "out of fuel" { return .failure(.fuelExhausted, "all \(module.limits.fuel ?? 0) fuel consumed") }
             if message == "call stack exhausted" {

@@ -93,6 +93,9 @@ size_t malloc_usable_size(void *p) {
     return ((size_t)1 << ((uint32_t *)p)[-2]) - ((uint32_t *)p)[-1];
 }
 
+void *wadup_try_alloc(size_t size) { return allocate(size, 16); }
+void wadup_free(void *p) { free(p); }
+
 size_t wadup_heap_size(void) { return heap_top ? heap_top - (((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15) : 0; }
 
 /* ---- mem* functions: with the bulk-memory feature these compile to memory.copy / memory.fill. ---- */

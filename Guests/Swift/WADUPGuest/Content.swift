@@ -2,8 +2,8 @@ import WADUPGuestABI
 
 /// The content being processed: its bytes, uuid and filename.
 public enum Content {
-    /// Size in bytes.
-    public static var size: Int { Int(get_content_size()) }
+    /// Size in bytes (wasm32: contents past 2 GiB report Int.max and are addressed only up to it).
+    public static var size: Int { Int(clamping: get_content_size()) }
 
     /// Copies `buffer.count` bytes from `offset` into `buffer`.
     @inline(__always)

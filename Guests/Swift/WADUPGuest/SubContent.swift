@@ -21,10 +21,10 @@ public enum SubContent {
 
     /// Emits `count` bytes of the current content from `offset` as a new content: zero-copy.
     public static func emitSlice(offset: Int, count: Int, name: String) throws(GuestError) {
-        guard offset >= 0, count >= 0, offset <= Int(UInt32.max), count <= Int(UInt32.max) else { throw .outOfBounds }
+        guard let offset32 = UInt32(exactly: offset), let count32 = UInt32(exactly: count) else { throw .outOfBounds }
         var nameBytes = Array(name.utf8)
         let result = nameBytes.withUnsafeMutableBytes { n in
-            emit_subcontent_slice(UInt32(offset), UInt32(count), n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
+            emit_subcontent_slice(offset32, count32, n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
         }
         try GuestError.check(result)
     }

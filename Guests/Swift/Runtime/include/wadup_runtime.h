@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Allocation that returns NULL instead of trapping, for buffers whose size comes from the input. */
+void *wadup_try_alloc(size_t size);
+void wadup_free(void *p);
+
 /* Bytes currently obtained from memory.grow for the heap (for tests of heap growth). */
 size_t wadup_heap_size(void);
 

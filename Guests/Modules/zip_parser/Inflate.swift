@@ -1,0 +1,266 @@
+/// A DEFLATE decoder (RFC 1951): stored, fixed and dynamic Huffman blocks.
+///
+/// Decodes into a buffer of a known size (the entry's declared size) and fails, instead of
+/// growing, if the stream produces more; it never reads past its input.
+final class Inflater {
+    enum Failure: Error { case truncated, invalidBlockType, invalidStoredLength, invalidCode, invalidDistance, outputOverflow, invalidLengths }
+
+    static let fastBits = 10
+    static let lengthBase: [UInt16] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
+    static let lengthExtra: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
+    static let distanceBase: [UInt16] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
+    static let distanceExtra: [UInt8] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
+    static let codeLengthOrder: [Int] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+
+    /// A canonical Huffman code: a table for codes up to `fastBits` long, and counts/symbols for the rest.
+    ///
+    /// Plain pointers (allocated once per decoder) so that decoding a symbol costs no reference counting.
+    struct Huffman {
+        /// Entry: symbol << 4 | length, or 0 when the code is longer than `fastBits`.
+        let fast: UnsafeMutablePointer<UInt16>
+        let counts: UnsafeMutablePointer<UInt16>
+        let symbols: UnsafeMutablePointer<UInt16>
+
+        static func allocate() -> Huffman {
+            let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: (1 << Inflater.fastBits) + 16 + 288)
+            storage.initialize(repeating: 0, count: (1 << Inflater.fastBits) + 16 + 288)
+            return Huffman(fast: storage, counts: storage + (1 << Inflater.fastBits), symbols: storage + (1 << Inflater.fastBits) + 16)
+        }
+
+        func deallocate() { fast.deallocate() }
+
+        func build(_ lengths: UnsafeBufferPointer<UInt8>) throws(Failure) {
+            for i in 0..<16 { counts[i] = 0 }
+            for l in lengths { counts[Int(l)] += 1 }
+            counts[0] = 0
+            var left = 1
+            for len in 1..<16 {
+                left <<= 1
+                left -= Int(counts[len])
+                if left < 0 { throw .invalidLengths }
+            }
+            var offsets = [UInt16](repeating: 0, count: 16)
+            for len in 1..<15 { offsets[len + 1] = offsets[len] + counts[len] }
+            for (symbol, l) in lengths.enumerated() where l != 0 {
+                symbols[Int(offsets[Int(l)])] = UInt16(symbol)
+                offsets[Int(l)] += 1
+            }
+            fast.update(repeating: 0, count: 1 << Inflater.fastBits)
+            // Canonical codes, assigned in order of (length, symbol); stored bit-reversed for LSB-first reading.
+            var code = 0
+            var index = 0
+            for len in 1...Inflater.fastBits {
+                for _ in 0..<Int(counts[len]) {
+                    var reversed = 0
+                    for b in 0..<len where code & (1 << b) != 0 { reversed |= 1 << (len - 1 - b) }
+                    let entry = UInt16(symbols[index]) << 4 | UInt16(len)
+                    var slot = reversed
+                    while slot < (1 << Inflater.fastBits) {
+                        fast[slot] = entry
+                        slot += 1 << len
+                    }
+                    code += 1
+                    index += 1
+                }
+                code <<= 1
+            }
+        }
+    }
+
+    var input: UnsafePointer<UInt8>
+    var inputCount: Int
+    var inputPosition = 0
+    var bitBuffer: UInt64 = 0
+    var bitCount = 0
+    var output: UnsafeMutablePointer<UInt8>
+    var outputCapacity: Int
+    var outputCount = 0
+    let literals = Huffman.allocate()
+    let distances = Huffman.allocate()
+    let codeLengths = Huffman.allocate()
+
+    init(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.input = input
+        self.inputCount = count
+        self.output = output
+        self.outputCapacity = capacity
+    }
+
+    deinit {
+        literals.deallocate()
+        distances.deallocate()
+        codeLengths.deallocate()
+    }
+
+    @inline(__always)
+    func refill() {
+        while bitCount <= 56 {
+            if inputPosition < inputCount {
+                bitBuffer |= UInt64(input[inputPosition]) << UInt64(bitCount)
+                inputPosition += 1
+            } else {
+                // Past the end: count phantom zero bytes so that over-reading is detected.
+                inputPosition += 1
+            }
+            bitCount += 8
+        }
+    }
+
+    @inline(__always)
+    func bits(_ n: Int) throws(Failure) -> Int {
+        if bitCount < n { refill() }
+        let value = Int(bitBuffer & ((1 << UInt64(n)) - 1))
+        bitBuffer >>= UInt64(n)
+        bitCount -= n
+        return value
+    }
+
+    /// Bits consumed beyond the real input mean the stream was truncated.
+    var overran: Bool { inputPosition - bitCount / 8 > inputCount }
+
+    @inline(__always)
+    func decode(_ table: Huffman) throws(Failure) -> Int {
+        if bitCount < 15 { refill() }
+        let entry = table.fast[Int(bitBuffer & UInt64((1 << Inflater.fastBits) - 1))]
+        if entry != 0 {
+            let len = Int(entry & 15)
+            bitBuffer >>= UInt64(len)
+            bitCount -= len
+            return Int(entry >> 4)
+        }
+        // Slow path: a code longer than fastBits, decoded bit by bit (as in zlib's puff).
+        var code = 0
+        var first = 0
+        var index = 0
+        for len in 1..<16 {
+            code |= Int(bitBuffer & 1)
+            bitBuffer >>= 1
+            bitCount -= 1
+            let count = Int(table.counts[len])
+            if code - count < first { return Int(table.symbols[index + (code - first)]) }
+            index += count
+            first += count
+            first <<= 1
+            code <<= 1
+        }
+        throw .invalidCode
+    }
+
+    func run() throws(Failure) {
+        var final = 0
+        repeat {
+            final = try bits(1)
+            switch try bits(2) {
+            case 0: try stored()
+            case 1:
+                try fixedTables()
+                try codes()
+            case 2:
+                try dynamicTables()
+                try codes()
+            default: throw .invalidBlockType
+            }
+            if overran { throw .truncated }
+        } while final == 0
+    }
+
+    func stored() throws(Failure) {
+        // Drop to a byte boundary, then give back whole bytes still in the bit buffer.
+        _ = try bits(bitCount % 8)
+        inputPosition -= bitCount / 8
+        bitBuffer = 0
+        bitCount = 0
+        guard inputPosition + 4 <= inputCount else { throw .truncated }
+        let len = Int(input[inputPosition]) | Int(input[inputPosition + 1]) << 8
+        let nlen = Int(input[inputPosition + 2]) | Int(input[inputPosition + 3]) << 8
+        inputPosition += 4
+        guard len == (~nlen & 0xFFFF) else { throw .invalidStoredLength }
+        guard inputPosition + len <= inputCount else { throw .truncated }
+        guard len <= outputCapacity - outputCount else { throw .outputOverflow }
+        (output + outputCount).update(from: input + inputPosition, count: len)
+        outputCount += len
+        inputPosition += len
+    }
+
+    func fixedTables() throws(Failure) {
+        var lengths = [UInt8](repeating: 0, count: 288)
+        for i in 0..<144 { lengths[i] = 8 }
+        for i in 144..<256 { lengths[i] = 9 }
+        for i in 256..<280 { lengths[i] = 7 }
+        for i in 280..<288 { lengths[i] = 8 }
+        try lengths.withUnsafeBufferPointer { (b) throws(Failure) in try literals.build(b) }
+        let distanceLengths = [UInt8](repeating: 5, count: 30)
+        try distanceLengths.withUnsafeBufferPointer { (b) throws(Failure) in try distances.build(b) }
+    }
+
+    func dynamicTables() throws(Failure) {
+        let nlen = try bits(5) + 257
+        let ndist = try bits(5) + 1
+        let ncode = try bits(4) + 4
+        guard nlen <= 286, ndist <= 30 else { throw .invalidLengths }
+        var lengths = [UInt8](repeating: 0, count: 320)
+        for i in 0..<ncode { lengths[Inflater.codeLengthOrder[i]] = UInt8(try bits(3)) }
+        try lengths.withUnsafeBufferPointer { (b) throws(Failure) in try codeLengths.build(UnsafeBufferPointer(rebasing: b[0..<19])) }
+        for i in 0..<19 { lengths[i] = 0 }
+        var index = 0
+        while index < nlen + ndist {
+            let symbol = try decode(codeLengths)
+            if symbol < 16 {
+                lengths[index] = UInt8(symbol)
+                index += 1
+                continue
+            }
+            var repeated: UInt8 = 0
+            var count: Int
+            switch symbol {
+            case 16:
+                guard index > 0 else { throw .invalidLengths }
+                repeated = lengths[index - 1]
+                count = 3 + (try bits(2))
+            case 17: count = 3 + (try bits(3))
+            default: count = 11 + (try bits(7))
+            }
+            guard index + count <= nlen + ndist else { throw .invalidLengths }
+            for _ in 0..<count {
+                lengths[index] = repeated
+                index += 1
+            }
+        }
+        if overran { throw .truncated }
+        guard lengths[256] != 0 else { throw .invalidLengths }
+        try lengths.withUnsafeBufferPointer { (b) throws(Failure) in
+            try literals.build(UnsafeBufferPointer(rebasing: b[0..<nlen]))
+            try distances.build(UnsafeBufferPointer(rebasing: b[nlen..<(nlen + ndist)]))
+        }
+    }
+
+    func codes() throws(Failure) {
+        while true {
+            let symbol = try decode(literals)
+            if symbol < 256 {
+                guard outputCount < outputCapacity else { throw .outputOverflow }
+                output[outputCount] = UInt8(truncatingIfNeeded: symbol)
+                outputCount += 1
+                continue
+            }
+            if symbol == 256 { return }
+            let lengthIndex = symbol - 257
+            guard lengthIndex < 29 else { throw .invalidCode }
+            let length = Int(Inflater.lengthBase[lengthIndex]) + (try bits(Int(Inflater.lengthExtra[lengthIndex])))
+            let distanceSymbol = try decode(distances)
+            guard distanceSymbol < 30 else { throw .invalidDistance }
+            let distance = Int(Inflater.distanceBase[distanceSymbol]) + (try bits(Int(Inflater.distanceExtra[distanceSymbol])))
+            guard distance <= outputCount else { throw .invalidDistance }
+            guard length <= outputCapacity - outputCount else { throw .outputOverflow }
+            let target = output + outputCount
+            let source = target - distance
+            if distance >= length {
+                target.update(from: source, count: length)
+            } else {
+                for i in 0..<length { target[i] = source[i] }
+            }
+            outputCount += length
+            if overran { throw .truncated }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import WADUPGuest
+
+/// Recognises a ZIP archive by its end-of-central-directory record, reads the central directory,
+/// and emits every file entry as sub-content: stored entries as zero-copy slices, deflated ones
+/// inflated here and CRC-checked. Every entry gets a `zip_entries` row. Content that is not a ZIP
+/// gives no output and succeeds.
+@_expose(wasm, "process") @_cdecl("process")
+public func process() -> Int32 {
+    run { () throws(GuestError) in
+        var parser = ZipParser()
+        try parser.parse()
+    }
+}
+
+let crc32 = CRC32()
+
+/// The largest entry this module inflates; bigger ones are recorded, not emitted.
+let maxInflatedSize = 1 << 30
+
+struct Entry {
+    var path: String
+    var flags: UInt16
+    var method: UInt16
+    var crc: UInt32
+    var compressedSize: Int
+    var size: Int
+    var localHeaderOffset: Int
+}
+
+struct ZipParser {
+    var reader = Content.reader()
+
+    mutating func parse() throws(GuestError) {
+        guard let (cdOffset, cdSize, count) = try findCentralDirectory() else { return }
+        let table = try TableBuilder("zip_entries")
+            .column("path", .string).column("method", .int64).column("compressed_size", .int64)
+            .column("size", .int64).column("crc32_ok", .int64).column("emitted", .int64).define()
+        guard let directory = ByteBuffer(capacity: cdSize) else { throw .malformed }
+        try directory.read(from: cdOffset)
+        var position = 0
+        for _ in 0..<count {
+            guard let entry = try parseEntry(directory, &position) else { throw .malformed }
+            if entry.path.utf8.last == UInt8(ascii: "/") { continue }  // a directory
+            var crcOK: Value = .null
+            var emitted = false
+            if entry.flags & 1 == 0, let data = try dataOffset(entry) {
+                (crcOK, emitted) = try extract(entry, at: data)
+            }
+            try table.insert([
+                .string(entry.path), .int64(Int64(entry.method)), .int64(Int64(entry.compressedSize)),
+                .int64(Int64(entry.size)), crcOK, .int64(emitted ? 1 : 0),
+            ])
+        }
+    }
+
+    /// Offset, size and entry count of the central directory, or `nil` if this is not a ZIP.
+    mutating func findCentralDirectory() throws(GuestError) -> (Int, Int, Int)? {
+        let size = reader.size
+        guard size >= 22 else { return nil }
+        let tailStart = max(0, size - 22 - 65535)
+        let tail = try reader.bytes(at: tailStart, count: size - tailStart)
+        var eocd = -1
+        var i = tail.count - 22
+        while i >= 0 {
+            if tail[i] == 0x50, tail[i + 1] == 0x4B, tail[i + 2] == 5, tail[i + 3] == 6 {
+                let commentLength = Int(tail[i + 20]) | Int(tail[i + 21]) << 8
+                if i + 22 + commentLength == tail.count {
+                    eocd = i
+                    break
+                }
+            }
+            i -= 1
+        }
+        guard eocd >= 0 else { return nil }
+        let eocdOffset = tailStart + eocd
+        let count16 = try reader.u16(at: eocdOffset + 10)
+        let size32 = try reader.u32(at: eocdOffset + 12)
+        let offset32 = try reader.u32(at: eocdOffset + 16)
+        var count = Int(count16)
+        var cdSize = Int(clamping: size32)
+        var cdOffset = Int(clamping: offset32)
+        if count16 == 0xFFFF || size32 == 0xFFFF_FFFF || offset32 == 0xFFFF_FFFF {
+            // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
+            let locator = eocdOffset - 20
+            guard locator >= 0, try reader.u32(at: locator) == 0x0706_4B50 else { throw .malformed }
+            let record = try reader.u64(at: locator + 8)
+            guard record < UInt64(size), try reader.u32(at: Int(record)) == 0x0606_4B50 else { throw .malformed }
+            // Sizes are checked against the content (at most 2 GiB here) before they become Int.
+            let total = try reader.u64(at: Int(record) + 32)
+            let directorySize = try reader.u64(at: Int(record) + 40)
+            let directoryOffset = try reader.u64(at: Int(record) + 48)
+            guard total < UInt64(size), directorySize <= UInt64(size), directoryOffset <= UInt64(size) else { throw .malformed }
+            count = Int(total)
+            cdSize = Int(directorySize)
+            cdOffset = Int(directoryOffset)
+        }
+        guard cdOffset <= size, cdSize <= size - cdOffset, count <= cdSize / 46 + 1 else { throw .malformed }
+        return (cdOffset, cdSize, count)
+    }
+
+    func u16(_ b: ByteBuffer, _ at: Int) -> Int { Int(b.pointer[at]) | Int(b.pointer[at + 1]) << 8 }
+    func u32(_ b: ByteBuffer, _ at: Int) -> UInt32 { UInt32(u16(b, at)) | UInt32(u16(b, at + 2)) << 16 }
+    func u64(_ b: ByteBuffer, _ at: Int) -> UInt64 { UInt64(u32(b, at)) | UInt64(u32(b, at + 4)) << 32 }
+    /// A size or offset as Int, or -1 when it cannot be one (wasm32's Int has 31 bits).
+    func int(_ v: UInt32) -> Int { v > UInt32(Int.max) ? -1 : Int(v) }
+
+    /// One central directory record at `position` (advanced past it), or `nil` if it is cut or wrong.
+    func parseEntry(_ d: ByteBuffer, _ position: inout Int) throws(GuestError) -> Entry? {
+        let p = position
+        guard p + 46 <= d.capacity, u32(d, p) == 0x0201_4B50 else { return nil }
+        let nameLength = u16(d, p + 28)
+        let extraLength = u16(d, p + 30)
+        let commentLength = u16(d, p + 32)
+        guard p + 46 + nameLength + extraLength + commentLength <= d.capacity else { return nil }
+        var entry = Entry(
+            path: decodeName(UnsafeBufferPointer(start: d.pointer + p + 46, count: nameLength), utf8: u16(d, p + 8) & 0x800 != 0),
+            flags: UInt16(u16(d, p + 8)), method: UInt16(u16(d, p + 10)), crc: u32(d, p + 16),
+            compressedSize: int(u32(d, p + 20)), size: int(u32(d, p + 24)), localHeaderOffset: int(u32(d, p + 42)))
+        let sizes = (u32(d, p + 24), u32(d, p + 20), u32(d, p + 42))
+        // ZIP64 extended information: the fields that overflowed, in this order.
+        var e = p + 46 + nameLength
+        let extraEnd = e + extraLength
+        while e + 4 <= extraEnd {
+            let id = u16(d, e)
+            let length = u16(d, e + 2)
+            guard e + 4 + length <= extraEnd else { break }
+            if id == 1 {
+                var f = e + 4
+                func next() -> Int? {
+                    guard f + 8 <= e + 4 + length else { return nil }
+                    let v = u64(d, f)
+                    f += 8
+                    return v > UInt64(Int.max) ? -1 : Int(v)
+                }
+                if sizes.0 == 0xFFFF_FFFF { entry.size = next() ?? -1 }
+                if sizes.1 == 0xFFFF_FFFF { entry.compressedSize = next() ?? -1 }
+                if sizes.2 == 0xFFFF_FFFF { entry.localHeaderOffset = next() ?? -1 }
+            }
+            e += 4 + length
+        }
+        position = p + 46 + nameLength + extraLength + commentLength
+        return entry
+    }
+
+    /// Where the entry's data starts, after its local header; `nil` if the header is missing or cut.
+    mutating func dataOffset(_ entry: Entry) throws(GuestError) -> Int? {
+        let at = entry.localHeaderOffset
+        guard at >= 0, entry.compressedSize >= 0, entry.size >= 0, at + 30 <= reader.size else { return nil }
+        guard try reader.u32(at: at) == 0x0403_4B50 else { return nil }
+        let start = at + 30 + Int(try reader.u16(at: at + 26)) + Int(try reader.u16(at: at + 28))
+        guard start <= reader.size, entry.compressedSize <= reader.size - start else { return nil }
+        return start
+    }
+
+    /// Emits one entry; returns whether its CRC matched and whether it was emitted.
+    mutating func extract(_ entry: Entry, at start: Int) throws(GuestError) -> (Value, Bool) {
+        switch entry.method {
+        case 0:
+            guard entry.compressedSize == entry.size else { return (.null, false) }
+            var crc: UInt32 = 0
+            let chunk = 1 << 20
+            guard let buffer = ByteBuffer(capacity: min(chunk, max(entry.size, 1))) else { throw .malformed }
+            var done = 0
+            while done < entry.size {
+                let n = min(buffer.capacity, entry.size - done)
+                try Content.read(offset: start + done, into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: n))
+                crc = crc32.update(crc, buffer.pointer, n)
+                done += n
+            }
+            do throws(GuestError) {
+                try SubContent.emitSlice(offset: start, count: entry.size, name: entry.path)
+            } catch {
+                if error == .limitReached { return (.int64(crc == entry.crc ? 1 : 0), false) }
+                throw error
+            }
+            return (.int64(crc == entry.crc ? 1 : 0), true)
+        case 8:
+            guard entry.size <= maxInflatedSize, let input = ByteBuffer(capacity: entry.compressedSize),
+                let output = ByteBuffer(capacity: entry.size)
+            else { return (.null, false) }
+            try input.read(from: start)
+            let inflater = Inflater(input: input.pointer, count: input.capacity, output: output.pointer, capacity: output.capacity)
+            do throws(Inflater.Failure) {
+                try inflater.run()
+            } catch {
+                return (.null, false)
+            }
+            guard inflater.outputCount == entry.size else { return (.null, false) }
+            let ok = crc32.update(0, output.pointer, output.capacity) == entry.crc
+            do throws(GuestError) {
+                try SubContent.emit(bytes: output.rawBuffer, name: entry.path)
+            } catch {
+                if error == .limitReached { return (.int64(ok ? 1 : 0), false) }
+                throw error
+            }
+            return (.int64(ok ? 1 : 0), true)
+        default:
+            return (.null, false)
+        }
+    }
+}
+
+/// Code page 437, the ZIP default for names without the UTF-8 flag: the upper half as Unicode.
+let cp437: [UInt16] = [
+    0x00C7, 0x00FC, 0x00E9, 0x00E2, 0x00E4, 0x00E0, 0x00E5, 0x00E7, 0x00EA, 0x00EB, 0x00E8, 0x00EF, 0x00EE, 0x00EC, 0x00C4, 0x00C5,
+    0x00C9, 0x00E6, 0x00C6, 0x00F4, 0x00F6, 0x00F2, 0x00FB, 0x00F9, 0x00FF, 0x00D6, 0x00DC, 0x00A2, 0x00A3, 0x00A5, 0x20A7, 0x0192,
+    0x00E1, 0x00ED, 0x00F3, 0x00FA, 0x00F1, 0x00D1, 0x00AA, 0x00BA, 0x00BF, 0x2310, 0x00AC, 0x00BD, 0x00BC, 0x00A1, 0x00AB, 0x00BB,
+    0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557, 0x255D, 0x255C, 0x255B, 0x2510,
+    0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x255E, 0x255F, 0x255A, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256C, 0x2567,
+    0x2568, 0x2564, 0x2565, 0x2559, 0x2558, 0x2552, 0x2553, 0x256B, 0x256A, 0x2518, 0x250C, 0x2588, 0x2584, 0x258C, 0x2590, 0x2580,
+    0x03B1, 0x00DF, 0x0393, 0x03C0, 0x03A3, 0x03C3, 0x00B5, 0x03C4, 0x03A6, 0x0398, 0x03A9, 0x03B4, 0x221E, 0x03C6, 0x03B5, 0x2229,
+    0x2261, 0x00B1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00F7, 0x2248, 0x00B0, 0x2219, 0x00B7, 0x221A, 0x207F, 0x00B2, 0x25A0, 0x00A0,
+]
+
+/// A name as UTF-8: kept as is when flagged UTF-8 (or plain ASCII), else decoded from CP437.
+func decodeName(_ bytes: UnsafeBufferPointer<UInt8>, utf8: Bool) -> String {
+    if utf8 || !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+    var out: [UInt8] = []
+    for b in bytes {
+        if b < 0x80 {
+            out.append(b)
+            continue
+        }
+        let u = UInt32(cp437[Int(b) - 0x80])
+        if u < 0x800 {
+            out.append(UInt8(0xC0 | (u >> 6)))
+            out.append(UInt8(0x80 | (u & 0x3F)))
+        } else {
+            out.append(UInt8(0xE0 | (u >> 12)))
+            out.append(UInt8(0x80 | ((u >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (u & 0x3F)))
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
