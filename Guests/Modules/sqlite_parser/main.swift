@@ -1,3 +1,0 @@
-import WADUPGuest
-@_expose(wasm, "process") @_cdecl("process")
-public func process() -> Int32 { 0 }
