@@ -1,0 +1,254 @@
+//! Rust SDK for WADUP modules (the seed's API). The ABI is `docs/ABI.md`; `ffi` mirrors
+//! `Guests/C/wadup.h` exactly. No dependencies: the JSON the ABI needs is written here.
+//!
+//! ```ignore
+//! use wadup_guest::*;
+//! #[no_mangle]
+//! pub extern "C" fn process() -> i32 { run(|| {
+//!     let table = TableBuilder::new("file_sizes").column("size", DataType::Int64).define()?;
+//!     table.insert().value("size", Content::size() as i64).execute()
+//! }) }
+//! ```
+
+pub mod ffi {
+    #[link(wasm_import_module = "env")]
+    extern "C" {
+        pub fn get_content_size() -> u32;
+        pub fn read_content(offset: u32, length: u32, dest_ptr: *mut u8) -> i32;
+        pub fn get_content_uuid(dest_ptr: *mut u8) -> i32;
+        pub fn get_content_filename(dest_ptr: *mut u8, capacity: u32) -> i32;
+        pub fn define_table(name_ptr: *const u8, name_len: u32, columns_ptr: *const u8, columns_len: u32) -> i32;
+        pub fn insert_row(table_id: i32, row_ptr: *const u8, row_len: u32) -> i32;
+        pub fn emit_subcontent_bytes(data_ptr: *const u8, data_len: u32, name_ptr: *const u8, name_len: u32) -> i32;
+        pub fn emit_subcontent_slice(offset: u32, length: u32, name_ptr: *const u8, name_len: u32) -> i32;
+        pub fn log_message(level: i32, msg_ptr: *const u8, msg_len: u32) -> i32;
+    }
+}
+
+/// A failed host call (the ABI's negative code) or a check made by this SDK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Error(pub i32);
+
+impl Error {
+    pub const OUT_OF_BOUNDS: Error = Error(-1);
+    pub const INVALID_UTF8: Error = Error(-2);
+    pub const INVALID_JSON: Error = Error(-3);
+    pub const INVALID_IDENTIFIER: Error = Error(-4);
+    pub const SCHEMA_CONFLICT: Error = Error(-5);
+    pub const UNKNOWN_TABLE: Error = Error(-6);
+    pub const ARITY_MISMATCH: Error = Error(-7);
+    pub const TYPE_MISMATCH: Error = Error(-8);
+    pub const LIMIT_REACHED: Error = Error(-9);
+    pub const INVALID_ARGUMENT: Error = Error(-10);
+    pub const NO_CONTENT: Error = Error(-11);
+    /// SDK-side: a column name the table does not have.
+    pub const UNKNOWN_COLUMN: Error = Error(2);
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+fn check(code: i32) -> Result<i32> {
+    if code < 0 { Err(Error(code)) } else { Ok(code) }
+}
+
+/// Runs the module's work; an error becomes `process`'s return code (0 is success).
+pub fn run<F: FnOnce() -> Result<()>>(f: F) -> i32 {
+    match f() {
+        Ok(()) => 0,
+        Err(Error(0)) => 1,
+        Err(Error(code)) => code,
+    }
+}
+
+/// The content being processed.
+pub struct Content;
+
+impl Content {
+    pub fn size() -> usize {
+        unsafe { ffi::get_content_size() as usize }
+    }
+
+    pub fn read(offset: usize, length: usize) -> Result<Vec<u8>> {
+        let mut buffer = vec![0u8; length];
+        if length > 0 {
+            check(unsafe { ffi::read_content(offset as u32, length as u32, buffer.as_mut_ptr()) })?;
+        }
+        Ok(buffer)
+    }
+
+    pub fn read_all() -> Result<Vec<u8>> {
+        Self::read(0, Self::size())
+    }
+
+    pub fn uuid() -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        unsafe { ffi::get_content_uuid(bytes.as_mut_ptr()) };
+        bytes
+    }
+
+    pub fn filename() -> String {
+        let mut buffer = vec![0u8; 256];
+        loop {
+            let n = unsafe { ffi::get_content_filename(buffer.as_mut_ptr(), buffer.len() as u32) };
+            if n < 0 {
+                return String::new();
+            }
+            let n = n as usize;
+            if n <= buffer.len() {
+                buffer.truncate(n);
+                return String::from_utf8(buffer).unwrap_or_default();
+            }
+            buffer = vec![0u8; n];
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    Int64,
+    Float64,
+    String,
+}
+
+impl DataType {
+    fn name(self) -> &'static str {
+        match self {
+            DataType::Int64 => "Int64",
+            DataType::Float64 => "Float64",
+            DataType::String => "String",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int64(i64),
+    Float64(f64),
+    String(String),
+    Null,
+}
+
+impl From<i64> for Value { fn from(v: i64) -> Self { Value::Int64(v) } }
+impl From<f64> for Value { fn from(v: f64) -> Self { Value::Float64(v) } }
+impl From<&str> for Value { fn from(v: &str) -> Self { Value::String(v.to_string()) } }
+impl From<String> for Value { fn from(v: String) -> Self { Value::String(v) } }
+
+fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+pub struct Column {
+    pub name: String,
+    pub data_type: DataType,
+}
+
+/// `TableBuilder::new("t").column("size", DataType::Int64).define()`
+pub struct TableBuilder {
+    name: String,
+    columns: Vec<Column>,
+}
+
+impl TableBuilder {
+    pub fn new(name: impl Into<String>) -> Self {
+        TableBuilder { name: name.into(), columns: Vec::new() }
+    }
+
+    pub fn column(mut self, name: impl Into<String>, data_type: DataType) -> Self {
+        self.columns.push(Column { name: name.into(), data_type });
+        self
+    }
+
+    pub fn define(self) -> Result<Table> {
+        let mut json = String::from("[");
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 { json.push(','); }
+            json.push_str("{\"name\":");
+            json_string(&mut json, &c.name);
+            json.push_str(",\"data_type\":\"");
+            json.push_str(c.data_type.name());
+            json.push_str("\"}");
+        }
+        json.push(']');
+        let id = check(unsafe { ffi::define_table(self.name.as_ptr(), self.name.len() as u32, json.as_ptr(), json.len() as u32) })?;
+        Ok(Table { id, columns: self.columns })
+    }
+}
+
+pub struct Table {
+    id: i32,
+    columns: Vec<Column>,
+}
+
+impl Table {
+    /// Starts a row filled by column name; unset columns are null.
+    pub fn insert(&self) -> RowBuilder<'_> {
+        RowBuilder { table: self, values: self.columns.iter().map(|_| Value::Null).collect(), error: None }
+    }
+}
+
+pub struct RowBuilder<'a> {
+    table: &'a Table,
+    values: Vec<Value>,
+    error: Option<Error>,
+}
+
+impl<'a> RowBuilder<'a> {
+    pub fn value(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        match self.table.columns.iter().position(|c| c.name == name) {
+            None => self.error = Some(Error::UNKNOWN_COLUMN),
+            Some(i) => {
+                let ok = matches!((&value, self.table.columns[i].data_type),
+                    (Value::Null, _) | (Value::Int64(_), DataType::Int64) | (Value::Float64(_), DataType::Float64) | (Value::String(_), DataType::String));
+                if !ok { self.error = Some(Error::TYPE_MISMATCH); }
+                self.values[i] = value;
+            }
+        }
+        self
+    }
+
+    pub fn execute(self) -> Result<()> {
+        if let Some(e) = self.error { return Err(e); }
+        let mut json = String::from("[");
+        for (i, v) in self.values.iter().enumerate() {
+            if i > 0 { json.push(','); }
+            match v {
+                Value::Null => json.push_str("null"),
+                Value::Int64(x) => json.push_str(&format!("{{\"Int64\":{}}}", x)),
+                Value::Float64(x) if x.is_finite() => json.push_str(&format!("{{\"Float64\":{:e}}}", x)),
+                Value::Float64(_) => json.push_str("null"),
+                Value::String(s) => { json.push_str("{\"String\":"); json_string(&mut json, s); json.push('}'); }
+            }
+        }
+        json.push(']');
+        check(unsafe { ffi::insert_row(self.table.id, json.as_ptr(), json.len() as u32) }).map(|_| ())
+    }
+}
+
+/// Sub-content, processed by WADUP like files.
+pub struct SubContent;
+
+impl SubContent {
+    pub fn emit_bytes(data: &[u8], filename: &str) -> Result<()> {
+        check(unsafe { ffi::emit_subcontent_bytes(data.as_ptr(), data.len() as u32, filename.as_ptr(), filename.len() as u32) }).map(|_| ())
+    }
+
+    /// A zero-copy range of the current content.
+    pub fn emit_slice(offset: usize, length: usize, filename: &str) -> Result<()> {
+        check(unsafe { ffi::emit_subcontent_slice(offset as u32, length as u32, filename.as_ptr(), filename.len() as u32) }).map(|_| ())
+    }
+}
+
+/// Log lines, tagged by WADUP with the module and the content.
+pub fn log(level: i32, message: &str) {
+    unsafe { ffi::log_message(level, message.as_ptr(), message.len() as u32) };
+}
