@@ -1,0 +1,346 @@
+import Foundation
+import GRDB
+import Testing
+import WADUP
+import WADUPCommands
+import WADUPCore
+import ZIPFoundation
+
+/// The standard modules and the SDK examples on real files, checked against independent readers
+/// (SQLite through GRDB, ZIPFoundation, Python's zipfile). Needs `scripts/build-guests.sh`.
+@Suite(.serialized)
+struct GuestModuleTests {
+    static let built = Harness.packageRoot.appendingPathComponent(".build/guest-modules").path
+
+    /// A modules folder holding the named built modules.
+    static func modules(_ names: [String]) throws -> String {
+        let dir = Harness.temporaryDirectory()
+        for name in names {
+            let source = ["standard", "examples"].map { "\(built)/\($0)/\(name).wasm" }.first { FileManager.default.fileExists(atPath: $0) }
+            let path = try #require(source, "\(name).wasm is not built: run scripts/build-guests.sh")
+            try FileManager.default.copyItem(atPath: path, toPath: "\(dir)/\(name).wasm")
+        }
+        return dir
+    }
+
+    static func python(_ script: String, _ arguments: [String] = []) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 failed")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// (name, sha256) of every file entry of a ZIP, read by Python's zipfile.
+    static func zipfileEntries(_ path: String) throws -> [String] {
+        try python(
+            """
+            import sys, zipfile, hashlib
+            z = zipfile.ZipFile(sys.argv[1])
+            for i in z.infolist():
+                if not i.is_dir(): print(i.filename + " " + hashlib.sha256(z.read(i)).hexdigest())
+            """, [path]
+        ).split(separator: "\n").map(String.init)
+    }
+
+    /// `(name, count(*))` of every table with a b-tree, as SQLite itself counts.
+    static func sqliteCounts(_ path: String) throws -> [String] {
+        let db = try DatabaseQueue(path: path)
+        return try db.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND rootpage > 0 ORDER BY rowid").map { name in
+                "\(name) \(try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"") ?? -1)"
+            }
+        }
+    }
+
+    static func makeDatabase(_ path: String, pageSize: Int = 4096, autoVacuum: Bool = false, _ body: (Database) throws -> Void) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
+            if autoVacuum { try db.execute(sql: "PRAGMA auto_vacuum = FULL") }
+        }
+        let db = try DatabaseQueue(path: path, configuration: config)
+        try db.write(body)
+        try db.close()
+    }
+
+    // MARK: The seed's integration tests, made exact
+
+    @Test func test1SQLiteDatabaseWithThreeTables() throws {
+        let input = Harness.temporaryDirectory()
+        try Self.makeDatabase(input + "/test.db") { db in
+            try db.execute(sql: "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE posts(id, body); CREATE TABLE tags(t)")
+            for i in 0..<10 { try db.execute(sql: "INSERT INTO users(name) VALUES (?)", arguments: ["u\(i)"]) }
+            for i in 0..<7 { try db.execute(sql: "INSERT INTO posts VALUES (?, ?)", arguments: [i, "p"]) }
+        }
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input)
+        #expect(try outcome.strings("SELECT table_name || ' ' || row_count FROM db_table_stats ORDER BY rowid") == ["users 10", "posts 7", "tags 0"])
+        #expect(try outcome.strings("SELECT table_name || ' ' || row_count FROM db_table_stats ORDER BY rowid") == Self.sqliteCounts(input + "/test.db"))
+    }
+
+    static func twoFileZip(_ path: String) throws -> [(String, [UInt8])] {
+        let files: [(String, [UInt8])] = [("a.txt", Array(String(repeating: "alpha ", count: 100).utf8)), ("b/c.bin", (0..<3000).map { UInt8($0 % 251) })]
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
+        for (name, bytes) in files {
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .deflate) { position, size in
+                Data(bytes[Int(position)..<Int(position) + size])
+            }
+        }
+        return files
+    }
+
+    @Test func test2ZipOfTwoFiles() throws {
+        let input = Harness.temporaryDirectory()
+        let files = try Self.twoFileZip(input + "/two.zip")
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser", "byte_counter"]), input: input, threads: 2)
+        let contents = try outcome.contents()
+        #expect(contents.count == 3)
+        let zip = try #require(contents.first { $0.filename == "two.zip" })
+        let children = contents.filter { $0.parentUUID == zip.uuid }
+        #expect(children.map(\.filename).sorted() == ["a.txt", "b/c.bin"])
+        for (name, bytes) in files {
+            let child = try #require(children.first { $0.filename == name })
+            #expect(child.sha256 == sha256Hex(bytes))
+            #expect(child.size == bytes.count)
+        }
+        let zipSize = try FileManager.default.attributesOfItem(atPath: input + "/two.zip")[.size] as! Int
+        #expect(try outcome.strings("SELECT filename || ' ' || size FROM file_sizes ORDER BY filename") == ["a.txt 600", "b/c.bin 3000", "two.zip \(zipSize)"])
+        #expect(try outcome.ints("SELECT crc32_ok FROM zip_entries") == [1, 1])
+    }
+
+    @Test func test3BothInputsAllModulesFourThreads() throws {
+        let input = Harness.temporaryDirectory()
+        _ = try Self.twoFileZip(input + "/two.zip")
+        try Self.makeDatabase(input + "/test.db") { db in
+            try db.execute(sql: "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE posts(id, body); CREATE TABLE tags(t)")
+            for i in 0..<10 { try db.execute(sql: "INSERT INTO users(name) VALUES (?)", arguments: ["u\(i)"]) }
+        }
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["byte_counter", "sqlite_parser", "zip_parser"]), input: input, threads: 4)
+        // 1 database + 1 archive + its 2 entries.
+        #expect(outcome.summary.statistics.contents == 4)
+        #expect(try outcome.ints("SELECT count(*) FROM __wadup_content WHERE status = 'success'") == [4])
+        #expect(try outcome.ints("SELECT count(*) FROM file_sizes") == [4])
+        #expect(try outcome.ints("SELECT count(*) FROM db_table_stats") == [3])
+        #expect(try outcome.ints("SELECT count(*) FROM zip_entries") == [2])
+    }
+
+    // MARK: Real ZIP writers
+
+    @Test func archivesFromPythonZipfileAreReadExactly() throws {
+        let input = Harness.temporaryDirectory()
+        _ = try Self.python(
+            """
+            import sys, zipfile, random, io
+            r = random.Random(7)
+            d = sys.argv[1]
+            files = {f"dir/f{i}.txt": (b"line %d\\n" % i) * r.randint(0, 4000) for i in range(20)}
+            files["random.bin"] = r.randbytes(300000)
+            files["empty"] = b""
+            with zipfile.ZipFile(d + "/stored.zip", "w", zipfile.ZIP_STORED) as z:
+                for k, v in files.items(): z.writestr(k, v)
+            with zipfile.ZipFile(d + "/deflated.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+                for k, v in files.items(): z.writestr(k, v)
+                z.writestr("dir/", b"")
+            # Writing to an unseekable stream makes data descriptors (flag bit 3).
+            class Unseekable(io.RawIOBase):
+                def __init__(self, f): self.f = f
+                def writable(self): return True
+                def write(self, b): return self.f.write(b)
+            with open(d + "/descriptors.zip", "wb") as raw:
+                with zipfile.ZipFile(Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as z:
+                    for k, v in list(files.items())[:5]:
+                        with z.open(k, "w") as f: f.write(v)
+            with zipfile.ZipFile(d + "/zip64.zip", "w", zipfile.ZIP_DEFLATED) as z:
+                for k, v in list(files.items())[:5]:
+                    with z.open(k, "w", force_zip64=True) as f: f.write(v)
+            # CP437 names: no UTF-8 flag.
+            orig = zipfile.ZipInfo._encodeFilenameFlags
+            zipfile.ZipInfo._encodeFilenameFlags = lambda self: (self.filename.encode("cp437"), self.flag_bits & ~0x800)
+            with zipfile.ZipFile(d + "/cp437.zip", "w") as z:
+                z.writestr("caf\\u00e9 \\u2591.txt", b"cp437 name")
+            zipfile.ZipInfo._encodeFilenameFlags = orig
+            """, [input])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 2, limits: RunLimits(maxRecursionDepth: 1))
+        let contents = try outcome.contents()
+        for archive in ["stored.zip", "deflated.zip", "descriptors.zip", "zip64.zip", "cp437.zip"] {
+            let root = try #require(contents.first { $0.filename == archive && $0.parentUUID == nil })
+            let children = contents.filter { $0.parentUUID == root.uuid }.map { "\($0.filename) \($0.sha256)" }
+            #expect(children.sorted() == (try Self.zipfileEntries(input + "/" + archive)).sorted(), "\(archive)")
+            #expect(root.status == "success")
+        }
+        #expect(contents.contains { $0.filename == "café ░.txt" })
+        #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE crc32_ok != 1 OR emitted != 1") == [0])
+        #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE path = 'dir/'") == [0])
+    }
+
+    @Test func archivesFromInfoZIPAndNestedArchivesAreReadExactly() throws {
+        let input = Harness.temporaryDirectory()
+        let source = Harness.temporaryDirectory()
+        for i in 0..<12 { try Data((0..<(i * 997)).map { UInt8(($0 * i) & 0xFF) }).write(to: URL(fileURLWithPath: "\(source)/file\(i).dat")) }
+        try Data(String(repeating: "text ", count: 5000).utf8).write(to: URL(fileURLWithPath: "\(source)/text.txt"))
+        func zip(_ arguments: [String], in directory: String) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/zip")
+            process.arguments = ["-q"] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "zip failed (install Debian's zip: scripts/install-deps.sh)")
+        }
+        try zip(["-r", "\(input)/infozip.zip", "."], in: source)
+        try zip(["-0", "\(source)/inner.zip", "text.txt"], in: source)
+        try zip(["\(source)/middle.zip", "inner.zip", "file3.dat"], in: source)
+        try zip(["\(input)/outer.zip", "middle.zip"], in: source)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input)
+        let contents = try outcome.contents()
+        let infozip = try #require(contents.first { $0.filename == "infozip.zip" })
+        #expect(contents.filter { $0.parentUUID == infozip.uuid }.map { "\($0.filename) \($0.sha256)" }.sorted() == (try Self.zipfileEntries(input + "/infozip.zip")).sorted())
+        // outer.zip > middle.zip > inner.zip > text.txt, each level's parent the one above.
+        let outer = try #require(contents.first { $0.filename == "outer.zip" })
+        let middle = try #require(contents.first { $0.filename == "middle.zip" && $0.parentUUID == outer.uuid })
+        let inner = try #require(contents.first { $0.filename == "inner.zip" && $0.parentUUID == middle.uuid })
+        let text = try #require(contents.first { $0.filename == "text.txt" && $0.parentUUID == inner.uuid })
+        #expect(text.depth == 3)
+        #expect(text.sha256 == sha256Hex(Array(String(repeating: "text ", count: 5000).utf8)))
+        #expect(contents.allSatisfy { $0.status == "success" })
+    }
+
+    @Test func hostileArchivesFailCleanlyOrAreBounded() throws {
+        let input = Harness.temporaryDirectory()
+        _ = try Self.python(
+            """
+            import sys, zipfile, struct, zlib
+            d = sys.argv[1]
+            data = bytes(range(256)) * 400
+            with zipfile.ZipFile(d + "/good.zip", "w", zipfile.ZIP_DEFLATED) as z: z.writestr("x", data)
+            raw = open(d + "/good.zip", "rb").read()
+            open(d + "/truncated.zip", "wb").write(raw[: len(raw) // 2])
+            # Corrupt deflate data: flip bytes in the middle of the compressed stream.
+            bad = bytearray(raw); bad[45:60] = b"\\xff" * 15; open(d + "/corrupt.zip", "wb").write(bytes(bad))
+            # Sizes that lie: the central directory claims 10 bytes uncompressed.
+            cd = raw.rfind(b"PK\\x01\\x02")
+            lie = bytearray(raw); lie[cd + 24: cd + 28] = struct.pack("<I", 10); open(d + "/lying.zip", "wb").write(bytes(lie))
+            # An overlapping bomb: 2000 central directory entries pointing at the same local data.
+            with zipfile.ZipFile(d + "/one.zip", "w", zipfile.ZIP_STORED) as z: z.writestr("a", b"A" * 1000)
+            one = open(d + "/one.zip", "rb").read()
+            cd = one.rfind(b"PK\\x01\\x02"); eocd = one.rfind(b"PK\\x05\\x06")
+            entry = one[cd:eocd]
+            n = 2000
+            body = one[:cd] + entry * n
+            open(d + "/bomb.zip", "wb").write(body + struct.pack("<4sHHHHIIH", b"PK\\x05\\x06", 0, 0, n, n, len(entry) * n, cd, 0))
+            """, [input])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, limits: RunLimits(maxRecursionDepth: 1, maxSubcontent: 500))
+        let contents = try outcome.contents()
+        func root(_ name: String) throws -> Harness.Content { try #require(contents.first { $0.filename == name && $0.parentUUID == nil }) }
+        #expect(try root("good.zip").status == "success")
+        // A truncated archive has no end record: not recognised as a ZIP, no output.
+        #expect(try root("truncated.zip").status == "success")
+        #expect(contents.filter { $0.parentUUID == (try? root("truncated.zip").uuid) }.isEmpty)
+        // Corrupt and lying entries are recorded, not emitted.
+        for name in ["corrupt.zip", "lying.zip"] {
+            let r = try root(name)
+            #expect(contents.filter { $0.parentUUID == r.uuid }.isEmpty, "\(name)")
+            #expect(try outcome.ints("SELECT emitted FROM zip_entries WHERE content_uuid = '\(r.uuid)'") == [0], "\(name)")
+        }
+        // The bomb is bounded by --max-subcontent: 500 emitted, the rest recorded as not emitted.
+        let bomb = try root("bomb.zip")
+        #expect(contents.filter { $0.parentUUID == bomb.uuid }.count == 500)
+        #expect(try outcome.ints("SELECT sum(emitted) FROM zip_entries WHERE content_uuid = '\(bomb.uuid)'") == [500])
+        #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE content_uuid = '\(bomb.uuid)'") == [2000])
+    }
+
+    // MARK: SQLite files
+
+    @Test(arguments: [512, 4096, 65536])
+    func sqliteFilesAreCountedExactly(pageSize: Int) throws {
+        let input = Harness.temporaryDirectory()
+        for autoVacuum in [false, true] {
+            try Self.makeDatabase(input + "/db-\(autoVacuum).sqlite", pageSize: pageSize, autoVacuum: autoVacuum) { db in
+                try db.execute(sql: """
+                    CREATE TABLE items(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, payload BLOB);
+                    CREATE TABLE kv(k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+                    CREATE TABLE big(b);
+                    CREATE TABLE "we""ird name"(x);
+                    CREATE INDEX items_name ON items(name);
+                    CREATE VIEW v AS SELECT * FROM items;
+                    CREATE VIRTUAL TABLE fts USING fts5(body);
+                    """)
+                for i in 0..<30000 {
+                    try db.execute(sql: "INSERT INTO items(name, payload) VALUES (?, ?)", arguments: ["name \(i)", Data(repeating: UInt8(i & 0xFF), count: i % 200)])
+                    if i < 20000 { try db.execute(sql: "INSERT INTO kv VALUES (?, ?)", arguments: ["key \(i) " + String(repeating: "k", count: i % 50), i]) }
+                }
+                try db.execute(sql: "INSERT INTO big VALUES (?)", arguments: [Data((0..<300_000).map { UInt8($0 & 0xFF) })])
+                try db.execute(sql: "INSERT INTO fts VALUES ('hello world')")
+                try db.execute(sql: "DELETE FROM items WHERE id % 3 = 0")
+                try db.execute(sql: "ANALYZE")
+            }
+        }
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input, threads: 2)
+        for autoVacuum in [false, true] {
+            let name = "db-\(autoVacuum).sqlite"
+            let uuid = try #require(try outcome.contents().first { $0.filename == name }).uuid
+            let counted = try outcome.strings("SELECT table_name || ' ' || row_count FROM db_table_stats WHERE content_uuid = '\(uuid)' ORDER BY rowid")
+            let expected = try Self.sqliteCounts(input + "/" + name)
+            #expect(counted == expected)
+            #expect(expected.contains("items 20000"))
+            #expect(expected.contains("sqlite_stat1 \(try DatabaseQueue(path: input + "/" + name).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_stat1") } ?? -1)"))
+        }
+    }
+
+    @Test func aCorruptDatabaseFailsAndOtherContentIsUntouched() throws {
+        let input = Harness.temporaryDirectory()
+        try Self.makeDatabase(input + "/ok.db") { db in
+            try db.execute(sql: "CREATE TABLE t(x)")
+            for i in 0..<5000 { try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: [String(repeating: "x", count: i % 300)]) }
+        }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input + "/ok.db")))
+        for i in 4096..<bytes.count where i % 4096 < 16 { bytes[i] = 0xEE }  // smash every b-tree page header
+        try Data(bytes).write(to: URL(fileURLWithPath: input + "/smashed.db"))
+        try Data("not a database at all, but long enough to look at".utf8).write(to: URL(fileURLWithPath: input + "/text.txt"))
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input)
+        let contents = try outcome.contents()
+        #expect(contents.first { $0.filename == "smashed.db" }?.errorMessage == "sqlite_parser: nonzero_return: process returned 1")
+        #expect(contents.first { $0.filename == "text.txt" }?.status == "success")
+        #expect(try outcome.strings("SELECT table_name || ' ' || row_count FROM db_table_stats") == ["t 5000"])
+    }
+
+    // MARK: The SDK examples and the default module set
+
+    @Test func theSwiftCAndRustExamplesRunThroughWadup() throws {
+        let input = try Harness.inputs([("a.txt", Array("one\ntwo\nthree and more\n".utf8)), ("b.bin", [0xCA, 0xFE, 0xBA, 0xBE, 1, 2, 3, 4, 5, 6])])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["c_line_counter", "rust_byte_counter", "swift_example"]), input: input)
+        #expect(try outcome.strings("SELECT magic || ' ' || size FROM magic_bytes ORDER BY size") == ["cafebabe01020304 10", "6f6e650a74776f0a 23"])
+        #expect(try outcome.strings("SELECT lines || ' ' || longest FROM c_line_counts ORDER BY lines") == ["0 10", "3 14"])
+        #expect(try outcome.strings("SELECT filename || ' ' || size FROM rust_file_sizes ORDER BY filename") == ["a.txt 23", "b.bin 10"])
+        #expect(try outcome.contents().allSatisfy { $0.status == "success" })
+    }
+
+    @Test func wadupWithoutModulesRunsTheStandardSet() throws {
+        let binary = Harness.packageRoot.appendingPathComponent(".build/debug/wadup").path
+        let fixtures = Harness.packageRoot.appendingPathComponent("Tests/Fixtures/peer-wadup2").path
+        let out = Harness.temporaryDirectory() + "/out.db"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--input", fixtures, "--output", out]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let db = try DatabaseQueue(path: out)
+        try db.read { (db: Database) throws in
+            // The peer implementation's expectations: 4 files + 2 entries of test.zip (+ the fixture README).
+            #expect(try String.fetchAll(db, sql: "SELECT filename || ' ' || size FROM __wadup_content ORDER BY filename") == [
+                "README.md 561", "file1.txt 40", "file2.txt 53", "sample.db 12288", "test.zip 406", "test1.txt 97", "test2.txt 19",
+            ])
+            #expect(try String.fetchAll(db, sql: "SELECT table_name || ' ' || row_count FROM db_table_stats ORDER BY table_name") == ["posts 5", "users 3"])
+            #expect(try String.fetchAll(db, sql: "SELECT path || ' ' || method || ' ' || size FROM zip_entries ORDER BY path") == ["file1.txt 0 40", "file2.txt 8 53"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM file_sizes") == 7)
+            #expect(try String.fetchAll(db, sql: "SELECT name FROM __wadup_modules ORDER BY name") == ["byte_counter", "sqlite_parser", "zip_parser"])
+        }
+    }
+}
