@@ -4,7 +4,7 @@
 # Outputs:
 #   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser (also copied to
 #                                   modules/ beside each built wadup binary: its default --modules)
-#   .build/guest-modules/examples/  swift_example, c_line_counter, rust_byte_counter
+#   .build/guest-modules/examples/  swift_example, c_line_counter, rust_byte_counter, rust_wasi_probe (WASI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/guest-modules
@@ -18,10 +18,13 @@ cp "$bin/swift_example.wasm" "$out/examples/"
 clang --target=wasm32-unknown-unknown -O2 -nostdlib -I Guests/C -Wl,--no-entry \
   -o "$out/examples/c_line_counter.wasm" Guests/Examples/c_line_counter/c_line_counter.c
 
-if [ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ]; then
+if [ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] && [ -d /usr/lib/rustlib/wasm32-wasi ]; then
   RUSTC=/usr/bin/rustc /usr/bin/cargo build --offline --release --target wasm32-unknown-unknown \
     --manifest-path Guests/Examples/rust_byte_counter/Cargo.toml --target-dir Guests/.build/rust
   cp Guests/.build/rust/wasm32-unknown-unknown/release/rust_byte_counter.wasm "$out/examples/"
+  RUSTC=/usr/bin/rustc /usr/bin/cargo build --offline --release --target wasm32-wasi \
+    --manifest-path Guests/Examples/rust_wasi_probe/Cargo.toml --target-dir Guests/.build/rust
+  cp Guests/.build/rust/wasm32-wasi/release/rust_wasi_probe.wasm "$out/examples/"
 else
   echo "build-guests: Debian's rustc/cargo/libstd-rust-dev-wasm32 missing (scripts/setup.sh installs them); skipping the Rust example" >&2
 fi

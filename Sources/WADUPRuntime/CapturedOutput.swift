@@ -8,14 +8,16 @@ import WADUPCore
 final class CapturedOutput: WASIFile, @unchecked Sendable {  // Safe: used only by its instance's thread.
     static let maxBytesPerRun = 64 << 10
     /// A sink for stdin, and for stdout/stderr when debug logging is off.
-    static let discard = CapturedOutput(abi: nil, logger: nil)
+    static let discard = CapturedOutput(stream: "", abi: nil, logger: nil)
 
+    let stream: String
     weak var abi: HostABI?
     let logger: Logger?
     private var pending: [UInt8] = []
     private var dropped = 0
 
-    init(abi: HostABI?, logger: Logger?) {
+    init(stream: String, abi: HostABI?, logger: Logger?) {
+        self.stream = stream
         self.abi = abi
         self.logger = logger
     }
@@ -41,9 +43,9 @@ final class CapturedOutput: WASIFile, @unchecked Sendable {  // Safe: used only 
         var metadata: Logger.Metadata = ["module": "\(abi?.moduleName ?? "?")"]
         if let uuid = abi?.context?.uuid { metadata["content"] = "\(uuid.uuidString.lowercased())" }
         for line in pending.split(separator: UInt8(ascii: "\n")) {
-            logger.debug("stdio: \(String(decoding: line, as: UTF8.self))", metadata: metadata)
+            logger.debug("\(stream): \(String(decoding: line, as: UTF8.self))", metadata: metadata)
         }
-        if dropped > 0 { logger.debug("stdio: \(dropped) more bytes dropped", metadata: metadata) }
+        if dropped > 0 { logger.debug("\(stream): \(dropped) more bytes dropped (\(Self.maxBytesPerRun) kept per run)", metadata: metadata) }
         pending.removeAll(keepingCapacity: true)
         dropped = 0
     }

@@ -47,7 +47,8 @@ final class WasmKitInstance: ModuleInstance {
     let store: Store
     let limiter: MemoryLimiter
     let memoryBox = MemoryBox()
-    let output: CapturedOutput
+    let stdout: CapturedOutput
+    let stderr: CapturedOutput
     var instance: Instance!
     var processFunction: Function!
     var stack: ExecutionStack
@@ -59,16 +60,18 @@ final class WasmKitInstance: ModuleInstance {
         self.store = Store(engine: module.engine)
         self.limiter = MemoryLimiter(maxBytes: module.limits.maxMemory)
         self.stack = ExecutionStack(engine: module.engine)
-        self.output = CapturedOutput(abi: abi, logger: module.logger)
+        self.stdout = CapturedOutput(stream: "stdout", abi: abi, logger: module.logger)
+        self.stderr = CapturedOutput(stream: "stderr", abi: abi, logger: module.logger)
         store.resourceLimiter = limiter
         var imports = Imports()
         defineHostFunctions(&imports)
         do {
             if module.usesWASI {
-                let stdio = module.logger.logLevel <= .debug ? output : CapturedOutput.discard
+                let debug = module.logger.logLevel <= .debug
                 let bridge = try WASIBridgeToHost(
                     args: [], environment: [:],
-                    fileSystem: .memory(MemoryFileSystem()).withStdio(stdin: CapturedOutput.discard, stdout: stdio, stderr: stdio))
+                    fileSystem: .memory(MemoryFileSystem()).withStdio(
+                        stdin: CapturedOutput.discard, stdout: debug ? stdout : CapturedOutput.discard, stderr: debug ? stderr : CapturedOutput.discard))
                 bridge.link(to: &imports, store: store)
                 wasi = bridge
             }
@@ -101,8 +104,9 @@ final class WasmKitInstance: ModuleInstance {
     func process(_ context: RunContext) -> RunOutcome {
         abi.context = context
         defer {
+            stdout.flush()
+            stderr.flush()
             abi.context = nil
-            output.flush()
         }
         limiter.refused = false
         if let fuel = module.limits.fuel { store.fuel = Fuel(remaining: fuel) }

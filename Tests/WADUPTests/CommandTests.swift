@@ -83,8 +83,8 @@ struct CommandTests {
     }
 
     @Test func ctrlCStopsCleanlyWithExitCode130AndAValidDatabase() throws {
-        let binary = Harness.packageRoot.appendingPathComponent(".build/debug/wadup").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first (swift build)")
+        let binary = Harness.wadupBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first (swift build -c release)")
         // Each content burns CPU and then inserts one row: a content is complete only with its row.
         let module = GuestModule(strings: ["t": "done", "c": #"[{"name":"v","data_type":"Int64"}]"#, "r": #"[{"Int64":1}]"#], body: """
             (local.set 0 (i32.const 3000000))

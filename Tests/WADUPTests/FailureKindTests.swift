@@ -108,3 +108,51 @@ struct FailureKindTests {
         #expect(try outcome.ints("SELECT contents FROM __wadup_run") == [2])
     }
 }
+
+/// WASI preview 1 modules: linked with no files, no arguments; exit codes map to failure kinds.
+struct WASITests {
+    static func module(_ body: String) -> String {
+        """
+        (module
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_prestat_get" (func $prestat (param i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "args_sizes_get" (func $args (param i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 100) "hello\\n")
+          (global $initialized (mut i32) (i32.const 0))
+          (func (export "_initialize") (global.set $initialized (i32.const 1)))
+          (func (export "process") (result i32) \(body))
+        )
+        """
+    }
+
+    func run(_ body: String) throws -> String? {
+        let outcome = try Harness.run(modules: [("w", Self.module(body))], inputs: [("a", [1])])
+        return try #require(try outcome.contents().first).errorMessage
+    }
+
+    @Test func stdoutWritesSucceed() throws {
+        // iovec at 0: {ptr 100, len 6}; bytes written stored at 8.
+        #expect(try run("(i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 6)) (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))") == nil)
+    }
+
+    @Test func thereAreNoPreopenedDirectories() throws {
+        // fd 3 would be the first preopen: EBADF (8).
+        #expect(try run("(call $prestat (i32.const 3) (i32.const 0))") == "w: nonzero_return: process returned 8")
+    }
+
+    @Test func thereAreNoArguments() throws {
+        #expect(try run("(drop (call $args (i32.const 0) (i32.const 4))) (i32.load (i32.const 0))") == nil)
+    }
+
+    @Test func randomIsAvailableAndInitializeRanFirst() throws {
+        #expect(try run("(drop (call $random (i32.const 0) (i32.const 16))) (i32.sub (global.get $initialized) (i32.const 1))") == nil)
+    }
+
+    @Test func procExitWithACodeIsANonzeroReturn() throws {
+        #expect(try run("(call $exit (i32.const 3)) (i32.const 0)") == "w: nonzero_return: proc_exit(3)")
+        #expect(try run("(call $exit (i32.const 0)) (i32.const 5)") == nil)
+    }
+}

@@ -320,8 +320,33 @@ struct GuestModuleTests {
         #expect(try outcome.contents().allSatisfy { $0.status == "success" })
     }
 
+    @Test func aRustWASIModuleRunsWithStdioCapturedAndNoFileAccess() throws {
+        let input = try Harness.inputs([("a", [1]), ("b", [2])])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["rust_wasi_probe"]), input: input, threads: 2)
+        #expect(try outcome.strings("SELECT file_denied || ' ' || clock_ok FROM wasi_probe") == ["1 1", "1 1"])
+        #expect(try outcome.contents().allSatisfy { $0.status == "success" })
+    }
+
+    @Test func theSwiftSDKHeapDoesNotGrowFromOneContentToTheNext() throws {
+        // 24 archives each inflating a 2 MB entry under a 16 MiB memory limit on one instance:
+        // a heap that kept each content's buffers would pass the limit within a few contents.
+        let input = Harness.temporaryDirectory()
+        _ = try Self.python(
+            """
+            import sys, zipfile
+            for i in range(24):
+                with zipfile.ZipFile(f"{sys.argv[1]}/a{i:02d}.zip", "w", zipfile.ZIP_DEFLATED) as z:
+                    z.writestr("big.txt", (b"%d " % i) * 700000)
+            """, [input])
+        let outcome = try Harness.run(
+            modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 1,
+            limits: RunLimits(maxMemory: 16 << 20, maxRecursionDepth: 0))
+        #expect(try outcome.ints("SELECT count(*) FROM __wadup_content WHERE depth = 0 AND status = 'success'") == [24])
+        #expect(try outcome.ints("SELECT sum(emitted) FROM zip_entries") == [24])
+    }
+
     @Test func wadupWithoutModulesRunsTheStandardSet() throws {
-        let binary = Harness.packageRoot.appendingPathComponent(".build/debug/wadup").path
+        let binary = Harness.wadupBinary
         let fixtures = Harness.packageRoot.appendingPathComponent("Tests/Fixtures/peer-wadup2").path
         let out = Harness.temporaryDirectory() + "/out.db"
         let process = Process()

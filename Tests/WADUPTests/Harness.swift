@@ -9,6 +9,17 @@ import WADUPCore
 enum Harness {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The `wadup` built in the same configuration as these tests (the test bundle's folder).
+    static var wadupBinary: String {
+        let testBundle = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        var dir = testBundle.deletingLastPathComponent()
+        // On Linux the runner may be `<bin>/WADUPPackageTests.xctest` itself, or a file inside a bundle folder.
+        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("wadup").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("wadup").path
+    }
+
     static var quietLogger: Logger {
         var logger = Logger(label: "wadup-test") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical

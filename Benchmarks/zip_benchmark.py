@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""ZIP benchmark: zip_parser + byte_counter on a generated archive, beside a native baseline.
+
+Generates an archive of N entries (default 10,000) and >= 200 MB uncompressed (deflated, level 6),
+then, in the same run:
+  - WADUP: `wadup --modules {zip_parser, byte_counter}` (2 threads): wall time, peak RSS, and the
+    time spent inside zip_parser (from __wadup_modules), giving the module's inflate rate;
+  - baseline: Python's zipfile + hashlib + sqlite3 doing the same work (inflate every entry,
+    sha256 every content, one row per content and per entry, one transaction).
+
+Usage: python3 Benchmarks/zip_benchmark.py [--entries N] [--mb M]
+Needs: swift build -c release && scripts/build-guests.sh
+"""
+import argparse, hashlib, os, random, shutil, sqlite3, subprocess, sys, tempfile, time, zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WADUP = os.path.join(ROOT, ".build", "release", "wadup")
+STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
+
+
+def measure(cmd):
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd} failed: {p.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+BASELINE = r'''
+import hashlib, sqlite3, sys, zipfile
+archive, out = sys.argv[1], sys.argv[2]
+db = sqlite3.connect(out)
+db.execute("create table content(filename text, size integer, sha256 text)")
+db.execute("create table zip_entries(path text, method integer, compressed_size integer, size integer, crc32_ok integer)")
+data = open(archive, "rb").read()
+db.execute("insert into content values (?,?,?)", (archive, len(data), hashlib.sha256(data).hexdigest()))
+with zipfile.ZipFile(archive) as z:
+    for info in z.infolist():
+        body = z.read(info)  # inflates and checks the CRC
+        db.execute("insert into zip_entries values (?,?,?,?,1)", (info.filename, info.compress_type, info.compress_size, info.file_size))
+        db.execute("insert into content values (?,?,?)", (info.filename, len(body), hashlib.sha256(body).hexdigest()))
+db.commit()
+'''
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entries", type=int, default=10000)
+    ap.add_argument("--mb", type=int, default=210)
+    args = ap.parse_args()
+    for m in ("zip_parser", "byte_counter"):
+        if not os.path.exists(os.path.join(STANDARD, m + ".wasm")):
+            sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
+    work = tempfile.mkdtemp(prefix="wadup-zipbench-")
+    try:
+        rnd = random.Random(11)
+        words = [bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(5000)]
+        pieces = [b" ".join(rnd.choice(words) for _ in range(20000)) for _ in range(32)]
+        per_entry = args.mb * 1_000_000 // args.entries
+        indir = os.path.join(work, "in")
+        os.makedirs(indir)
+        archive = os.path.join(indir, "bench.zip")
+        total = 0
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+            for i in range(args.entries):
+                size = rnd.randint(per_entry // 2, per_entry * 3 // 2)
+                piece = rnd.choice(pieces)
+                start = rnd.randint(0, len(piece) - 1)
+                body = (b"entry %d\n" % i) + (piece[start:] + piece)[: size]
+                z.writestr(f"dir{i % 50:02d}/file{i:05d}.txt", body)
+                total += len(body)
+        archive_mb = os.path.getsize(archive) / 1e6
+        modules = os.path.join(work, "modules")
+        os.makedirs(modules)
+        for m in ("zip_parser", "byte_counter"):
+            shutil.copy(os.path.join(STANDARD, m + ".wasm"), modules)
+        out = os.path.join(work, "out.db")
+        subprocess.check_call(["cat", archive], stdout=subprocess.DEVNULL)  # warm the page cache
+
+        tw, rssw = measure([WADUP, "--modules", modules, "--input", indir, "--output", out, "--threads", "2"])
+        db = sqlite3.connect(out)
+        zip_ms = db.execute("select total_time_ms from __wadup_modules where name = 'zip_parser'").fetchone()[0]
+        contents = db.execute("select count(*) from __wadup_content").fetchone()[0]
+        emitted = db.execute("select sum(emitted), sum(crc32_ok) from zip_entries").fetchone()
+        db.close()
+        tb, rssb = measure([sys.executable, "-c", BASELINE, archive, os.path.join(work, "baseline.db")])
+
+        print(f"archive: {args.entries} entries, {total / 1e6:.0f} MB uncompressed, {archive_mb:.0f} MB deflated; "
+              f"WADUP recorded {contents} contents, {emitted[0]} entries emitted, {emitted[1]} CRCs ok")
+        print("| measurement | WADUP | baseline: Python zipfile + hashlib + sqlite3 (same run) | ratio |")
+        print("|---|---|---|---|")
+        print(f"| wall time | {tw:.2f} s | {tb:.2f} s | {tw / tb:.2f}x |")
+        print(f"| inflated MB/s | {total / 1e6 / (zip_ms / 1000):.0f} MB/s inside zip_parser ({zip_ms / 1000:.2f} s of module time) | "
+              f"{total / 1e6 / tb:.0f} MB/s end to end | |")
+        print(f"| peak RSS | {rssw:.0f} MiB (archive {archive_mb:.0f} MB + 256 MB = {archive_mb + 256:.0f}) | {rssb:.0f} MiB | |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
