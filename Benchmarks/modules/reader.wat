@@ -13,7 +13,7 @@
         (br_if $done (i32.ge_u (local.get $offset) (local.get $total)))
         (local.set $n (i32.sub (local.get $total) (local.get $offset)))
         (if (i32.gt_u (local.get $n) (i32.const 1048576)) (then (local.set $n (i32.const 1048576))))
-        (if (i32.ne (call $read (local.get $offset) (local.get $n) (i32.const 65536))) (i32.const 0)) (then (return (i32.const 1))))
+        (if (i32.ne (call $read (local.get $offset) (local.get $n) (i32.const 65536)) (i32.const 0)) (then (return (i32.const 1))))
         (local.set $p (i32.const 65536))
         (local.set $end (i32.add (i32.const 65536) (i32.and (local.get $n) (i32.const -8))))
         (block $words_done

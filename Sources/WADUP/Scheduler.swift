@@ -30,6 +30,7 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
     private var inputsDone = false
     private var active = 0
     private var cancelled = false
+    private var waiting = 0
     private(set) var inputsStarted = 0
 
     init(workers: Int, inputs: InputWalker) {
@@ -67,7 +68,9 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
                 condition.broadcast()
                 return nil
             }
+            waiting += 1
             condition.wait()
+            waiting -= 1
         }
     }
 
@@ -76,7 +79,8 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
         condition.lock()
         deques[worker].append(contentsOf: children.reversed())
         active -= 1
-        condition.broadcast()
+        // Idle workers wait for new sub-content to steal, or for the end of the run.
+        if waiting > 0 && (!children.isEmpty || active == 0) { condition.broadcast() }
         condition.unlock()
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import WADUPCore
 
 /// The SQLite output: one writer thread that commits many contents per transaction.
@@ -20,7 +21,11 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     private var closing = false
     private var failure: StoreError?
     private var writerDone = false
-    private var tableStatements: [Int32: String] = [:]
+    /// Insert statements of the module tables, by table id (the writer thread's only).
+    private var tableStatements: [Int32: Statement] = [:]
+    private var contentStatement: Statement?
+    /// Indexes are built once at the end: cheaper than keeping them up to date row by row.
+    private var pendingIndexes: [String] = ["CREATE INDEX __wadup_content_parent ON __wadup_content(parent_uuid)"]
     private var runID: Int64 = 0
     private let maxQueued = 8192
 
@@ -30,7 +35,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         do {
             var config = Configuration()
             config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                // Foreign keys are declared but not enforced: the writer inserts every parent before its
+                // children and rows by construction, and enforcing would cost a lookup per row.
+                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
             }
             db = try DatabaseQueue(path: path, configuration: config)
             try db.write { db in
@@ -62,7 +69,6 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             size INTEGER NOT NULL,
             sha256 TEXT NOT NULL
         );
-        CREATE INDEX __wadup_content_parent ON __wadup_content(parent_uuid);
         CREATE TABLE __wadup_run (
             id INTEGER PRIMARY KEY,
             started_at INTEGER NOT NULL,
@@ -100,13 +106,21 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         while queue.count >= maxQueued && failure == nil { condition.wait() }
         if let failure { throw failure }
         queue.append(item)
-        condition.broadcast()
+        // Wake the writer only when a batch is ready; otherwise its deadline wakes it.
+        if queue.count == 1 || queue.count == batchSize { condition.broadcast() }
     }
+
+    /// A transaction is written once this many items are queued, or `batchDelay` after the first.
+    private let batchSize = 1024
+    private let batchDelay = 0.05
 
     private func writerLoop() {
         while true {
             condition.lock()
             while queue.isEmpty && !closing { condition.wait() }
+            // Let a batch gather: one transaction per many contents keeps the WAL writes few.
+            let deadline = Date().addingTimeInterval(batchDelay)
+            while queue.count < batchSize && !closing && condition.wait(until: deadline) {}
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             let done = closing && batch.isEmpty
@@ -131,6 +145,11 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
 
     private func write(_ batch: [Item]) throws {
         try db.inTransaction { db in
+            let contentStatement = try self.contentStatement ?? db.makeStatement(sql: """
+                INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            self.contentStatement = contentStatement
             for item in batch {
                 switch item {
                 case .table(let schema, let id):
@@ -138,34 +157,66 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                     let columns = schema.columns.map { "\(Identifier.quoted($0.name)) \($0.type.sqlType)" }
                     try db.execute(
                         sql: "CREATE TABLE \(table) (content_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid), \(columns.joined(separator: ", ")))")
-                    try db.execute(sql: "CREATE INDEX \(Identifier.quoted("__wadup_idx_" + schema.name)) ON \(table)(content_uuid)")
-                    tableStatements[id] = "INSERT INTO \(table) VALUES (" + Array(repeating: "?", count: schema.columns.count + 1).joined(separator: ", ") + ")"
+                    pendingIndexes.append("CREATE INDEX \(Identifier.quoted("__wadup_idx_" + schema.name)) ON \(table)(content_uuid)")
+                    tableStatements[id] = try db.makeStatement(
+                        sql: "INSERT INTO \(table) VALUES (" + Array(repeating: "?", count: schema.columns.count + 1).joined(separator: ", ") + ")")
                 case .content(let record):
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """
-                    ).execute(arguments: [
-                        record.uuid, record.filename, record.parentUUID, record.processedAt, record.status.rawValue,
-                        record.errorMessage, record.depth, record.size, record.sha256,
-                    ])
+                    let s = contentStatement.sqliteStatement
+                    try Self.step(s, db) { s in
+                        Self.bind(s, 1, record.uuid)
+                        Self.bind(s, 2, record.filename)
+                        if let parent = record.parentUUID { Self.bind(s, 3, parent) } else { sqlite3_bind_null(s, 3) }
+                        sqlite3_bind_int64(s, 4, record.processedAt)
+                        Self.bind(s, 5, record.status.rawValue)
+                        if let message = record.errorMessage { Self.bind(s, 6, message) } else { sqlite3_bind_null(s, 6) }
+                        sqlite3_bind_int64(s, 7, Int64(record.depth))
+                        sqlite3_bind_int64(s, 8, Int64(record.size))
+                        Self.bind(s, 9, record.sha256)
+                    }
                     for row in record.rows {
-                        guard let sql = tableStatements[row.tableID] else { throw StoreError(path: path, message: "row for unknown table \(row.tableID)") }
-                        var arguments = StatementArguments([record.uuid])
-                        for value in row.values {
-                            switch value {
-                            case .null: arguments += [nil as String?]
-                            case .int64(let v): arguments += [v]
-                            case .float64(let v): arguments += [v]
-                            case .string(let v): arguments += [v]
+                        guard let statement = tableStatements[row.tableID] else {
+                            throw StoreError(path: path, message: "row for unknown table \(row.tableID)")
+                        }
+                        try Self.step(statement.sqliteStatement, db) { s in
+                            Self.bind(s, 1, record.uuid)
+                            for (i, value) in row.values.enumerated() {
+                                let index = Int32(i + 2)
+                                switch value {
+                                case .null: sqlite3_bind_null(s, index)
+                                case .int64(let v): sqlite3_bind_int64(s, index, v)
+                                case .float64(let v): sqlite3_bind_double(s, index, v)
+                                case .string(let v): Self.bind(s, index, v)
+                                }
                             }
                         }
-                        try db.cachedStatement(sql: sql).execute(arguments: arguments)
                     }
                 }
             }
             return .commit
+        }
+    }
+
+    /// Binds, steps and resets a prepared statement: values always bound, never spliced.
+    /// (SQLite's C API directly: GRDB's argument arrays cost more than the insert itself here.)
+    private static func step(_ statement: OpaquePointer, _ db: Database, _ bindAll: (OpaquePointer) -> Void) throws {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        bindAll(statement)
+        let code = sqlite3_step(statement)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            // An empty string still needs a non-null pointer, or SQLite stores NULL.
+            let empty: StaticString = ""
+            let base = UnsafeRawPointer(utf8.baseAddress ?? empty.utf8Start).assumingMemoryBound(to: CChar.self)
+            _ = sqlite3_bind_text(statement, index, base, Int32(utf8.count), transient)
         }
     }
 
@@ -176,9 +227,13 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         while !writerDone { condition.wait() }
         let failure = self.failure
         condition.unlock()
+        // The writer thread has ended: its statements must be finalized before the database closes.
+        contentStatement = nil
+        tableStatements.removeAll()
         if let failure { throw failure }
         do {
             try db.write { db in
+                for sql in pendingIndexes { try db.execute(sql: sql) }
                 try db.execute(
                     sql: """
                         UPDATE __wadup_run SET finished_at = ?, outcome = ?, inputs = ?, contents = ?, failed = ?, skipped = ?
