@@ -8,10 +8,12 @@ import PackageDescription
 // (scripts/build-guests.sh does that and collects the .wasm files).
 
 /// Embedded Swift: no runtime, no existentials, whole-module optimisation (release builds).
+/// Exclusivity is checked statically only: a module instance is single-threaded, and the dynamic
+/// checks (a runtime call per class-property access) cost more than the work in hot loops.
 let embedded: [SwiftSetting] = [
     .enableExperimentalFeature("Embedded"),
     .enableExperimentalFeature("Extern"),
-    .unsafeFlags(["-wmo"]),
+    .unsafeFlags(["-wmo", "-enforce-exclusivity=unchecked"]),
 ]
 
 /// A module is a reactor: no `_start`, no C library; `process` is exported by `@_expose(wasm)`.

@@ -1,36 +1,55 @@
-/// CRC-32 (IEEE 802.3, reflected, as ZIP uses), slicing by 4 bytes.
+/// CRC-32 (IEEE 802.3, reflected, as ZIP uses), 8 bytes per step through four 16-bit tables.
+///
+/// In an interpreter the cost is the number of instructions, so the usual slicing-by-8 (eight
+/// byte lookups per 8 bytes) is folded into four lookups of 16-bit tables (1 MiB, built once per
+/// instance on first use): U3[b0|b1<<8] = T7[b0]^T6[b1], and so on.
 struct CRC32 {
-    private var tables: [UInt32]
+    private let wide: UnsafeMutablePointer<UInt32>
+    private let bytewise: UnsafeMutablePointer<UInt32>
 
     init() {
-        tables = [UInt32](repeating: 0, count: 1024)
+        let t = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 256)
         for i in 0..<256 {
             var c = UInt32(i)
             for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-            tables[i] = c
+            t[i] = c
         }
         for i in 0..<256 {
-            for t in 1..<4 { tables[t * 256 + i] = (tables[(t - 1) * 256 + i] >> 8) ^ tables[Int(tables[(t - 1) * 256 + i] & 0xFF)] }
+            for k in 1..<8 { t[k * 256 + i] = (t[(k - 1) * 256 + i] >> 8) ^ t[Int(t[(k - 1) * 256 + i] & 0xFF)] }
+        }
+        bytewise = t
+        wide = .allocate(capacity: 4 * 65536)
+        for k in 0..<4 {
+            let high = t + (2 * k + 1) * 256  // table of the first byte of the pair
+            let low = t + (2 * k) * 256
+            let out = wide + k * 65536
+            for x in 0..<65536 { out[x] = high[x & 0xFF] ^ low[x >> 8] }
         }
     }
 
-    /// Continues `crc` (start with 0) over `bytes`.
+    /// Continues `crc` (start with 0) over `count` bytes at `bytes`.
     func update(_ crc: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt32 {
+        let u0 = wide
+        let u1 = wide + 65536
+        let u2 = wide + 2 * 65536
+        let u3 = wide + 3 * 65536
         var c = ~crc
-        tables.withUnsafeBufferPointer { t in
-            var p = bytes
-            var n = count
-            while n >= 4 {
-                c ^= UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24
-                c = t[768 + Int(c & 0xFF)] ^ t[512 + Int((c >> 8) & 0xFF)] ^ t[256 + Int((c >> 16) & 0xFF)] ^ t[Int(c >> 24)]
-                p += 4
-                n -= 4
-            }
-            while n > 0 {
-                c = t[Int((c ^ UInt32(p[0])) & 0xFF)] ^ (c >> 8)
-                p += 1
-                n -= 1
-            }
+        var p = UnsafeRawPointer(bytes)
+        var n = count
+        while n >= 8 {
+            let v = p.loadUnaligned(as: UInt64.self)
+            let lo = UInt32(truncatingIfNeeded: v) ^ c
+            let hi = UInt32(truncatingIfNeeded: v &>> 32)
+            c = u3[Int(lo & 0xFFFF)] ^ u2[Int(lo &>> 16)] ^ u1[Int(hi & 0xFFFF)] ^ u0[Int(hi &>> 16)]
+            p += 8
+            n &-= 8
+        }
+        let t = bytewise
+        var b = p.assumingMemoryBound(to: UInt8.self)
+        while n > 0 {
+            c = t[Int((c ^ UInt32(b[0])) & 0xFF)] ^ (c &>> 8)
+            b += 1
+            n &-= 1
         }
         return ~c
     }

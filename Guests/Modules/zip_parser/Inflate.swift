@@ -75,9 +75,15 @@ final class Inflater {
     var output: UnsafeMutablePointer<UInt8>
     var outputCapacity: Int
     var outputCount = 0
+    let tables = Inflater.sharedTables
+    /// Read-only after creation, and a module instance is single-threaded.
+    nonisolated(unsafe) static let sharedTables = Tables()
     let literals = Huffman.allocate()
     let distances = Huffman.allocate()
     let codeLengths = Huffman.allocate()
+
+    /// Bytes the output buffer must have beyond `capacity` (short matches are copied 8 bytes at a time).
+    static let slack = 8
 
     init(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.input = input
@@ -234,33 +240,178 @@ final class Inflater {
         }
     }
 
+    /// Decodes one block's symbols. The hot loop keeps the bit reader and the output position in
+    /// locals (wasm locals, not loads and stores to the heap), uses wrapping arithmetic where the
+    /// bounds are already checked, and copies non-overlapping matches with one memory.copy.
     func codes() throws(Failure) {
+        var bitBuffer = self.bitBuffer
+        var bitCount = self.bitCount
+        var inputPosition = self.inputPosition
+        var outputCount = self.outputCount
+        let input = self.input
+        let inputCount = self.inputCount
+        let output = self.output
+        let capacity = self.outputCapacity
+        let literalFast = literals.fast
+        let distanceFast = distances.fast
+        let fastMask: UInt64 = (1 << UInt64(Inflater.fastBits)) &- 1
+        let lengthBase = tables.lengthBase
+        let lengthExtra = tables.lengthExtra
+        let distanceBase = tables.distanceBase
+        let distanceExtra = tables.distanceExtra
+        defer {
+            self.bitBuffer = bitBuffer
+            self.bitCount = bitCount
+            self.inputPosition = inputPosition
+            self.outputCount = outputCount
+        }
+
         while true {
-            let symbol = try decode(literals)
+            // Locals only in this loop (no closures): captured variables would live in memory.
+            if bitCount < 48 {
+                if inputPosition &+ 8 <= inputCount {
+                    // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
+                    bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
+                    inputPosition &+= (63 &- bitCount) &>> 3
+                    bitCount |= 56
+                } else {
+                    while bitCount <= 56 {
+                        if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
+                        inputPosition &+= 1
+                        bitCount &+= 8
+                    }
+                }
+            }
+            var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & fastMask)]
+            var symbol: Int
+            if entry != 0 {
+                let len = Int(entry & 15)
+                bitBuffer &>>= UInt64(len)
+                bitCount &-= len
+                symbol = Int(entry &>> 4)
+            } else {
+                self.bitBuffer = bitBuffer
+                self.bitCount = bitCount
+                self.inputPosition = inputPosition
+                symbol = try decode(literals)
+                bitBuffer = self.bitBuffer
+                bitCount = self.bitCount
+                inputPosition = self.inputPosition
+            }
             if symbol < 256 {
-                guard outputCount < outputCapacity else { throw .outputOverflow }
+                guard outputCount < capacity else { throw .outputOverflow }
                 output[outputCount] = UInt8(truncatingIfNeeded: symbol)
-                outputCount += 1
+                outputCount &+= 1
                 continue
             }
-            if symbol == 256 { return }
-            let lengthIndex = symbol - 257
-            guard lengthIndex < 29 else { throw .invalidCode }
-            let length = Int(Inflater.lengthBase[lengthIndex]) + (try bits(Int(Inflater.lengthExtra[lengthIndex])))
-            let distanceSymbol = try decode(distances)
-            guard distanceSymbol < 30 else { throw .invalidDistance }
-            let distance = Int(Inflater.distanceBase[distanceSymbol]) + (try bits(Int(Inflater.distanceExtra[distanceSymbol])))
-            guard distance <= outputCount else { throw .invalidDistance }
-            guard length <= outputCapacity - outputCount else { throw .outputOverflow }
-            let target = output + outputCount
-            let source = target - distance
-            if distance >= length {
-                target.update(from: source, count: length)
-            } else {
-                for i in 0..<length { target[i] = source[i] }
+            if symbol == 256 {
+                if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
+                return
             }
-            outputCount += length
-            if overran { throw .truncated }
+            let lengthIndex = symbol &- 257
+            guard lengthIndex < 29 else { throw .invalidCode }
+            // A length's extra bits (at most 5) and a distance code (at most 15) fit in the 48 bits refilled above.
+            let lengthBits = UInt64(lengthExtra[lengthIndex])
+            let length = Int(lengthBase[lengthIndex]) &+ Int(truncatingIfNeeded: bitBuffer & ((1 &<< lengthBits) &- 1))
+            bitBuffer &>>= lengthBits
+            bitCount &-= Int(lengthBits)
+            if bitCount < 32 {
+                if inputPosition &+ 8 <= inputCount {
+                    // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
+                    bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
+                    inputPosition &+= (63 &- bitCount) &>> 3
+                    bitCount |= 56
+                } else {
+                    while bitCount <= 56 {
+                        if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
+                        inputPosition &+= 1
+                        bitCount &+= 8
+                    }
+                }
+            }
+            entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & fastMask)]
+            if entry != 0 {
+                let len = Int(entry & 15)
+                bitBuffer &>>= UInt64(len)
+                bitCount &-= len
+                symbol = Int(entry &>> 4)
+            } else {
+                self.bitBuffer = bitBuffer
+                self.bitCount = bitCount
+                self.inputPosition = inputPosition
+                symbol = try decode(distances)
+                bitBuffer = self.bitBuffer
+                bitCount = self.bitCount
+                inputPosition = self.inputPosition
+            }
+            guard symbol < 30 else { throw .invalidDistance }
+            if bitCount < 16 {
+                if inputPosition &+ 8 <= inputCount {
+                    // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
+                    bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
+                    inputPosition &+= (63 &- bitCount) &>> 3
+                    bitCount |= 56
+                } else {
+                    while bitCount <= 56 {
+                        if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
+                        inputPosition &+= 1
+                        bitCount &+= 8
+                    }
+                }
+            }
+            let distanceBits = UInt64(distanceExtra[symbol])
+            let distance = Int(distanceBase[symbol]) &+ Int(truncatingIfNeeded: bitBuffer & ((1 &<< distanceBits) &- 1))
+            bitBuffer &>>= distanceBits
+            bitCount &-= Int(distanceBits)
+            guard distance <= outputCount else { throw .invalidDistance }
+            guard length <= capacity &- outputCount else { throw .outputOverflow }
+            let target = output + outputCount
+            // WasmKit's memory.copy has a high fixed cost, so only long matches use it; shorter ones
+            // move 8 bytes at a time, which is safe when the source is at least 8 bytes behind
+            // (it may write up to 7 bytes past the match: the output buffer has `slack` bytes spare).
+            if length >= 64 && distance >= length {
+                target.update(from: target - distance, count: length)
+            } else if distance >= 8 {
+                var i = 0
+                while i < length {
+                    UnsafeMutableRawPointer(target + i).storeBytes(
+                        of: UnsafeRawPointer(target + (i &- distance)).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    i &+= 8
+                }
+            } else if distance == 1 {
+                target.update(repeating: target[-1], count: length)
+            } else {
+                var i = 0
+                while i < length {
+                    target[i] = target[i &- distance]
+                    i &+= 1
+                }
+            }
+            outputCount &+= length
+            if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
+        }
+    }
+
+    /// The length and distance tables as plain pointers, built once.
+    struct Tables {
+        let lengthBase: UnsafeMutablePointer<UInt16>
+        let lengthExtra: UnsafeMutablePointer<UInt8>
+        let distanceBase: UnsafeMutablePointer<UInt16>
+        let distanceExtra: UnsafeMutablePointer<UInt8>
+
+        init() {
+            lengthBase = .allocate(capacity: 29)
+            lengthExtra = .allocate(capacity: 29)
+            distanceBase = .allocate(capacity: 30)
+            distanceExtra = .allocate(capacity: 30)
+            for i in 0..<29 {
+                lengthBase[i] = Inflater.lengthBase[i]
+                lengthExtra[i] = Inflater.lengthExtra[i]
+            }
+            for i in 0..<30 {
+                distanceBase[i] = Inflater.distanceBase[i]
+                distanceExtra[i] = Inflater.distanceExtra[i]
+            }
         }
     }
 }

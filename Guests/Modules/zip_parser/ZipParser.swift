@@ -12,7 +12,8 @@ public func process() -> Int32 {
     }
 }
 
-let crc32 = CRC32()
+/// Built once per instance; a module instance is single-threaded.
+nonisolated(unsafe) let crc32 = CRC32()
 
 /// The largest entry this module inflates; bigger ones are recorded, not emitted.
 let maxInflatedSize = 1 << 30
@@ -57,19 +58,33 @@ struct ZipParser {
     mutating func findCentralDirectory() throws(GuestError) -> (Int, Int, Int)? {
         let size = reader.size
         guard size >= 22 else { return nil }
-        let tailStart = max(0, size - 22 - 65535)
-        let tail = try reader.bytes(at: tailStart, count: size - tailStart)
+        // Every content passes through this module, so look where an archive's end record is,
+        // not everywhere: at the very end (no comment), else, for content that starts like an
+        // archive or a self-extractor (local header, empty archive, MZ, ELF), in the last 64 KiB.
         var eocd = -1
-        var i = tail.count - 22
-        while i >= 0 {
-            if tail[i] == 0x50, tail[i + 1] == 0x4B, tail[i + 2] == 5, tail[i + 3] == 6 {
-                let commentLength = Int(tail[i + 20]) | Int(tail[i + 21]) << 8
-                if i + 22 + commentLength == tail.count {
-                    eocd = i
-                    break
+        var tailStart = size - 22
+        var tail = try reader.bytes(at: tailStart, count: 22)
+        if tail[0] == 0x50, tail[1] == 0x4B, tail[2] == 5, tail[3] == 6, tail[20] == 0, tail[21] == 0 {
+            eocd = 0
+        } else {
+            let head = try reader.bytes(at: 0, count: 4)
+            let looksLikeArchive =
+                (head[0] == 0x50 && head[1] == 0x4B && (head[2] == 3 || head[2] == 5 || head[2] == 7)) || (head[0] == 0x4D && head[1] == 0x5A)
+                || (head[0] == 0x7F && head[1] == 0x45 && head[2] == 0x4C && head[3] == 0x46)
+            guard looksLikeArchive else { return nil }
+            tailStart = max(0, size - 22 - 65535)
+            tail = try reader.bytes(at: tailStart, count: size - tailStart)
+            var i = tail.count - 22
+            while i >= 0 {
+                if tail[i] == 0x50, tail[i + 1] == 0x4B, tail[i + 2] == 5, tail[i + 3] == 6 {
+                    let commentLength = Int(tail[i + 20]) | Int(tail[i + 21]) << 8
+                    if i + 22 + commentLength == tail.count {
+                        eocd = i
+                        break
+                    }
                 }
+                i -= 1
             }
-            i -= 1
         }
         guard eocd >= 0 else { return nil }
         let eocdOffset = tailStart + eocd
@@ -176,19 +191,19 @@ struct ZipParser {
             return (.int64(crc == entry.crc ? 1 : 0), true)
         case 8:
             guard entry.size <= maxInflatedSize, let input = ByteBuffer(capacity: entry.compressedSize),
-                let output = ByteBuffer(capacity: entry.size)
+                let output = ByteBuffer(capacity: entry.size + Inflater.slack)
             else { return (.null, false) }
             try input.read(from: start)
-            let inflater = Inflater(input: input.pointer, count: input.capacity, output: output.pointer, capacity: output.capacity)
+            let inflater = Inflater(input: input.pointer, count: input.capacity, output: output.pointer, capacity: entry.size)
             do throws(Inflater.Failure) {
                 try inflater.run()
             } catch {
                 return (.null, false)
             }
             guard inflater.outputCount == entry.size else { return (.null, false) }
-            let ok = crc32.update(0, output.pointer, output.capacity) == entry.crc
+            let ok = crc32.update(0, output.pointer, entry.size) == entry.crc
             do throws(GuestError) {
-                try SubContent.emit(bytes: output.rawBuffer, name: entry.path)
+                try SubContent.emit(bytes: UnsafeRawBufferPointer(start: output.pointer, count: entry.size), name: entry.path)
             } catch {
                 if error == .limitReached { return (.int64(ok ? 1 : 0), false) }
                 throw error
