@@ -5,26 +5,35 @@
 final class Inflater {
     enum Failure: Error { case truncated, invalidBlockType, invalidStoredLength, invalidCode, invalidDistance, outputOverflow, invalidLengths }
 
-    static let fastBits = 12
+    static let fastBits = 10
     static let lengthBase: [UInt16] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
     static let lengthExtra: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
     static let distanceBase: [UInt16] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
     static let distanceExtra: [UInt8] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
     static let codeLengthOrder: [Int] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+    /// Each byte with its bits in reverse order.
+    static let byteReversal: [UInt8] = (0..<256).map { b in
+        var r = 0
+        for i in 0..<8 where b & (1 << i) != 0 { r |= 1 << (7 - i) }
+        return UInt8(r)
+    }
 
-    /// A canonical Huffman code: a table for codes up to `fastBits` long, and counts/symbols for the rest.
+    /// A canonical Huffman code: a table for codes up to `bits` long, and counts/symbols for the rest.
     ///
     /// Plain pointers (allocated once per decoder) so that decoding a symbol costs no reference counting.
     struct Huffman {
-        /// Entry: symbol << 4 | length, or 0 when the code is longer than `fastBits`.
+        /// Entry: symbol << 4 | length, or 0 when the code is longer than `bits`.
         let fast: UnsafeMutablePointer<UInt16>
         let counts: UnsafeMutablePointer<UInt16>
         let symbols: UnsafeMutablePointer<UInt16>
+        /// Width of the `fast` table: a table is rebuilt for every block, so it is no wider than
+        /// its codes need (code-length codes are at most 7 bits).
+        let bits: Int
 
-        static func allocate() -> Huffman {
-            let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: (1 << Inflater.fastBits) + 16 + 288)
-            storage.initialize(repeating: 0, count: (1 << Inflater.fastBits) + 16 + 288)
-            return Huffman(fast: storage, counts: storage + (1 << Inflater.fastBits), symbols: storage + (1 << Inflater.fastBits) + 16)
+        static func allocate(bits: Int) -> Huffman {
+            let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: (1 << bits) + 16 + 288)
+            storage.initialize(repeating: 0, count: (1 << bits) + 16 + 288)
+            return Huffman(fast: storage, counts: storage + (1 << bits), symbols: storage + (1 << bits) + 16, bits: bits)
         }
 
         func deallocate() { fast.deallocate() }
@@ -45,24 +54,27 @@ final class Inflater {
                 symbols[Int(offsets[Int(l)])] = UInt16(symbol)
                 offsets[Int(l)] += 1
             }
-            fast.update(repeating: 0, count: 1 << Inflater.fastBits)
-            // Canonical codes, assigned in order of (length, symbol); stored bit-reversed for LSB-first reading.
+            fast.update(repeating: 0, count: 1 << bits)
+            // Canonical codes in (length, symbol) order, stored bit-reversed for LSB-first reading;
+            // the reversal goes through a byte table instead of a loop over the bits.
+            var next = [Int](repeating: 0, count: 16)
             var code = 0
-            var index = 0
-            for len in 1...Inflater.fastBits {
-                for _ in 0..<Int(counts[len]) {
-                    var reversed = 0
-                    for b in 0..<len where code & (1 << b) != 0 { reversed |= 1 << (len - 1 - b) }
-                    let entry = UInt16(symbols[index]) << 4 | UInt16(len)
-                    var slot = reversed
-                    while slot < (1 << Inflater.fastBits) {
-                        fast[slot] = entry
-                        slot += 1 << len
-                    }
-                    code += 1
-                    index += 1
+            for len in 1..<16 {
+                next[len] = code
+                code = (code + Int(counts[len])) << 1
+            }
+            let reverse = Inflater.byteReversal
+            for (symbol, l) in lengths.enumerated() where l != 0 && Int(l) <= bits {
+                let len = Int(l)
+                let c = next[len]
+                next[len] = c + 1
+                let reversed = (Int(reverse[c & 0xFF]) << 8 | Int(reverse[(c >> 8) & 0xFF])) >> (16 - len)
+                let entry = UInt16(symbol) << 4 | UInt16(len)
+                var slot = reversed
+                while slot < (1 << bits) {
+                    fast[slot] = entry
+                    slot &+= 1 << len
                 }
-                code <<= 1
             }
         }
     }
@@ -78,9 +90,9 @@ final class Inflater {
     let tables = Inflater.sharedTables
     /// Read-only after creation, and a module instance is single-threaded.
     nonisolated(unsafe) static let sharedTables = Tables()
-    let literals = Huffman.allocate()
-    let distances = Huffman.allocate()
-    let codeLengths = Huffman.allocate()
+    let literals = Huffman.allocate(bits: Inflater.fastBits)
+    let distances = Huffman.allocate(bits: 10)
+    let codeLengths = Huffman.allocate(bits: 7)
 
     /// Bytes the output buffer must have beyond `capacity` (short matches are copied 8 bytes at a time).
     static let slack = 8
@@ -90,6 +102,18 @@ final class Inflater {
         self.inputCount = count
         self.output = output
         self.outputCapacity = capacity
+    }
+
+    /// Starts a new stream, keeping the tables' memory (a decoder is reused for every entry).
+    func reset(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.input = input
+        self.inputCount = count
+        self.inputPosition = 0
+        self.bitBuffer = 0
+        self.bitCount = 0
+        self.output = output
+        self.outputCapacity = capacity
+        self.outputCount = 0
     }
 
     deinit {
@@ -127,14 +151,14 @@ final class Inflater {
     @inline(__always)
     func decode(_ table: Huffman) throws(Failure) -> Int {
         if bitCount < 15 { refill() }
-        let entry = table.fast[Int(bitBuffer & UInt64((1 << Inflater.fastBits) - 1))]
+        let entry = table.fast[Int(bitBuffer & UInt64((1 << table.bits) - 1))]
         if entry != 0 {
             let len = Int(entry & 15)
             bitBuffer >>= UInt64(len)
             bitCount -= len
             return Int(entry >> 4)
         }
-        // Slow path: a code longer than fastBits, decoded bit by bit (as in zlib's puff).
+        // Slow path: a code longer than the table's bits, decoded bit by bit (as in zlib's puff).
         var code = 0
         var first = 0
         var index = 0
@@ -254,7 +278,8 @@ final class Inflater {
         let capacity = self.outputCapacity
         let literalFast = literals.fast
         let distanceFast = distances.fast
-        let fastMask: UInt64 = (1 << UInt64(Inflater.fastBits)) &- 1
+        let literalMask: UInt64 = (1 &<< UInt64(literals.bits)) &- 1
+        let distanceMask: UInt64 = (1 &<< UInt64(distances.bits)) &- 1
         let lengthBase = tables.lengthBase
         let lengthExtra = tables.lengthExtra
         let distanceBase = tables.distanceBase
@@ -282,7 +307,7 @@ final class Inflater {
                     }
                 }
             }
-            var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & fastMask)]
+            var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
             var symbol: Int
             if entry != 0 {
                 let len = Int(entry & 15)
@@ -329,7 +354,7 @@ final class Inflater {
                     }
                 }
             }
-            entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & fastMask)]
+            entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & distanceMask)]
             if entry != 0 {
                 let len = Int(entry & 15)
                 bitBuffer &>>= UInt64(len)

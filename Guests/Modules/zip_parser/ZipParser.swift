@@ -14,6 +14,8 @@ public func process() -> Int32 {
 
 /// Built once per instance; a module instance is single-threaded.
 nonisolated(unsafe) let crc32 = CRC32()
+/// One decoder for every entry (its tables are allocated once); single-threaded like the instance.
+nonisolated(unsafe) let inflater = Inflater(input: UnsafePointer(bitPattern: 16)!, count: 0, output: UnsafeMutablePointer(bitPattern: 16)!, capacity: 0)
 
 /// The largest entry this module inflates; bigger ones are recorded, not emitted.
 let maxInflatedSize = 1 << 30
@@ -194,7 +196,7 @@ struct ZipParser {
                 let output = ByteBuffer(capacity: entry.size + Inflater.slack)
             else { return (.null, false) }
             try input.read(from: start)
-            let inflater = Inflater(input: input.pointer, count: input.capacity, output: output.pointer, capacity: entry.size)
+            inflater.reset(input: input.pointer, count: input.capacity, output: output.pointer, capacity: entry.size)
             do throws(Inflater.Failure) {
                 try inflater.run()
             } catch {
