@@ -124,16 +124,7 @@ final class Inflater {
 
     @inline(__always)
     func refill() {
-        while bitCount <= 56 {
-            if inputPosition < inputCount {
-                bitBuffer |= UInt64(input[inputPosition]) << UInt64(bitCount)
-                inputPosition += 1
-            } else {
-                // Past the end: count phantom zero bytes so that over-reading is detected.
-                inputPosition += 1
-            }
-            bitCount += 8
-        }
+        Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
     }
 
     @inline(__always)
@@ -294,18 +285,7 @@ final class Inflater {
         while true {
             // Locals only in this loop (no closures): captured variables would live in memory.
             if bitCount < 48 {
-                if inputPosition &+ 8 <= inputCount {
-                    // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
-                    bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
-                    inputPosition &+= (63 &- bitCount) &>> 3
-                    bitCount |= 56
-                } else {
-                    while bitCount <= 56 {
-                        if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
-                        inputPosition &+= 1
-                        bitCount &+= 8
-                    }
-                }
+                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
             var symbol: Int
@@ -315,13 +295,7 @@ final class Inflater {
                 bitCount &-= len
                 symbol = Int(entry &>> 4)
             } else {
-                self.bitBuffer = bitBuffer
-                self.bitCount = bitCount
-                self.inputPosition = inputPosition
-                symbol = try decode(literals)
-                bitBuffer = self.bitBuffer
-                bitCount = self.bitCount
-                inputPosition = self.inputPosition
+                (symbol, bitBuffer, bitCount, inputPosition) = try slowDecode(literals, bitBuffer, bitCount, inputPosition)
             }
             if symbol < 256 {
                 guard outputCount < capacity else { throw .outputOverflow }
@@ -341,18 +315,7 @@ final class Inflater {
             bitBuffer &>>= lengthBits
             bitCount &-= Int(lengthBits)
             if bitCount < 32 {
-                if inputPosition &+ 8 <= inputCount {
-                    // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
-                    bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
-                    inputPosition &+= (63 &- bitCount) &>> 3
-                    bitCount |= 56
-                } else {
-                    while bitCount <= 56 {
-                        if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
-                        inputPosition &+= 1
-                        bitCount &+= 8
-                    }
-                }
+                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & distanceMask)]
             if entry != 0 {
@@ -361,28 +324,11 @@ final class Inflater {
                 bitCount &-= len
                 symbol = Int(entry &>> 4)
             } else {
-                self.bitBuffer = bitBuffer
-                self.bitCount = bitCount
-                self.inputPosition = inputPosition
-                symbol = try decode(distances)
-                bitBuffer = self.bitBuffer
-                bitCount = self.bitCount
-                inputPosition = self.inputPosition
+                (symbol, bitBuffer, bitCount, inputPosition) = try slowDecode(distances, bitBuffer, bitCount, inputPosition)
             }
             guard symbol < 30 else { throw .invalidDistance }
             if bitCount < 16 {
-                if inputPosition &+ 8 <= inputCount {
-                    // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
-                    bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
-                    inputPosition &+= (63 &- bitCount) &>> 3
-                    bitCount |= 56
-                } else {
-                    while bitCount <= 56 {
-                        if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
-                        inputPosition &+= 1
-                        bitCount &+= 8
-                    }
-                }
+                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             let distanceBits = UInt64(distanceExtra[symbol])
             let distance = Int(distanceBase[symbol]) &+ Int(truncatingIfNeeded: bitBuffer & ((1 &<< distanceBits) &- 1))
@@ -415,6 +361,35 @@ final class Inflater {
             outputCount &+= length
             if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
         }
+    }
+
+    /// Tops up the bit buffer to at least 56 bits. Takes the reader's state as `inout` locals and is
+    /// always inlined, so the hot loop keeps it in wasm locals (a closure would put it in memory).
+    @inline(__always)
+    static func refill(_ bitBuffer: inout UInt64, _ bitCount: inout Int, _ inputPosition: inout Int, _ input: UnsafePointer<UInt8>, _ inputCount: Int) {
+        if inputPosition &+ 8 <= inputCount {
+            // Branchless: one unaligned 8-byte load, keep the whole bytes that fit.
+            bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< UInt64(bitCount)
+            inputPosition &+= (63 &- bitCount) &>> 3
+            bitCount |= 56
+        } else {
+            // Near the end, byte by byte, counting phantom zero bytes so over-reading is detected.
+            while bitCount <= 56 {
+                if inputPosition < inputCount { bitBuffer |= UInt64(input[inputPosition]) &<< UInt64(bitCount) }
+                inputPosition &+= 1
+                bitCount &+= 8
+            }
+        }
+    }
+
+    /// A code longer than the fast table: hands the reader's state to ``decode(_:)`` and returns it
+    /// with the symbol (by value: `inout` would move the hot loop's locals into memory).
+    func slowDecode(_ table: Huffman, _ bitBuffer: UInt64, _ bitCount: Int, _ inputPosition: Int) throws(Failure) -> (Int, UInt64, Int, Int) {
+        self.bitBuffer = bitBuffer
+        self.bitCount = bitCount
+        self.inputPosition = inputPosition
+        let symbol = try decode(table)
+        return (symbol, self.bitBuffer, self.bitCount, self.inputPosition)
     }
 
     /// The length and distance tables as plain pointers, built once.
