@@ -18,18 +18,24 @@ public struct InputWalker: Sequence, IteratorProtocol {
     /// Entries that could not be listed or are not regular files, with the reason.
     public private(set) var skipped: [(path: String, reason: String)] = []
 
+    /// `root` itself is followed if it is a link (the user named it); links below it are not.
     public init(root: String) {
         var st = stat()
-        if lstat(root, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+        if stat(root, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
             single = Input(path: root, relativePath: (root as NSString).lastPathComponent)
         } else {
-            stack = [(root, "", Self.list(root), 0)]
+            stack = [(root, "", list(root), 0)]
         }
     }
 
-    static func list(_ dir: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    /// The entries of `dir` in byte order; a folder that cannot be read is reported, not fatal.
+    private mutating func list(_ dir: String) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: dir).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        } catch {
+            skipped.append((dir, "cannot list the folder: \(error.localizedDescription)"))
+            return []
+        }
     }
 
     public mutating func next() -> Input? {
@@ -54,7 +60,7 @@ public struct InputWalker: Sequence, IteratorProtocol {
             }
             switch st.st_mode & S_IFMT {
             case S_IFREG: return Input(path: path, relativePath: relative)
-            case S_IFDIR: stack.append((path, relative, Self.list(path), 0))
+            case S_IFDIR: stack.append((path, relative, list(path), 0))
             default: skipped.append((path, "not a regular file"))
             }
         }

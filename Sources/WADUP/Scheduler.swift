@@ -31,7 +31,6 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
     private var active = 0
     private var cancelled = false
     private var waiting = 0
-    private(set) var inputsStarted = 0
 
     init(workers: Int, inputs: InputWalker) {
         self.deques = Array(repeating: Deque(), count: workers)
@@ -59,7 +58,6 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
             if !inputsDone {
                 if let input = inputs.next() {
                     active += 1
-                    inputsStarted += 1
                     return .input(input)
                 }
                 inputsDone = true

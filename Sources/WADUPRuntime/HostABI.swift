@@ -142,7 +142,7 @@ public final class HostABI {
                 bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes
             else { throw .limitReached }
             context.copiedBytes += bytes.count
-            context.children.append(EmittedContent(name: childName, data: ContentBuffer(copying: UnsafeRawBufferPointer(bytes)), isSlice: false))
+            context.children.append(EmittedContent(name: childName, data: ContentBuffer(copying: UnsafeRawBufferPointer(bytes))))
         }
     }
 
@@ -155,7 +155,7 @@ public final class HostABI {
             guard start <= context.content.count, count <= context.content.count - start else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
             guard context.children.count < context.limits.maxSubcontent else { throw .limitReached }
-            context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count), isSlice: true))
+            context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count)))
         }
     }
 
@@ -205,11 +205,5 @@ public final class HostABI {
         } catch {
             return error.rawValue
         }
-    }
-
-    /// Forgets the tables of a discarded instance's state (its replacement will define them again).
-    public func reset() {
-        definedTables.removeAll()
-        context = nil
     }
 }

@@ -28,11 +28,10 @@ public final class RunContext {
     }
 }
 
-/// A sub-content a module emitted: its name and its bytes (a copy, or a slice of the parent).
+/// A sub-content a module emitted: its name and its bytes (a copy, or a slice sharing the parent's storage).
 public struct EmittedContent: Sendable {
     public let name: String
     public let data: ContentBuffer
-    public let isSlice: Bool
 }
 
 /// How a module-run ended.
