@@ -254,6 +254,44 @@ struct GuestModuleTests {
         #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE content_uuid = '\(bomb.uuid)'") == [2000])
     }
 
+    @Test func randomlyCorruptedDeflateStreamsNeverTrapAndNeverPassOffWrongBytes() throws {
+        // 150 copies of one archive, each with a few bytes of its compressed data overwritten.
+        let input = Harness.temporaryDirectory()
+        let original = Array(String(repeating: "The quick brown fox jumps over the lazy dog 0123456789. ", count: 400).utf8)
+        let originalPath = try Self.writeTemporary(original)
+        _ = try Self.python(
+            """
+            import sys, zipfile, random
+            d, body = sys.argv[1], open(sys.argv[2], "rb").read()
+            with zipfile.ZipFile(d + "/base.zip", "w", zipfile.ZIP_DEFLATED) as z: z.writestr("fox.txt", body)
+            raw = open(d + "/base.zip", "rb").read()
+            start = 30 + len("fox.txt")
+            end = raw.find(b"PK\\x01\\x02")
+            r = random.Random(5)
+            for i in range(150):
+                b = bytearray(raw)
+                for _ in range(r.randint(1, 4)): b[r.randrange(start, end)] = r.randrange(256)
+                open(f"{d}/c{i:03d}.zip", "wb").write(bytes(b))
+            """, [input, originalPath])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 2, limits: RunLimits(maxRecursionDepth: 1))
+        let contents = try outcome.contents()
+        #expect(contents.filter { $0.parentUUID == nil }.count == 151)
+        #expect(contents.allSatisfy { $0.status == "success" }, "a corrupt stream must be recorded, never trap")
+        // Whatever was emitted with a matching CRC is the original text.
+        let good = try outcome.strings("SELECT content_uuid FROM zip_entries WHERE emitted = 1 AND crc32_ok = 1")
+        for parent in good {
+            let child = try #require(contents.first { $0.parentUUID == parent })
+            #expect(child.sha256 == sha256Hex(original))
+        }
+        #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE emitted = 0") != [0])
+    }
+
+    static func writeTemporary(_ bytes: [UInt8]) throws -> String {
+        let path = Harness.temporaryDirectory() + "/data.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     // MARK: SQLite files
 
     @Test(arguments: [512, 4096, 65536])

@@ -288,6 +288,23 @@ final class Inflater {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
+            // Runs of literals (table entries 1..<0x1000: symbol < 256) stay in this inner loop,
+            // which checks the bit count only when fewer than 15 bits (one longest code) are left.
+            while entry &- 1 < 0x0FFF {
+                let len = Int(entry & 15)
+                bitBuffer &>>= UInt64(len)
+                bitCount &-= len
+                guard outputCount < capacity else { throw .outputOverflow }
+                output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 4)
+                outputCount &+= 1
+                if bitCount < 15 {
+                    Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+                }
+                entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
+            }
+            if bitCount < 48 {
+                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+            }
             var symbol: Int
             if entry != 0 {
                 let len = Int(entry & 15)
