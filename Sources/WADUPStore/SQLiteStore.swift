@@ -245,7 +245,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                         arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs])
                 }
             }
-            try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            _ = try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try db.close()
         } catch {
             throw StoreError(path: path, message: "\(error)")

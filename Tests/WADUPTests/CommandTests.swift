@@ -104,7 +104,7 @@ struct CommandTests {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             Thread.sleep(forTimeInterval: 0.2)
-            if let db = try? DatabaseQueue(path: out), let n = try? db.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") }), (n ?? 0) > 0 { break }
+            if let db = try? DatabaseQueue(path: out), let n = try? db.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") }), n > 0 { break }
         }
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()

@@ -7,7 +7,7 @@ import WADUPGuest
 @_expose(wasm, "process") @_cdecl("process")
 public func process() -> Int32 {
     run { () throws(GuestError) in
-        guard var db = try Database.open() else { return }
+        guard let db = try Database.open() else { return }
         let tables = try db.schemaTables()
         let stats = try TableBuilder("db_table_stats").column("table_name", .string).column("row_count", .int64).define()
         for (name, root) in tables {
