@@ -307,15 +307,7 @@ final class Inflater {
             if bitCount < 48 {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
-            var symbol: Int
-            if entry != 0 {
-                let len = Int(entry & 15)
-                bitBuffer &>>= UInt64(len)
-                bitCount &-= len
-                symbol = Int(entry &>> 4)
-            } else {
-                (symbol, bitBuffer, bitCount, inputPosition) = try slowDecode(literals, bitBuffer, bitCount, inputPosition)
-            }
+            var symbol = try take(entry, literals, &bitBuffer, &bitCount, &inputPosition)
             if symbol < 256 {
                 guard outputCount < capacity else { throw .outputOverflow }
                 output[outputCount] = UInt8(truncatingIfNeeded: symbol)
@@ -337,14 +329,7 @@ final class Inflater {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & distanceMask)]
-            if entry != 0 {
-                let len = Int(entry & 15)
-                bitBuffer &>>= UInt64(len)
-                bitCount &-= len
-                symbol = Int(entry &>> 4)
-            } else {
-                (symbol, bitBuffer, bitCount, inputPosition) = try slowDecode(distances, bitBuffer, bitCount, inputPosition)
-            }
+            symbol = try take(entry, distances, &bitBuffer, &bitCount, &inputPosition)
             guard symbol < 30 else { throw .invalidDistance }
             if bitCount < 16 {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
@@ -399,6 +384,21 @@ final class Inflater {
                 bitCount &+= 8
             }
         }
+    }
+
+    /// Consumes the code whose fast-table `entry` was looked up, or decodes a longer one through
+    /// ``slowDecode(_:_:_:_:)``; returns its symbol. Always inlined, so the state stays in locals.
+    @inline(__always)
+    func take(_ entry: UInt16, _ table: Huffman, _ bitBuffer: inout UInt64, _ bitCount: inout Int, _ inputPosition: inout Int) throws(Failure) -> Int {
+        if entry != 0 {
+            let len = Int(entry & 15)
+            bitBuffer &>>= UInt64(len)
+            bitCount &-= len
+            return Int(entry &>> 4)
+        }
+        let symbol: Int
+        (symbol, bitBuffer, bitCount, inputPosition) = try slowDecode(table, bitBuffer, bitCount, inputPosition)
+        return symbol
     }
 
     /// A code longer than the fast table: hands the reader's state to ``decode(_:)`` and returns it
