@@ -178,6 +178,45 @@ struct GuestModuleTests {
         #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE path = 'dir/'") == [0])
     }
 
+    /// Streams made with zlib's strategies to reach every path of the decoder: fixed and stored
+    /// blocks inside deflate, codes longer than the fast tables, runs (distance 1), short periods
+    /// (distances 2 to 7), long non-overlapping matches, and the farthest distances (32 KiB).
+    @Test func everyDeflateCodePathDecodesExactly() throws {
+        let input = Harness.temporaryDirectory()
+        _ = try Self.python(
+            """
+            import sys, zipfile, zlib, random, types
+            r = random.Random(5)
+            shim = types.SimpleNamespace(**zlib.__dict__)
+            zipfile.zlib = shim
+            def add(z, name, data, level=6, strategy=zlib.Z_DEFAULT_STRATEGY):
+                shim.compressobj = lambda *a, **k: zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
+                z.writestr(name, data, zipfile.ZIP_DEFLATED)
+            text = b" ".join(r.choice([b"alpha", b"beta", b"gamma", b"delta"]) + b"%d" % r.randint(0, 999) for _ in range(40000))
+            # Byte values with geometric frequencies: Huffman codes up to 15 bits.
+            skewed = bytes(min(int(r.expovariate(0.35)), 255) for _ in range(300000))
+            block = r.randbytes(1000)
+            far = r.randbytes(32768)
+            with zipfile.ZipFile(sys.argv[1] + "/paths.zip", "w") as z:
+                add(z, "fixed.txt", text, strategy=zlib.Z_FIXED)
+                add(z, "stored-blocks.bin", r.randbytes(200000), level=0)
+                add(z, "huffman-only.bin", skewed, strategy=zlib.Z_HUFFMAN_ONLY)
+                add(z, "skewed.bin", skewed, level=9)
+                add(z, "runs.bin", b"".join(bytes([r.randrange(256)]) * r.randint(1, 600) for _ in range(2000)), strategy=zlib.Z_RLE)
+                add(z, "periods.bin", b"".join(r.randbytes(p) * r.randint(2, 90) for p in [2, 3, 4, 5, 6, 7] * 300))
+                add(z, "long-matches.bin", block * 300, level=9)
+                add(z, "far.bin", far + r.randbytes(100) + far[:20000] + far[-3000:], level=9)
+                add(z, "text.txt", text, level=9)
+            """, [input])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 1, limits: RunLimits(maxRecursionDepth: 1))
+        let contents = try outcome.contents()
+        let root = try #require(contents.first { $0.filename == "paths.zip" })
+        let children = contents.filter { $0.parentUUID == root.uuid }.map { "\($0.filename) \($0.sha256)" }
+        #expect(children.count == 9)
+        #expect(children.sorted() == (try Self.zipfileEntries(input + "/paths.zip")).sorted())
+        #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE crc32_ok = 1 AND emitted = 1 AND method = 8") == [9])
+    }
+
     @Test func archivesFromInfoZIPAndNestedArchivesAreReadExactly() throws {
         let input = Harness.temporaryDirectory()
         let source = Harness.temporaryDirectory()

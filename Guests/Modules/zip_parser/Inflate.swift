@@ -12,37 +12,112 @@ final class Inflater {
     static let lengthExtra: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
     static let distanceBase: [UInt16] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
     static let distanceExtra: [UInt8] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
-    static let codeLengthOrder: [Int] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+    static let codeLengthOrder: [UInt8] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+    // The tables below are written once, on first use, and only read after: a module instance
+    // is single-threaded.
+
     /// Each byte with its bits in reverse order.
-    static let byteReversal: [UInt8] = (0..<256).map { b in
-        var r = 0
-        for i in 0..<8 where b & (1 << i) != 0 { r |= 1 << (7 - i) }
-        return UInt8(r)
+    nonisolated(unsafe) static let byteReversal: UnsafeMutablePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        for b in 0..<256 {
+            var r = 0
+            for i in 0..<8 where b & (1 << i) != 0 { r |= 1 << (7 - i) }
+            table[b] = UInt8(r)
+        }
+        return table
+    }()
+
+    /// What a fast-table entry holds for a symbol: the value the hot loop needs (a literal byte,
+    /// a length or distance base) and how many extra bits follow the code.
+    enum Alphabet {
+        case literalLength, distance, codeLength
+
+        /// Per symbol: its entry without the code length (`value << 16 | extraBits`, plus the
+        /// literal or end-of-block flag), or `invalid`. Built once.
+        var payloads: UnsafeMutablePointer<UInt32> {
+            switch self {
+            case .literalLength: Inflater.literalLengthPayloads
+            case .distance: Inflater.distancePayloads
+            case .codeLength: Inflater.codeLengthPayloads
+            }
+        }
     }
+
+    static let invalid: UInt32 = 0xFFFF_FFFF
+    static let literalFlag: UInt32 = 0x8000_0000
+    static let endOfBlockFlag: UInt32 = 0x4000_0000
+    nonisolated(unsafe) static let literalLengthPayloads: UnsafeMutablePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 288)
+        for symbol in 0..<288 {
+            switch symbol {
+            case 0..<256: table[symbol] = literalFlag | UInt32(symbol) << 16
+            case 256: table[symbol] = endOfBlockFlag
+            case 257..<286: table[symbol] = UInt32(lengthBase[symbol - 257]) << 16 | UInt32(lengthExtra[symbol - 257])
+            default: table[symbol] = invalid
+            }
+        }
+        return table
+    }()
+    nonisolated(unsafe) static let distancePayloads: UnsafeMutablePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 32)
+        for symbol in 0..<32 {
+            table[symbol] = symbol < 30 ? UInt32(distanceBase[symbol]) << 16 | UInt32(distanceExtra[symbol]) : invalid
+        }
+        return table
+    }()
+    nonisolated(unsafe) static let codeLengthPayloads: UnsafeMutablePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 19)
+        for symbol in 0..<19 { table[symbol] = UInt32(symbol) << 16 }
+        return table
+    }()
 
     /// A canonical Huffman code: a table for codes up to `bits` long, and counts/symbols for the rest.
     ///
-    /// Plain pointers (allocated once per decoder) so that decoding a symbol costs no reference counting.
+    /// Fast-table entries are `value << 16 | codeLength << 8 | codeLength + extraBits`, so that one
+    /// lookup gives a whole length or distance (base, and where its extra bits are); literals set
+    /// bit 31 and end-of-block bit 30. 0 means the code is longer than `bits` (or its symbol is
+    /// invalid): the slow path decodes it bit by bit. Plain pointers (allocated once per decoder),
+    /// so that building and decoding cost no reference counting or bounds checks.
     struct Huffman {
-        /// Entry: symbol << 4 | length, or 0 when the code is longer than `bits`.
-        let fast: UnsafeMutablePointer<UInt16>
-        let counts: UnsafeMutablePointer<UInt16>
-        let symbols: UnsafeMutablePointer<UInt16>
+        let fast: UnsafeMutablePointer<UInt32>
+        /// Codes per length (16), then the next code per length (16), then symbols by code.
+        let counts: UnsafeMutablePointer<UInt32>
+        let next: UnsafeMutablePointer<UInt32>
+        let symbols: UnsafeMutablePointer<UInt32>
+        let payloads: UnsafeMutablePointer<UInt32>
         /// Width of the `fast` table: a table is rebuilt for every block, so it is no wider than
         /// its codes need (code-length codes are at most 7 bits).
         let bits: Int
+        let alphabet: Alphabet
 
-        static func allocate(bits: Int) -> Huffman {
-            let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: (1 << bits) + 16 + 288)
-            storage.initialize(repeating: 0, count: (1 << bits) + 16 + 288)
-            return Huffman(fast: storage, counts: storage + (1 << bits), symbols: storage + (1 << bits) + 16, bits: bits)
+        static func allocate(bits: Int, alphabet: Alphabet) -> Huffman {
+            let fast = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << bits)
+            fast.initialize(repeating: 0, count: 1 << bits)
+            let storage = UnsafeMutablePointer<UInt32>.allocate(capacity: 32 + 288)
+            storage.initialize(repeating: 0, count: 32 + 288)
+            return Huffman(fast: fast, counts: storage, next: storage + 16, symbols: storage + 32, payloads: alphabet.payloads, bits: bits, alphabet: alphabet)
         }
 
-        func deallocate() { fast.deallocate() }
+        func deallocate() {
+            fast.deallocate()
+            counts.deallocate()
+        }
 
-        func build(_ lengths: UnsafeBufferPointer<UInt8>) throws(Failure) {
-            for i in 0..<16 { counts[i] = 0 }
-            for l in lengths { counts[Int(l)] += 1 }
+        /// The fast-table entry of `symbol`, whose code is `length` bits long (0 if it is invalid).
+        @inline(__always)
+        func entry(_ symbol: Int, length: Int) -> UInt32 {
+            let payload = payloads[symbol]
+            return payload == Inflater.invalid ? 0 : payload &+ UInt32(truncatingIfNeeded: length) &* 0x101
+        }
+
+        /// Builds the code of `count` symbols from their code lengths (0: unused).
+        func build(_ lengths: UnsafePointer<UInt8>, _ count: Int) throws(Failure) {
+            counts.update(repeating: 0, count: 16)
+            var i = 0
+            while i < count {
+                counts[Int(lengths[i])] &+= 1
+                i &+= 1
+            }
             counts[0] = 0
             var left = 1
             for len in 1..<16 {
@@ -50,33 +125,43 @@ final class Inflater {
                 left -= Int(counts[len])
                 if left < 0 { throw .invalidLengths }
             }
-            var offsets = [UInt16](repeating: 0, count: 16)
-            for len in 1..<15 { offsets[len + 1] = offsets[len] + counts[len] }
-            for (symbol, l) in lengths.enumerated() where l != 0 {
-                symbols[Int(offsets[Int(l)])] = UInt16(symbol)
-                offsets[Int(l)] += 1
+            // Symbols sorted by code (for the slow path): `next` holds each length's first index.
+            next[1] = 0
+            for len in 1..<15 { next[len &+ 1] = next[len] &+ counts[len] }
+            i = 0
+            while i < count {
+                let l = Int(lengths[i])
+                if l != 0 {
+                    symbols[Int(next[l])] = UInt32(truncatingIfNeeded: i)
+                    next[l] &+= 1
+                }
+                i &+= 1
             }
-            fast.update(repeating: 0, count: 1 << bits)
             // Canonical codes in (length, symbol) order, stored bit-reversed for LSB-first reading;
             // the reversal goes through a byte table instead of a loop over the bits.
-            var next = [Int](repeating: 0, count: 16)
-            var code = 0
+            fast.update(repeating: 0, count: 1 << bits)
+            var code: UInt32 = 0
             for len in 1..<16 {
                 next[len] = code
-                code = (code + Int(counts[len])) << 1
+                code = (code &+ counts[len]) &<< 1
             }
             let reverse = Inflater.byteReversal
-            for (symbol, l) in lengths.enumerated() where l != 0 && Int(l) <= bits {
-                let len = Int(l)
-                let c = next[len]
-                next[len] = c + 1
-                let reversed = (Int(reverse[c & 0xFF]) << 8 | Int(reverse[(c >> 8) & 0xFF])) >> (16 - len)
-                let entry = UInt16(symbol) << 4 | UInt16(len)
-                var slot = reversed
-                while slot < (1 << bits) {
-                    fast[slot] = entry
-                    slot &+= 1 << len
+            let size = 1 &<< bits
+            i = 0
+            while i < count {
+                let len = Int(lengths[i])
+                if len != 0 && len <= bits {
+                    let c = Int(next[len])
+                    next[len] = UInt32(truncatingIfNeeded: c &+ 1)
+                    let reversed = (Int(reverse[c & 0xFF]) &<< 8 | Int(reverse[(c &>> 8) & 0xFF])) &>> (16 &- len)
+                    let value = entry(i, length: len)
+                    var slot = reversed
+                    while slot < size {
+                        fast[slot] = value
+                        slot &+= 1 &<< len
+                    }
                 }
+                i &+= 1
             }
         }
     }
@@ -89,15 +174,15 @@ final class Inflater {
     var output: UnsafeMutablePointer<UInt8>
     var outputCapacity: Int
     var outputCount = 0
-    let tables = Inflater.sharedTables
-    /// Read-only after creation, and a module instance is single-threaded.
-    nonisolated(unsafe) static let sharedTables = Tables()
-    let literals = Huffman.allocate(bits: Inflater.fastBits)
-    let distances = Huffman.allocate(bits: 10)
-    let codeLengths = Huffman.allocate(bits: 7)
+    let literals = Huffman.allocate(bits: Inflater.fastBits, alphabet: .literalLength)
+    let distances = Huffman.allocate(bits: 10, alphabet: .distance)
+    let codeLengths = Huffman.allocate(bits: 7, alphabet: .codeLength)
+    /// Code lengths of the block being set up (literal/length then distance codes).
+    let lengths = UnsafeMutablePointer<UInt8>.allocate(capacity: 320)
 
-    /// Bytes the output buffer must have beyond `capacity` (short matches are copied 8 bytes at a time).
-    static let slack = 8
+    /// Bytes the output buffer must have beyond `capacity` (matches are copied 8 bytes at a time,
+    /// at least 16).
+    static let slack = 16
 
     init(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.input = input
@@ -122,6 +207,7 @@ final class Inflater {
         literals.deallocate()
         distances.deallocate()
         codeLengths.deallocate()
+        lengths.deallocate()
     }
 
     @inline(__always)
@@ -141,17 +227,9 @@ final class Inflater {
     /// Bits consumed beyond the real input mean the stream was truncated.
     var overran: Bool { inputPosition - bitCount / 8 > inputCount }
 
-    @inline(__always)
-    func decode(_ table: Huffman) throws(Failure) -> Int {
+    /// Decodes a code longer than the fast table bit by bit (as in zlib's puff).
+    func slowSymbol(_ table: Huffman) throws(Failure) -> Int {
         if bitCount < 15 { refill() }
-        let entry = table.fast[Int(bitBuffer & UInt64((1 << table.bits) - 1))]
-        if entry != 0 {
-            let len = Int(entry & 15)
-            bitBuffer >>= UInt64(len)
-            bitCount -= len
-            return Int(entry >> 4)
-        }
-        // Slow path: a code longer than the table's bits, decoded bit by bit (as in zlib's puff).
         var code = 0
         var first = 0
         var index = 0
@@ -200,37 +278,65 @@ final class Inflater {
         guard len == (~nlen & 0xFFFF) else { throw .invalidStoredLength }
         guard inputPosition + len <= inputCount else { throw .truncated }
         guard len <= outputCapacity - outputCount else { throw .outputOverflow }
-        (output + outputCount).update(from: input + inputPosition, count: len)
+        UnsafeMutableRawPointer(output + outputCount).copyMemory(from: input + inputPosition, byteCount: len)
         outputCount += len
         inputPosition += len
     }
 
     func fixedTables() throws(Failure) {
-        var lengths = [UInt8](repeating: 0, count: 288)
-        for i in 0..<144 { lengths[i] = 8 }
-        for i in 144..<256 { lengths[i] = 9 }
-        for i in 256..<280 { lengths[i] = 7 }
-        for i in 280..<288 { lengths[i] = 8 }
-        try lengths.withUnsafeBufferPointer { (b) throws(Failure) in try literals.build(b) }
-        let distanceLengths = [UInt8](repeating: 5, count: 30)
-        try distanceLengths.withUnsafeBufferPointer { (b) throws(Failure) in try distances.build(b) }
+        lengths.update(repeating: 8, count: 144)
+        (lengths + 144).update(repeating: 9, count: 112)
+        (lengths + 256).update(repeating: 7, count: 24)
+        (lengths + 280).update(repeating: 8, count: 8)
+        try literals.build(lengths, 288)
+        lengths.update(repeating: 5, count: 30)
+        try distances.build(lengths, 30)
     }
 
+    /// Reads a dynamic block's code lengths and builds its tables, with the bit reader in locals.
     func dynamicTables() throws(Failure) {
-        let nlen = try bits(5) + 257
-        let ndist = try bits(5) + 1
-        let ncode = try bits(4) + 4
+        var bitBuffer = self.bitBuffer
+        var bitCount = self.bitCount
+        var inputPosition = self.inputPosition
+        let input = self.input
+        let inputCount = self.inputCount
+        let lengths = self.lengths
+        defer {
+            self.bitBuffer = bitBuffer
+            self.bitCount = bitCount
+            self.inputPosition = inputPosition
+        }
+        // 14 header bits, then up to 19 code-length lengths of 3 bits.
+        Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+        let nlen = Int(truncatingIfNeeded: bitBuffer & 31) &+ 257
+        let ndist = Int(truncatingIfNeeded: (bitBuffer &>> 5) & 31) &+ 1
+        let ncode = Int(truncatingIfNeeded: (bitBuffer &>> 10) & 15) &+ 4
+        bitBuffer &>>= 14
+        bitCount &-= 14
         guard nlen <= 286, ndist <= 30 else { throw .invalidLengths }
-        var lengths = [UInt8](repeating: 0, count: 320)
-        for i in 0..<ncode { lengths[Inflater.codeLengthOrder[i]] = UInt8(try bits(3)) }
-        try lengths.withUnsafeBufferPointer { (b) throws(Failure) in try codeLengths.build(UnsafeBufferPointer(rebasing: b[0..<19])) }
-        for i in 0..<19 { lengths[i] = 0 }
+        lengths.update(repeating: 0, count: 19)
+        for i in 0..<ncode {
+            if bitCount < 3 { Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount) }
+            lengths[Int(Inflater.codeLengthOrder[i])] = UInt8(truncatingIfNeeded: bitBuffer & 7)
+            bitBuffer &>>= 3
+            bitCount &-= 3
+        }
+        try codeLengths.build(lengths, 19)
+        // Code-length codes are at most 7 bits: all of them are in the 7-bit fast table, and an
+        // empty slot is a code the (incomplete) code does not have.
+        let fast = codeLengths.fast
+        let total = nlen &+ ndist
         var index = 0
-        while index < nlen + ndist {
-            let symbol = try decode(codeLengths)
+        while index < total {
+            if bitCount < 14 { Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount) }
+            let entry = fast[Int(truncatingIfNeeded: bitBuffer & 127)]
+            guard entry != 0 else { throw .invalidCode }
+            bitBuffer &>>= UInt64(entry & 0xFF)
+            bitCount &-= Int(entry & 0xFF)
+            let symbol = entry &>> 16
             if symbol < 16 {
-                lengths[index] = UInt8(symbol)
-                index += 1
+                lengths[index] = UInt8(truncatingIfNeeded: symbol)
+                index &+= 1
                 continue
             }
             var repeated: UInt8 = 0
@@ -238,28 +344,33 @@ final class Inflater {
             switch symbol {
             case 16:
                 guard index > 0 else { throw .invalidLengths }
-                repeated = lengths[index - 1]
-                count = 3 + (try bits(2))
-            case 17: count = 3 + (try bits(3))
-            default: count = 11 + (try bits(7))
+                repeated = lengths[index &- 1]
+                count = 3 &+ Int(truncatingIfNeeded: bitBuffer & 3)
+                bitBuffer &>>= 2
+                bitCount &-= 2
+            case 17:
+                count = 3 &+ Int(truncatingIfNeeded: bitBuffer & 7)
+                bitBuffer &>>= 3
+                bitCount &-= 3
+            default:
+                count = 11 &+ Int(truncatingIfNeeded: bitBuffer & 127)
+                bitBuffer &>>= 7
+                bitCount &-= 7
             }
-            guard index + count <= nlen + ndist else { throw .invalidLengths }
-            for _ in 0..<count {
-                lengths[index] = repeated
-                index += 1
-            }
+            guard count <= total &- index else { throw .invalidLengths }
+            (lengths + index).update(repeating: repeated, count: count)
+            index &+= count
         }
-        if overran { throw .truncated }
+        if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
         guard lengths[256] != 0 else { throw .invalidLengths }
-        try lengths.withUnsafeBufferPointer { (b) throws(Failure) in
-            try literals.build(UnsafeBufferPointer(rebasing: b[0..<nlen]))
-            try distances.build(UnsafeBufferPointer(rebasing: b[nlen..<(nlen + ndist)]))
-        }
+        try literals.build(lengths, nlen)
+        try distances.build(lengths + nlen, ndist)
     }
 
     /// Decodes one block's symbols. The hot loop keeps the bit reader and the output position in
     /// locals (wasm locals, not loads and stores to the heap), uses wrapping arithmetic where the
-    /// bounds are already checked, and copies non-overlapping matches with one memory.copy.
+    /// bounds are already checked, and takes a whole length or distance (base and extra bits) from
+    /// one table entry.
     func codes() throws(Failure) {
         var bitBuffer = self.bitBuffer
         var bitCount = self.bitCount
@@ -273,10 +384,6 @@ final class Inflater {
         let distanceFast = distances.fast
         let literalMask: UInt64 = (1 &<< UInt64(literals.bits)) &- 1
         let distanceMask: UInt64 = (1 &<< UInt64(distances.bits)) &- 1
-        let lengthBase = tables.lengthBase
-        let lengthExtra = tables.lengthExtra
-        let distanceBase = tables.distanceBase
-        let distanceExtra = tables.distanceExtra
         defer {
             self.bitBuffer = bitBuffer
             self.bitCount = bitCount
@@ -290,68 +397,69 @@ final class Inflater {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
-            // Runs of literals (table entries 1..<0x1000: symbol < 256) stay in this inner loop,
-            // which checks the bit count only when fewer than 15 bits (one longest code) are left.
-            while entry &- 1 < 0x0FFF {
-                let len = Int(entry & 15)
+            // Runs of literals stay in this inner loop, which checks the bit count only when fewer
+            // than 15 bits (one longest code) are left.
+            while entry >= Inflater.literalFlag {
+                let len = entry & 0xFF
                 bitBuffer &>>= UInt64(len)
-                bitCount &-= len
+                bitCount &-= Int(len)
                 guard outputCount < capacity else { throw .outputOverflow }
-                output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 4)
+                output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 16)
                 outputCount &+= 1
                 if bitCount < 15 {
                     Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
                 }
                 entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
             }
+            // A length (code and extra bits: at most 20) and a distance (at most 28) fit in 48 bits.
             if bitCount < 48 {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
-            var symbol = try take(entry, literals, &bitBuffer, &bitCount, &inputPosition)
-            if symbol < 256 {
-                guard outputCount < capacity else { throw .outputOverflow }
-                output[outputCount] = UInt8(truncatingIfNeeded: symbol)
-                outputCount &+= 1
-                continue
+            if entry == 0 {
+                (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(literals, bitBuffer, bitCount, inputPosition)
+                if entry >= Inflater.literalFlag {
+                    guard outputCount < capacity else { throw .outputOverflow }
+                    output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 16)
+                    outputCount &+= 1
+                    continue
+                }
             }
-            if symbol == 256 {
+            if entry >= Inflater.endOfBlockFlag {
+                bitBuffer &>>= UInt64(entry & 0xFF)
+                bitCount &-= Int(entry & 0xFF)
                 if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
                 return
             }
-            let lengthIndex = symbol &- 257
-            guard lengthIndex < 29 else { throw .invalidCode }
-            // A length's extra bits (at most 5) and a distance code (at most 15) fit in the 48 bits refilled above.
-            let lengthBits = UInt64(lengthExtra[lengthIndex])
-            let length = Int(lengthBase[lengthIndex]) &+ Int(truncatingIfNeeded: bitBuffer & ((1 &<< lengthBits) &- 1))
-            bitBuffer &>>= lengthBits
-            bitCount &-= Int(lengthBits)
-            if bitCount < 32 {
-                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
-            }
+            let length = Int(entry &>> 16) &+ Self.extraBits(entry, bitBuffer)
+            bitBuffer &>>= UInt64(entry & 0xFF)
+            bitCount &-= Int(entry & 0xFF)
             entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & distanceMask)]
-            symbol = try take(entry, distances, &bitBuffer, &bitCount, &inputPosition)
-            guard symbol < 30 else { throw .invalidDistance }
-            if bitCount < 16 {
-                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+            if entry == 0 {
+                (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(distances, bitBuffer, bitCount, inputPosition)
             }
-            let distanceBits = UInt64(distanceExtra[symbol])
-            let distance = Int(distanceBase[symbol]) &+ Int(truncatingIfNeeded: bitBuffer & ((1 &<< distanceBits) &- 1))
-            bitBuffer &>>= distanceBits
-            bitCount &-= Int(distanceBits)
+            let distance = Int(entry &>> 16) &+ Self.extraBits(entry, bitBuffer)
+            bitBuffer &>>= UInt64(entry & 0xFF)
+            bitCount &-= Int(entry & 0xFF)
             guard distance <= outputCount else { throw .invalidDistance }
             guard length <= capacity &- outputCount else { throw .outputOverflow }
             let target = output + outputCount
-            // WasmKit's memory.copy has a high fixed cost, so only long matches use it; shorter ones
-            // move 8 bytes at a time, which is safe when the source is at least 8 bytes behind
-            // (it may write up to 7 bytes past the match: the output buffer has `slack` bytes spare).
-            if length >= 64 && distance >= length {
-                target.update(from: target - distance, count: length)
-            } else if distance >= 8 {
-                var i = 0
-                while i < length {
-                    UnsafeMutableRawPointer(target + i).storeBytes(
-                        of: UnsafeRawPointer(target + (i &- distance)).loadUnaligned(as: UInt64.self), as: UInt64.self)
-                    i &+= 8
+            outputCount &+= length
+            if distance >= 8 {
+                // 8 bytes at a time, which is right when the source is at least 8 bytes behind; it
+                // may write up to 15 bytes past the match (the buffer has `slack` bytes spare).
+                Self.copy8(target, distance, 0)
+                Self.copy8(target, distance, 8)
+                if length > 16 {
+                    if length >= 64 && distance >= length {
+                        // One memory.copy: a high fixed cost in WasmKit, cheap per byte.
+                        UnsafeMutableRawPointer(target + 16).copyMemory(from: target + (16 &- distance), byteCount: length &- 16)
+                    } else {
+                        var i = 16
+                        while i < length {
+                            Self.copy8(target, distance, i)
+                            i &+= 8
+                        }
+                    }
                 }
             } else if distance == 1 {
                 target.update(repeating: target[-1], count: length)
@@ -362,9 +470,20 @@ final class Inflater {
                     i &+= 1
                 }
             }
-            outputCount &+= length
-            if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
         }
+    }
+
+    /// The value of the extra bits that follow the code of a length or distance `entry`.
+    @inline(__always)
+    static func extraBits(_ entry: UInt32, _ bitBuffer: UInt64) -> Int {
+        let all = Int(truncatingIfNeeded: bitBuffer & ((1 &<< UInt64(entry & 0xFF)) &- 1))
+        return all &>> Int((entry &>> 8) & 0xFF)
+    }
+
+    @inline(__always)
+    static func copy8(_ target: UnsafeMutablePointer<UInt8>, _ distance: Int, _ offset: Int) {
+        UnsafeMutableRawPointer(target + offset).storeBytes(
+            of: UnsafeRawPointer(target + (offset &- distance)).loadUnaligned(as: UInt64.self), as: UInt64.self)
     }
 
     /// Tops up the bit buffer to at least 56 bits. Takes the reader's state as `inout` locals and is
@@ -386,51 +505,16 @@ final class Inflater {
         }
     }
 
-    /// Consumes the code whose fast-table `entry` was looked up, or decodes a longer one through
-    /// ``slowDecode(_:_:_:_:)``; returns its symbol. Always inlined, so the state stays in locals.
-    @inline(__always)
-    func take(_ entry: UInt16, _ table: Huffman, _ bitBuffer: inout UInt64, _ bitCount: inout Int, _ inputPosition: inout Int) throws(Failure) -> Int {
-        if entry != 0 {
-            let len = Int(entry & 15)
-            bitBuffer &>>= UInt64(len)
-            bitCount &-= len
-            return Int(entry &>> 4)
-        }
-        let symbol: Int
-        (symbol, bitBuffer, bitCount, inputPosition) = try slowDecode(table, bitBuffer, bitCount, inputPosition)
-        return symbol
-    }
-
-    /// A code longer than the fast table: hands the reader's state to ``decode(_:)`` and returns it
-    /// with the symbol (by value: `inout` would move the hot loop's locals into memory).
-    func slowDecode(_ table: Huffman, _ bitBuffer: UInt64, _ bitCount: Int, _ inputPosition: Int) throws(Failure) -> (Int, UInt64, Int, Int) {
+    /// A code longer than the fast table: decodes it bit by bit and returns the entry its symbol
+    /// would have had, with a code length of 0 (the code is consumed), and the reader's state (by
+    /// value: `inout` would move the hot loop's locals into memory).
+    func slowEntry(_ table: Huffman, _ bitBuffer: UInt64, _ bitCount: Int, _ inputPosition: Int) throws(Failure) -> (UInt32, UInt64, Int, Int) {
         self.bitBuffer = bitBuffer
         self.bitCount = bitCount
         self.inputPosition = inputPosition
-        let symbol = try decode(table)
-        return (symbol, self.bitBuffer, self.bitCount, self.inputPosition)
-    }
-
-    /// The length and distance tables as plain pointers, built once.
-    struct Tables {
-        let lengthBase: UnsafeMutablePointer<UInt16>
-        let lengthExtra: UnsafeMutablePointer<UInt8>
-        let distanceBase: UnsafeMutablePointer<UInt16>
-        let distanceExtra: UnsafeMutablePointer<UInt8>
-
-        init() {
-            lengthBase = .allocate(capacity: 29)
-            lengthExtra = .allocate(capacity: 29)
-            distanceBase = .allocate(capacity: 30)
-            distanceExtra = .allocate(capacity: 30)
-            for i in 0..<29 {
-                lengthBase[i] = Inflater.lengthBase[i]
-                lengthExtra[i] = Inflater.lengthExtra[i]
-            }
-            for i in 0..<30 {
-                distanceBase[i] = Inflater.distanceBase[i]
-                distanceExtra[i] = Inflater.distanceExtra[i]
-            }
-        }
+        let symbol = try slowSymbol(table)
+        let entry = table.entry(symbol, length: 0)
+        guard entry != 0 else { throw table.alphabet == .distance ? .invalidDistance : .invalidCode }
+        return (entry, self.bitBuffer, self.bitCount, self.inputPosition)
     }
 }
