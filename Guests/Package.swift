@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "zip_parser", targets: ["zip_parser"]),
         .executable(name: "sqlite_parser", targets: ["sqlite_parser"]),
         .executable(name: "swift_example", targets: ["swift_example"]),
+        .executable(name: "sdk_probe", targets: ["sdk_probe"]),
     ],
     targets: [
         /// The ABI header (the source of truth shared with the host and the C SDK).
@@ -42,5 +43,7 @@ let package = Package(
         module("zip_parser", path: "Modules/zip_parser"),
         module("sqlite_parser", path: "Modules/sqlite_parser"),
         module("swift_example", path: "Examples/swift_example"),
+        /// Tests the SDK's row encoding (run by the host's tests, not shipped).
+        module("sdk_probe", path: "Examples/sdk_probe"),
     ]
 )

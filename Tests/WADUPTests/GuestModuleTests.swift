@@ -397,6 +397,27 @@ struct GuestModuleTests {
         #expect(try outcome.contents().allSatisfy { $0.status == "success" })
     }
 
+    @Test func theSwiftSDKEncodesEveryValueExactly() throws {
+        let input = try Harness.inputs([("a", [1])])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sdk_probe"]), input: input)
+        #expect(try outcome.contents().allSatisfy { $0.status == "success" })
+        // Strings as bytes; doubles compared with SQLite's own (correctly rounded) parse of the literal.
+        #expect(
+            try outcome.strings("SELECT quote(i) || ' ' || ifnull(hex(CAST(s AS BLOB)), 'NULL') FROM sdk_values ORDER BY rowid") == [
+                "-9223372036854775808 " + Self.hex("quote \" backslash \\ tab \t soh \u{1}"),
+                "9223372036854775807 " + Self.hex("caf\u{E9} \u{2591} \u{1F600}"),
+                "-1 " + String(repeating: "78", count: 5000),
+                "0 ",
+                "NULL ",
+                "42 " + Self.hex("by name"),
+            ])
+        let doubles = "SELECT count(*) FROM sdk_values WHERE rowid = 1 AND f = 0.1 OR rowid = 2 AND f = -2.5e-300"
+            + " OR rowid = 3 AND f = 1.7976931348623157e308 OR rowid = 4 AND f = 123456.789 OR rowid = 5 AND f = -3.0 OR rowid = 6 AND f IS NULL"
+        #expect(try outcome.ints(doubles) == [6])
+    }
+
+    static func hex(_ s: String) -> String { s.utf8.map { String(format: "%02X", $0) }.joined() }
+
     @Test func aRustWASIModuleRunsWithStdioCapturedAndNoFileAccess() throws {
         let input = try Harness.inputs([("a", [1]), ("b", [2])])
         let outcome = try Harness.run(modulesDirectory: try Self.modules(["rust_wasi_probe"]), input: input, threads: 2)

@@ -65,7 +65,7 @@ public struct TableBuilder {
         json.raw("]")
         var nameBytes = Array(name.utf8)
         let id = nameBytes.withUnsafeMutableBytes { n in
-            json.bytes.withUnsafeBytes { c in
+            json.withBytes { c in
                 define_table(
                     n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count),
                     c.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(c.count))
@@ -92,7 +92,7 @@ public struct Table {
             json.value(value)
         }
         json.raw("]")
-        let result = json.bytes.withUnsafeBytes { insert_row(id, $0.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32($0.count)) }
+        let result = json.withBytes { insert_row(id, $0.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32($0.count)) }
         try GuestError.check(result)
     }
 
@@ -130,47 +130,114 @@ public struct RowBuilder {
 }
 
 /// Builds the ABI's JSON texts without Foundation.
-struct JSONWriter {
-    var bytes: [UInt8] = []
+///
+/// Into one growable buffer, byte stores and `memory.copy` only: a row is built for every
+/// content a module records, and array appends and per-number arrays cost many times the
+/// bytes they write in an interpreter.
+struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 256) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The text written so far.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if n > capacity &- count { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        UnsafeMutableRawPointer(newBase).copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count &+= 1
+    }
 
     mutating func raw(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        bytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func bytes(_ text: UnsafeRawBufferPointer) {
+        reserve(text.count)
+        if let source = text.baseAddress { UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: text.count) }
+        count &+= text.count
     }
 
     mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        let hex: StaticString = "0123456789abcdef"
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0..<0x20:
-                raw("\\u00")
-                bytes.append(hex.utf8Start[Int(b >> 4)])
-                bytes.append(hex.utf8Start[Int(b & 0xF)])
-            default: bytes.append(b)
+        var s = s
+        s.withUTF8 { utf8 in
+            // Room for the quotes and every byte escaped as \u00XX.
+            reserve(utf8.count &* 6 &+ 2)
+            var out = base + count
+            out.pointee = UInt8(ascii: "\"")
+            out += 1
+            let hex: StaticString = "0123456789abcdef"
+            for b in utf8 {
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    out[0] = UInt8(ascii: "\\")
+                    out[1] = b
+                    out += 2
+                case 0..<0x20:
+                    out[0] = UInt8(ascii: "\\")
+                    out[1] = UInt8(ascii: "u")
+                    out[2] = UInt8(ascii: "0")
+                    out[3] = UInt8(ascii: "0")
+                    out[4] = hex.utf8Start[Int(b >> 4)]
+                    out[5] = hex.utf8Start[Int(b & 0xF)]
+                    out += 6
+                default:
+                    out.pointee = b
+                    out += 1
+                }
             }
+            out.pointee = UInt8(ascii: "\"")
+            count = out + 1 - base
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func integer(_ v: Int64) {
-        if v == Int64.min {
-            raw("-9223372036854775808")
-            return
-        }
-        var n = v < 0 ? -v : v
-        var digits: [UInt8] = []
+        // At most 20 characters; digits are written backwards from the end of that room.
+        reserve(20)
+        var n = v.magnitude
+        var digits = 0
+        let end = base + count + 20
         repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(n % 10))
+            digits &+= 1
+            end[-digits] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: n % 10)
             n /= 10
         } while n > 0
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        bytes.append(contentsOf: digits.reversed())
+        if v < 0 {
+            digits &+= 1
+            end[-digits] = UInt8(ascii: "-")
+        }
+        UnsafeMutableRawPointer(base + count).copyMemory(from: end - digits, byteCount: digits)
+        count &+= digits
     }
 
+    /// Writes `v` exactly: every finite double is `m × 2^e`, whose decimal expansion is finite
+    /// (`m × 5^-e × 10^e` when `e < 0`), so the host's correctly rounded parse gives back the same
+    /// bits. Integral values below 2^53 are written as integers.
     mutating func double(_ v: Double) {
-        // Exact for integral values; otherwise 17 significant digits round-trip.
         guard v.isFinite else {
             raw("null")
             return
@@ -179,33 +246,57 @@ struct JSONWriter {
             integer(Int64(v))
             return
         }
-        var x = abs(v)
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var exponent = 0
-        while x >= 10 {
-            x /= 10
-            exponent += 1
+        if v.sign == .minus { byte(UInt8(ascii: "-")) }
+        var m = v.significandBitPattern | (v.isNormal ? 1 << 52 : 0)
+        var e = v.isNormal ? Int(v.exponentBitPattern) - 1075 : -1074
+        while m & 1 == 0 && e < 0 {
+            m >>= 1
+            e += 1
         }
-        while x < 1 {
-            x *= 10
-            exponent -= 1
+        // Little-endian base-2^32 digits of m × 2^e (e ≥ 0) or m × 5^-e (e < 0).
+        var words: [UInt32] = [UInt32(truncatingIfNeeded: m), UInt32(truncatingIfNeeded: m >> 32)]
+        func multiply(_ factor: UInt32) {
+            var carry: UInt64 = 0
+            for i in 0..<words.count {
+                let product = UInt64(words[i]) &* UInt64(factor) &+ carry  // < 2^64: no overflow
+                words[i] = UInt32(truncatingIfNeeded: product)
+                carry = product >> 32
+            }
+            if carry != 0 { words.append(UInt32(carry)) }
         }
-        var mantissa = Int64((x * 1e16).rounded())
-        if mantissa >= 100_000_000_000_000_000 {
-            mantissa /= 10
-            exponent += 1
+        var k = abs(e)
+        while k > 0 {
+            let step = min(k, e > 0 ? 31 : 13)  // 5^13 < 2^32
+            var factor: UInt32 = 1
+            for _ in 0..<step { factor *= e > 0 ? 2 : 5 }
+            multiply(factor)
+            k -= step
         }
-        var digits: [UInt8] = []
-        for _ in 0..<17 {
-            digits.append(UInt8(ascii: "0") + UInt8(mantissa % 10))
-            mantissa /= 10
+        // Decimal chunks of 9 digits, least significant first.
+        var chunks: [UInt32] = []
+        while words.contains(where: { $0 != 0 }) {
+            var remainder: UInt64 = 0
+            for i in stride(from: words.count - 1, through: 0, by: -1) {
+                let current = remainder << 32 | UInt64(words[i])
+                words[i] = UInt32(current / 1_000_000_000)
+                remainder = current % 1_000_000_000
+            }
+            chunks.append(UInt32(remainder))
         }
-        digits.reverse()
-        bytes.append(digits[0])
-        bytes.append(UInt8(ascii: "."))
-        bytes.append(contentsOf: digits[1...])
-        bytes.append(UInt8(ascii: "e"))
-        integer(Int64(exponent))
+        integer(Int64(chunks[chunks.count - 1]))
+        for i in stride(from: chunks.count - 2, through: 0, by: -1) {
+            var chunk = chunks[i]
+            reserve(9)
+            for d in stride(from: 8, through: 0, by: -1) {
+                base[count + d] = UInt8(ascii: "0") + UInt8(chunk % 10)
+                chunk /= 10
+            }
+            count &+= 9
+        }
+        if e < 0 {
+            byte(UInt8(ascii: "e"))
+            integer(Int64(e))
+        }
     }
 
     mutating func value(_ value: Value) {
