@@ -15,18 +15,6 @@ final class Inflater {
     static let codeLengthOrder: [UInt8] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
     // The tables below are written once, on first use, and only read after: a module instance
     // is single-threaded.
-
-    /// Each byte with its bits in reverse order.
-    nonisolated(unsafe) static let byteReversal: UnsafeMutablePointer<UInt8> = {
-        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-        for b in 0..<256 {
-            var r = 0
-            for i in 0..<8 where b & (1 << i) != 0 { r |= 1 << (7 - i) }
-            table[b] = UInt8(r)
-        }
-        return table
-    }()
-
     /// What a fast-table entry holds for a symbol: the value the hot loop needs (a literal byte,
     /// a length or distance base) and how many extra bits follow the code.
     enum Alphabet {
@@ -125,7 +113,7 @@ final class Inflater {
                 left -= Int(counts[len])
                 if left < 0 { throw .invalidLengths }
             }
-            // Symbols sorted by code (for the slow path): `next` holds each length's first index.
+            // Symbols sorted by code (length, then symbol): `next` holds each length's first index.
             next[1] = 0
             for len in 1..<15 { next[len &+ 1] = next[len] &+ counts[len] }
             i = 0
@@ -137,31 +125,49 @@ final class Inflater {
                 }
                 i &+= 1
             }
-            // Canonical codes in (length, symbol) order, stored bit-reversed for LSB-first reading;
-            // the reversal goes through a byte table instead of a loop over the bits.
-            fast.update(repeating: 0, count: 1 << bits)
-            var code: UInt32 = 0
-            for len in 1..<16 {
-                next[len] = code
-                code = (code &+ counts[len]) &<< 1
-            }
-            let reverse = Inflater.byteReversal
+            fillFastTable()
+        }
+
+        /// Fills the fast table from the symbols sorted by code (as libdeflate does): codes are
+        /// written once each, in bit-reversed order, into a table that starts as wide as the
+        /// shortest code and doubles (one `memory.copy`) whenever the code length grows, which
+        /// replicates the shorter codes into every slot they prefix. Slots of longer codes, or of
+        /// codes an incomplete code lacks, stay 0.
+        private func fillFastTable() {
             let size = 1 &<< bits
-            i = 0
-            while i < count {
-                let len = Int(lengths[i])
-                if len != 0 && len <= bits {
-                    let c = Int(next[len])
-                    next[len] = UInt32(truncatingIfNeeded: c &+ 1)
-                    let reversed = (Int(reverse[c & 0xFF]) &<< 8 | Int(reverse[(c &>> 8) & 0xFF])) &>> (16 &- len)
-                    let value = entry(i, length: len)
-                    var slot = reversed
-                    while slot < size {
-                        fast[slot] = value
-                        slot &+= 1 &<< len
+            var len = 1
+            while len <= bits && counts[len] == 0 { len &+= 1 }
+            guard len <= bits else {
+                fast.update(repeating: 0, count: size)
+                return
+            }
+            var tableEnd = 1 &<< len
+            fast.update(repeating: 0, count: tableEnd)
+            var codeword = 0
+            var s = 0
+            while true {
+                var n = Int(counts[len])
+                while n > 0 {
+                    fast[codeword] = entry(Int(symbols[s]), length: len)
+                    s &+= 1
+                    if codeword == tableEnd &- 1 {
+                        // All ones: the code is complete, and this was its last codeword.
+                        len = bits
+                        break
                     }
+                    // The next codeword, bit-reversed: clear the trailing ones, set the bit above.
+                    let bit = 1 &<< (Int.bitWidth &- 1 &- (codeword ^ (tableEnd &- 1)).leadingZeroBitCount)
+                    codeword = (codeword & (bit &- 1)) | bit
+                    n &-= 1
                 }
-                i &+= 1
+                len &+= 1
+                if len > bits { break }
+                UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 4)
+                tableEnd &<<= 1
+            }
+            while tableEnd < size {
+                UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 4)
+                tableEnd &<<= 1
             }
         }
     }
