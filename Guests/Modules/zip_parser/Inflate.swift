@@ -34,13 +34,17 @@ final class Inflater {
     static let invalid: UInt32 = 0xFFFF_FFFF
     static let literalFlag: UInt32 = 0x8000_0000
     static let endOfBlockFlag: UInt32 = 0x4000_0000
+    /// A length entry whose value is the whole length (no extra bits, or they are in the entry).
+    static let exactFlag: UInt32 = 0x8000
     nonisolated(unsafe) static let literalLengthPayloads: UnsafeMutablePointer<UInt32> = {
         let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 288)
         for symbol in 0..<288 {
             switch symbol {
             case 0..<256: table[symbol] = literalFlag | UInt32(symbol) << 16
             case 256: table[symbol] = endOfBlockFlag
-            case 257..<286: table[symbol] = UInt32(lengthBase[symbol - 257]) << 16 | UInt32(lengthExtra[symbol - 257])
+            case 257..<286:
+                let extra = UInt32(lengthExtra[symbol - 257])
+                table[symbol] = UInt32(lengthBase[symbol - 257]) << 16 | extra | (extra == 0 ? exactFlag : 0)
             default: table[symbol] = invalid
             }
         }
@@ -61,7 +65,8 @@ final class Inflater {
 
     /// A canonical Huffman code: a table for codes up to `bits` long, and counts/symbols for the rest.
     ///
-    /// Fast-table entries are `value << 16 | codeLength << 8 | codeLength + extraBits`, so that one
+    /// Fast-table entries are `value << 16 | codeLength << 8 | codeLength + extraBits` (both below
+    /// 64: masks of 0x3F, which wasm shifts apply anyway, take them out), so that one
     /// lookup gives a whole length or distance (base, and where its extra bits are); literals set
     /// bit 31 and end-of-block bit 30. 0 means the code is longer than `bits` (or its symbol is
     /// invalid): the slow path decodes it bit by bit. Plain pointers (allocated once per decoder),
@@ -73,6 +78,9 @@ final class Inflater {
         let next: UnsafeMutablePointer<UInt32>
         let symbols: UnsafeMutablePointer<UInt32>
         let payloads: UnsafeMutablePointer<UInt32>
+        /// Length codes short enough to have their extra bits in the table too: `codeword |
+        /// length << 12 | symbol << 16`, at most 20 (symbols 265 to 284).
+        let folded: UnsafeMutablePointer<UInt32>
         /// Width of the `fast` table: a table is rebuilt for every block, so it is no wider than
         /// its codes need (code-length codes are at most 7 bits).
         let bits: Int
@@ -81,9 +89,11 @@ final class Inflater {
         static func allocate(bits: Int, alphabet: Alphabet) -> Huffman {
             let fast = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << bits)
             fast.initialize(repeating: 0, count: 1 << bits)
-            let storage = UnsafeMutablePointer<UInt32>.allocate(capacity: 32 + 288)
-            storage.initialize(repeating: 0, count: 32 + 288)
-            return Huffman(fast: fast, counts: storage, next: storage + 16, symbols: storage + 32, payloads: alphabet.payloads, bits: bits, alphabet: alphabet)
+            let storage = UnsafeMutablePointer<UInt32>.allocate(capacity: 32 + 288 + 32)
+            storage.initialize(repeating: 0, count: 32 + 288 + 32)
+            return Huffman(
+                fast: fast, counts: storage, next: storage + 16, symbols: storage + 32, payloads: alphabet.payloads,
+                folded: storage + 32 + 288, bits: bits, alphabet: alphabet)
         }
 
         func deallocate() {
@@ -145,10 +155,17 @@ final class Inflater {
             fast.update(repeating: 0, count: tableEnd)
             var codeword = 0
             var s = 0
+            var foldedCount = 0
+            let foldLengths = alphabet == .literalLength
             while true {
                 var n = Int(counts[len])
                 while n > 0 {
-                    fast[codeword] = entry(Int(symbols[s]), length: len)
+                    let symbol = Int(symbols[s])
+                    fast[codeword] = entry(symbol, length: len)
+                    if foldLengths && symbol > 264 && symbol < 285 && len &+ Int(payloads[symbol] & 0x3F) <= bits {
+                        folded[foldedCount] = UInt32(truncatingIfNeeded: codeword | len &<< 12 | symbol &<< 16)
+                        foldedCount &+= 1
+                    }
                     s &+= 1
                     if codeword == tableEnd &- 1 {
                         // All ones: the code is complete, and this was its last codeword.
@@ -168,6 +185,24 @@ final class Inflater {
             while tableEnd < size {
                 UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 4)
                 tableEnd &<<= 1
+            }
+            // Lengths whose code and extra bits fit in the table: one entry per extra value, so
+            // the hot loop takes the whole length from the table.
+            for i in 0..<foldedCount {
+                let record = Int(folded[i])
+                let codeword = record & 0xFFF
+                let len = (record &>> 12) & 0xF
+                let payload = payloads[record &>> 16]
+                let extra = Int(payload & 0x3F)
+                let total = UInt32(len &+ extra)
+                for x in 0..<(1 &<< extra) {
+                    let value = (payload & 0xFFFF_0000) &+ UInt32(x) &<< 16 | Inflater.exactFlag | total &<< 8 | total
+                    var slot = codeword | x &<< len
+                    while slot < size {
+                        fast[slot] = value
+                        slot &+= 1 &<< Int(total)
+                    }
+                }
             }
         }
     }
@@ -406,7 +441,7 @@ final class Inflater {
             // Runs of literals stay in this inner loop, which checks the bit count only when fewer
             // than 15 bits (one longest code) are left.
             while entry >= Inflater.literalFlag {
-                let len = entry & 0xFF
+                let len = entry & 0x3F
                 bitBuffer &>>= UInt64(len)
                 bitCount &-= Int(len)
                 guard outputCount < capacity else { throw .outputOverflow }
@@ -421,31 +456,35 @@ final class Inflater {
             if bitCount < 48 {
                 Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
-            if entry == 0 {
-                (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(literals, bitBuffer, bitCount, inputPosition)
-                if entry >= Inflater.literalFlag {
-                    guard outputCount < capacity else { throw .outputOverflow }
-                    output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 16)
-                    outputCount &+= 1
-                    continue
+            // One test for the rare cases: a long code (0) or the end of the block.
+            if entry &- 1 >= Inflater.endOfBlockFlag &- 1 {
+                if entry == 0 {
+                    (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(literals, bitBuffer, bitCount, inputPosition)
+                    if entry >= Inflater.literalFlag {
+                        guard outputCount < capacity else { throw .outputOverflow }
+                        output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 16)
+                        outputCount &+= 1
+                        continue
+                    }
+                }
+                if entry >= Inflater.endOfBlockFlag {
+                    bitBuffer &>>= UInt64(entry & 0x3F)
+                    bitCount &-= Int(entry & 0x3F)
+                    if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
+                    return
                 }
             }
-            if entry >= Inflater.endOfBlockFlag {
-                bitBuffer &>>= UInt64(entry & 0xFF)
-                bitCount &-= Int(entry & 0xFF)
-                if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
-                return
-            }
-            let length = Int(entry &>> 16) &+ Self.extraBits(entry, bitBuffer)
-            bitBuffer &>>= UInt64(entry & 0xFF)
-            bitCount &-= Int(entry & 0xFF)
+            var length = Int(entry &>> 16)
+            if entry & Inflater.exactFlag == 0 { length &+= Self.extraBits(entry, bitBuffer) }
+            bitBuffer &>>= UInt64(entry & 0x3F)
+            bitCount &-= Int(entry & 0x3F)
             entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & distanceMask)]
             if entry == 0 {
                 (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(distances, bitBuffer, bitCount, inputPosition)
             }
             let distance = Int(entry &>> 16) &+ Self.extraBits(entry, bitBuffer)
-            bitBuffer &>>= UInt64(entry & 0xFF)
-            bitCount &-= Int(entry & 0xFF)
+            bitBuffer &>>= UInt64(entry & 0x3F)
+            bitCount &-= Int(entry & 0x3F)
             guard distance <= outputCount else { throw .invalidDistance }
             guard length <= capacity &- outputCount else { throw .outputOverflow }
             let target = output + outputCount
@@ -482,8 +521,8 @@ final class Inflater {
     /// The value of the extra bits that follow the code of a length or distance `entry`.
     @inline(__always)
     static func extraBits(_ entry: UInt32, _ bitBuffer: UInt64) -> Int {
-        let all = Int(truncatingIfNeeded: bitBuffer & ((1 &<< UInt64(entry & 0xFF)) &- 1))
-        return all &>> Int((entry &>> 8) & 0xFF)
+        let all = Int(truncatingIfNeeded: bitBuffer & ((1 &<< UInt64(entry & 0x3F)) &- 1))
+        return all &>> Int((entry &>> 8) & 0x3F)
     }
 
     @inline(__always)
