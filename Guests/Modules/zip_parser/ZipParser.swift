@@ -12,8 +12,6 @@ public func process() -> Int32 {
     }
 }
 
-/// Built once per instance; a module instance is single-threaded.
-nonisolated(unsafe) let crc32 = CRC32()
 /// One decoder for every entry (its tables are allocated once); single-threaded like the instance.
 nonisolated(unsafe) let inflater = Inflater(input: UnsafePointer(bitPattern: 16)!, count: 0, output: UnsafeMutablePointer(bitPattern: 16)!, capacity: 0)
 
@@ -181,7 +179,7 @@ struct ZipParser {
             while done < entry.size {
                 let n = min(buffer.capacity, entry.size - done)
                 try Content.read(offset: start + done, into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: n))
-                crc = crc32.update(crc, buffer.pointer, n)
+                crc = CRC32.update(crc, UnsafeRawBufferPointer(start: buffer.pointer, count: n))
                 done += n
             }
             do throws(GuestError) {
@@ -203,7 +201,7 @@ struct ZipParser {
                 return (.null, false)
             }
             guard inflater.outputCount == entry.size else { return (.null, false) }
-            let ok = crc32.update(0, output.pointer, entry.size) == entry.crc
+            let ok = CRC32.checksum(UnsafeRawBufferPointer(start: output.pointer, count: entry.size)) == entry.crc
             do throws(GuestError) {
                 try SubContent.emit(bytes: UnsafeRawBufferPointer(start: output.pointer, count: entry.size), name: entry.path)
             } catch {
