@@ -19,19 +19,26 @@ let embedded: [SwiftSetting] = [
 /// A module is a reactor: no `_start`, no C library; `process` is exported by `@_expose(wasm)`.
 let moduleLinking: [LinkerSetting] = [.unsafeFlags(["-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry"])]
 
-func module(_ name: String, path: String) -> Target {
-    .executableTarget(name: name, dependencies: ["WADUPGuest"], path: path, swiftSettings: embedded, linkerSettings: moduleLinking)
+/// A module target. Parsed as a library: a module has no top-level code (it is a reactor, nothing
+/// runs `main`), and a one-file executable target would otherwise be script mode, where globals
+/// are initialised by `main`, i.e. never.
+func module(_ name: String, path: String, dependencies: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name, dependencies: ["WADUPGuest"] + dependencies, path: path,
+        swiftSettings: embedded + [.unsafeFlags(["-parse-as-library"])], linkerSettings: moduleLinking)
 }
 
 let package = Package(
     name: "WADUPGuest",
     products: [
         .library(name: "WADUPGuest", targets: ["WADUPGuest"]),
+        .library(name: "WADUPInflate", targets: ["WADUPInflate"]),
         .executable(name: "byte_counter", targets: ["byte_counter"]),
         .executable(name: "zip_parser", targets: ["zip_parser"]),
         .executable(name: "sqlite_parser", targets: ["sqlite_parser"]),
         .executable(name: "swift_example", targets: ["swift_example"]),
         .executable(name: "sdk_probe", targets: ["sdk_probe"]),
+        .executable(name: "inflate_probe", targets: ["inflate_probe"]),
     ],
     targets: [
         /// The ABI header (the source of truth shared with the host and the C SDK).
@@ -40,10 +47,14 @@ let package = Package(
         .target(name: "WADUPGuestRuntime", path: "Swift/Runtime"),
         .target(name: "WADUPGuest", dependencies: ["WADUPGuestABI", "WADUPGuestRuntime"], path: "Swift/WADUPGuest", swiftSettings: embedded),
         module("byte_counter", path: "Modules/byte_counter"),
-        module("zip_parser", path: "Modules/zip_parser"),
+        /// A DEFLATE decoder (RFC 1951) for any module: no dependencies.
+        .target(name: "WADUPInflate", path: "Swift/WADUPInflate", swiftSettings: embedded),
+        module("zip_parser", path: "Modules/zip_parser", dependencies: ["WADUPInflate"]),
         module("sqlite_parser", path: "Modules/sqlite_parser"),
         module("swift_example", path: "Examples/swift_example"),
         /// Tests the SDK's row encoding (run by the host's tests, not shipped).
         module("sdk_probe", path: "Examples/sdk_probe"),
+        /// Times the DEFLATE decoder alone (Benchmarks/zip_benchmark.py; tested, not shipped).
+        module("inflate_probe", path: "Examples/inflate_probe", dependencies: ["WADUPInflate"]),
     ]
 )

@@ -4,7 +4,7 @@
 # Outputs:
 #   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser (also copied to
 #                                   modules/ beside each built wadup binary: its default --modules)
-#   .build/guest-modules/examples/  swift_example, sdk_probe (tests the SDK), c_line_counter, rust_byte_counter, rust_wasi_probe (WASI)
+#   .build/guest-modules/examples/  swift_example, sdk_probe (tests the SDK), inflate_probe (times the decoder), c_line_counter, rust_byte_counter, rust_wasi_probe (WASI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/guest-modules
@@ -13,7 +13,7 @@ mkdir -p "$out/standard" "$out/examples"
 swift build --package-path Guests --triple wasm32-unknown-none-wasm -c release
 bin=Guests/.build/wasm32-unknown-none-wasm/release
 for m in byte_counter zip_parser sqlite_parser; do cp "$bin/$m.wasm" "$out/standard/"; done
-cp "$bin/swift_example.wasm" "$bin/sdk_probe.wasm" "$out/examples/"
+cp "$bin/swift_example.wasm" "$bin/sdk_probe.wasm" "$bin/inflate_probe.wasm" "$out/examples/"
 
 clang --target=wasm32-unknown-unknown -O2 -nostdlib -I Guests/C -Wl,--no-entry \
   -o "$out/examples/c_line_counter.wasm" Guests/Examples/c_line_counter/c_line_counter.c

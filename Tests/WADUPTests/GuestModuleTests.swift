@@ -217,6 +217,31 @@ struct GuestModuleTests {
         #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE crc32_ok = 1 AND emitted = 1 AND method = 8") == [9])
     }
 
+    /// The benchmark's decoder-only probe: framed raw streams are all inflated to their sizes, and
+    /// a stream that lies about its size fails the content.
+    @Test func theInflateProbeDecodesFramedStreamsExactly() throws {
+        let input = Harness.temporaryDirectory()
+        let sizes = try Self.python(
+            """
+            import sys, zlib, random, struct
+            r = random.Random(3)
+            good, bad = open(sys.argv[1] + "/good", "wb"), open(sys.argv[1] + "/bad", "wb")
+            total = 0
+            for i in range(40):
+                data = b"".join(r.choice([b"alpha ", b"beta ", b"%d " % r.randint(0, 9999)]) for _ in range(r.randint(0, 3000)))
+                c = zlib.compressobj(r.choice([0, 1, 6, 9]), zlib.DEFLATED, -15)
+                raw = c.compress(data) + c.flush()
+                good.write(struct.pack("<II", len(raw), len(data)) + raw)
+                if i < 3: bad.write(struct.pack("<II", len(raw), len(data) + (i == 2)) + raw)
+                total += len(data)
+            print(total)
+            """, [input])
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["inflate_probe"]), input: input)
+        let total = try #require(Int(sizes.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(try outcome.strings("SELECT streams || ' ' || bytes FROM inflate_probe") == ["40 \(total)"])
+        #expect(try outcome.strings("SELECT filename || ' ' || status FROM __wadup_content ORDER BY filename") == ["bad failed", "good success"])
+    }
+
     @Test func archivesFromInfoZIPAndNestedArchivesAreReadExactly() throws {
         let input = Harness.temporaryDirectory()
         let source = Harness.temporaryDirectory()

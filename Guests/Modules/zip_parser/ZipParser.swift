@@ -1,4 +1,5 @@
 import WADUPGuest
+import WADUPInflate
 
 /// Recognises a ZIP archive by its end-of-central-directory record, reads the central directory,
 /// and emits every file entry as sub-content: stored entries as zero-copy slices, deflated ones
@@ -13,7 +14,7 @@ public func process() -> Int32 {
 }
 
 /// One decoder for every entry (its tables are allocated once); single-threaded like the instance.
-nonisolated(unsafe) let inflater = Inflater(input: UnsafePointer(bitPattern: 16)!, count: 0, output: UnsafeMutablePointer(bitPattern: 16)!, capacity: 0)
+nonisolated(unsafe) let inflater = Inflater()
 
 /// The largest entry this module inflates; bigger ones are recorded, not emitted.
 let maxInflatedSize = 1 << 30

@@ -1,9 +1,12 @@
 /// A DEFLATE decoder (RFC 1951): stored, fixed and dynamic Huffman blocks.
 ///
-/// Decodes into a buffer of a known size (the entry's declared size) and fails, instead of
-/// growing, if the stream produces more; it never reads past its input.
-final class Inflater {
-    enum Failure: Error { case truncated, invalidBlockType, invalidStoredLength, invalidCode, invalidDistance, outputOverflow, invalidLengths }
+/// Decodes into a buffer of a known size (a ZIP entry's declared size, say) and fails, instead of
+/// growing, if the stream produces more; it never reads past its input. A library of its own so
+/// that any module can inflate (ZIP, gzip, PNG, PDF streams) and its speed can be measured alone.
+/// Reuse one decoder for every stream: its tables are allocated once.
+public final class Inflater {
+    /// Why a stream was rejected.
+    public enum Failure: Error { case truncated, invalidBlockType, invalidStoredLength, invalidCode, invalidDistance, outputOverflow, invalidLengths }
 
     /// Width of the literal/length fast table: 10 bits measured best (wider tables cost more to
     /// rebuild per block than they save in long-code lookups).
@@ -214,7 +217,8 @@ final class Inflater {
     var bitCount = 0
     var output: UnsafeMutablePointer<UInt8>
     var outputCapacity: Int
-    var outputCount = 0
+    /// Bytes written by the last ``run()``.
+    public internal(set) var outputCount = 0
     let literals = Huffman.allocate(bits: Inflater.fastBits, alphabet: .literalLength)
     let distances = Huffman.allocate(bits: 10, alphabet: .distance)
     let codeLengths = Huffman.allocate(bits: 7, alphabet: .codeLength)
@@ -223,17 +227,18 @@ final class Inflater {
 
     /// Bytes the output buffer must have beyond `capacity` (matches are copied 8 bytes at a time,
     /// at least 16).
-    static let slack = 16
+    public static let slack = 16
 
-    init(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
-        self.input = input
-        self.inputCount = count
-        self.output = output
-        self.outputCapacity = capacity
+    /// A decoder with no stream yet (give it one with ``reset(input:count:output:capacity:)``).
+    public init() {
+        input = UnsafePointer(bitPattern: 16)!
+        inputCount = 0
+        output = UnsafeMutablePointer(bitPattern: 16)!
+        outputCapacity = 0
     }
 
     /// Starts a new stream, keeping the tables' memory (a decoder is reused for every entry).
-    func reset(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
+    public func reset(input: UnsafePointer<UInt8>, count: Int, output: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.input = input
         self.inputCount = count
         self.inputPosition = 0
@@ -288,7 +293,8 @@ final class Inflater {
         throw .invalidCode
     }
 
-    func run() throws(Failure) {
+    /// Decodes the whole stream; on success ``outputCount`` bytes of the output are written.
+    public func run() throws(Failure) {
         var final = 0
         repeat {
             final = try bits(1)
