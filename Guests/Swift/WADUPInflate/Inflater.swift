@@ -75,7 +75,7 @@ public final class Inflater {
     /// invalid): the slow path decodes it bit by bit. Plain pointers (allocated once per decoder),
     /// so that building and decoding cost no reference counting or bounds checks.
     struct Huffman {
-        let fast: UnsafeMutablePointer<UInt32>
+        let fast: UnsafeMutablePointer<UInt64>
         /// Codes per length (16), then the next code per length (16), then symbols by code.
         let counts: UnsafeMutablePointer<UInt32>
         let next: UnsafeMutablePointer<UInt32>
@@ -90,7 +90,7 @@ public final class Inflater {
         let alphabet: Alphabet
 
         static func allocate(bits: Int, alphabet: Alphabet) -> Huffman {
-            let fast = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << bits)
+            let fast = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << bits)
             fast.initialize(repeating: 0, count: 1 << bits)
             let storage = UnsafeMutablePointer<UInt32>.allocate(capacity: 32 + 288 + 32)
             storage.initialize(repeating: 0, count: 32 + 288 + 32)
@@ -106,9 +106,9 @@ public final class Inflater {
 
         /// The fast-table entry of `symbol`, whose code is `length` bits long (0 if it is invalid).
         @inline(__always)
-        func entry(_ symbol: Int, length: Int) -> UInt32 {
+        func entry(_ symbol: Int, length: Int) -> UInt64 {
             let payload = payloads[symbol]
-            return payload == Inflater.invalid ? 0 : payload &+ UInt32(truncatingIfNeeded: length) &* 0x101
+            return payload == Inflater.invalid ? 0 : UInt64(payload &+ UInt32(truncatingIfNeeded: length) &* 0x101)
         }
 
         /// Builds the code of `count` symbols from their code lengths (0: unused).
@@ -182,11 +182,11 @@ public final class Inflater {
                 }
                 len &+= 1
                 if len > bits { break }
-                UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 4)
+                UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 8)
                 tableEnd &<<= 1
             }
             while tableEnd < size {
-                UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 4)
+                UnsafeMutableRawPointer(fast + tableEnd).copyMemory(from: fast, byteCount: tableEnd &* 8)
                 tableEnd &<<= 1
             }
             // Lengths whose code and extra bits fit in the table: one entry per extra value, so
@@ -199,7 +199,7 @@ public final class Inflater {
                 let extra = Int(payload & 0x3F)
                 let total = UInt32(len &+ extra)
                 for x in 0..<(1 &<< extra) {
-                    let value = (payload & 0xFFFF_0000) &+ UInt32(x) &<< 16 | Inflater.exactFlag | total &<< 8 | total
+                    let value = UInt64((payload & 0xFFFF_0000) &+ UInt32(x) &<< 16 | Inflater.exactFlag | total &<< 8 | total)
                     var slot = codeword | x &<< len
                     while slot < size {
                         fast[slot] = value
@@ -378,8 +378,8 @@ public final class Inflater {
             if bitCount < 14 { Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount) }
             let entry = fast[Int(truncatingIfNeeded: bitBuffer & 127)]
             guard entry != 0 else { throw .invalidCode }
-            bitBuffer &>>= UInt64(entry & 0xFF)
-            bitCount &-= Int(entry & 0xFF)
+            bitBuffer &>>= entry & 0x3F
+            bitCount &-= Int(truncatingIfNeeded: entry & 0x3F)
             let symbol = entry &>> 16
             if symbol < 16 {
                 lengths[index] = UInt8(truncatingIfNeeded: symbol)
@@ -420,7 +420,8 @@ public final class Inflater {
     /// one table entry.
     func codes() throws(Failure) {
         var bitBuffer = self.bitBuffer
-        var bitCount = self.bitCount
+        // 64-bit like the bit buffer, and so are the table entries: no conversions between the two.
+        var bitCount = UInt64(truncatingIfNeeded: self.bitCount)
         var inputPosition = self.inputPosition
         var outputCount = self.outputCount
         let input = self.input
@@ -433,7 +434,7 @@ public final class Inflater {
         let distanceMask: UInt64 = (1 &<< UInt64(distances.bits)) &- 1
         defer {
             self.bitBuffer = bitBuffer
-            self.bitCount = bitCount
+            self.bitCount = Int(truncatingIfNeeded: bitCount)
             self.inputPosition = inputPosition
             self.outputCount = outputCount
         }
@@ -441,56 +442,56 @@ public final class Inflater {
         while true {
             // Locals only in this loop (no closures): captured variables would live in memory.
             if bitCount < 48 {
-                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+                Self.refill64(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             var entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
             // Runs of literals stay in this inner loop, which checks the bit count only when fewer
             // than 15 bits (one longest code) are left.
-            while entry >= Inflater.literalFlag {
+            while entry >= UInt64(Inflater.literalFlag) {
                 let len = entry & 0x3F
-                bitBuffer &>>= UInt64(len)
-                bitCount &-= Int(len)
+                bitBuffer &>>= len
+                bitCount &-= len
                 guard outputCount < capacity else { throw .outputOverflow }
                 output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 16)
                 outputCount &+= 1
                 if bitCount < 15 {
-                    Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+                    Self.refill64(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
                 }
                 entry = literalFast[Int(truncatingIfNeeded: bitBuffer & literalMask)]
             }
             // A length (code and extra bits: at most 20) and a distance (at most 28) fit in 48 bits.
             if bitCount < 48 {
-                Self.refill(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
+                Self.refill64(&bitBuffer, &bitCount, &inputPosition, input, inputCount)
             }
             // One test for the rare cases: a long code (0) or the end of the block.
-            if entry &- 1 >= Inflater.endOfBlockFlag &- 1 {
+            if entry &- 1 >= UInt64(Inflater.endOfBlockFlag) &- 1 {
                 if entry == 0 {
                     (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(literals, bitBuffer, bitCount, inputPosition)
-                    if entry >= Inflater.literalFlag {
+                    if entry >= UInt64(Inflater.literalFlag) {
                         guard outputCount < capacity else { throw .outputOverflow }
                         output[outputCount] = UInt8(truncatingIfNeeded: entry &>> 16)
                         outputCount &+= 1
                         continue
                     }
                 }
-                if entry >= Inflater.endOfBlockFlag {
-                    bitBuffer &>>= UInt64(entry & 0x3F)
-                    bitCount &-= Int(entry & 0x3F)
-                    if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
+                if entry >= UInt64(Inflater.endOfBlockFlag) {
+                    bitBuffer &>>= entry & 0x3F
+                    bitCount &-= entry & 0x3F
+                    if inputPosition &- Int(truncatingIfNeeded: bitCount / 8) > inputCount { throw .truncated }
                     return
                 }
             }
-            var length = Int(entry &>> 16)
-            if entry & Inflater.exactFlag == 0 { length &+= Self.extraBits(entry, bitBuffer) }
-            bitBuffer &>>= UInt64(entry & 0x3F)
-            bitCount &-= Int(entry & 0x3F)
+            var length = Int(truncatingIfNeeded: entry &>> 16)
+            if entry & UInt64(Inflater.exactFlag) == 0 { length &+= Self.extraBits(entry, bitBuffer) }
+            bitBuffer &>>= entry & 0x3F
+            bitCount &-= entry & 0x3F
             entry = distanceFast[Int(truncatingIfNeeded: bitBuffer & distanceMask)]
             if entry == 0 {
                 (entry, bitBuffer, bitCount, inputPosition) = try slowEntry(distances, bitBuffer, bitCount, inputPosition)
             }
-            let distance = Int(entry &>> 16) &+ Self.extraBits(entry, bitBuffer)
-            bitBuffer &>>= UInt64(entry & 0x3F)
-            bitCount &-= Int(entry & 0x3F)
+            let distance = Int(truncatingIfNeeded: entry &>> 16) &+ Self.extraBits(entry, bitBuffer)
+            bitBuffer &>>= entry & 0x3F
+            bitCount &-= entry & 0x3F
             guard distance <= outputCount else { throw .invalidDistance }
             guard length <= capacity &- outputCount else { throw .outputOverflow }
             let target = output + outputCount
@@ -526,9 +527,9 @@ public final class Inflater {
 
     /// The value of the extra bits that follow the code of a length or distance `entry`.
     @inline(__always)
-    static func extraBits(_ entry: UInt32, _ bitBuffer: UInt64) -> Int {
-        let all = Int(truncatingIfNeeded: bitBuffer & ((1 &<< UInt64(entry & 0x3F)) &- 1))
-        return all &>> Int((entry &>> 8) & 0x3F)
+    static func extraBits(_ entry: UInt64, _ bitBuffer: UInt64) -> Int {
+        let all = bitBuffer & ((1 &<< (entry & 0x3F)) &- 1)
+        return Int(truncatingIfNeeded: all &>> ((entry &>> 8) & 0x3F))
     }
 
     @inline(__always)
@@ -556,16 +557,30 @@ public final class Inflater {
         }
     }
 
+    /// ``refill(_:_:_:_:_:)`` with a 64-bit bit count, for the hot loop.
+    @inline(__always)
+    static func refill64(_ bitBuffer: inout UInt64, _ bitCount: inout UInt64, _ inputPosition: inout Int, _ input: UnsafePointer<UInt8>, _ inputCount: Int) {
+        if inputPosition &+ 8 <= inputCount {
+            bitBuffer |= UnsafeRawPointer(input + inputPosition).loadUnaligned(as: UInt64.self) &<< bitCount
+            inputPosition &+= Int(truncatingIfNeeded: (63 &- bitCount) &>> 3)
+            bitCount |= 56
+        } else {
+            var count = Int(truncatingIfNeeded: bitCount)
+            refill(&bitBuffer, &count, &inputPosition, input, inputCount)
+            bitCount = UInt64(truncatingIfNeeded: count)
+        }
+    }
+
     /// A code longer than the fast table: decodes it bit by bit and returns the entry its symbol
     /// would have had, with a code length of 0 (the code is consumed), and the reader's state (by
     /// value: `inout` would move the hot loop's locals into memory).
-    func slowEntry(_ table: Huffman, _ bitBuffer: UInt64, _ bitCount: Int, _ inputPosition: Int) throws(Failure) -> (UInt32, UInt64, Int, Int) {
+    func slowEntry(_ table: Huffman, _ bitBuffer: UInt64, _ bitCount: UInt64, _ inputPosition: Int) throws(Failure) -> (UInt64, UInt64, UInt64, Int) {
         self.bitBuffer = bitBuffer
-        self.bitCount = bitCount
+        self.bitCount = Int(truncatingIfNeeded: bitCount)
         self.inputPosition = inputPosition
         let symbol = try slowSymbol(table)
         let entry = table.entry(symbol, length: 0)
         guard entry != 0 else { throw table.alphabet == .distance ? .invalidDistance : .invalidCode }
-        return (entry, self.bitBuffer, self.bitCount, self.inputPosition)
+        return (entry, self.bitBuffer, UInt64(truncatingIfNeeded: self.bitCount), self.inputPosition)
     }
 }
