@@ -51,6 +51,36 @@ db.commit()
 '''
 
 
+def make_archive(archive, entries=10000, mb=210, words=False):
+    """Writes the benchmark archive (deterministic: seeded); returns its uncompressed size."""
+    rnd = random.Random(11)
+    # Log-like text (templates, hosts, counters, ids): what archives of evidence mostly hold,
+    # and deflate's typical case (about 5:1). `--words` makes near-incompressible word salad.
+    if words:
+        vocabulary = [bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(5000)]
+        pieces = [b" ".join(rnd.choice(vocabulary) for _ in range(20000)) for _ in range(32)]
+    else:
+        templates = [b"GET /api/v1/items/%d HTTP/1.1 200 %d", b"user %d logged in from 10.0.%d.%d",
+                     b"job %d finished in %d ms", b"WARN cache miss for key k%d (shard %d)", b"ERROR timeout after %d ms on conn %d"]
+        hosts = [b"web%02d" % i for i in range(20)]
+        def line(t):
+            tpl = rnd.choice(templates)
+            args_ = tuple(rnd.randint(0, 99999) for _ in range(tpl.count(b"%d")))
+            return b"2026-11-26T%02d:%02d:%02d.%03dZ %s " % (t // 3600 % 24, t // 60 % 60, t % 60, rnd.randint(0, 999), rnd.choice(hosts)) + tpl % args_
+        pieces = [b"\n".join(line(t) for t in range(k * 20000, k * 20000 + 20000)) for k in range(32)]
+    per_entry = mb * 1_000_000 // entries
+    total = 0
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for i in range(entries):
+            size = rnd.randint(per_entry // 2, per_entry * 3 // 2)
+            piece = rnd.choice(pieces)
+            start = rnd.randint(0, len(piece) - 1)
+            body = (b"entry %d\n" % i) + (piece[start:] + piece)[: size]
+            z.writestr(f"dir{i % 50:02d}/file{i:05d}.txt", body)
+            total += len(body)
+    return total
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=10000)
@@ -62,34 +92,10 @@ def main():
             sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
     work = tempfile.mkdtemp(prefix="wadup-zipbench-")
     try:
-        rnd = random.Random(11)
-        # Log-like text (templates, hosts, counters, ids): what archives of evidence mostly hold,
-        # and deflate's typical case (about 5:1). `--words` makes near-incompressible word salad.
-        if args.words:
-            words = [bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(5000)]
-            pieces = [b" ".join(rnd.choice(words) for _ in range(20000)) for _ in range(32)]
-        else:
-            templates = [b"GET /api/v1/items/%d HTTP/1.1 200 %d", b"user %d logged in from 10.0.%d.%d",
-                         b"job %d finished in %d ms", b"WARN cache miss for key k%d (shard %d)", b"ERROR timeout after %d ms on conn %d"]
-            hosts = [b"web%02d" % i for i in range(20)]
-            def line(t):
-                tpl = rnd.choice(templates)
-                args_ = tuple(rnd.randint(0, 99999) for _ in range(tpl.count(b"%d")))
-                return b"2026-11-26T%02d:%02d:%02d.%03dZ %s " % (t // 3600 % 24, t // 60 % 60, t % 60, rnd.randint(0, 999), rnd.choice(hosts)) + tpl % args_
-            pieces = [b"\n".join(line(t) for t in range(k * 20000, k * 20000 + 20000)) for k in range(32)]
-        per_entry = args.mb * 1_000_000 // args.entries
         indir = os.path.join(work, "in")
         os.makedirs(indir)
         archive = os.path.join(indir, "bench.zip")
-        total = 0
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-            for i in range(args.entries):
-                size = rnd.randint(per_entry // 2, per_entry * 3 // 2)
-                piece = rnd.choice(pieces)
-                start = rnd.randint(0, len(piece) - 1)
-                body = (b"entry %d\n" % i) + (piece[start:] + piece)[: size]
-                z.writestr(f"dir{i % 50:02d}/file{i:05d}.txt", body)
-                total += len(body)
+        total = make_archive(archive, args.entries, args.mb, args.words)
         archive_mb = os.path.getsize(archive) / 1e6
         modules = os.path.join(work, "modules")
         os.makedirs(modules)
