@@ -16,8 +16,6 @@ public final class Inflater {
     static let distanceBase: [UInt16] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
     static let distanceExtra: [UInt8] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
     static let codeLengthOrder: [UInt8] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
-    // The tables below are written once, on first use, and only read after: a module instance
-    // is single-threaded.
     /// What a fast-table entry holds for a symbol: the value the hot loop needs (a literal byte,
     /// a length or distance base) and how many extra bits follow the code.
     enum Alphabet {
@@ -34,6 +32,8 @@ public final class Inflater {
         }
     }
 
+    // The payload tables are written once, on first use, and only read after: a module instance
+    // is single-threaded.
     static let invalid: UInt32 = 0xFFFF_FFFF
     static let literalFlag: UInt32 = 0x8000_0000
     static let endOfBlockFlag: UInt32 = 0x4000_0000
@@ -71,9 +71,11 @@ public final class Inflater {
     /// Fast-table entries are `value << 16 | codeLength << 8 | codeLength + extraBits` (both below
     /// 64: masks of 0x3F, which wasm shifts apply anyway, take them out), so that one
     /// lookup gives a whole length or distance (base, and where its extra bits are); literals set
-    /// bit 31 and end-of-block bit 30. 0 means the code is longer than `bits` (or its symbol is
-    /// invalid): the slow path decodes it bit by bit. Plain pointers (allocated once per decoder),
-    /// so that building and decoding cost no reference counting or bounds checks.
+    /// bit 31, end-of-block bit 30, and `exactFlag` marks a value needing no extra bits. 64-bit
+    /// (the value fits in 32), like the bit buffer: the hot loop converts nothing. 0 means the
+    /// code is longer than `bits` (or its symbol is invalid): the slow path decodes it bit by bit.
+    /// Plain pointers (allocated once per decoder), so that building and decoding cost no
+    /// reference counting or bounds checks.
     struct Huffman {
         let fast: UnsafeMutablePointer<UInt64>
         /// Codes per length (16), then the next code per length (16), then symbols by code.
