@@ -16,7 +16,7 @@ import argparse, os, shutil, sqlite3, subprocess, sys, tempfile, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from zip_benchmark import WADUP, STANDARD, make_archive  # noqa: E402
+from zip_benchmark import STANDARD, make_archive, module_ms, run_wadup  # noqa: E402
 
 WASMTIME_VERSION = "50.0.1"
 TARGET = os.path.join(ROOT, ".build", "wasmtime-py")
@@ -94,12 +94,9 @@ def main():
         out = os.path.join(work, "out.db")
 
         def wasmkit():
-            if os.path.exists(out):
-                os.remove(out)
-            subprocess.run([WADUP, "--modules", modules, "--input", indir, "--output", out, "--max-recursion-depth", "0"],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            run_wadup(modules, indir, out, "--max-recursion-depth", "0")
             db = sqlite3.connect(out)
-            ms = db.execute("select total_time_ms from __wadup_modules where name = 'zip_parser'").fetchone()[0]
+            ms = module_ms(db, "zip_parser")
             emitted = db.execute("select sum(emitted) from zip_entries").fetchone()[0]
             db.close()
             if emitted != args.entries:

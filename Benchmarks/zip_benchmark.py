@@ -34,6 +34,18 @@ def measure(cmd):
     return elapsed, usage.ru_maxrss / 1024
 
 
+def run_wadup(modules, indir, out, *options):
+    """Runs wadup into a fresh `out`: (wall seconds, peak RSS MiB)."""
+    if os.path.exists(out):
+        os.remove(out)
+    return measure([WADUP, "--modules", modules, "--input", indir, "--output", out, *options])
+
+
+def module_ms(db, name):
+    """Time WADUP spent inside `name`'s `process`, in milliseconds."""
+    return db.execute("select total_time_ms from __wadup_modules where name = ?", (name,)).fetchone()[0]
+
+
 BASELINE = r'''
 import hashlib, sqlite3, sys, zipfile
 archive, out = sys.argv[1], sys.argv[2]
@@ -104,12 +116,7 @@ def main():
         out = os.path.join(work, "out.db")
         subprocess.check_call(["cat", archive], stdout=subprocess.DEVNULL)  # warm the page cache
 
-        def full():
-            if os.path.exists(out):
-                os.remove(out)
-            return measure([WADUP, "--modules", modules, "--input", indir, "--output", out, "--threads", "2"])
-
-        tw, rssw = min((full() for _ in range(3)), key=lambda r: r[0])
+        tw, rssw = min((run_wadup(modules, indir, out, "--threads", "2") for _ in range(3)), key=lambda r: r[0])
         db = sqlite3.connect(out)
         contents = db.execute("select count(*) from __wadup_content").fetchone()[0]
         emitted = db.execute("select sum(emitted), sum(crc32_ok) from zip_entries").fetchone()
@@ -117,10 +124,9 @@ def main():
         # The module's own inflate rate: the archive alone (entries recorded, not processed further),
         # timed by WADUP around zip_parser's `process` (inflate, CRC-32, emit, rows).
         def module_only():
-            os.remove(out)
-            measure([WADUP, "--modules", modules, "--input", indir, "--output", out, "--max-recursion-depth", "0"])
+            run_wadup(modules, indir, out, "--max-recursion-depth", "0")
             db = sqlite3.connect(out)
-            ms = db.execute("select total_time_ms from __wadup_modules where name = 'zip_parser'").fetchone()[0]
+            ms = module_ms(db, "zip_parser")
             db.close()
             return ms
 
@@ -141,11 +147,9 @@ def main():
 
         def decoder_only():
             path = os.path.join(work, "probe.db")
-            if os.path.exists(path):
-                os.remove(path)
-            measure([WADUP, "--modules", probe_modules, "--input", probe_in, "--output", path])
+            run_wadup(probe_modules, probe_in, path)
             db = sqlite3.connect(path)
-            ms = db.execute("select total_time_ms from __wadup_modules").fetchone()[0]
+            ms = module_ms(db, "inflate_probe")
             streams, inflated = db.execute("select streams, bytes from inflate_probe").fetchone()
             db.close()
             if (streams, inflated) != (args.entries, total):
