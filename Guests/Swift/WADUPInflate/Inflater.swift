@@ -273,7 +273,14 @@ public final class Inflater {
     }
 
     /// Bits consumed beyond the real input mean the stream was truncated.
-    var overran: Bool { inputPosition - bitCount / 8 > inputCount }
+    var overran: Bool { Self.overran(inputPosition, bitCount, inputCount) }
+
+    /// The same test on a reader's state held in locals (the refills count phantom zero bytes past
+    /// the end, so a position beyond the input means the stream's bits ran out).
+    @inline(__always)
+    static func overran(_ inputPosition: Int, _ bitCount: Int, _ inputCount: Int) -> Bool {
+        inputPosition &- bitCount / 8 > inputCount
+    }
 
     /// Decodes a code longer than the fast table bit by bit (as in zlib's puff).
     func slowSymbol(_ table: Huffman) throws(Failure) -> Int {
@@ -410,7 +417,7 @@ public final class Inflater {
             (lengths + index).update(repeating: repeated, count: count)
             index &+= count
         }
-        if inputPosition &- bitCount / 8 > inputCount { throw .truncated }
+        if Self.overran(inputPosition, bitCount, inputCount) { throw .truncated }
         guard lengths[256] != 0 else { throw .invalidLengths }
         try literals.build(lengths, nlen)
         try distances.build(lengths + nlen, ndist)
@@ -479,7 +486,7 @@ public final class Inflater {
                 if entry >= UInt64(Inflater.endOfBlockFlag) {
                     bitBuffer &>>= entry & 0x3F
                     bitCount &-= entry & 0x3F
-                    if inputPosition &- Int(truncatingIfNeeded: bitCount / 8) > inputCount { throw .truncated }
+                    if Self.overran(inputPosition, Int(truncatingIfNeeded: bitCount), inputCount) { throw .truncated }
                     return
                 }
             }
