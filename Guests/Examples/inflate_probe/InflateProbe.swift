@@ -13,16 +13,16 @@ public func process() -> Int32 {
         guard total >= 8 else { return }
         let table = try TableBuilder("inflate_probe").column("streams", .int64).column("bytes", .int64).define()
         let decoder = Inflater()
+        var frames = Content.reader(bufferSize: 16)  // reads the 8-byte frame headers only (past the end: malformed)
         var position = 0
         var streams = 0
         var bytes = 0
         while position < total {
-            guard total - position >= 8 else { throw .malformed }
-            let header = try Content.read(offset: position, count: 8)
-            let compressed = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-            let size = Int(header[4]) | Int(header[5]) << 8 | Int(header[6]) << 16 | Int(header[7]) << 24
+            // Int is 32 bits here: a size of 2 GiB or more is malformed, not a trap.
+            guard let compressed = Int(exactly: try frames.u32(at: position)), let size = Int(exactly: try frames.u32(at: position + 4))
+            else { throw .malformed }
             position += 8
-            guard compressed <= total - position, let input = ByteBuffer(capacity: compressed),
+            guard compressed <= total - position, size <= Int.max - Inflater.slack, let input = ByteBuffer(capacity: compressed),
                 let output = ByteBuffer(capacity: size + Inflater.slack)
             else { throw .malformed }
             try input.read(from: position)
