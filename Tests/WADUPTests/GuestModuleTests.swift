@@ -48,6 +48,11 @@ struct GuestModuleTests {
         ).split(separator: "\n").map(String.init)
     }
 
+    /// The children of `parent` as "name sha256", sorted: the form of ``zipfileEntries(_:)``.
+    static func children(of parent: Harness.Content, in contents: [Harness.Content]) -> [String] {
+        contents.filter { $0.parentUUID == parent.uuid }.map { "\($0.filename) \($0.sha256)" }.sorted()
+    }
+
     /// `(name, count(*))` of every table with a b-tree, as SQLite itself counts.
     static func sqliteCounts(_ path: String) throws -> [String] {
         let db = try DatabaseQueue(path: path)
@@ -169,8 +174,7 @@ struct GuestModuleTests {
         let contents = try outcome.contents()
         for archive in ["stored.zip", "deflated.zip", "descriptors.zip", "zip64.zip", "cp437.zip"] {
             let root = try #require(contents.first { $0.filename == archive && $0.parentUUID == nil })
-            let children = contents.filter { $0.parentUUID == root.uuid }.map { "\($0.filename) \($0.sha256)" }
-            #expect(children.sorted() == (try Self.zipfileEntries(input + "/" + archive)).sorted(), "\(archive)")
+            #expect(Self.children(of: root, in: contents) == (try Self.zipfileEntries(input + "/" + archive)).sorted(), "\(archive)")
             #expect(root.status == "success")
         }
         #expect(contents.contains { $0.filename == "café ░.txt" })
@@ -211,9 +215,9 @@ struct GuestModuleTests {
         let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 1, limits: RunLimits(maxRecursionDepth: 1))
         let contents = try outcome.contents()
         let root = try #require(contents.first { $0.filename == "paths.zip" })
-        let children = contents.filter { $0.parentUUID == root.uuid }.map { "\($0.filename) \($0.sha256)" }
+        let children = Self.children(of: root, in: contents)
         #expect(children.count == 9)
-        #expect(children.sorted() == (try Self.zipfileEntries(input + "/paths.zip")).sorted())
+        #expect(children == (try Self.zipfileEntries(input + "/paths.zip")).sorted())
         #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE crc32_ok = 1 AND emitted = 1 AND method = 8") == [9])
     }
 
@@ -263,7 +267,7 @@ struct GuestModuleTests {
         let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input)
         let contents = try outcome.contents()
         let infozip = try #require(contents.first { $0.filename == "infozip.zip" })
-        #expect(contents.filter { $0.parentUUID == infozip.uuid }.map { "\($0.filename) \($0.sha256)" }.sorted() == (try Self.zipfileEntries(input + "/infozip.zip")).sorted())
+        #expect(Self.children(of: infozip, in: contents) == (try Self.zipfileEntries(input + "/infozip.zip")).sorted())
         // outer.zip > middle.zip > inner.zip > text.txt, each level's parent the one above.
         let outer = try #require(contents.first { $0.filename == "outer.zip" })
         let middle = try #require(contents.first { $0.filename == "middle.zip" && $0.parentUUID == outer.uuid })
