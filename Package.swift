@@ -4,9 +4,11 @@ import PackageDescription
 
 // Layers, each a target with one job (bottom to top):
 //   WADUPCore     ABI constants, error codes, values, identifiers, limits, failure kinds (no dependencies)
-//   WADUPRuntime  engine interface, the WasmKit engine, the host ABI
+//   CWasmtime     wasmtime's C API, declared by hand and opened at run time (dlopen)
+//   WADUPRuntime  engine interface, the wasmtime and WasmKit engines, the host ABI
 //   WADUPStore    output schema and the single batched writer; the only target that speaks SQL
 //   WADUP         pipeline: inputs, scheduler, recursion, run summary
+//   CInterrupt    the SIGINT/SIGTERM handler (the second signal exits from inside the handler)
 //   WADUPCommands argument-parser commands, testable
 //   wadup         @main only
 let package = Package(
@@ -27,14 +29,18 @@ let package = Package(
     ],
     targets: [
         .target(name: "WADUPCore"),
+        .target(name: "CWasmtime", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CInterrupt"),
         .target(
             name: "WADUPRuntime",
             dependencies: [
-                "WADUPCore",
+                "WADUPCore", "CWasmtime",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
                 .product(name: "WASI", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -42,6 +48,7 @@ let package = Package(
             dependencies: [
                 "WADUPCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(
@@ -56,7 +63,7 @@ let package = Package(
         .target(
             name: "WADUPCommands",
             dependencies: [
-                "WADUP",
+                "WADUP", "WADUPRuntime", "CInterrupt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,6 +77,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

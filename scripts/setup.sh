@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release
+bash scripts/install-wasmtime.sh
 bash scripts/build-guests.sh
 echo "ready: .build/release/wadup (standard modules in .build/release/modules)"

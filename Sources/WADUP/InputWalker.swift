@@ -13,19 +13,48 @@ public struct InputWalker: Sequence, IteratorProtocol {
         public let relativePath: String
     }
 
-    private var stack: [(dir: String, relative: String, entries: [String], next: Int)] = []
+    /// Files a run must never read as input: the folder that holds them (device and inode) and their names.
+    public struct Exclusion: Sendable {
+        let device: UInt64
+        let inode: UInt64
+        let names: Set<String>
+        let reason: String
+
+        /// The output database of a run and its SQLite companions, wherever they are; `nil` if its folder does not exist.
+        public init?(files: [String], reason: String) {
+            guard let first = files.first else { return nil }
+            var st = stat()
+            guard stat((first as NSString).deletingLastPathComponent.isEmpty ? "." : (first as NSString).deletingLastPathComponent, &st) == 0 else { return nil }
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            names = Set(files.map { ($0 as NSString).lastPathComponent })
+            self.reason = reason
+        }
+    }
+
+    private var stack: [(dir: String, relative: String, entries: [String], next: Int, excluded: Set<String>)] = []
     private var single: Input?
+    private let exclusion: Exclusion?
     /// Entries that could not be listed or are not regular files, with the reason.
     public private(set) var skipped: [(path: String, reason: String)] = []
+    /// Files left out by the exclusion (the run's own output), with its reason.
+    public private(set) var excluded: [(path: String, reason: String)] = []
 
     /// `root` itself is followed if it is a link (the user named it); links below it are not.
-    public init(root: String) {
+    public init(root: String, excluding exclusion: Exclusion? = nil) {
+        self.exclusion = exclusion
         var st = stat()
         if stat(root, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
             single = Input(path: root, relativePath: (root as NSString).lastPathComponent)
         } else {
-            stack = [(root, "", list(root), 0)]
+            stack = [(root, "", list(root), 0, excludedNames(st))]
         }
+    }
+
+    /// The names to leave out of the folder whose `stat` is `st`.
+    private func excludedNames(_ st: stat) -> Set<String> {
+        guard let exclusion, UInt64(st.st_dev) == exclusion.device, UInt64(st.st_ino) == exclusion.inode else { return [] }
+        return exclusion.names
     }
 
     /// The entries of `dir` in byte order; a folder that cannot be read is reported, not fatal.
@@ -52,6 +81,10 @@ public struct InputWalker: Sequence, IteratorProtocol {
             let name = stack[top].entries[stack[top].next]
             stack[top].next += 1
             let path = stack[top].dir + "/" + name
+            if stack[top].excluded.contains(name) {
+                excluded.append((path, exclusion?.reason ?? ""))
+                continue
+            }
             let relative = stack[top].relative.isEmpty ? name : stack[top].relative + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0 else {
@@ -60,7 +93,7 @@ public struct InputWalker: Sequence, IteratorProtocol {
             }
             switch st.st_mode & S_IFMT {
             case S_IFREG: return Input(path: path, relativePath: relative)
-            case S_IFDIR: stack.append((path, relative, list(path), 0))
+            case S_IFDIR: stack.append((path, relative, list(path), 0, excludedNames(st)))
             default: skipped.append((path, "not a regular file"))
             }
         }

@@ -40,20 +40,26 @@ public final class Pipeline: Sendable {
 
     public let configuration: RunConfiguration
     public let statistics = RunStatistics()
+    /// The engine that runs the modules (``EngineSelection/make(kind:limits:timeoutIsDefault:cacheDirectory:logger:library:)``).
+    public let engine: any WasmEngine
     let logger: Logger
     private let state = Mutex<(scheduler: Scheduler?, cancelled: Bool, storeError: StoreError?)>((nil, false, nil))
 
-    public init(configuration: RunConfiguration, logger: Logger) {
+    public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger) {
         self.configuration = configuration
+        self.engine = engine
         self.logger = logger
     }
 
-    /// Stops taking new work: contents in progress finish and are committed, queued sub-content is abandoned.
+    /// Stops the run: no new work is taken, queued sub-content is abandoned. On an engine that can
+    /// interrupt (wasmtime), module-runs in progress stop at once and their contents are not
+    /// recorded; otherwise contents in progress finish and are committed.
     public func cancel() {
         let scheduler = state.withLock { state -> Scheduler? in
             state.cancelled = true
             return state.scheduler
         }
+        engine.interrupt()
         scheduler?.cancel()
     }
 
@@ -65,8 +71,10 @@ public final class Pipeline: Sendable {
         guard FileManager.default.fileExists(atPath: config.input) else {
             throw WADUPError(.usage, "--input \(config.input): no such file or directory")
         }
-        let engine = WasmKitEngine(limits: config.limits, logger: logger)
         let modules = try ModuleSet.load(directory: config.modulesDirectory, engine: engine)
+        if Self.sameFile(config.input, config.output) {
+            throw WADUPError(.usage, "--input \(config.input) is the output database itself; give the folder of the evidence and a new --output path")
+        }
         try prepareOutput()
 
         let settings = (try? String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self)) ?? "{}"
@@ -75,13 +83,14 @@ public final class Pipeline: Sendable {
             store = try SQLiteStore(
                 path: config.output,
                 run: RunRecord(
-                    startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: "wasmkit",
+                    startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
                     settings: settings, outcome: "running", inputs: 0, contents: 0, failed: 0, skipped: 0))
         } catch {
             throw WADUPError(.database, "\(error); check that the folder exists and is writable")
         }
         let registry = TableRegistry { schema, id in store.createTable(schema, id: id) }
-        let scheduler = Scheduler(workers: config.threads, inputs: InputWalker(root: config.input))
+        let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
+        let scheduler = Scheduler(workers: config.threads, inputs: InputWalker(root: config.input, excluding: exclusion))
         let cancelledEarly = state.withLock { state -> Bool in
             state.scheduler = scheduler
             return state.cancelled
@@ -105,13 +114,15 @@ public final class Pipeline: Sendable {
                 worker.run()
                 group.leave()
             }
-            thread.stackSize = 16 << 20
+            // wasmtime runs guest code on this stack: room for --max-stack plus the host's own frames.
+            thread.stackSize = max(16 << 20, (config.limits.maxStack ?? 0) + (8 << 20))
             thread.name = "wadup-worker-\(worker.index)"
             thread.start()
         }
         group.wait()
 
         for (path, reason) in scheduler.skippedInputs { logger.warning("skipping input \(path): \(reason)") }
+        for (path, reason) in scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
         let (cancelled, storeError) = state.withLock { ($0.cancelled, $0.storeError) }
         let snapshot = statistics.snapshot
         let outcome: RunSummary.Outcome = cancelled || storeError != nil ? .interrupted : .complete
@@ -128,7 +139,7 @@ public final class Pipeline: Sendable {
             try store.finish(
                 run: RunRecord(
                     startedAt: Int64(started.timeIntervalSince1970), finishedAt: Int64(finished.timeIntervalSince1970),
-                    version: Self.version, engine: "wasmkit", settings: settings, outcome: outcome.rawValue,
+                    version: Self.version, engine: engine.description, settings: settings, outcome: outcome.rawValue,
                     inputs: snapshot.inputs, contents: snapshot.contents, failed: snapshot.failed, skipped: snapshot.skipped),
                 modules: moduleRecords)
         } catch {
@@ -136,21 +147,54 @@ public final class Pipeline: Sendable {
         }
         if let storeError { throw WADUPError(.database, "\(storeError)") }
         return RunSummary(
-            outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started), abandoned: scheduler.pendingCount)
+            outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started),
+            abandoned: scheduler.pendingCount + snapshot.interrupted)
     }
 
-    /// Refuses an existing output unless `--overwrite`, in which case it and its WAL files are removed.
+    /// Whether `a` and `b` name one existing file (same device and inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat()
+        var sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
+    /// The database file and the companions SQLite keeps beside it.
+    static func outputCompanions(_ path: String) -> [String] { [path, path + "-wal", path + "-shm", path + "-journal"] }
+
+    /// Refuses an existing output unless `--overwrite`, and then replaces only a WADUP database.
+    ///
+    /// A folder, a link, or any file that is not a database WADUP wrote is never removed, with or
+    /// without `--overwrite`: the output path may be mistyped onto evidence.
     private func prepareOutput() throws(WADUPError) {
         let path = configuration.output
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            // No database, but SQLite would adopt a stale journal lying beside it.
+            let stale = Self.outputCompanions(path).dropFirst().filter { lstat($0, &st) == 0 }
+            guard stale.isEmpty else {
+                throw WADUPError(.outputExists, "--output \(path) does not exist but \(stale.joined(separator: ", ")) does; remove it or choose another path")
+            }
+            return
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR:
+            throw WADUPError(.outputExists, "--output \(path) is a folder; it was left untouched (--overwrite never removes a folder); give a database file path such as \(path)/wadup.db")
+        case S_IFREG:
+            break
+        case S_IFLNK:
+            throw WADUPError(.outputExists, "--output \(path) is a symbolic link; it was left untouched (--overwrite replaces only a WADUP database, never through a link); give the path of the file itself")
+        default:
+            throw WADUPError(.outputExists, "--output \(path) exists and is not a regular file; it was left untouched; choose another path")
+        }
         guard configuration.overwrite else {
             throw WADUPError(.outputExists, "--output \(path) already exists; choose another path or pass --overwrite")
         }
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            do {
-                try FileManager.default.removeItem(atPath: path + suffix)
-            } catch {
-                throw WADUPError(.io, "cannot remove \(path + suffix) for --overwrite: \(error.localizedDescription)")
+        guard SQLiteStore.isWADUPDatabase(path: path) else {
+            throw WADUPError(.outputExists, "--output \(path) exists and is not a WADUP database (no __wadup_content and __wadup_run tables); it was left untouched, because --overwrite replaces only a database WADUP wrote; choose another path")
+        }
+        for file in Self.outputCompanions(path) where lstat(file, &st) == 0 {
+            guard unlink(file) == 0 else {
+                throw WADUPError(.io, "cannot remove \(file) for --overwrite: \(String(cString: strerror(errno)))")
             }
         }
     }

@@ -12,6 +12,8 @@ public final class RunStatistics: Sendable {
         /// Inputs that could not be read (named in the log).
         public var unreadable = 0
         public var bytes = 0
+        /// Contents whose module-runs were stopped by an interrupt: not recorded.
+        public var interrupted = 0
         /// Failed module-runs per kind.
         public var failureKinds: [FailureKind: Int] = [:]
     }

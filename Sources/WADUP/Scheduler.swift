@@ -102,4 +102,10 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
         defer { condition.unlock() }
         return inputs.skipped
     }
+
+    var excludedInputs: [(path: String, reason: String)] {
+        condition.lock()
+        defer { condition.unlock() }
+        return inputs.excluded
+    }
 }

@@ -89,7 +89,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         var rows: [(tableID: Int32, values: [CellValue])] = []
         var emitted: [EmittedContent] = []
         var failures: [ModuleFailure] = []
-        for (i, entry) in modules.entries.enumerated() {
+        var interrupted = false
+        for (i, entry) in modules.entries.enumerated() where !interrupted {
             switch instance(i) {
             case .failure(let error):
                 counters[i].runs += 1
@@ -105,15 +106,23 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 case .success:
                     rows.append(contentsOf: context.rows)
                     emitted.append(contentsOf: context.children)
+                case .interrupted:
+                    instances[i] = nil
+                    interrupted = true
                 case .failure(let kind, let detail):
                     counters[i].failures += 1
-                    // After a trap the instance may be in any state: rebuild it before its next content.
-                    // A clean nonzero return leaves it consistent, so it is kept.
-                    if kind != .nonzeroReturn { instances[i] = nil }
+                    // The instance may be in any state after any failure (a nonzero return can leave
+                    // half-updated globals): rebuild it before its next content, as docs/ABI.md says.
+                    instances[i] = nil
                     failures.append(ModuleFailure(module: entry.name, kind: kind, detail: detail))
                     logger.debug("module failed", metadata: ["module": "\(entry.name)", "content": "\(uuid.lowercasedString)", "kind": "\(kind.rawValue)", "detail": "\(detail)"])
                 }
             }
+        }
+        if interrupted {
+            // Stopped by Ctrl-C, not by the content: nothing of it is recorded, so a resumed run redoes it.
+            statistics.update { $0.interrupted += 1 }
+            return []
         }
         let now = Int64(Date().timeIntervalSince1970)
         try store.submit(

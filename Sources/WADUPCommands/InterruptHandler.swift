@@ -1,24 +1,27 @@
-import Dispatch
+import CInterrupt
 import Foundation
-import Synchronization
 
-/// Turns SIGINT and SIGTERM into calls of `handler` with the count of signals so far.
-final class InterruptHandler {
-    private let sources: [any DispatchSourceSignal]
+/// Turns the first SIGINT or SIGTERM into a call of `onFirst`; the second exits with 130 at once.
+///
+/// The second signal is handled inside the signal handler (`_exit(130)`), so it works whatever the
+/// other threads are doing; the first is passed through a pipe to a thread that only waits for it.
+final class InterruptHandler: Sendable {
+    private let readEnd: Int32
 
-    init(handler: @escaping @Sendable (Int) -> Void) {
-        let count = Atomic<Int>(0)
-        let queue = DispatchQueue(label: "wadup.signals")
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { handler(count.add(1, ordering: .relaxed).newValue) }
-            source.resume()
-            return source
+    init(onFirst: @escaping @Sendable () -> Void) {
+        readEnd = wadup_interrupt_install()
+        guard readEnd >= 0 else { return }
+        let fd = readEnd
+        let thread = Thread {
+            var byte: UInt8 = 0
+            var n: Int
+            repeat { n = read(fd, &byte, 1) } while n < 0 && errno == EINTR
+            if n == 1 { onFirst() }
+            close(fd)
         }
+        thread.name = "wadup-signals"
+        thread.start()
     }
 
-    func cancel() {
-        for source in sources { source.cancel() }
-    }
+    func cancel() { wadup_interrupt_uninstall() }
 }

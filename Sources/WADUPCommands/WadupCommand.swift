@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import WADUP
 import WADUPCore
+import WADUPRuntime
 
 /// `wadup`: runs every file under `--input` through every module under `--modules` into one SQLite database.
 public struct WadupCommand: ParsableCommand {
@@ -11,6 +12,9 @@ public struct WadupCommand: ParsableCommand {
         commandName: "wadup",
         abstract: "Run sandboxed WebAssembly modules over a folder of files into one SQLite database.",
         discussion: """
+            Engines: wasmtime (default) and wasmkit (pure Swift, the fallback when wasmtime's library is \
+            missing; no --timeout).
+
             Exit codes: 0 the run completed (module failures are recorded, not fatal); 1 the run itself failed \
             (I/O, database); 2 usage error, invalid module, or the output exists; 130 interrupted (Ctrl-C).
             """,
@@ -46,7 +50,19 @@ public struct WadupCommand: ParsableCommand {
     @Option(name: .customLong("max-subcontent-bytes"), help: "Bytes one module-run may copy out as sub-content.")
     var maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes
 
-    @Flag(help: "Replace the output database if it exists.")
+    @Option(help: "Wall-clock seconds one module-run may take, 0 for none (wasmtime only; default 60).")
+    var timeout: Double?
+
+    @Option(help: "WebAssembly engine: wasmtime (default; falls back to wasmkit if its library is missing) or wasmkit.")
+    var engine: EngineKind?
+
+    @Option(name: .customLong("cache-dir"), help: "Folder of compiled modules (wasmtime; default $XDG_CACHE_HOME/wadup or ~/.cache/wadup).")
+    var cacheDir: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Compile every module at start instead of using the compile cache.")
+    var noCache = false
+
+    @Flag(help: "Replace the output if it is a WADUP database (never a folder or another file).")
     var overwrite = false
 
     @Flag(name: .shortAndLong, help: "Log at debug level (module output, each failure).")
@@ -61,6 +77,17 @@ public struct WadupCommand: ParsableCommand {
         guard (maxStack ?? 4096) >= 4096 else { throw ValidationError("--max-stack must be at least 4096") }
         guard maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
         guard maxSubcontent >= 0, maxSubcontentBytes >= 0 else { throw ValidationError("--max-subcontent and --max-subcontent-bytes must not be negative") }
+        let t = timeout ?? 0
+        guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds") }
+    }
+
+    /// The compile cache folder, or `nil` with `--no-cache`.
+    var cacheDirectory: String? {
+        if noCache { return nil }
+        if let cacheDir { return cacheDir }
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/wadup" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/wadup"
     }
 
     var runConfiguration: RunConfiguration {
@@ -68,21 +95,29 @@ public struct WadupCommand: ParsableCommand {
             modulesDirectory: modules ?? StandardModules.directory, input: input, output: output, threads: threads,
             limits: RunLimits(
                 fuel: fuel, maxMemory: maxMemory, maxStack: maxStack, maxRecursionDepth: maxRecursionDepth,
-                maxSubcontent: maxSubcontent, maxSubcontentBytes: maxSubcontentBytes),
+                maxSubcontent: maxSubcontent, maxSubcontentBytes: maxSubcontentBytes,
+                timeout: (timeout ?? RunLimits.defaultTimeout) > 0 ? (timeout ?? RunLimits.defaultTimeout) : nil),
             overwrite: overwrite)
     }
 
     public func run() throws {
         var logger = Logger(label: "wadup") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .debug : .info
-        let pipeline = Pipeline(configuration: runConfiguration, logger: logger)
-        let interrupts = InterruptHandler { count in
-            if count == 1 {
-                FileHandle.standardError.write(Data("\nwadup: interrupted; finishing contents in progress (Ctrl-C again to quit at once)\n".utf8))
-                pipeline.cancel()
-            } else {
-                _exit(130)
-            }
+        let configuration = runConfiguration
+        let engine: any WasmEngine
+        do {
+            engine = try EngineSelection.make(
+                kind: self.engine, limits: configuration.limits, timeoutIsDefault: timeout == nil || timeout == RunLimits.defaultTimeout || timeout == 0,
+                cacheDirectory: cacheDirectory, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            throw ExitCode(error.code.exitCode)
+        }
+        let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger)
+        let interrupts = InterruptHandler {
+            let what = engine.canInterrupt ? "stopping module-runs in progress" : "finishing contents in progress"
+            FileHandle.standardError.write(Data("\nwadup: interrupted; \(what) (Ctrl-C again to quit at once)\n".utf8))
+            pipeline.cancel()
         }
         let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(statistics: pipeline.statistics) : nil
         let summary: RunSummary
@@ -137,3 +172,5 @@ extension RunSummary {
         return text
     }
 }
+
+extension EngineKind: ExpressibleByArgument {}

@@ -14,28 +14,37 @@ public enum ABI {
     /// A WASI reactor's initializer, called once after instantiation when exported.
     public static let initializeExport = "_initialize"
 
-    /// One host function: its name and its number of i32 parameters (every function returns one i32).
+    /// A wasm value type of the ABI: every parameter and result is one of these.
+    public enum ValueType: String, Sendable, Hashable {
+        case i32, i64
+    }
+
+    /// One host function: its name, its parameter types and its result type.
     public struct HostFunction: Sendable, Hashable {
         public let name: String
-        public let parameterCount: Int
+        public let parameters: [ValueType]
+        public let result: ValueType
 
-        public init(name: String, parameterCount: Int) {
+        public init(name: String, parameters: [ValueType], result: ValueType = .i32) {
             self.name = name
-            self.parameterCount = parameterCount
+            self.parameters = parameters
+            self.result = result
         }
+
+        public var parameterCount: Int { parameters.count }
     }
 
     /// Every host function of the `env` module, in the order of `docs/ABI.md`.
     public static let hostFunctions: [HostFunction] = [
-        HostFunction(name: "get_content_size", parameterCount: 0),
-        HostFunction(name: "read_content", parameterCount: 3),
-        HostFunction(name: "get_content_uuid", parameterCount: 1),
-        HostFunction(name: "get_content_filename", parameterCount: 2),
-        HostFunction(name: "define_table", parameterCount: 4),
-        HostFunction(name: "insert_row", parameterCount: 3),
-        HostFunction(name: "emit_subcontent_bytes", parameterCount: 4),
-        HostFunction(name: "emit_subcontent_slice", parameterCount: 4),
-        HostFunction(name: "log_message", parameterCount: 3),
+        HostFunction(name: "get_content_size", parameters: []),
+        HostFunction(name: "read_content", parameters: [.i32, .i32, .i32]),
+        HostFunction(name: "get_content_uuid", parameters: [.i32]),
+        HostFunction(name: "get_content_filename", parameters: [.i32, .i32]),
+        HostFunction(name: "define_table", parameters: [.i32, .i32, .i32, .i32]),
+        HostFunction(name: "insert_row", parameters: [.i32, .i32, .i32]),
+        HostFunction(name: "emit_subcontent_bytes", parameters: [.i32, .i32, .i32, .i32]),
+        HostFunction(name: "emit_subcontent_slice", parameters: [.i32, .i32, .i32, .i32]),
+        HostFunction(name: "log_message", parameters: [.i32, .i32, .i32]),
     ]
 
     /// Longest log message kept, in bytes; longer messages are truncated (not refused).

@@ -12,6 +12,8 @@ public enum FailureKind: String, Sendable, CaseIterable, Codable {
     case nonzeroReturn = "nonzero_return"
     /// The module could not be run as the ABI requires (instantiation or compilation failed at run time).
     case abiError = "abi_error"
+    /// The run went past `--timeout` seconds of wall-clock time.
+    case timeout
 }
 
 /// A failed module-run: the module, the kind and a one-line detail.

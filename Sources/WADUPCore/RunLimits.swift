@@ -12,17 +12,23 @@ public struct RunLimits: Sendable, Equatable, Codable {
     public var maxSubcontent: Int
     /// Bytes one module-run may copy out with `emit_subcontent_bytes`.
     public var maxSubcontentBytes: Int
+    /// Wall-clock seconds one module-run may take; `nil` for no limit. Only engines that can
+    /// interrupt running guest code (wasmtime) apply it.
+    public var timeout: Double?
 
     public static let defaultMaxRecursionDepth = 100
     public static let defaultMaxSubcontent = 100_000
     public static let defaultMaxSubcontentBytes = 1 << 30
+    public static let defaultTimeout: Double = 60
 
     public init(
         fuel: UInt64? = nil, maxMemory: Int? = nil, maxStack: Int? = nil,
         maxRecursionDepth: Int = RunLimits.defaultMaxRecursionDepth,
         maxSubcontent: Int = RunLimits.defaultMaxSubcontent,
-        maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes
+        maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes,
+        timeout: Double? = nil
     ) {
+        self.timeout = timeout
         self.fuel = fuel
         self.maxMemory = maxMemory
         self.maxStack = maxStack

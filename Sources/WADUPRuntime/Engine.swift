@@ -3,11 +3,20 @@ import WADUPCore
 
 /// A WebAssembly engine behind WADUP's ABI: loads and validates modules, makes instances.
 ///
-/// The ABI (``HostABI``), the limits and the failure kinds do not depend on the engine; a second
-/// engine (wasmtime through its C API) implements these three protocols and nothing else.
-public protocol WasmEngine: Sendable {
+/// The ABI (``HostABI``, bound through ``HostABI/bindings``), the limits and the failure kinds do not
+/// depend on the engine: ``WasmtimeEngine`` (the default) and ``WasmKitEngine`` implement these three
+/// protocols and nothing else.
+public protocol WasmEngine: Sendable, CustomStringConvertible {
     /// Validates and compiles one module, checking its imports and exports against the ABI.
     func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule
+    /// Whether the engine can stop guest code that is running (so can apply `RunLimits.timeout`
+    /// and ``interrupt()``).
+    var canInterrupt: Bool { get }
+    /// Stops every module-run in progress, and every later one, with ``RunOutcome/interrupted``.
+    /// An engine that cannot interrupt does nothing.
+    func interrupt()
+    /// `name version`, as recorded in `__wadup_run.engine`.
+    var description: String { get }
 }
 
 /// A validated module, shared by all threads.

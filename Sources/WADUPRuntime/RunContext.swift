@@ -38,4 +38,7 @@ public struct EmittedContent: Sendable {
 public enum RunOutcome: Sendable, Equatable {
     case success
     case failure(FailureKind, String)
+    /// The run was stopped by ``WasmEngine/interrupt()`` (Ctrl-C): not a result of the content,
+    /// so the content is not recorded (a resumed run redoes it).
+    case interrupted
 }

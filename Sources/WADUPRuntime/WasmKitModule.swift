@@ -91,7 +91,7 @@ final class WasmKitInstance: ModuleInstance {
         } catch let error as ModuleLoadError {
             throw error
         } catch {
-            let detail = WasmKitEngine.firstLine(error)
+            let detail = ModuleInterface.firstLine(error)
             if limiter.refused || detail.contains("memory") && module.limits.maxMemory != nil {
                 throw ModuleLoadError(path: module.path, reason: "instantiation exceeds --max-memory \(module.limits.maxMemory ?? 0) bytes: \(detail)", failureKind: .memoryLimit)
             }
@@ -124,7 +124,7 @@ final class WasmKitInstance: ModuleInstance {
             if exit.code == 0 { return .success }
             return .failure(limiter.refused ? .memoryLimit : .nonzeroReturn, "proc_exit(\(exit.code))")
         } catch let trap as Trap {
-            var message = WasmKitEngine.firstLine(trap)
+            var message = ModuleInterface.firstLine(trap)
             if module.logger.logLevel <= .debug {
                 // The innermost frames only: a runaway recursion's backtrace can have 100,000 lines.
                 let frames = "\(trap)".split(separator: "\n", maxSplits: 12).prefix(12).joined(separator: "\n")
@@ -138,7 +138,7 @@ final class WasmKitInstance: ModuleInstance {
             if limiter.refused { return .failure(.memoryLimit, memoryDetail("then trap: \(message)")) }
             return .failure(.trap, message)
         } catch {
-            return .failure(.abiError, WasmKitEngine.firstLine(error))
+            return .failure(.abiError, ModuleInterface.firstLine(error))
         }
     }
 
@@ -148,44 +148,41 @@ final class WasmKitInstance: ModuleInstance {
 
     /// Runs `body` on the whole guest memory; an instance without one gets an empty buffer.
     @inline(__always)
-    static func withGuestMemory(_ box: MemoryBox, _ caller: borrowing Caller, _ body: (UnsafeMutableRawBufferPointer) -> Int32) -> Int32 {
+    static func withGuestMemory<T>(_ box: MemoryBox, _ caller: borrowing Caller, _ body: (UnsafeMutableRawBufferPointer) -> T) -> T {
         guard let memory = box.memory ?? caller.instance?.exports[memory: ABI.memoryExport], memory.byteCount > 0 else {
             return body(UnsafeMutableRawBufferPointer(start: nil, count: 0))
         }
         return memory.withUnsafeMutableBufferPointer(offset: 0, count: memory.byteCount, body)
     }
 
+    /// Binds every host function of ``HostABI/bindings``; arguments are copied into 8-byte slots.
     private func defineHostFunctions(_ imports: inout Imports) {
         let abi = self.abi
         let box = memoryBox
-        func define(_ name: String, _ arity: Int, _ body: @escaping (UnsafeMutableRawBufferPointer, UnsafeBufferPointer<Value>) -> Int32) {
+        for binding in HostABI.bindings {
+            let function = binding.function
             imports.define(
-                module: ABI.importModule, name: name,
-                Function(store: store, parameters: Array(repeating: .i32, count: arity), results: [.i32]) { caller, args, results in
-                    results[0] = .i32(UInt32(bitPattern: Self.withGuestMemory(box, caller) { body($0, args) }))
+                module: ABI.importModule, name: function.name,
+                Function(store: store, parameters: function.parameters.map(\.wasm), results: [function.result.wasm]) { caller, args, results in
+                    var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+                    let value = withUnsafeMutableBytes(of: &slots) { raw in
+                        for i in 0..<min(args.count, 6) { raw.storeBytes(of: args[i].bits, toByteOffset: i * 8, as: UInt64.self) }
+                        return Self.withGuestMemory(box, caller) { binding.call(abi, $0, HostArguments(base: UnsafeRawPointer(raw.baseAddress!), stride: 8)) }
+                    }
+                    results[0] = function.result == .i32 ? .i32(UInt32(truncatingIfNeeded: value)) : .i64(UInt64(bitPattern: value))
                 })
         }
-        define("get_content_size", 0) { _, _ in abi.getContentSize() }
-        define("read_content", 3) { m, a in abi.readContent(m, offset: a[0].u32, length: a[1].u32, dest: a[2].u32) }
-        define("get_content_uuid", 1) { m, a in abi.getContentUUID(m, dest: a[0].u32) }
-        define("get_content_filename", 2) { m, a in abi.getContentFilename(m, dest: a[0].u32, capacity: a[1].u32) }
-        define("define_table", 4) { m, a in abi.defineTable(m, name: a[0].u32, nameLength: a[1].u32, columns: a[2].u32, columnsLength: a[3].u32) }
-        define("insert_row", 3) { m, a in abi.insertRow(m, table: Int32(bitPattern: a[0].u32), row: a[1].u32, rowLength: a[2].u32) }
-        define("emit_subcontent_bytes", 4) { m, a in
-            abi.emitSubcontentBytes(m, data: a[0].u32, dataLength: a[1].u32, name: a[2].u32, nameLength: a[3].u32)
-        }
-        define("emit_subcontent_slice", 4) { m, a in
-            abi.emitSubcontentSlice(m, offset: a[0].u32, length: a[1].u32, name: a[2].u32, nameLength: a[3].u32)
-        }
-        define("log_message", 3) { m, a in abi.logMessage(m, level: Int32(bitPattern: a[0].u32), message: a[1].u32, length: a[2].u32) }
     }
 }
 
 extension Value {
-    /// The i32 payload as unsigned; host functions are only ever called with i32 arguments.
+    /// The integer payload as 64 bits; host functions take only i32 and i64 arguments.
     @inline(__always)
-    var u32: UInt32 {
-        if case .i32(let v) = self { return v }
-        return 0
+    var bits: UInt64 {
+        switch self {
+        case .i32(let v): UInt64(v)
+        case .i64(let v): v
+        default: 0
+        }
     }
 }

@@ -57,6 +57,26 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         thread.start()
     }
 
+    /// Whether `path` is a database this program wrote: an SQLite file holding `__wadup_content` and
+    /// `__wadup_run`. Opened read-only, so checking never changes the file; anything else is `false`.
+    ///
+    /// `--overwrite` replaces only such a file: an evidence archive or a user's own database named by
+    /// mistake must never be deleted.
+    public static func isWADUPDatabase(path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        guard header == Data("SQLite format 3\0".utf8) else { return false }
+        var config = Configuration()
+        config.readonly = true
+        guard let db = try? DatabaseQueue(path: path, configuration: config) else { return false }
+        defer { try? db.close() }
+        let tables = (try? db.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('__wadup_content', '__wadup_run')")
+        }) ?? []
+        return Set(tables) == ["__wadup_content", "__wadup_run"]
+    }
+
     static let schema = """
         CREATE TABLE __wadup_content (
             uuid TEXT PRIMARY KEY,

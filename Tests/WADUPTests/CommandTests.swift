@@ -3,6 +3,12 @@ import GRDB
 import Testing
 import WADUPCommands
 
+enum SQLiteFileCheck {
+    static func isDatabase(_ path: String) -> Bool {
+        (try? DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") }) != nil
+    }
+}
+
 /// The `wadup` command: module validation, exit codes, the output rule, and Ctrl-C on the real binary.
 @Suite(.serialized)
 struct CommandTests {
@@ -53,15 +59,66 @@ struct CommandTests {
         #expect(run(dir, ["--max-memory", "131072"]).code == 2)
     }
 
-    @Test func anExistingOutputIsRefusedUnlessOverwrite() throws {
+    @Test func anExistingOutputIsRefusedUnlessOverwriteAndOverwriteReplacesOnlyAWADUPDatabase() throws {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
         let out = Harness.temporaryDirectory() + "/out.db"
-        try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
+        #expect(run(dir, output: out).code == 0)
+        try DatabaseQueue(path: out).write { try $0.execute(sql: "INSERT INTO __wadup_content VALUES ('x', 'old', NULL, 0, 'success', NULL, 0, 0, '')") }
         #expect(run(dir, output: out).code == 2)
-        #expect(try String(contentsOfFile: out, encoding: .utf8) == "keep me")
+        #expect(try DatabaseQueue(path: out).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") } == 2)
         #expect(run(dir, ["--overwrite"], output: out).code == 0)
-        let db = try DatabaseQueue(path: out)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") } == 1)
+        let names = try DatabaseQueue(path: out).read { try String.fetchAll($0, sql: "SELECT filename FROM __wadup_content") }
+        #expect(names == ["a"])
+    }
+
+    /// Files that are not WADUP's own output: a text file, another program's SQLite database, a
+    /// folder full of files, a link to a file. `--overwrite` must leave every one of them as it was.
+    @Test(arguments: ["text", "sqlite", "folder", "link"])
+    func overwriteNeverDestroysWhatIsNotAWADUPDatabase(kind: String) throws {
+        let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
+        let scratch = Harness.temporaryDirectory()
+        let out = scratch + "/target"
+        let evidence = scratch + "/evidence.bin"
+        try Data("evidence".utf8).write(to: URL(fileURLWithPath: evidence))
+        switch kind {
+        case "text": try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
+        case "sqlite": try DatabaseQueue(path: out).write { try $0.execute(sql: "CREATE TABLE cases(id INTEGER); INSERT INTO cases VALUES (7)") }
+        case "folder":
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+            try Data("inside".utf8).write(to: URL(fileURLWithPath: out + "/note.txt"))
+        default: try FileManager.default.createSymbolicLink(atPath: out, withDestinationPath: evidence)
+        }
+        let before = try Self.snapshot(scratch)
+        let result = run(dir, ["--overwrite"], output: out)
+        #expect(result.code == 2)
+        #expect(try Self.snapshot(scratch) == before)
+    }
+
+    /// Every path under `root` with its bytes (files) or its target (links).
+    static func snapshot(_ root: String) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        for path in try FileManager.default.subpathsOfDirectory(atPath: root) {
+            let full = root + "/" + path
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: full) {
+                result[path] = Data(("link:" + target).utf8)
+            } else {
+                result[path] = FileManager.default.contents(atPath: full) ?? Data("dir".utf8)
+            }
+        }
+        return result
+    }
+
+    @Test func theOutputDatabaseInsideTheInputIsNeverReadAsInput() throws {
+        let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
+        let folder = try Harness.inputs([("a.txt", [1]), ("sub/b.txt", [2])])
+        let out = folder + "/out.db"
+        for extra in [[], ["--overwrite"]] {
+            #expect(WadupCommand.execute(["--modules", dir, "--input", folder, "--output", out] + extra) == 0)
+            let names = try DatabaseQueue(path: out).read { try String.fetchAll($0, sql: "SELECT filename FROM __wadup_content ORDER BY filename") }
+            #expect(names == ["a.txt", "sub/b.txt"])
+        }
+        #expect(WadupCommand.execute(["--modules", dir, "--input", out, "--output", out, "--overwrite"]) == 2)
+        #expect(SQLiteFileCheck.isDatabase(out))
     }
 
     @Test(arguments: [["--threads", "0"], ["--fuel", "0"], ["--bogus"], ["--max-memory", "12"]])

@@ -1,0 +1,44 @@
+#include "wadup_interrupt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t count;
+static int pipe_write = -1;
+
+static void handle(int signal) {
+  (void)signal;
+  count += 1;
+  if (count >= 2) _exit(130);
+  int saved = errno;
+  if (pipe_write >= 0) (void)!write(pipe_write, "x", 1);
+  errno = saved;
+}
+
+int wadup_interrupt_install(void) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  count = 0;
+  pipe_write = fds[1];
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = handle;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, NULL);
+  sigaction(SIGTERM, &action, NULL);
+  return fds[0];
+}
+
+void wadup_interrupt_uninstall(void) {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  int fd = pipe_write;
+  pipe_write = -1;
+  if (fd >= 0) close(fd);  // the watcher reads end of file and ends
+}

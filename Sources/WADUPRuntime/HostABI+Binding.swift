@@ -1,0 +1,61 @@
+import WADUPCore
+
+/// The arguments of one host call, read in place from the engine's own argument slots.
+///
+/// Both engines store each argument in a fixed-size little-endian slot (WasmKit's copy: 8 bytes,
+/// wasmtime's raw values: 16 bytes); an i32 argument is the low 32 bits of its slot.
+public struct HostArguments {
+    let base: UnsafeRawPointer
+    let stride: Int
+
+    public init(base: UnsafeRawPointer, stride: Int) {
+        self.base = base
+        self.stride = stride
+    }
+
+    /// Argument `i` as an unsigned 32-bit value (pointers, lengths, offsets).
+    @inline(__always)
+    public func u32(_ i: Int) -> UInt32 { base.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self) }
+
+    /// Argument `i` as a signed 32-bit value (table ids, log levels).
+    @inline(__always)
+    public func i32(_ i: Int) -> Int32 { base.loadUnaligned(fromByteOffset: i * stride, as: Int32.self) }
+}
+
+extension HostABI {
+    /// One host function as both engines bind it: its ABI signature and its call.
+    public struct Binding: Sendable {
+        public let function: ABI.HostFunction
+        /// Runs the function on `abi` with the guest's whole memory; the result is the function's
+        /// return value (an i32 result is the low 32 bits).
+        public let call: @Sendable (HostABI, UnsafeMutableRawBufferPointer, HostArguments) -> Int64
+    }
+
+    /// Every host function, in the order of ``ABI/hostFunctions`` (the engines bind by index).
+    ///
+    /// The one place where names, arities and argument unpacking meet the ABI's implementation;
+    /// `bindingsFollowTheABI` in the tests checks it against ``ABI/hostFunctions``.
+    public static let bindings: [Binding] = {
+        let calls: [String: @Sendable (HostABI, UnsafeMutableRawBufferPointer, HostArguments) -> Int64] = [
+            "get_content_size": { abi, _, _ in Int64(abi.getContentSize()) },
+            "read_content": { abi, m, a in Int64(abi.readContent(m, offset: a.u32(0), length: a.u32(1), dest: a.u32(2))) },
+            "get_content_uuid": { abi, m, a in Int64(abi.getContentUUID(m, dest: a.u32(0))) },
+            "get_content_filename": { abi, m, a in Int64(abi.getContentFilename(m, dest: a.u32(0), capacity: a.u32(1))) },
+            "define_table": { abi, m, a in
+                Int64(abi.defineTable(m, name: a.u32(0), nameLength: a.u32(1), columns: a.u32(2), columnsLength: a.u32(3)))
+            },
+            "insert_row": { abi, m, a in Int64(abi.insertRow(m, table: a.i32(0), row: a.u32(1), rowLength: a.u32(2))) },
+            "emit_subcontent_bytes": { abi, m, a in
+                Int64(abi.emitSubcontentBytes(m, data: a.u32(0), dataLength: a.u32(1), name: a.u32(2), nameLength: a.u32(3)))
+            },
+            "emit_subcontent_slice": { abi, m, a in
+                Int64(abi.emitSubcontentSlice(m, offset: a.u32(0), length: a.u32(1), name: a.u32(2), nameLength: a.u32(3)))
+            },
+            "log_message": { abi, m, a in Int64(abi.logMessage(m, level: a.i32(0), message: a.u32(1), length: a.u32(2))) },
+        ]
+        return ABI.hostFunctions.map { function in
+            guard let call = calls[function.name] else { fatalError("no host implementation of \(function.name)") }
+            return Binding(function: function, call: call)
+        }
+    }()
+}
