@@ -58,8 +58,10 @@ final class GuestMemory {
             return library.api.wasmtime_error_new("initial memory of \(minimum) bytes is over --max-memory \(maxBytes) bytes")
         }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let ceiling = min(maximum, maxBytes, wasm32Maximum)
-        let reservation = (max(reserved, ceiling, minimum) + page - 1) / page * page
+        // wasmtime refuses growth past the reported maximum without asking: report the module's own
+        // maximum, so that growth past --max-memory reaches growMemory and is seen to be refused.
+        let typeMaximum = min(maximum, wasm32Maximum)
+        let reservation = (max(reserved, min(typeMaximum, maxBytes), minimum) + page - 1) / page * page
         let mapped = reservation + guardSize
         guard let base = mmap(nil, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), base != MAP_FAILED else {
             return library.api.wasmtime_error_new("cannot reserve \(mapped) bytes for a linear memory: \(String(cString: strerror(errno)))")
@@ -68,7 +70,7 @@ final class GuestMemory {
             munmap(base, mapped)
             return library.api.wasmtime_error_new("cannot commit \(minimum) bytes of linear memory: \(String(cString: strerror(errno)))")
         }
-        let memory = GuestMemory(library: library, base: base, mapped: mapped, maximum: min(ceiling, reservation), size: minimum, limit: limit)
+        let memory = GuestMemory(library: library, base: base, mapped: mapped, maximum: min(typeMaximum, reservation), size: minimum, limit: limit)
         result!.pointee = wasmtime_linear_memory_t(
             env: Unmanaged.passRetained(memory).toOpaque(), get_memory: getMemory, grow_memory: growMemory,
             finalizer: { Unmanaged<GuestMemory>.fromOpaque($0!).release() })

@@ -1,22 +1,34 @@
 import Foundation
 import Testing
 import WADUPCore
+import WADUPRuntime
 
 /// `docs/ABI.md`, `Guests/C/wadup.h` and `ABI.swift` describe one ABI: this keeps them in step.
 struct ABIConsistencyTests {
     let header = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("Guests/C/wadup.h"), encoding: .utf8)
     let document = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("docs/ABI.md"), encoding: .utf8)
 
-    @Test func theHeaderDeclaresEveryHostFunctionWithItsArity() throws {
+    /// The wasm type a C declaration lowers to on wasm32: 64-bit integers are i64, the rest
+    /// (32-bit integers, pointers) i32.
+    static func wasmType(_ declaration: Substring) -> ABI.ValueType {
+        declaration.contains("int64_t") ? .i64 : .i32
+    }
+
+    @Test func theHeaderDeclaresEveryHostFunctionWithItsTypes() throws {
         let declarations = header.split(separator: "\n").filter { $0.hasPrefix("WADUP_IMPORT(") }
         var found: [ABI.HostFunction] = []
         for line in declarations {
             let name = line.split(separator: "(")[1].split(separator: ")")[0]
+            let returnType = line.split(separator: ")", maxSplits: 1)[1].split(separator: "(")[0].split(separator: " ").dropLast().joined(separator: " ")
             let parameters = line.split(separator: "(", maxSplits: 2)[2].split(separator: ")")[0]
-            let count = parameters == "void" ? 0 : parameters.split(separator: ",").count
-            found.append(ABI.HostFunction(name: String(name), parameterCount: count))
+            let types = parameters == "void" ? [] : parameters.split(separator: ",").map(Self.wasmType)
+            found.append(ABI.HostFunction(name: String(name), parameters: types, result: Self.wasmType(Substring(returnType))))
         }
         #expect(found == ABI.hostFunctions)
+    }
+
+    @Test func bothEnginesBindEveryHostFunctionOfTheABIInOrder() {
+        #expect(HostABI.bindings.map(\.function) == ABI.hostFunctions)
     }
 
     @Test func theHeaderDefinesEveryErrorCode() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import WADUP
 import WADUPCommands
 
 enum SQLiteFileCheck {
@@ -15,14 +16,14 @@ struct CommandTests {
     let input: String
     init() throws { input = try Harness.inputs([("a", [1, 2, 3])]) }
 
-    func run(_ modules: String, _ extra: [String] = [], output: String? = nil) -> (code: Int32, output: String) {
+    func run(_ modules: String, _ extra: [String] = [], output: String? = nil, engine: EngineKind = .wasmtime) -> (code: Int32, output: String) {
         let out = output ?? Harness.temporaryDirectory() + "/out.db"
-        return (WadupCommand.execute(["--modules", modules, "--input", input, "--output", out] + extra), out)
+        return (WadupCommand.execute(["--modules", modules, "--input", input, "--output", out, "--engine", engine.rawValue] + extra), out)
     }
 
     static let validMemory = "(memory (export \"memory\") 1)"
 
-    @Test(arguments: [
+    @Test(arguments: EngineKind.allCases, [
         ("(module)", "missing export \"process\""),
         ("(module \(validMemory))", "missing export \"process\""),
         ("(module (func (export \"process\") (result i32) (i32.const 0)))", "missing export \"memory\""),
@@ -33,48 +34,49 @@ struct CommandTests {
         ("(module (import \"env\" \"mem\" (memory 1)) (func (export \"process\") (result i32) (i32.const 0)))", "imports env.mem, which is not a function"),
         ("(module (import \"wasi_snapshot_preview1\" \"no_such_call\" (func)) \(validMemory) (func (export \"process\") (result i32) (i32.const 0)))", "instantiation failed"),
     ])
-    func incompleteModulesAreRefusedWithExitCode2(wat: String, message: String) throws {
+    func incompleteModulesAreRefusedWithExitCode2(engine: EngineKind, module: (wat: String, message: String)) throws {
+        let (wat, message) = module
         let dir = try Harness.modules([("bad", wat)])
-        let (code, output) = run(dir)
+        let (code, output) = run(dir, engine: engine)
         #expect(code == 2)
         #expect(!FileManager.default.fileExists(atPath: output))
         _ = message  // the message text is checked through ModuleSet below
         let error = try #require(throws: (any Error).self) {
-            _ = try Harness.run(modulesDirectory: dir, input: input)
+            _ = try Harness.run(modulesDirectory: dir, input: input, engine: engine)
         }
         #expect("\(error)".contains(dir + "/bad.wasm"))
         #expect("\(error)".contains(message))
     }
 
-    @Test func corruptModuleIsRefused() throws {
+    @Test(arguments: EngineKind.allCases) func corruptModuleIsRefused(engine: EngineKind) throws {
         let dir = Harness.temporaryDirectory()
         try Data([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0xFF]).write(to: URL(fileURLWithPath: dir + "/broken.wasm"))
-        #expect(run(dir).code == 2)
-        let error = try #require(throws: (any Error).self) { _ = try Harness.run(modulesDirectory: dir, input: input) }
+        #expect(run(dir, engine: engine).code == 2)
+        let error = try #require(throws: (any Error).self) { _ = try Harness.run(modulesDirectory: dir, input: input, engine: engine) }
         #expect("\(error)".hasPrefix("invalid module \(dir)/broken.wasm: not a valid WebAssembly module"))
     }
 
-    @Test func initialMemoryOverTheLimitIsRefused() throws {
+    @Test(arguments: EngineKind.allCases) func initialMemoryOverTheLimitIsRefused(engine: EngineKind) throws {
         let dir = try Harness.modules([("big", "(module (memory (export \"memory\") 4) (func (export \"process\") (result i32) (i32.const 0)))")])
-        #expect(run(dir, ["--max-memory", "131072"]).code == 2)
+        #expect(run(dir, ["--max-memory", "131072"], engine: engine).code == 2)
     }
 
-    @Test func anExistingOutputIsRefusedUnlessOverwriteAndOverwriteReplacesOnlyAWADUPDatabase() throws {
+    @Test(arguments: EngineKind.allCases) func anExistingOutputIsRefusedUnlessOverwriteAndOverwriteReplacesOnlyAWADUPDatabase(engine: EngineKind) throws {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
         let out = Harness.temporaryDirectory() + "/out.db"
-        #expect(run(dir, output: out).code == 0)
+        #expect(run(dir, output: out, engine: engine).code == 0)
         try DatabaseQueue(path: out).write { try $0.execute(sql: "INSERT INTO __wadup_content VALUES ('x', 'old', NULL, 0, 'success', NULL, 0, 0, '')") }
-        #expect(run(dir, output: out).code == 2)
+        #expect(run(dir, output: out, engine: engine).code == 2)
         #expect(try DatabaseQueue(path: out).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") } == 2)
-        #expect(run(dir, ["--overwrite"], output: out).code == 0)
+        #expect(run(dir, ["--overwrite"], output: out, engine: engine).code == 0)
         let names = try DatabaseQueue(path: out).read { try String.fetchAll($0, sql: "SELECT filename FROM __wadup_content") }
         #expect(names == ["a"])
     }
 
     /// Files that are not WADUP's own output: a text file, another program's SQLite database, a
     /// folder full of files, a link to a file. `--overwrite` must leave every one of them as it was.
-    @Test(arguments: ["text", "sqlite", "folder", "link"])
-    func overwriteNeverDestroysWhatIsNotAWADUPDatabase(kind: String) throws {
+    @Test(arguments: EngineKind.allCases, ["text", "sqlite", "folder", "link"])
+    func overwriteNeverDestroysWhatIsNotAWADUPDatabase(engine: EngineKind, kind: String) throws {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
         let scratch = Harness.temporaryDirectory()
         let out = scratch + "/target"
@@ -89,7 +91,7 @@ struct CommandTests {
         default: try FileManager.default.createSymbolicLink(atPath: out, withDestinationPath: evidence)
         }
         let before = try Self.snapshot(scratch)
-        let result = run(dir, ["--overwrite"], output: out)
+        let result = run(dir, ["--overwrite"], output: out, engine: engine)
         #expect(result.code == 2)
         #expect(try Self.snapshot(scratch) == before)
     }
@@ -108,7 +110,7 @@ struct CommandTests {
         return result
     }
 
-    @Test func theOutputDatabaseInsideTheInputIsNeverReadAsInput() throws {
+    @Test(arguments: EngineKind.allCases) func theOutputDatabaseInsideTheInputIsNeverReadAsInput(engine: EngineKind) throws {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
         let folder = try Harness.inputs([("a.txt", [1]), ("sub/b.txt", [2])])
         let out = folder + "/out.db"
@@ -121,30 +123,63 @@ struct CommandTests {
         #expect(SQLiteFileCheck.isDatabase(out))
     }
 
-    @Test(arguments: [["--threads", "0"], ["--fuel", "0"], ["--bogus"], ["--max-memory", "12"]])
-    func usageErrorsExitWith2(extra: [String]) throws {
+    @Test(arguments: EngineKind.allCases, [["--threads", "0"], ["--fuel", "0"], ["--bogus"], ["--max-memory", "12"]])
+    func usageErrorsExitWith2(engine: EngineKind, extra: [String]) throws {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
-        #expect(run(dir, extra).code == 2)
+        #expect(run(dir, extra, engine: engine).code == 2)
     }
 
-    @Test func missingModulesFolderAndInputAreUsageErrors() throws {
+    @Test(arguments: EngineKind.allCases) func missingModulesFolderAndInputAreUsageErrors(engine: EngineKind) throws {
         #expect(run("/nonexistent/modules").code == 2)
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
         let out = Harness.temporaryDirectory() + "/o.db"
         #expect(WadupCommand.execute(["--modules", dir, "--input", "/nonexistent/in", "--output", out]) == 2)
     }
 
-    @Test func anUnwritableOutputExitsWith1() throws {
+    @Test(arguments: EngineKind.allCases) func anUnwritableOutputExitsWith1(engine: EngineKind) throws {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
-        #expect(run(dir, output: "/nonexistent-dir/out.db").code == 1)
+        #expect(run(dir, output: "/nonexistent-dir/out.db", engine: engine).code == 1)
     }
 
-    @Test func ctrlCStopsCleanlyWithExitCode130AndAValidDatabase() throws {
+    /// Starts the real `wadup` with `arguments`; stderr goes to the returned file.
+    static func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (process: Process, stderr: String) {
         let binary = Harness.wadupBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first (swift build -c release)")
-        // Each content burns CPU and then inserts one row: a content is complete only with its row.
+        let stderr = Harness.temporaryDirectory() + "/stderr.txt"
+        FileManager.default.createFile(atPath: stderr, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, stderr)
+    }
+
+    /// Waits until `sql` on the database at `path` gives a value above 0 (or 60 s pass).
+    static func waitFor(_ sql: String, in path: String) {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let db = try? DatabaseQueue(path: path), let n = try? db.read({ try Int.fetchOne($0, sql: sql) }), n > 0 { return }
+        }
+    }
+
+    /// Waits up to `seconds` for `process` to end; returns whether it did.
+    static func waitForExit(_ process: Process, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return !process.isRunning
+    }
+
+    static let infiniteLoop = "(module (memory (export \"memory\") 1) (func (export \"process\") (result i32) (loop $l (br $l)) (i32.const 0)))"
+
+    @Test(arguments: EngineKind.allCases) func ctrlCStopsCleanlyWithExitCode130AndAValidDatabase(engine: EngineKind) throws {
+        // Each content burns CPU and then inserts one row: a content is recorded only with its row.
+        let iterations = engine == .wasmtime ? 100_000_000 : 3_000_000
         let module = GuestModule(strings: ["t": "done", "c": #"[{"name":"v","data_type":"Int64"}]"#, "r": #"[{"Int64":1}]"#], body: """
-            (local.set 0 (i32.const 3000000))
+            (local.set 0 (i32.const \(iterations)))
             (loop $l (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if $l (local.get 0)))
             (call $insert (call $define @t @c) @r)
             """)
@@ -152,17 +187,8 @@ struct CommandTests {
         let modules = try Harness.modules([("slow", text)])
         let inputs = try Harness.inputs((0..<2000).map { ("f\($0)", [UInt8($0 & 0xFF)]) })
         let out = Harness.temporaryDirectory() + "/out.db"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--modules", modules, "--input", inputs, "--output", out, "--threads", "2"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Wait until some contents are committed, then interrupt.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
-            if let db = try? DatabaseQueue(path: out), let n = try? db.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") }), n > 0 { break }
-        }
+        let (process, _) = try Self.launch(["--modules", modules, "--input", inputs, "--output", out, "--threads", "2", "--engine", engine.rawValue])
+        Self.waitFor("SELECT count(*) FROM __wadup_content", in: out)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
@@ -175,5 +201,87 @@ struct CommandTests {
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM done") == contents)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM __wadup_content WHERE status != 'success'") == 0)
         }
+    }
+
+    /// A module that never returns, with the default flags (no --fuel): on wasmtime one Ctrl-C ends
+    /// the run within a second, recorded as interrupted, with the looping contents not recorded.
+    @Test func oneCtrlCStopsALoopingModuleWithinASecondOnWasmtime() throws {
+        let modules = try Harness.modules([("loop", Self.infiniteLoop)])
+        let inputs = try Harness.inputs([("a", [1]), ("b", [2]), ("c", [3])])
+        let out = Harness.temporaryDirectory() + "/out.db"
+        let (process, _) = try Self.launch(["--modules", modules, "--input", inputs, "--output", out, "--threads", "2", "--engine", "wasmtime"])
+        Self.waitFor("SELECT count(*) FROM __wadup_run", in: out)
+        Thread.sleep(forTimeInterval: 0.3)
+        let start = Date()
+        kill(process.processIdentifier, SIGINT)
+        #expect(Self.waitForExit(process, seconds: 1))
+        let elapsed = Date().timeIntervalSince(start)
+        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(elapsed < 1)
+        #expect(process.terminationStatus == 130)
+        try DatabaseQueue(path: out).read { db throws in
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            #expect(try String.fetchOne(db, sql: "SELECT outcome FROM __wadup_run") == "interrupted")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM __wadup_content") == 0)
+        }
+    }
+
+    /// WasmKit cannot interrupt a looping module, so the first Ctrl-C waits for it; the second exits
+    /// at once on both engines, SIGTERM counting as Ctrl-C, and the database stays valid.
+    @Test(arguments: EngineKind.allCases, [SIGINT, SIGTERM])
+    func aSecondSignalExitsAtOnceWhateverTheModulesAreDoing(engine: EngineKind, signal: Int32) throws {
+        let modules = try Harness.modules([("loop", Self.infiniteLoop)])
+        let inputs = try Harness.inputs([("a", [1]), ("b", [2])])
+        let out = Harness.temporaryDirectory() + "/out.db"
+        let (process, _) = try Self.launch(["--modules", modules, "--input", inputs, "--output", out, "--threads", "2", "--engine", engine.rawValue, "--timeout", "0"])
+        Self.waitFor("SELECT count(*) FROM __wadup_run", in: out)
+        Thread.sleep(forTimeInterval: 0.2)
+        kill(process.processIdentifier, signal)
+        if engine == .wasmkit {
+            Thread.sleep(forTimeInterval: 0.3)
+            #expect(process.isRunning)  // still inside the loop: WasmKit cannot stop it
+            kill(process.processIdentifier, signal)
+        }
+        #expect(Self.waitForExit(process, seconds: 1))
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(try DatabaseQueue(path: out).read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+    }
+
+    @Test func theDefaultEngineIsWasmtimeAndIsRecordedWithItsVersion() throws {
+        let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
+        let out = Harness.temporaryDirectory() + "/out.db"
+        #expect(WadupCommand.execute(["--modules", dir, "--input", input, "--output", out]) == 0)
+        let version = try String(contentsOfFile: Harness.packageRoot.path + "/.build/wasmtime/libwasmtime.so.version", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try DatabaseQueue(path: out).read { try String.fetchOne($0, sql: "SELECT engine FROM __wadup_run") } == "wasmtime \(version)")
+    }
+
+    /// Without wasmtime's library the default falls back to WasmKit with one warning naming the
+    /// path tried; asking for wasmtime explicitly is then a usage error.
+    @Test func withoutTheLibraryTheDefaultFallsBackToWasmKitAndAnExplicitWasmtimeExitsWith2() throws {
+        let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
+        let missing = Harness.temporaryDirectory() + "/nowhere/libwasmtime.so"
+        let out = Harness.temporaryDirectory() + "/out.db"
+        let (fallback, stderr) = try Self.launch(["--modules", dir, "--input", input, "--output", out], environment: ["WADUP_WASMTIME_LIB": missing])
+        fallback.waitUntilExit()
+        #expect(fallback.terminationStatus == 0)
+        let warnings = try String(contentsOfFile: stderr, encoding: .utf8).split(separator: "\n").filter { $0.contains("warning") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains(missing) == true)
+        #expect(try DatabaseQueue(path: out).read { try String.fetchOne($0, sql: "SELECT engine FROM __wadup_run") } == "wasmkit 0.4.2")
+        let (explicit, _) = try Self.launch(
+            ["--modules", dir, "--input", input, "--output", out + "2", "--engine", "wasmtime"], environment: ["WADUP_WASMTIME_LIB": missing])
+        explicit.waitUntilExit()
+        #expect(explicit.terminationStatus == 2)
+        #expect(!FileManager.default.fileExists(atPath: out + "2"))
+    }
+
+    @Test(arguments: [(["--timeout", "5"], Int32(2)), (["--timeout", "0"], Int32(0)), ([], Int32(0))])
+    func wasmKitRefusesAWallClockLimitItCannotApply(extra: [String], code: Int32) throws {
+        let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
+        #expect(run(dir, extra, engine: .wasmkit).code == code)
     }
 }

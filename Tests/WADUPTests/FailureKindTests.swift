@@ -5,22 +5,22 @@ import WADUPCore
 
 /// Each limit and failure kind, recorded as data while the run goes on.
 struct FailureKindTests {
-    func failureMessage(_ body: String, limits: RunLimits = RunLimits(), functions: String = "") throws -> String? {
+    func failureMessage(_ body: String, limits: RunLimits = RunLimits(), functions: String = "", engine: EngineKind) throws -> String? {
         var module = GuestModule(body: body)
         module.functions = functions
         let ok = GuestModule(body: "(i32.const 0)")
-        let outcome = try Harness.run(modules: [("m", module.text), ("z", ok.text)], inputs: [("a", [1, 2, 3])], limits: limits)
+        let outcome = try Harness.run(modules: [("m", module.text), ("z", ok.text)], inputs: [("a", [1, 2, 3])], limits: limits, engine: engine)
         #expect(outcome.summary.outcome == .complete)
         let root = try #require(try outcome.contents().first)
         #expect(root.status == (root.errorMessage == nil ? "success" : "failed"))
         return root.errorMessage
     }
 
-    @Test func runawayLoopIsStoppedByFuel() throws {
-        #expect(try failureMessage("(loop $l (br $l)) (i32.const 0)", limits: RunLimits(fuel: 100_000)) == "m: fuel_exhausted: all 100000 fuel consumed")
+    @Test(arguments: EngineKind.allCases) func runawayLoopIsStoppedByFuel(engine: EngineKind) throws {
+        #expect(try failureMessage("(loop $l (br $l)) (i32.const 0)", limits: RunLimits(fuel: 100_000), engine: engine) == "m: fuel_exhausted: all 100000 fuel consumed")
     }
 
-    @Test func fuelIsResetBeforeEveryContent() throws {
+    @Test(arguments: EngineKind.allCases) func fuelIsResetBeforeEveryContent(engine: EngineKind) throws {
         // 3 contents, each needing about 70% of the budget: all succeed only if fuel is reset per content.
         let module = GuestModule(body: """
             (local $i i32) (local.set $i (i32.const 10000))
@@ -29,79 +29,90 @@ struct FailureKindTests {
             """.replacingOccurrences(of: "(local $i i32) ", with: ""))
         var text = module.text.replacingOccurrences(of: "(func (export \"process\") (result i32)", with: "(func (export \"process\") (result i32) (local $i i32)")
         text = text.replacingOccurrences(of: "(local $i i32) (local $i i32)", with: "(local $i i32)")
-        let outcome = try Harness.run(modules: [("m", text)], inputs: [("a", [1]), ("b", [2]), ("c", [3])], limits: RunLimits(fuel: 100_000))
+        let outcome = try Harness.run(modules: [("m", text)], inputs: [("a", [1]), ("b", [2]), ("c", [3])], limits: RunLimits(fuel: 100_000), engine: engine)
         #expect(try outcome.contents().map(\.status) == ["success", "success", "success"])
     }
 
-    @Test func refusedGrowthThenTrapIsMemoryLimit() throws {
-        let message = try failureMessage("(if (i32.lt_s (memory.grow (i32.const 4)) (i32.const 0)) (then unreachable)) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2))
+    /// A module that never returns, with no fuel limit: wasmtime stops it at `--timeout` and the
+    /// next module still runs on the same content.
+    @Test func aRunPastTheTimeoutFailsWithKindTimeout() throws {
+        let start = Date()
+        let message = try failureMessage("(loop $l (br $l)) (i32.const 0)", limits: RunLimits(timeout: 0.3), engine: .wasmtime)
+        #expect(message == "m: timeout: 0.3 s")
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test(arguments: EngineKind.allCases) func refusedGrowthThenTrapIsMemoryLimit(engine: EngineKind) throws {
+        let message = try failureMessage("(if (i32.lt_s (memory.grow (i32.const 4)) (i32.const 0)) (then unreachable)) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2), engine: engine)
         #expect(message == "m: memory_limit: memory growth past --max-memory 131072 bytes was refused, then trap: unreachable")
     }
 
-    @Test func refusedGrowthThatTheModuleHandlesIsNotAFailure() throws {
-        #expect(try failureMessage("(drop (memory.grow (i32.const 4))) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2)) == nil)
+    @Test(arguments: EngineKind.allCases) func refusedGrowthThatTheModuleHandlesIsNotAFailure(engine: EngineKind) throws {
+        #expect(try failureMessage("(drop (memory.grow (i32.const 4))) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2), engine: engine) == nil)
     }
 
-    @Test func growthWithinTheLimitSucceeds() throws {
-        #expect(try failureMessage("(i32.eq (memory.grow (i32.const 1)) (i32.const -1))", limits: RunLimits(maxMemory: 65536 * 2)) == nil)
+    @Test(arguments: EngineKind.allCases) func growthWithinTheLimitSucceeds(engine: EngineKind) throws {
+        #expect(try failureMessage("(i32.eq (memory.grow (i32.const 1)) (i32.const -1))", limits: RunLimits(maxMemory: 65536 * 2), engine: engine) == nil)
     }
 
-    @Test func infiniteRecursionIsStackOverflow() throws {
-        let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 64 << 10), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))")
+    @Test(arguments: EngineKind.allCases) func infiniteRecursionIsStackOverflow(engine: EngineKind) throws {
+        let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 64 << 10), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))", engine: engine)
         #expect(message == "m: stack_overflow: call stack exhausted (--max-stack 65536 bytes)")
     }
 
-    @Test(arguments: [
+    @Test(arguments: EngineKind.allCases, [
         ("unreachable", "m: trap: unreachable"),
         ("(i32.div_u (i32.const 1) (i32.const 0))", "m: trap: integer divide by zero"),
         ("(i32.load (i32.const 70000))", "m: trap: out of bounds memory access"),
     ])
-    func trapsKeepTheirFirstLine(body: String, expected: String) throws {
-        #expect(try failureMessage(body) == expected)
+    func trapsKeepTheirFirstLine(engine: EngineKind, trap: (body: String, expected: String)) throws {
+        #expect(try failureMessage(trap.body, engine: engine) == trap.expected)
     }
 
-    @Test func nonzeroReturnRecordsTheCode() throws {
-        #expect(try failureMessage("(i32.const 3)") == "m: nonzero_return: process returned 3")
+    @Test(arguments: EngineKind.allCases) func nonzeroReturnRecordsTheCode(engine: EngineKind) throws {
+        #expect(try failureMessage("(i32.const 3)", engine: engine) == "m: nonzero_return: process returned 3")
     }
 
-    @Test func aFailedRunKeepsNoRowsAndNoSubcontent() throws {
+    @Test(arguments: EngineKind.allCases) func aFailedRunKeepsNoRowsAndNoSubcontent(engine: EngineKind) throws {
         let module = GuestModule(strings: ["t": "t", "c": #"[{"name":"v","data_type":"Int64"}]"#, "r": #"[{"Int64":1}]"#, "n": "kid"], body: """
             (drop (call $insert (call $define @t @c) @r))
             (drop (call $emit_slice (i32.const 0) (i32.const 1) @n))
             (i32.const 1)
             """)
-        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1, 2])])
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1, 2])], engine: engine)
         #expect(try outcome.contents().count == 1)
         #expect(try outcome.ints("SELECT count(*) FROM t") == [0])
     }
 
-    @Test func everyFailedModuleIsNamedInOrder() throws {
+    @Test(arguments: EngineKind.allCases) func everyFailedModuleIsNamedInOrder(engine: EngineKind) throws {
         let a = GuestModule(body: "unreachable")
         let b = GuestModule(body: "(i32.const 0)")
         let c = GuestModule(body: "(i32.const 7)")
-        let outcome = try Harness.run(modules: [("a", a.text), ("b", b.text), ("c", c.text)], inputs: [("f", [0])])
+        let outcome = try Harness.run(modules: [("a", a.text), ("b", b.text), ("c", c.text)], inputs: [("f", [0])], engine: engine)
         #expect(try outcome.contents().map(\.errorMessage) == ["a: trap: unreachable; c: nonzero_return: process returned 7"])
         #expect(outcome.summary.statistics.failureKinds == [.trap: 1, .nonzeroReturn: 1])
     }
 
-    @Test func anInstanceIsReusedAndRebuiltAfterATrap() throws {
-        // A global counts the contents an instance has seen; it traps on its second content.
+    @Test(arguments: EngineKind.allCases, [
+        ("unreachable", "m: trap: unreachable"),
+        ("(return (i32.const 7))", "m: nonzero_return: process returned 7"),
+    ])
+    func anInstanceIsReusedAndRebuiltAfterAnyFailure(engine: EngineKind, failure: (code: String, message: String)) throws {
+        // A global counts the contents an instance has seen; the instance fails on its second content.
         var module = GuestModule(body: """
             (global.set $n (i32.add (global.get $n) (i32.const 1)))
-            (if (i32.eq (global.get $n) (i32.const 2)) (then unreachable))
-            (global.get $n)
+            (if (i32.eq (global.get $n) (i32.const 2)) (then \(failure.code)))
+            (i32.const 0)
             """)
         module.globals = "(global $n (mut i32) (i32.const 0))"
-        let outcome = try Harness.run(modules: [("m", module.text)], inputs: (0..<4).map { ("f\($0)", [UInt8($0)]) })
-        // Contents: 1st -> 1 (reused instance), 2nd -> trap (discarded), 3rd -> 1 again (new instance), 4th -> trap.
-        #expect(try outcome.contents().map(\.errorMessage) == [
-            "m: nonzero_return: process returned 1", "m: trap: unreachable", "m: nonzero_return: process returned 1", "m: trap: unreachable",
-        ])
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: (0..<4).map { ("f\($0)", [UInt8($0)]) }, engine: engine)
+        // 1st: n = 1; 2nd: n = 2 (the instance was reused), fails, is discarded; 3rd: n = 1 again (a new instance).
+        #expect(try outcome.contents().map(\.errorMessage) == [nil, failure.message, nil, failure.message])
     }
 
-    @Test func moduleStatisticsAreRecorded() throws {
+    @Test(arguments: EngineKind.allCases) func moduleStatisticsAreRecorded(engine: EngineKind) throws {
         let a = GuestModule(body: "unreachable")
-        let outcome = try Harness.run(modules: [("a", a.text)], inputs: [("f", [0]), ("g", [1])], threads: 2)
+        let outcome = try Harness.run(modules: [("a", a.text)], inputs: [("f", [0]), ("g", [1])], threads: 2, engine: engine)
         #expect(try outcome.ints("SELECT runs FROM __wadup_modules") == [2])
         #expect(try outcome.ints("SELECT failures FROM __wadup_modules") == [2])
         #expect(try outcome.strings("SELECT outcome FROM __wadup_run") == ["complete"])
@@ -128,31 +139,31 @@ struct WASITests {
         """
     }
 
-    func run(_ body: String) throws -> String? {
-        let outcome = try Harness.run(modules: [("w", Self.module(body))], inputs: [("a", [1])])
+    func run(_ body: String, engine: EngineKind) throws -> String? {
+        let outcome = try Harness.run(modules: [("w", Self.module(body))], inputs: [("a", [1])], engine: engine)
         return try #require(try outcome.contents().first).errorMessage
     }
 
-    @Test func stdoutWritesSucceed() throws {
+    @Test(arguments: EngineKind.allCases) func stdoutWritesSucceed(engine: EngineKind) throws {
         // iovec at 0: {ptr 100, len 6}; bytes written stored at 8.
-        #expect(try run("(i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 6)) (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))") == nil)
+        #expect(try run("(i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 6)) (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))", engine: engine) == nil)
     }
 
-    @Test func thereAreNoPreopenedDirectories() throws {
+    @Test(arguments: EngineKind.allCases) func thereAreNoPreopenedDirectories(engine: EngineKind) throws {
         // fd 3 would be the first preopen: EBADF (8).
-        #expect(try run("(call $prestat (i32.const 3) (i32.const 0))") == "w: nonzero_return: process returned 8")
+        #expect(try run("(call $prestat (i32.const 3) (i32.const 0))", engine: engine) == "w: nonzero_return: process returned 8")
     }
 
-    @Test func thereAreNoArguments() throws {
-        #expect(try run("(drop (call $args (i32.const 0) (i32.const 4))) (i32.load (i32.const 0))") == nil)
+    @Test(arguments: EngineKind.allCases) func thereAreNoArguments(engine: EngineKind) throws {
+        #expect(try run("(drop (call $args (i32.const 0) (i32.const 4))) (i32.load (i32.const 0))", engine: engine) == nil)
     }
 
-    @Test func randomIsAvailableAndInitializeRanFirst() throws {
-        #expect(try run("(drop (call $random (i32.const 0) (i32.const 16))) (i32.sub (global.get $initialized) (i32.const 1))") == nil)
+    @Test(arguments: EngineKind.allCases) func randomIsAvailableAndInitializeRanFirst(engine: EngineKind) throws {
+        #expect(try run("(drop (call $random (i32.const 0) (i32.const 16))) (i32.sub (global.get $initialized) (i32.const 1))", engine: engine) == nil)
     }
 
-    @Test func procExitWithACodeIsANonzeroReturn() throws {
-        #expect(try run("(call $exit (i32.const 3)) (i32.const 0)") == "w: nonzero_return: proc_exit(3)")
-        #expect(try run("(call $exit (i32.const 0)) (i32.const 5)") == nil)
+    @Test(arguments: EngineKind.allCases) func procExitWithACodeIsANonzeroReturn(engine: EngineKind) throws {
+        #expect(try run("(call $exit (i32.const 3)) (i32.const 0)", engine: engine) == "w: nonzero_return: proc_exit(3)")
+        #expect(try run("(call $exit (i32.const 0)) (i32.const 5)", engine: engine) == nil)
     }
 }

@@ -76,14 +76,14 @@ struct GuestModuleTests {
 
     // MARK: The seed's integration tests, made exact
 
-    @Test func test1SQLiteDatabaseWithThreeTables() throws {
+    @Test(arguments: EngineKind.allCases) func test1SQLiteDatabaseWithThreeTables(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         try Self.makeDatabase(input + "/test.db") { db in
             try db.execute(sql: "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE posts(id, body); CREATE TABLE tags(t)")
             for i in 0..<10 { try db.execute(sql: "INSERT INTO users(name) VALUES (?)", arguments: ["u\(i)"]) }
             for i in 0..<7 { try db.execute(sql: "INSERT INTO posts VALUES (?, ?)", arguments: [i, "p"]) }
         }
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input, engine: engine)
         #expect(try outcome.strings("SELECT table_name || ' ' || row_count FROM db_table_stats ORDER BY rowid") == ["users 10", "posts 7", "tags 0"])
         #expect(try outcome.strings("SELECT table_name || ' ' || row_count FROM db_table_stats ORDER BY rowid") == Self.sqliteCounts(input + "/test.db"))
     }
@@ -99,10 +99,10 @@ struct GuestModuleTests {
         return files
     }
 
-    @Test func test2ZipOfTwoFiles() throws {
+    @Test(arguments: EngineKind.allCases) func test2ZipOfTwoFiles(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         let files = try Self.twoFileZip(input + "/two.zip")
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser", "byte_counter"]), input: input, threads: 2)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser", "byte_counter"]), input: input, threads: 2, engine: engine)
         let contents = try outcome.contents()
         #expect(contents.count == 3)
         let zip = try #require(contents.first { $0.filename == "two.zip" })
@@ -118,14 +118,14 @@ struct GuestModuleTests {
         #expect(try outcome.ints("SELECT crc32_ok FROM zip_entries") == [1, 1])
     }
 
-    @Test func test3BothInputsAllModulesFourThreads() throws {
+    @Test(arguments: EngineKind.allCases) func test3BothInputsAllModulesFourThreads(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         _ = try Self.twoFileZip(input + "/two.zip")
         try Self.makeDatabase(input + "/test.db") { db in
             try db.execute(sql: "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE posts(id, body); CREATE TABLE tags(t)")
             for i in 0..<10 { try db.execute(sql: "INSERT INTO users(name) VALUES (?)", arguments: ["u\(i)"]) }
         }
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["byte_counter", "sqlite_parser", "zip_parser"]), input: input, threads: 4)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["byte_counter", "sqlite_parser", "zip_parser"]), input: input, threads: 4, engine: engine)
         // 1 database + 1 archive + its 2 entries.
         #expect(outcome.summary.statistics.contents == 4)
         #expect(try outcome.ints("SELECT count(*) FROM __wadup_content WHERE status = 'success'") == [4])
@@ -136,7 +136,7 @@ struct GuestModuleTests {
 
     // MARK: Real ZIP writers
 
-    @Test func archivesFromPythonZipfileAreReadExactly() throws {
+    @Test(arguments: EngineKind.allCases) func archivesFromPythonZipfileAreReadExactly(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         _ = try Self.python(
             """
@@ -170,7 +170,7 @@ struct GuestModuleTests {
                 z.writestr("caf\\u00e9 \\u2591.txt", b"cp437 name")
             zipfile.ZipInfo._encodeFilenameFlags = orig
             """, [input])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 2, limits: RunLimits(maxRecursionDepth: 1))
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 2, limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         for archive in ["stored.zip", "deflated.zip", "descriptors.zip", "zip64.zip", "cp437.zip"] {
             let root = try #require(contents.first { $0.filename == archive && $0.parentUUID == nil })
@@ -185,7 +185,7 @@ struct GuestModuleTests {
     /// Streams made with zlib's strategies to reach every path of the decoder: fixed and stored
     /// blocks inside deflate, codes longer than the fast tables, runs (distance 1), short periods
     /// (distances 2 to 7), long non-overlapping matches, and the farthest distances (32 KiB).
-    @Test func everyDeflateCodePathDecodesExactly() throws {
+    @Test(arguments: EngineKind.allCases) func everyDeflateCodePathDecodesExactly(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         _ = try Self.python(
             """
@@ -212,7 +212,7 @@ struct GuestModuleTests {
                 add(z, "far.bin", far + r.randbytes(100) + far[:20000] + far[-3000:], level=9)
                 add(z, "text.txt", text, level=9)
             """, [input])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 1, limits: RunLimits(maxRecursionDepth: 1))
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 1, limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         let root = try #require(contents.first { $0.filename == "paths.zip" })
         let children = Self.children(of: root, in: contents)
@@ -223,7 +223,7 @@ struct GuestModuleTests {
 
     /// The benchmark's decoder-only probe: framed raw streams are all inflated to their sizes, and
     /// a stream that lies about its size fails the content.
-    @Test func theInflateProbeDecodesFramedStreamsExactly() throws {
+    @Test(arguments: EngineKind.allCases) func theInflateProbeDecodesFramedStreamsExactly(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         let sizes = try Self.python(
             """
@@ -240,13 +240,13 @@ struct GuestModuleTests {
                 total += len(data)
             print(total)
             """, [input])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["inflate_probe"]), input: input)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["inflate_probe"]), input: input, engine: engine)
         let total = try #require(Int(sizes.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try outcome.strings("SELECT streams || ' ' || bytes FROM inflate_probe") == ["40 \(total)"])
         #expect(try outcome.strings("SELECT filename || ' ' || status FROM __wadup_content ORDER BY filename") == ["bad failed", "good success"])
     }
 
-    @Test func archivesFromInfoZIPAndNestedArchivesAreReadExactly() throws {
+    @Test(arguments: EngineKind.allCases) func archivesFromInfoZIPAndNestedArchivesAreReadExactly(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         let source = Harness.temporaryDirectory()
         for i in 0..<12 { try Data((0..<(i * 997)).map { UInt8(($0 * i) & 0xFF) }).write(to: URL(fileURLWithPath: "\(source)/file\(i).dat")) }
@@ -264,7 +264,7 @@ struct GuestModuleTests {
         try zip(["-0", "\(source)/inner.zip", "text.txt"], in: source)
         try zip(["\(source)/middle.zip", "inner.zip", "file3.dat"], in: source)
         try zip(["\(input)/outer.zip", "middle.zip"], in: source)
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, engine: engine)
         let contents = try outcome.contents()
         let infozip = try #require(contents.first { $0.filename == "infozip.zip" })
         #expect(Self.children(of: infozip, in: contents) == (try Self.zipfileEntries(input + "/infozip.zip")).sorted())
@@ -278,7 +278,7 @@ struct GuestModuleTests {
         #expect(contents.allSatisfy { $0.status == "success" })
     }
 
-    @Test func hostileArchivesFailCleanlyOrAreBounded() throws {
+    @Test(arguments: EngineKind.allCases) func hostileArchivesFailCleanlyOrAreBounded(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         _ = try Self.python(
             """
@@ -302,7 +302,7 @@ struct GuestModuleTests {
             body = one[:cd] + entry * n
             open(d + "/bomb.zip", "wb").write(body + struct.pack("<4sHHHHIIH", b"PK\\x05\\x06", 0, 0, n, n, len(entry) * n, cd, 0))
             """, [input])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, limits: RunLimits(maxRecursionDepth: 1, maxSubcontent: 500))
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, limits: RunLimits(maxRecursionDepth: 1, maxSubcontent: 500), engine: engine)
         let contents = try outcome.contents()
         func root(_ name: String) throws -> Harness.Content { try #require(contents.first { $0.filename == name && $0.parentUUID == nil }) }
         #expect(try root("good.zip").status == "success")
@@ -322,7 +322,7 @@ struct GuestModuleTests {
         #expect(try outcome.ints("SELECT count(*) FROM zip_entries WHERE content_uuid = '\(bomb.uuid)'") == [2000])
     }
 
-    @Test func randomlyCorruptedDeflateStreamsNeverTrapAndNeverPassOffWrongBytes() throws {
+    @Test(arguments: EngineKind.allCases) func randomlyCorruptedDeflateStreamsNeverTrapAndNeverPassOffWrongBytes(engine: EngineKind) throws {
         // 150 copies of one archive, each with a few bytes of its compressed data overwritten.
         let input = Harness.temporaryDirectory()
         let original = Array(String(repeating: "The quick brown fox jumps over the lazy dog 0123456789. ", count: 400).utf8)
@@ -341,7 +341,7 @@ struct GuestModuleTests {
                 for _ in range(r.randint(1, 4)): b[r.randrange(start, end)] = r.randrange(256)
                 open(f"{d}/c{i:03d}.zip", "wb").write(bytes(b))
             """, [input, originalPath])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 2, limits: RunLimits(maxRecursionDepth: 1))
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 2, limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         #expect(contents.filter { $0.parentUUID == nil }.count == 151)
         #expect(contents.allSatisfy { $0.status == "success" }, "a corrupt stream must be recorded, never trap")
@@ -362,8 +362,8 @@ struct GuestModuleTests {
 
     // MARK: SQLite files
 
-    @Test(arguments: [512, 4096, 65536])
-    func sqliteFilesAreCountedExactly(pageSize: Int) throws {
+    @Test(arguments: EngineKind.allCases, [512, 4096, 65536])
+    func sqliteFilesAreCountedExactly(engine: EngineKind, pageSize: Int) throws {
         let input = Harness.temporaryDirectory()
         for autoVacuum in [false, true] {
             try Self.makeDatabase(input + "/db-\(autoVacuum).sqlite", pageSize: pageSize, autoVacuum: autoVacuum) { db in
@@ -386,7 +386,7 @@ struct GuestModuleTests {
                 try db.execute(sql: "ANALYZE")
             }
         }
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input, threads: 2)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input, threads: 2, engine: engine)
         for autoVacuum in [false, true] {
             let name = "db-\(autoVacuum).sqlite"
             let uuid = try #require(try outcome.contents().first { $0.filename == name }).uuid
@@ -398,7 +398,7 @@ struct GuestModuleTests {
         }
     }
 
-    @Test func aCorruptDatabaseFailsAndOtherContentIsUntouched() throws {
+    @Test(arguments: EngineKind.allCases) func aCorruptDatabaseFailsAndOtherContentIsUntouched(engine: EngineKind) throws {
         let input = Harness.temporaryDirectory()
         try Self.makeDatabase(input + "/ok.db") { db in
             try db.execute(sql: "CREATE TABLE t(x)")
@@ -408,7 +408,7 @@ struct GuestModuleTests {
         for i in 4096..<bytes.count where i % 4096 < 16 { bytes[i] = 0xEE }  // smash every b-tree page header
         try Data(bytes).write(to: URL(fileURLWithPath: input + "/smashed.db"))
         try Data("not a database at all, but long enough to look at".utf8).write(to: URL(fileURLWithPath: input + "/text.txt"))
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sqlite_parser"]), input: input, engine: engine)
         let contents = try outcome.contents()
         #expect(contents.first { $0.filename == "smashed.db" }?.errorMessage == "sqlite_parser: nonzero_return: process returned 1")
         #expect(contents.first { $0.filename == "text.txt" }?.status == "success")
@@ -417,18 +417,18 @@ struct GuestModuleTests {
 
     // MARK: The SDK examples and the default module set
 
-    @Test func theSwiftCAndRustExamplesRunThroughWadup() throws {
+    @Test(arguments: EngineKind.allCases) func theSwiftCAndRustExamplesRunThroughWadup(engine: EngineKind) throws {
         let input = try Harness.inputs([("a.txt", Array("one\ntwo\nthree and more\n".utf8)), ("b.bin", [0xCA, 0xFE, 0xBA, 0xBE, 1, 2, 3, 4, 5, 6])])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["c_line_counter", "rust_byte_counter", "swift_example"]), input: input)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["c_line_counter", "rust_byte_counter", "swift_example"]), input: input, engine: engine)
         #expect(try outcome.strings("SELECT magic || ' ' || size FROM magic_bytes ORDER BY size") == ["cafebabe01020304 10", "6f6e650a74776f0a 23"])
         #expect(try outcome.strings("SELECT lines || ' ' || longest FROM c_line_counts ORDER BY lines") == ["0 10", "3 14"])
         #expect(try outcome.strings("SELECT filename || ' ' || size FROM rust_file_sizes ORDER BY filename") == ["a.txt 23", "b.bin 10"])
         #expect(try outcome.contents().allSatisfy { $0.status == "success" })
     }
 
-    @Test func theSwiftSDKEncodesEveryValueExactly() throws {
+    @Test(arguments: EngineKind.allCases) func theSwiftSDKEncodesEveryValueExactly(engine: EngineKind) throws {
         let input = try Harness.inputs([("a", [1])])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sdk_probe"]), input: input)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["sdk_probe"]), input: input, engine: engine)
         #expect(try outcome.contents().allSatisfy { $0.status == "success" })
         // Strings as bytes; doubles compared with SQLite's own (correctly rounded) parse of the literal.
         #expect(
@@ -447,14 +447,14 @@ struct GuestModuleTests {
 
     static func hex(_ s: String) -> String { s.utf8.map { String(format: "%02X", $0) }.joined() }
 
-    @Test func aRustWASIModuleRunsWithStdioCapturedAndNoFileAccess() throws {
+    @Test(arguments: EngineKind.allCases) func aRustWASIModuleRunsWithStdioCapturedAndNoFileAccess(engine: EngineKind) throws {
         let input = try Harness.inputs([("a", [1]), ("b", [2])])
-        let outcome = try Harness.run(modulesDirectory: try Self.modules(["rust_wasi_probe"]), input: input, threads: 2)
+        let outcome = try Harness.run(modulesDirectory: try Self.modules(["rust_wasi_probe"]), input: input, threads: 2, engine: engine)
         #expect(try outcome.strings("SELECT file_denied || ' ' || clock_ok FROM wasi_probe") == ["1 1", "1 1"])
         #expect(try outcome.contents().allSatisfy { $0.status == "success" })
     }
 
-    @Test func theSwiftSDKHeapDoesNotGrowFromOneContentToTheNext() throws {
+    @Test(arguments: EngineKind.allCases) func theSwiftSDKHeapDoesNotGrowFromOneContentToTheNext(engine: EngineKind) throws {
         // 24 archives each inflating a 2 MB entry under a 16 MiB memory limit on one instance:
         // a heap that kept each content's buffers would pass the limit within a few contents.
         let input = Harness.temporaryDirectory()
@@ -467,12 +467,12 @@ struct GuestModuleTests {
             """, [input])
         let outcome = try Harness.run(
             modulesDirectory: try Self.modules(["zip_parser"]), input: input, threads: 1,
-            limits: RunLimits(maxMemory: 16 << 20, maxRecursionDepth: 0))
+            limits: RunLimits(maxMemory: 16 << 20, maxRecursionDepth: 0), engine: engine)
         #expect(try outcome.ints("SELECT count(*) FROM __wadup_content WHERE depth = 0 AND status = 'success'") == [24])
         #expect(try outcome.ints("SELECT sum(emitted) FROM zip_entries") == [24])
     }
 
-    @Test func wadupWithoutModulesRunsTheStandardSet() throws {
+    @Test(arguments: EngineKind.allCases) func wadupWithoutModulesRunsTheStandardSet(engine: EngineKind) throws {
         let binary = Harness.wadupBinary
         let fixtures = Harness.packageRoot.appendingPathComponent("Tests/Fixtures/peer-wadup2").path
         let out = Harness.temporaryDirectory() + "/out.db"

@@ -4,6 +4,7 @@ import Logging
 import WAT
 import WADUP
 import WADUPCore
+import WADUPRuntime
 
 /// Builds module folders from WAT text and input folders from bytes, runs WADUP, opens the result.
 enum Harness {
@@ -91,16 +92,22 @@ enum Harness {
 
     static func run(
         modules wat: [(name: String, text: String)], inputs files: [(name: String, bytes: [UInt8])],
-        threads: Int = 1, limits: RunLimits = RunLimits()
+        threads: Int = 1, limits: RunLimits = RunLimits(), engine: EngineKind
     ) throws -> Outcome {
-        try run(modulesDirectory: try modules(wat), input: try inputs(files), threads: threads, limits: limits)
+        try run(modulesDirectory: try modules(wat), input: try inputs(files), threads: threads, limits: limits, engine: engine)
     }
 
-    static func run(modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits()) throws -> Outcome {
+    /// The engine `kind` for `limits`; wasmtime must be installed (scripts/install-wasmtime.sh), so a
+    /// missing library fails the wasmtime half of the suite instead of silently testing WasmKit twice.
+    static func engine(_ kind: EngineKind, limits: RunLimits, logger: Logger = quietLogger) throws -> any WasmEngine {
+        try EngineSelection.make(kind: kind, limits: limits, timeoutIsDefault: false, cacheDirectory: nil, logger: logger)
+    }
+
+    static func run(modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits(), engine kind: EngineKind) throws -> Outcome {
         let output = temporaryDirectory() + "/out.db"
         let pipeline = Pipeline(
             configuration: RunConfiguration(modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits),
-            logger: quietLogger)
+            engine: try engine(kind, limits: limits), logger: quietLogger)
         let summary = try pipeline.run()
         return Outcome(summary: summary, db: try DatabaseQueue(path: output), output: output)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WADUP
 import WADUPCore
 
 /// Every host function and every error code, through a real module run.
@@ -71,10 +72,10 @@ struct HostABITests {
         Case(name: "log_message outside memory is out_of_bounds", strings: [:], body: "(call $log (i32.const 1) (i32.const 65535) (i32.const 2))", expected: -1),
     ]
 
-    @Test(arguments: cases)
-    func hostCallReturnsItsDocumentedCode(_ c: Case) throws {
+    @Test(arguments: EngineKind.allCases, cases)
+    func hostCallReturnsItsDocumentedCode(engine: EngineKind, _ c: Case) throws {
         let module = GuestModule(strings: c.strings, body: c.body)
-        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("dir/a.bin", Array("hello".utf8))], limits: c.limits)
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("dir/a.bin", Array("hello".utf8))], limits: c.limits, engine: engine)
         let root = try #require(try outcome.contents().first)
         if c.expected == 0 {
             #expect(root.status == "success")
@@ -85,24 +86,24 @@ struct HostABITests {
         }
     }
 
-    @Test func invalidUTF8InNamesJSONAndLogsIsReported() throws {
+    @Test(arguments: EngineKind.allCases) func invalidUTF8InNamesJSONAndLogsIsReported(engine: EngineKind) throws {
         for body in ["(call $define @bad @cols)", "(call $define @t @bad)", "(call $log (i32.const 0) @bad)", "(call $emit_slice (i32.const 0) (i32.const 1) @bad)"] {
             var module = GuestModule(strings: ["t": "tab", "cols": Self.columns], body: body)
             module.add("bad", bytes: [0x61, 0xFF, 0x62])
-            let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1])])
+            let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1])], engine: engine)
             #expect(try outcome.contents().map(\.errorMessage) == ["m: nonzero_return: process returned -2"], "\(body)")
         }
     }
 
-    @Test func contentFunctionsCalledFromAStartFunctionReturnNoContent() throws {
+    @Test(arguments: EngineKind.allCases) func contentFunctionsCalledFromAStartFunctionReturnNoContent(engine: EngineKind) throws {
         var module = GuestModule(body: "(global.get $code)")
         module.globals = "(global $code (mut i32) (i32.const 99))"
         module.functions = "(func $start (global.set $code (call $read (i32.const 0) (i32.const 1) (i32.const 0)))) (start $start)"
-        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1])])
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1])], engine: engine)
         #expect(try outcome.contents().map(\.errorMessage) == ["m: nonzero_return: process returned -11"])
     }
 
-    @Test func uuidAndFilenameAreTheContentsOwn() throws {
+    @Test(arguments: EngineKind.allCases) func uuidAndFilenameAreTheContentsOwn(engine: EngineKind) throws {
         // Stores the uuid bytes and the filename as sub-contents, so the test can read them back.
         let module = GuestModule(strings: ["u": "uuid", "f": "name"], body: """
             (drop (call $uuid (i32.const 0)))
@@ -110,7 +111,7 @@ struct HostABITests {
             (drop (call $emit_bytes (i32.const 100) (call $filename (i32.const 100) (i32.const 200)) @f))
             (if (result i32) (i32.eq (call $size) (i32.const 5)) (then (i32.const 0)) (else (i32.const 0)))
             """)
-        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("x/héllo.txt", Array("hello".utf8))], limits: RunLimits(maxRecursionDepth: 1))
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("x/héllo.txt", Array("hello".utf8))], limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         let root = contents[0]
         #expect(root.filename == "x/héllo.txt")
@@ -122,10 +123,10 @@ struct HostABITests {
         #expect(root.uuid == root.uuid.lowercased())
     }
 
-    @Test func aTableDefinedByTwoModulesIsSharedAndAConflictIsRefused() throws {
+    @Test(arguments: EngineKind.allCases) func aTableDefinedByTwoModulesIsSharedAndAConflictIsRefused(engine: EngineKind) throws {
         let same = GuestModule(strings: ["t": "shared", "cols": Self.columns, "row": "[{\"Int64\":1},null]"], body: "(call $insert (call $define @t @cols) @row)")
         let other = GuestModule(strings: ["t": "SHARED", "cols": #"[{"name":"v","data_type":"Int64"}]"#], body: "(call $define @t @cols)")
-        let outcome = try Harness.run(modules: [("a", same.text), ("b", same.text), ("c", other.text)], inputs: [("f", [1, 2])])
+        let outcome = try Harness.run(modules: [("a", same.text), ("b", same.text), ("c", other.text)], inputs: [("f", [1, 2])], engine: engine)
         let root = try #require(try outcome.contents().first)
         #expect(root.errorMessage == "c: nonzero_return: process returned -5")
         // Rows of the failed module are dropped; those of the two successful ones are kept.

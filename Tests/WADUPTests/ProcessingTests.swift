@@ -21,8 +21,8 @@ struct ProcessingTests {
         (i32.const 0)
         """)
 
-    @Test func subcontentIsProcessedDepthFirstBeforeTheNextInput() throws {
-        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8)), ("2", Array("xy".utf8))])
+    @Test(arguments: EngineKind.allCases) func subcontentIsProcessedDepthFirstBeforeTheNextInput(engine: EngineKind) throws {
+        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8)), ("2", Array("xy".utf8))], engine: engine)
         let contents = try outcome.contents()
         #expect(contents.map(\.filename) == ["1", "L", "L", "R", "R", "L", "R", "2", "L", "R"])
         #expect(contents.map(\.size) == [4, 2, 1, 1, 2, 1, 1, 2, 1, 1])
@@ -35,8 +35,8 @@ struct ProcessingTests {
         #expect(contents[0].parentUUID == nil)
     }
 
-    @Test func contentsDeeperThanTheLimitAreSkipped() throws {
-        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8))], limits: RunLimits(maxRecursionDepth: 1))
+    @Test(arguments: EngineKind.allCases) func contentsDeeperThanTheLimitAreSkipped(engine: EngineKind) throws {
+        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8))], limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         #expect(contents.map(\.status) == ["success", "success", "skipped", "skipped", "success", "skipped", "skipped"])
         #expect(contents[2].errorMessage == "wadup: depth 2 exceeds --max-recursion-depth 1")
@@ -44,17 +44,17 @@ struct ProcessingTests {
         #expect(outcome.summary.statistics.skipped == 4)
     }
 
-    @Test func bytesAndSlicesCarryTheSameBytes() throws {
+    @Test(arguments: EngineKind.allCases) func bytesAndSlicesCarryTheSameBytes(engine: EngineKind) throws {
         let data = Array("0123456789abcdef".utf8)
-        let sliced = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("f", data)]).contents()
-        let copied = try Harness.run(modules: [("copy", Self.copier.text)], inputs: [("f", data)]).contents()
+        let sliced = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("f", data)], engine: engine).contents()
+        let copied = try Harness.run(modules: [("copy", Self.copier.text)], inputs: [("f", data)], engine: engine).contents()
         // Both chains follow the first half: 16, 8, 4, 2, 1 bytes.
         #expect(sliced.filter { $0.filename == "L" || $0.filename == "f" }.map(\.sha256).prefix(2) == copied.map(\.sha256).prefix(2))
         #expect(copied.map(\.size) == [16, 8, 4, 2, 1])
         #expect(copied.map(\.sha256) == [16, 8, 4, 2, 1].map { sha256Hex(Array(data.prefix($0))) })
     }
 
-    @Test func oneAndFourThreadsGiveTheSameResults() throws {
+    @Test(arguments: EngineKind.allCases) func oneAndFourThreadsGiveTheSameResults(engine: EngineKind) throws {
         var files: [(name: String, bytes: [UInt8])] = []
         for i in 0..<40 { files.append(("dir\(i % 3)/f\(i)", (0..<(i * 7 + 3)).map { UInt8(($0 * 31 + i) & 0xFF) })) }
         let modulesDirectory = try Harness.modules([("split", Self.splitter.text), ("copy", Self.copier.text)])
@@ -73,29 +73,29 @@ struct ProcessingTests {
             }
             return contents.map { "\(path($0)) \($0.depth) \($0.size) \($0.status) \($0.sha256)" }.sorted()
         }
-        let one = try Harness.run(modulesDirectory: modulesDirectory, input: input, threads: 1)
-        let four = try Harness.run(modulesDirectory: modulesDirectory, input: input, threads: 4)
+        let one = try Harness.run(modulesDirectory: modulesDirectory, input: input, threads: 1, engine: engine)
+        let four = try Harness.run(modulesDirectory: modulesDirectory, input: input, threads: 4, engine: engine)
         #expect(one.summary.statistics.contents > 500)
         #expect(try fingerprint(one) == fingerprint(four))
         #expect(one.summary.statistics.contents == four.summary.statistics.contents)
     }
 
-    @Test func aSingleFileInputIsNamedByItsFileName() throws {
+    @Test(arguments: EngineKind.allCases) func aSingleFileInputIsNamedByItsFileName(engine: EngineKind) throws {
         let dir = try Harness.inputs([("deep/x.bin", [1, 2, 3])])
-        let outcome = try Harness.run(modulesDirectory: try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)]), input: dir + "/deep/x.bin")
+        let outcome = try Harness.run(modulesDirectory: try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)]), input: dir + "/deep/x.bin", engine: engine)
         #expect(try outcome.contents().map(\.filename) == ["x.bin"])
         #expect(try outcome.contents().map(\.sha256) == [sha256Hex([1, 2, 3])])
     }
 
-    @Test func inputsAreWalkedInByteOrderRecursively() throws {
+    @Test(arguments: EngineKind.allCases) func inputsAreWalkedInByteOrderRecursively(engine: EngineKind) throws {
         let names = ["b/2", "a", "B", "b/10", "c/d/e", "_"]
-        let outcome = try Harness.run(modules: [("m", GuestModule(body: "(i32.const 0)").text)], inputs: names.map { ($0, [0]) })
+        let outcome = try Harness.run(modules: [("m", GuestModule(body: "(i32.const 0)").text)], inputs: names.map { ($0, [0]) }, engine: engine)
         #expect(try outcome.contents().map(\.filename) == ["B", "_", "a", "b/10", "b/2", "c/d/e"])
     }
 
-    @Test func aLargeFileIsMappedAndHashedCorrectly() throws {
+    @Test(arguments: EngineKind.allCases) func aLargeFileIsMappedAndHashedCorrectly(engine: EngineKind) throws {
         let data = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
-        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("big", data)], limits: RunLimits(maxRecursionDepth: 1))
+        let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("big", data)], limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         #expect(contents[0].sha256 == sha256Hex(data))
         #expect(contents[1].sha256 == sha256Hex(Array(data[0..<(data.count / 2)])))
