@@ -1,76 +1,31 @@
 #!/usr/bin/env python3
-"""How fast would zip_parser be on the wasmtime engine? The same module, the same archive, timed
-inside `process` under WADUP (WasmKit) and under wasmtime in the same run.
+"""WADUP's two engines side by side, through `wadup` itself, in one run.
 
-wasmtime runs through its official Python bindings (the `wasmtime` wheel from PyPI bundles the
-C API library the roadmap's engine would load), installed by this script into
-.build/wasmtime-py. The host functions there are a minimal Python version of WADUP's ABI
-(contents read, entries copied out, rows read), so the wasmtime figure includes Python's
-per-call overhead (10,000 emits and rows): it is an upper bound for the engine.
+On the generated ZIP benchmark archive (Benchmarks/zip_benchmark.py's generator) and on the
+sample inputs, each engine runs the same modules into a fresh database; times are the best of 3.
+
+  - zip_parser's `process` on the archive (from __wadup_modules): inflate, CRC-32, emit, rows;
+  - the whole run, standard modules, 2 threads: wall time;
+  - the cost of the limits on wasmtime: the same zip_parser run with `--fuel` (metering) and
+    with `--timeout 0` (no wall-clock limit; the epoch checks are compiled in either way);
+  - a run over the 7 sample files (Tests/Fixtures/peer-wadup2) with a cold compile cache and
+    with a warm one.
 
 Usage: python3 Benchmarks/engine_comparison.py [--entries N] [--mb M]
-Needs: swift build -c release && scripts/build-guests.sh
+Needs: bash scripts/setup.sh (release build, wasmtime's library, the guest modules)
 """
-import argparse, os, shutil, sqlite3, subprocess, sys, tempfile, time
+import argparse, os, shutil, sqlite3, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from zip_benchmark import STANDARD, make_archive, module_ms, run_wadup  # noqa: E402
 
-WASMTIME_VERSION = "50.0.1"
-TARGET = os.path.join(ROOT, ".build", "wasmtime-py")
+SAMPLES = os.path.join(ROOT, "Tests", "Fixtures", "peer-wadup2")
 
 
-def wasmtime_module():
-    if not os.path.exists(os.path.join(TARGET, "wasmtime")):
-        subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "--target", TARGET, f"wasmtime=={WASMTIME_VERSION}"])
-    sys.path.insert(0, TARGET)
-    import wasmtime
-    return wasmtime
-
-
-def run_wasmtime(wasmtime, module_path, content):
-    engine = wasmtime.Engine()
-    store = wasmtime.Store(engine)
-    module = wasmtime.Module.from_file(engine, module_path)
-    linker = wasmtime.Linker(engine)
-    i32 = wasmtime.ValType.i32()
-    state = {"emitted": 0, "bytes": 0, "rows": 0}
-    memory = []
-
-    def read_content(offset, length, dest):
-        memory[0].write(store, content[offset:offset + length], dest)
-        return 0
-
-    def emit_bytes(ptr, length, name_ptr, name_len):
-        state["bytes"] += len(memory[0].read(store, ptr, ptr + length))  # copied out, as WADUP does
-        state["emitted"] += 1
-        return 0
-
-    def emit_slice(offset, length, name_ptr, name_len):
-        state["emitted"] += 1
-        return 0
-
-    def insert_row(table, ptr, length):
-        memory[0].read(store, ptr, ptr + length)
-        state["rows"] += 1
-        return 0
-
-    functions = [("read_content", read_content, 3), ("get_content_size", lambda: len(content), 0),
-                 ("emit_subcontent_bytes", emit_bytes, 4), ("emit_subcontent_slice", emit_slice, 4),
-                 ("define_table", lambda a, b, c, d: 0, 4), ("insert_row", insert_row, 3)]
-    for name, function, arity in functions:
-        linker.define_func("env", name, wasmtime.FuncType([i32] * arity, [i32]), function)
-    instance = linker.instantiate(store, module)
-    memory.append(instance.exports(store)["memory"])
-    process = instance.exports(store)["process"]
-    start = time.perf_counter()
-    status = process(store)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"process returned {status} under wasmtime")
-    return elapsed, state
+def best(fn, runs=3):
+    return min(fn() for _ in range(runs))
 
 
 def main():
@@ -78,42 +33,62 @@ def main():
     ap.add_argument("--entries", type=int, default=10000)
     ap.add_argument("--mb", type=int, default=210)
     args = ap.parse_args()
-    module_path = os.path.join(STANDARD, "zip_parser.wasm")
-    if not os.path.exists(module_path):
-        sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
-    wasmtime = wasmtime_module()
+    if not os.path.exists(os.path.join(STANDARD, "zip_parser.wasm")):
+        sys.exit("build first: bash scripts/setup.sh")
     work = tempfile.mkdtemp(prefix="wadup-engines-")
     try:
         indir = os.path.join(work, "in")
-        modules = os.path.join(work, "modules")
+        zip_only = os.path.join(work, "zip-only")
         os.makedirs(indir)
-        os.makedirs(modules)
+        os.makedirs(zip_only)
         archive = os.path.join(indir, "bench.zip")
         total = make_archive(archive, args.entries, args.mb)
-        shutil.copy(module_path, modules)
+        shutil.copy(os.path.join(STANDARD, "zip_parser.wasm"), zip_only)
         out = os.path.join(work, "out.db")
+        cache = os.path.join(work, "cache")
 
-        def wasmkit():
-            run_wadup(modules, indir, out, "--max-recursion-depth", "0")
-            db = sqlite3.connect(out)
-            ms = module_ms(db, "zip_parser")
-            emitted = db.execute("select sum(emitted) from zip_entries").fetchone()[0]
-            db.close()
-            if emitted != args.entries:
-                sys.exit(f"WADUP emitted {emitted} entries, expected {args.entries}")
-            return ms / 1000
+        def zip_parser(engine, *extra):
+            def once():
+                run_wadup(zip_only, indir, out, "--engine", engine, "--max-recursion-depth", "0", "--cache-dir", cache, *extra)
+                db = sqlite3.connect(out)
+                ms = module_ms(db, "zip_parser")
+                emitted = db.execute("select sum(emitted) from zip_entries").fetchone()[0]
+                db.close()
+                if emitted != args.entries:
+                    sys.exit(f"{engine}: {emitted} entries emitted, expected {args.entries}")
+                return ms / 1000
+            return best(once)
 
-        content = open(archive, "rb").read()
-        tk = min(wasmkit() for _ in range(3))
-        runs = [run_wasmtime(wasmtime, module_path, content) for _ in range(3)]
-        tw, state = min(runs, key=lambda r: r[0])
-        if (state["emitted"], state["bytes"]) != (args.entries, total):
-            sys.exit(f"wasmtime run emitted {state['emitted']} entries, {state['bytes']} bytes; expected {args.entries}, {total}")
-        print(f"archive: {args.entries} entries, {total / 1e6:.0f} MB uncompressed; zip_parser's process, best of 3")
-        print("| engine | time | inflated MB/s | ratio |")
+        def whole(engine):
+            return best(lambda: run_wadup(STANDARD, indir, out, "--engine", engine, "--threads", "2", "--cache-dir", cache)[0])
+
+        def samples(engine, cold):
+            def once():
+                if cold:
+                    shutil.rmtree(cache, ignore_errors=True)
+                return run_wadup(STANDARD, SAMPLES, out, "--engine", engine, "--cache-dir", cache)[0]
+            return best(once)
+
+        zk, zw = zip_parser("wasmkit"), zip_parser("wasmtime")
+        zfuel = zip_parser("wasmtime", "--fuel", "1000000000000")
+        znotimeout = zip_parser("wasmtime", "--timeout", "0")
+        wk, ww = whole("wasmkit"), whole("wasmtime")
+        sk, swc, sww = samples("wasmkit", True), samples("wasmtime", True), samples("wasmtime", False)
+
+        mb = total / 1e6
+        print(f"archive: {args.entries} entries, {mb:.0f} MB uncompressed; best of 3 runs each")
+        print("| measurement | WasmKit | wasmtime | wasmtime vs WasmKit |")
         print("|---|---|---|---|")
-        print(f"| WasmKit (WADUP) | {tk:.2f} s | {total / 1e6 / tk:.0f} | 1.00x |")
-        print(f"| wasmtime {WASMTIME_VERSION} (Python host functions) | {tw:.2f} s | {total / 1e6 / tw:.0f} | {tk / tw:.2f}x faster |")
+        print(f"| zip_parser's process (inflate, CRC-32, emit, rows) | {zk:.2f} s ({mb / zk:.0f} MB/s) | {zw:.2f} s ({mb / zw:.0f} MB/s) | {zk / zw:.2f}x faster |")
+        print(f"| whole run, standard modules, 2 threads | {wk:.2f} s | {ww:.2f} s | {wk / ww:.2f}x faster |")
+        print(f"| 7 sample files, cold compile cache | {sk:.3f} s | {swc:.3f} s | |")
+        print(f"| 7 sample files, warm compile cache | | {sww:.3f} s | |")
+        print()
+        print("| wasmtime limits (zip_parser's process) | time | vs default (--timeout 60) |")
+        print("|---|---|---|")
+        print(f"| default: epoch checks, 60 s timeout | {zw:.2f} s | 1.00x |")
+        print(f"| --timeout 0 (epoch checks still compiled in, no deadline) | {znotimeout:.2f} s | {znotimeout / zw:.2f}x |")
+        print(f"| --fuel 10^12 (fuel metering on) | {zfuel:.2f} s | {zfuel / zw:.2f}x |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

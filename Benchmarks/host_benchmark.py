@@ -6,6 +6,7 @@ Measures, in one run and each beside a baseline from the same run:
     (baseline: the 1-thread run for scaling; `sha256sum` over the same files for a native floor);
   - MB/s of a module reading every byte of a 256 MiB file through read_content
     (baseline: `sha256sum` of the same file, i.e. native read + hash);
+  - contents/s for the same files through the standard modules on 2 threads, wasmtime beside WasmKit;
   - peak RSS with 2,000 and 20,000 files (memory must not grow with the number of files).
 Every time is the best of 3 runs.
 
@@ -34,12 +35,15 @@ def best(runs, fn):
     return min((fn() for _ in range(runs)), key=lambda r: r[0])
 
 
-def wadup(modules, inputs, out, threads, runs=3):
+def wadup(modules, inputs, out, threads, runs=3, engine="wasmtime"):
     def once():
         if os.path.exists(out):
             os.remove(out)
-        return run([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--threads", str(threads), "--overwrite"])
+        return run([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--threads", str(threads), "--overwrite", "--engine", engine])
     return best(runs, once)
+
+
+STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
 
 
 def main():
@@ -47,8 +51,8 @@ def main():
     ap.add_argument("--small", type=int, default=20000)
     ap.add_argument("--big-mib", type=int, default=256)
     args = ap.parse_args()
-    if not os.path.exists(WADUP):
-        sys.exit("build first: swift build -c release")
+    if not os.path.exists(WADUP) or not os.path.exists(os.path.join(STANDARD, "zip_parser.wasm")):
+        sys.exit("build first: bash scripts/setup.sh")
     if not shutil.which("wat2wasm"):
         sys.exit("wat2wasm missing: run scripts/setup.sh (installs Debian's wabt)")
     work = tempfile.mkdtemp(prefix="wadup-bench-")
@@ -88,6 +92,8 @@ def main():
         r2, _, rc2 = wadup(mods["reader"], small, out, 2)
         tf, rssf, _ = wadup(mods["trivial"], few, out, 2)
         tb, _, _ = best(3, lambda: run(["sh", "-c", f"find {small} -type f -print0 | xargs -0 sha256sum > /dev/null"]))
+        sw, _, scw = wadup(STANDARD, small, out, 2)
+        sk, _, _ = wadup(STANDARD, small, out, 2, engine="wasmkit")
         tr, rssr, _ = wadup(mods["reader"], big_dir, out, 1)
         ts, _, _ = best(3, lambda: run(["sha256sum", big]))
 
@@ -98,6 +104,7 @@ def main():
         print(f"| {n} small files, trivial module, 2 threads | {n / t2:,.0f} contents/s ({c2 / t2:.2f} cores busy) | 1 thread: {n / t1:,.0f} contents/s | {t1 / t2:.2f}x |")
         print(f"| {n} small files, reader module (every byte), 1 thread | {n / r1:,.0f} contents/s ({rc1 / r1:.2f} cores busy) | | |")
         print(f"| {n} small files, reader module (every byte), 2 threads | {n / r2:,.0f} contents/s ({rc2 / r2:.2f} cores busy) | 1 thread: {n / r1:,.0f} contents/s | {r1 / r2:.2f}x |")
+        print(f"| {n} small files, the standard modules (byte_counter, sqlite_parser, zip_parser), 2 threads | {n / sw:,.0f} contents/s ({scw / sw:.2f} cores busy) | WasmKit engine: {n / sk:,.0f} contents/s | {sk / sw:.2f}x |")
         print(f"| {mib} MiB file, read_content of every byte, 1 thread | {mib * 1.048576 / tr:,.0f} MB/s | sha256sum: {mib * 1.048576 / ts:,.0f} MB/s | {ts / tr:.2f}x |")
         print(f"| peak RSS, {n // 10} vs {n} files (2 threads) | {rssf:.0f} MiB vs {rss2:.0f} MiB | | {rss2 / rssf:.2f}x |")
         print(f"| peak RSS, {mib} MiB file (mapped) | {rssr:.0f} MiB | | |")

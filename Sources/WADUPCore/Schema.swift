@@ -3,15 +3,6 @@ public enum ColumnType: String, Sendable, Codable, CaseIterable {
     case int64 = "Int64"
     case float64 = "Float64"
     case string = "String"
-
-    /// The SQL type the column is stored with.
-    public var sqlType: String {
-        switch self {
-        case .int64: "INTEGER"
-        case .float64: "REAL"
-        case .string: "TEXT"
-        }
-    }
 }
 
 /// One declared column of a module table.
@@ -63,11 +54,5 @@ public enum Identifier {
         for b in bytes.dropFirst() where !(isLetter(b) || (b >= 0x30 && b <= 0x39)) { return false }
         let lower = name.lowercased()
         return lower != "content_uuid" && !lower.hasPrefix("__wadup") && !lower.hasPrefix("sqlite_")
-    }
-
-    /// `name` as a quoted SQL identifier. Only ever applied to names that passed ``isValid(_:)``;
-    /// the quotes are doubled anyway so that quoting alone is safe.
-    public static func quoted(_ name: String) -> String {
-        "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 }

@@ -173,11 +173,11 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             for item in batch {
                 switch item {
                 case .table(let schema, let id):
-                    let table = Identifier.quoted(schema.name)
-                    let columns = schema.columns.map { "\(Identifier.quoted($0.name)) \($0.type.sqlType)" }
+                    let table = SQL.quoted(schema.name)
+                    let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(SQL.type($0.type))" }
                     try db.execute(
                         sql: "CREATE TABLE \(table) (content_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid), \(columns.joined(separator: ", ")))")
-                    pendingIndexes.append("CREATE INDEX \(Identifier.quoted("__wadup_idx_" + schema.name)) ON \(table)(content_uuid)")
+                    pendingIndexes.append("CREATE INDEX \(SQL.quoted("__wadup_idx_" + schema.name)) ON \(table)(content_uuid)")
                     tableStatements[id] = try db.makeStatement(
                         sql: "INSERT INTO \(table) VALUES (" + Array(repeating: "?", count: schema.columns.count + 1).joined(separator: ", ") + ")")
                 case .content(let record):

@@ -104,17 +104,19 @@ struct HostABITests {
     }
 
     @Test(arguments: EngineKind.allCases) func uuidAndFilenameAreTheContentsOwn(engine: EngineKind) throws {
-        // Stores the uuid bytes and the filename as sub-contents, so the test can read them back.
+        // Stores the uuid bytes and the filename as sub-contents, so the test can read them back; any
+        // call that does not return 0, or a size other than the content's, fails the run.
         let module = GuestModule(strings: ["u": "uuid", "f": "name"], body: """
-            (drop (call $uuid (i32.const 0)))
-            (drop (call $emit_bytes (i32.const 0) (i32.const 16) @u))
-            (drop (call $emit_bytes (i32.const 100) (call $filename (i32.const 100) (i32.const 200)) @f))
-            (if (result i32) (i32.eq (call $size) (i32.const 5)) (then (i32.const 0)) (else (i32.const 0)))
+            (i32.or
+              (i32.or (call $uuid (i32.const 0)) (call $emit_bytes (i32.const 0) (i32.const 16) @u))
+              (i32.or (call $emit_bytes (i32.const 100) (call $filename (i32.const 100) (i32.const 200)) @f)
+                      (i32.ne (call $size) (i32.const \("hello".utf8.count)))))
             """)
         let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("x/héllo.txt", Array("hello".utf8))], limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         let root = contents[0]
         #expect(root.filename == "x/héllo.txt")
+        #expect(root.status == "success")
         let uuidChild = try #require(contents.first { $0.filename == "uuid" && $0.parentUUID == root.uuid })
         let nameChild = try #require(contents.first { $0.filename == "name" && $0.parentUUID == root.uuid })
         let uuid = try #require(UUID(uuidString: root.uuid))

@@ -48,10 +48,14 @@ struct ProcessingTests {
         let data = Array("0123456789abcdef".utf8)
         let sliced = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("f", data)], engine: engine).contents()
         let copied = try Harness.run(modules: [("copy", Self.copier.text)], inputs: [("f", data)], engine: engine).contents()
-        // Both chains follow the first half: 16, 8, 4, 2, 1 bytes.
-        #expect(sliced.filter { $0.filename == "L" || $0.filename == "f" }.map(\.sha256).prefix(2) == copied.map(\.sha256).prefix(2))
+        // Both follow the first half down to one byte: 16, 8, 4, 2, 1 bytes. In depth-first order the
+        // first content at each depth is the slices' leftmost chain.
+        let leftmost = try (0...4).map { depth in try #require(sliced.first { $0.depth == depth }) }
+        let expected = [16, 8, 4, 2, 1].map { sha256Hex(Array(data.prefix($0))) }
+        #expect(leftmost.map(\.filename) == ["f", "L", "L", "L", "L"])
+        #expect(leftmost.map(\.sha256) == expected)
         #expect(copied.map(\.size) == [16, 8, 4, 2, 1])
-        #expect(copied.map(\.sha256) == [16, 8, 4, 2, 1].map { sha256Hex(Array(data.prefix($0))) })
+        #expect(copied.map(\.sha256) == expected)
     }
 
     @Test(arguments: EngineKind.allCases) func oneAndFourThreadsGiveTheSameResults(engine: EngineKind) throws {

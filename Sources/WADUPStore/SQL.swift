@@ -1,0 +1,19 @@
+import WADUPCore
+
+/// SQL spellings of the ABI's names and types: this target is the only one that writes SQL.
+enum SQL {
+    /// `name` as a quoted SQL identifier. Only ever applied to names that passed
+    /// `Identifier.isValid`; the quotes are doubled anyway so that quoting alone is safe.
+    static func quoted(_ name: String) -> String {
+        "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
+    /// The SQL type a column of `type` is stored with.
+    static func type(_ type: ColumnType) -> String {
+        switch type {
+        case .int64: "INTEGER"
+        case .float64: "REAL"
+        case .string: "TEXT"
+        }
+    }
+}
