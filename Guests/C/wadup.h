@@ -58,6 +58,11 @@ WADUP_IMPORT(emit_subcontent_slice) int32_t emit_subcontent_slice(uint32_t offse
 /* Logging. */
 WADUP_IMPORT(log_message) int32_t log_message(int32_t level, const char *msg_ptr, uint32_t msg_len);
 
+/* 64-bit forms: exact for contents of any size (the 32-bit forms above stop at 4 GiB). */
+WADUP_IMPORT(get_content_size64) int64_t get_content_size64(void);
+WADUP_IMPORT(read_content64) int32_t read_content64(int64_t offset, uint32_t length, void *dest_ptr);
+WADUP_IMPORT(emit_subcontent_slice64) int32_t emit_subcontent_slice64(int64_t offset, int64_t length, const char *name_ptr, uint32_t name_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -166,5 +166,9 @@ extension UUID {
 
 extension ContentBuffer {
     /// Lowercase hex SHA-256 of the bytes.
-    var sha256: String { withBytes { SHA256.hash(data: $0).hex } }
+    var sha256: String {
+        var hasher = SHA256()
+        forEachWindow { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().hex
+    }
 }

@@ -45,6 +45,9 @@ public enum ABI {
         HostFunction(name: "emit_subcontent_bytes", parameters: [.i32, .i32, .i32, .i32]),
         HostFunction(name: "emit_subcontent_slice", parameters: [.i32, .i32, .i32, .i32]),
         HostFunction(name: "log_message", parameters: [.i32, .i32, .i32]),
+        HostFunction(name: "get_content_size64", parameters: [], result: .i64),
+        HostFunction(name: "read_content64", parameters: [.i64, .i32, .i32]),
+        HostFunction(name: "emit_subcontent_slice64", parameters: [.i64, .i64, .i32, .i32]),
     ]
 
     /// Longest log message kept, in bytes; longer messages are truncated (not refused).

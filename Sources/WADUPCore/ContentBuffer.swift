@@ -13,11 +13,14 @@ public struct ContentBuffer: Sendable {
     public final class Storage: @unchecked Sendable {  // Safe: the bytes are never written after init.
         public let base: UnsafeRawPointer?
         public let count: Int
+        /// A read-only file mapping: pages already used can be given back (the page cache keeps them).
+        public let isMapped: Bool
         private let release: () -> Void
 
-        init(base: UnsafeRawPointer?, count: Int, release: @escaping () -> Void) {
+        init(base: UnsafeRawPointer?, count: Int, isMapped: Bool = false, release: @escaping () -> Void) {
             self.base = base
             self.count = count
+            self.isMapped = isMapped
             self.release = release
         }
 
@@ -59,6 +62,39 @@ public struct ContentBuffer: Sendable {
         try body(UnsafeRawBufferPointer(start: storage.base.map { $0 + offset }, count: count))
     }
 
+    /// Copies `count` bytes from `offset` to `target`; a large copy out of a file mapping then gives
+    /// back the pages it read, so that reading a file of many GB keeps little of it resident.
+    public func copy(from offset: Int, count: Int, to target: UnsafeMutableRawPointer) {
+        withBytes { target.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+        if storage.isMapped && count >= Self.releaseThreshold { releasePages(offset: offset, count: count) }
+    }
+
+    /// Runs `body` on consecutive windows of at most `size` bytes; the pages of a file mapping are
+    /// given back after each window (hashing a 5 GB input keeps one window resident, not 5 GB).
+    public func forEachWindow(size: Int = 16 << 20, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var done = 0
+        repeat {
+            let n = min(size, count - done)
+            withBytes { body(UnsafeRawBufferPointer(rebasing: $0[done..<done + n])) }
+            if storage.isMapped && n > 0 { releasePages(offset: done, count: n) }
+            done += n
+        } while done < count
+    }
+
+    /// Copies of at least this many bytes out of a mapping release the pages they read.
+    public static let releaseThreshold = 1 << 20
+
+    /// `madvise(MADV_DONTNEED)` on the whole pages inside `offset..<offset+count` of a read-only
+    /// private file mapping: they are dropped from this process and read again from the page cache
+    /// if touched later, so the bytes never change.
+    private func releasePages(offset: Int, count: Int) {
+        guard let base = storage.base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + self.offset + offset + page - 1) / page * page
+        let end = (Int(bitPattern: base) + self.offset + offset + count) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
+
     /// Files up to this size are read into memory; larger ones are mapped.
     public static let mapThreshold = 1 << 20
 
@@ -76,7 +112,7 @@ public struct ContentBuffer: Sendable {
                 throw ContentFileError(path: path, errno: errno)
             }
             _ = madvise(map, size, MADV_SEQUENTIAL)
-            let storage = Storage(base: UnsafeRawPointer(map), count: size, release: { munmap(map, size) })
+            let storage = Storage(base: UnsafeRawPointer(map), count: size, isMapped: true, release: { munmap(map, size) })
             return ContentBuffer(storage: storage, offset: 0, count: size)
         }
         let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)

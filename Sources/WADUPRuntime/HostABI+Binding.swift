@@ -17,6 +17,10 @@ public struct HostArguments {
     @inline(__always)
     public func u32(_ i: Int) -> UInt32 { base.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self) }
 
+    /// Argument `i` as a 64-bit value (the 64-bit offsets and lengths).
+    @inline(__always)
+    public func i64(_ i: Int) -> Int64 { base.loadUnaligned(fromByteOffset: i * stride, as: Int64.self) }
+
     /// Argument `i` as a signed 32-bit value (table ids, log levels).
     @inline(__always)
     public func i32(_ i: Int) -> Int32 { base.loadUnaligned(fromByteOffset: i * stride, as: Int32.self) }
@@ -52,6 +56,11 @@ extension HostABI {
                 Int64(abi.emitSubcontentSlice(m, offset: a.u32(0), length: a.u32(1), name: a.u32(2), nameLength: a.u32(3)))
             },
             "log_message": { abi, m, a in Int64(abi.logMessage(m, level: a.i32(0), message: a.u32(1), length: a.u32(2))) },
+            "get_content_size64": { abi, _, _ in abi.getContentSize64() },
+            "read_content64": { abi, m, a in Int64(abi.readContent64(m, offset: a.i64(0), length: a.u32(1), dest: a.u32(2))) },
+            "emit_subcontent_slice64": { abi, m, a in
+                Int64(abi.emitSubcontentSlice64(m, offset: a.i64(0), length: a.i64(1), name: a.u32(2), nameLength: a.u32(3)))
+            },
         ]
         return ABI.hostFunctions.map { function in
             guard let call = calls[function.name] else { fatalError("no host implementation of \(function.name)") }

@@ -50,17 +50,28 @@ public final class HostABI {
         return Int32(bitPattern: UInt32(clamping: context.content.count))
     }
 
+    /// `get_content_size64() -> i64`: the size, whatever it is; a negative value is an error code.
+    public func getContentSize64() -> Int64 {
+        guard let context else { return Int64(ABIError.noContent.rawValue) }
+        return Int64(context.content.count)
+    }
+
     /// `read_content(offset, length, dest_ptr) -> i32`.
     public func readContent(_ memory: UnsafeMutableRawBufferPointer, offset: UInt32, length: UInt32, dest: UInt32) -> Int32 {
+        readContent64(memory, offset: Int64(offset), length: length, dest: dest)
+    }
+
+    /// `read_content64(offset: i64, length, dest_ptr) -> i32`: the 64-bit offset form (a negative
+    /// offset is `out_of_bounds`).
+    public func readContent64(_ memory: UnsafeMutableRawBufferPointer, offset: Int64, length: UInt32, dest: UInt32) -> Int32 {
         catching { () throws(ABIError) in
             let context = try run()
             guard let target = Self.range(memory, dest, length) else { throw .outOfBounds }
+            guard offset >= 0, offset <= Int64(context.content.count) else { throw .outOfBounds }
             let start = Int(offset)
             let count = Int(length)
-            guard start <= context.content.count, count <= context.content.count - start else { throw .outOfBounds }
-            if count > 0 {
-                context.content.withBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress! + start, byteCount: count) }
-            }
+            guard count <= context.content.count - start else { throw .outOfBounds }
+            if count > 0 { context.content.copy(from: start, count: count, to: target.baseAddress!) }
         }
     }
 
@@ -148,11 +159,17 @@ public final class HostABI {
 
     /// `emit_subcontent_slice(offset, length, name_ptr, name_len) -> i32`: a zero-copy view of the current content.
     public func emitSubcontentSlice(_ memory: UnsafeMutableRawBufferPointer, offset: UInt32, length: UInt32, name: UInt32, nameLength: UInt32) -> Int32 {
+        emitSubcontentSlice64(memory, offset: Int64(offset), length: Int64(length), name: name, nameLength: nameLength)
+    }
+
+    /// `emit_subcontent_slice64(offset: i64, length: i64, name_ptr, name_len) -> i32`: the 64-bit form.
+    public func emitSubcontentSlice64(_ memory: UnsafeMutableRawBufferPointer, offset: Int64, length: Int64, name: UInt32, nameLength: UInt32) -> Int32 {
         catching { () throws(ABIError) in
             let context = try run()
+            let size = Int64(context.content.count)
+            guard offset >= 0, length >= 0, offset <= size, length <= size - offset else { throw .outOfBounds }
             let start = Int(offset)
             let count = Int(length)
-            guard start <= context.content.count, count <= context.content.count - start else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
             guard context.children.count < context.limits.maxSubcontent else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count)))

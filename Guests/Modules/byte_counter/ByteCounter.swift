@@ -5,6 +5,6 @@ import WADUPGuest
 public func process() -> Int32 {
     run { () throws(GuestError) in
         let table = try TableBuilder("file_sizes").column("filename", .string).column("size", .int64).define()
-        try table.row().set("filename", .string(Content.filename)).set("size", .int64(Int64(Content.size))).insert()
+        try table.row().set("filename", .string(Content.filename)).set("size", .int64(Content.size64)).insert()
     }
 }

@@ -2,17 +2,26 @@ import WADUPGuestABI
 
 /// The content being processed: its bytes, uuid and filename.
 public enum Content {
-    /// Size in bytes (wasm32: contents past 2 GiB report Int.max and are addressed only up to it).
-    public static var size: Int { Int(clamping: get_content_size()) }
+    /// Size in bytes, exact at any size (`get_content_size64`).
+    public static var size64: Int64 { get_content_size64() }
 
-    /// Copies `buffer.count` bytes from `offset` into `buffer`.
+    /// Size in bytes as an `Int` (32-bit on wasm32: contents past 2 GiB report Int.max; use ``size64``).
+    public static var size: Int { Int(clamping: size64) }
+
+    /// Copies `buffer.count` bytes from `offset` into `buffer` (`read_content64`: any offset).
     @inline(__always)
-    public static func read(offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(GuestError) {
+    public static func read(offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(GuestError) {
         guard offset >= 0, buffer.count > 0 else {
             if offset < 0 { throw .outOfBounds }
             return
         }
-        try GuestError.check(read_content(UInt32(truncatingIfNeeded: offset), UInt32(truncatingIfNeeded: buffer.count), buffer.baseAddress))
+        try GuestError.check(read_content64(offset, UInt32(truncatingIfNeeded: buffer.count), buffer.baseAddress))
+    }
+
+    /// Copies `buffer.count` bytes from `offset` into `buffer`.
+    @inline(__always)
+    public static func read(offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(GuestError) {
+        try read(offset: Int64(offset), into: buffer)
     }
 
     /// `count` bytes from `offset`.

@@ -19,14 +19,20 @@ public enum SubContent {
         if let failure { throw failure }
     }
 
-    /// Emits `count` bytes of the current content from `offset` as a new content: zero-copy.
-    public static func emitSlice(offset: Int, count: Int, name: String) throws(GuestError) {
-        guard let offset32 = UInt32(exactly: offset), let count32 = UInt32(exactly: count) else { throw .outOfBounds }
+    /// Emits `count` bytes of the current content from `offset` as a new content: zero-copy, at any
+    /// offset (`emit_subcontent_slice64`).
+    public static func emitSlice(offset: Int64, count: Int64, name: String) throws(GuestError) {
+        guard offset >= 0, count >= 0 else { throw .outOfBounds }
         var nameBytes = Array(name.utf8)
         let result = nameBytes.withUnsafeMutableBytes { n in
-            emit_subcontent_slice(offset32, count32, n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
+            emit_subcontent_slice64(offset, count, n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
         }
         try GuestError.check(result)
+    }
+
+    /// Emits `count` bytes of the current content from `offset` as a new content: zero-copy.
+    public static func emitSlice(offset: Int, count: Int, name: String) throws(GuestError) {
+        try emitSlice(offset: Int64(offset), count: Int64(count), name: name)
     }
 }
 

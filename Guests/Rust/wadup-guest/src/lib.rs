@@ -15,12 +15,15 @@ pub mod ffi {
     extern "C" {
         pub fn get_content_size() -> u32;
         pub fn read_content(offset: u32, length: u32, dest_ptr: *mut u8) -> i32;
+        pub fn get_content_size64() -> i64;
+        pub fn read_content64(offset: i64, length: u32, dest_ptr: *mut u8) -> i32;
         pub fn get_content_uuid(dest_ptr: *mut u8) -> i32;
         pub fn get_content_filename(dest_ptr: *mut u8, capacity: u32) -> i32;
         pub fn define_table(name_ptr: *const u8, name_len: u32, columns_ptr: *const u8, columns_len: u32) -> i32;
         pub fn insert_row(table_id: i32, row_ptr: *const u8, row_len: u32) -> i32;
         pub fn emit_subcontent_bytes(data_ptr: *const u8, data_len: u32, name_ptr: *const u8, name_len: u32) -> i32;
         pub fn emit_subcontent_slice(offset: u32, length: u32, name_ptr: *const u8, name_len: u32) -> i32;
+        pub fn emit_subcontent_slice64(offset: i64, length: i64, name_ptr: *const u8, name_len: u32) -> i32;
         pub fn log_message(level: i32, msg_ptr: *const u8, msg_len: u32) -> i32;
     }
 }
@@ -64,20 +67,23 @@ pub fn run<F: FnOnce() -> Result<()>>(f: F) -> i32 {
 pub struct Content;
 
 impl Content {
-    pub fn size() -> usize {
-        unsafe { ffi::get_content_size() as usize }
+    /// Size in bytes, exact at any size (`get_content_size64`).
+    pub fn size() -> u64 {
+        unsafe { ffi::get_content_size64() as u64 }
     }
 
-    pub fn read(offset: usize, length: usize) -> Result<Vec<u8>> {
+    /// `length` bytes from `offset`, anywhere in the content (`read_content64`).
+    pub fn read(offset: u64, length: usize) -> Result<Vec<u8>> {
         let mut buffer = vec![0u8; length];
         if length > 0 {
-            check(unsafe { ffi::read_content(offset as u32, length as u32, buffer.as_mut_ptr()) })?;
+            let offset = i64::try_from(offset).map_err(|_| Error::OUT_OF_BOUNDS)?;
+            check(unsafe { ffi::read_content64(offset, length as u32, buffer.as_mut_ptr()) })?;
         }
         Ok(buffer)
     }
 
     pub fn read_all() -> Result<Vec<u8>> {
-        Self::read(0, Self::size())
+        Self::read(0, usize::try_from(Self::size()).map_err(|_| Error::OUT_OF_BOUNDS)?)
     }
 
     pub fn uuid() -> [u8; 16] {
@@ -243,8 +249,9 @@ impl SubContent {
     }
 
     /// A zero-copy range of the current content.
-    pub fn emit_slice(offset: usize, length: usize, filename: &str) -> Result<()> {
-        check(unsafe { ffi::emit_subcontent_slice(offset as u32, length as u32, filename.as_ptr(), filename.len() as u32) }).map(|_| ())
+    pub fn emit_slice(offset: u64, length: u64, filename: &str) -> Result<()> {
+        let (offset, length) = (i64::try_from(offset).map_err(|_| Error::OUT_OF_BOUNDS)?, i64::try_from(length).map_err(|_| Error::OUT_OF_BOUNDS)?);
+        check(unsafe { ffi::emit_subcontent_slice64(offset, length, filename.as_ptr(), filename.len() as u32) }).map(|_| ())
     }
 }
 
