@@ -20,9 +20,10 @@ public enum EngineSelection {
     ///   choice: WasmKit then runs without it (and says so) instead of refusing.
     public static func make(
         kind: EngineKind?, limits: RunLimits, timeoutIsDefault: Bool, cacheDirectory: String?, logger: Logger,
-        library: Result<WasmtimeLibrary, WasmtimeLibrary.LoadError> = WasmtimeLibrary.shared
+        library: @autoclosure () -> Result<WasmtimeLibrary, WasmtimeLibrary.LoadError> = WasmtimeLibrary.shared
     ) throws(WADUPError) -> any WasmEngine {
-        switch (kind, library) {
+        if kind == .wasmkit { return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger) }
+        switch (kind, library()) {
         case (.wasmtime?, .success(let library)), (nil, .success(let library)):
             return WasmtimeEngine(library: library, limits: limits, cacheDirectory: cacheDirectory, logger: logger)
         case (.wasmtime?, .failure(let error)):
@@ -31,7 +32,7 @@ public enum EngineSelection {
             logger.warning("\(error); running on the WasmKit interpreter instead (slower, no --timeout)")
             return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger)
         case (.wasmkit?, _):
-            return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger)
+            return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger)  // handled above
         }
     }
 

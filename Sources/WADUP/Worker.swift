@@ -145,7 +145,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 try store.submit(
                     ContentRecord(
                         uuid: childUUID.lowercasedString, filename: child.name, parentUUID: uuid.lowercasedString, processedAt: now,
-                        status: .skipped, errorMessage: "wadup: depth \(depth + 1) exceeds --max-recursion-depth \(limits.maxRecursionDepth)",
+                        status: .skipped, errorMessage: limits.depthDetail(depth + 1),
                         depth: depth + 1, size: child.data.count, sha256: child.data.sha256))
                 statistics.update {
                     $0.contents += 1

@@ -37,3 +37,31 @@ public struct RunLimits: Sendable, Equatable, Codable {
         self.maxSubcontentBytes = maxSubcontentBytes
     }
 }
+
+extension RunLimits {
+    /// The wasm stack when `maxStack` is not given, on both engines.
+    public static let defaultMaxStack = 512 << 10
+
+    // The details recorded in `__wadup_content.error_message` when a limit ends a run: one wording
+    // for both engines, naming the limit and its value, not a command-line flag (the database
+    // outlives the command that wrote it).
+
+    public func fuelExhaustedDetail() -> String { "all \(fuel ?? 0) fuel consumed" }
+
+    public func stackOverflowDetail() -> String { "call stack exhausted (stack limit \(maxStack ?? Self.defaultMaxStack) bytes)" }
+
+    /// A growth past the memory limit was refused, and then `then` happened.
+    public func memoryLimitDetail(then: String) -> String {
+        "memory growth past the memory limit of \(maxMemory ?? 0) bytes was refused, \(then)"
+    }
+
+    public func instantiationMemoryDetail() -> String { "instantiation exceeds the memory limit of \(maxMemory ?? 0) bytes" }
+
+    public func timeoutDetail() -> String {
+        let seconds = timeout ?? 0
+        return (seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) + " s"
+    }
+
+    /// Why a sub-content at `depth` is recorded `skipped`.
+    public func depthDetail(_ depth: Int) -> String { "wadup: depth \(depth) exceeds the recursion limit \(maxRecursionDepth)" }
+}

@@ -55,7 +55,7 @@ final class GuestMemory {
         let maxBytes = limit?.maxBytes ?? Int.max
         if minimum > maxBytes {
             limit?.refused = true
-            return library.api.wasmtime_error_new("initial memory of \(minimum) bytes is over --max-memory \(maxBytes) bytes")
+            return library.api.wasmtime_error_new("initial memory of \(minimum) bytes is over the memory limit of \(maxBytes) bytes")
         }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         // wasmtime refuses growth past the reported maximum without asking: report the module's own
@@ -88,7 +88,7 @@ final class GuestMemory {
         let memory = Unmanaged<GuestMemory>.fromOpaque(env!).takeUnretainedValue()
         guard newSize <= memory.limit?.maxBytes ?? Int.max, newSize <= memory.maximum else {
             memory.limit?.refused = true
-            return memory.library.api.wasmtime_error_new("memory growth to \(newSize) bytes is over --max-memory")
+            return memory.library.api.wasmtime_error_new("memory growth to \(newSize) bytes is over the memory limit")
         }
         if newSize > memory.size {
             guard mprotect(memory.base + memory.size, newSize - memory.size, PROT_READ | PROT_WRITE) == 0 else {

@@ -93,7 +93,7 @@ final class WasmKitInstance: ModuleInstance {
         } catch {
             let detail = ModuleInterface.firstLine(error)
             if limiter.refused || detail.contains("memory") && module.limits.maxMemory != nil {
-                throw ModuleLoadError(path: module.path, reason: "instantiation exceeds --max-memory \(module.limits.maxMemory ?? 0) bytes: \(detail)", failureKind: .memoryLimit)
+                throw ModuleLoadError(path: module.path, reason: "\(module.limits.instantiationMemoryDetail()): \(detail)", failureKind: .memoryLimit)
             }
             throw ModuleLoadError(path: module.path, reason: "instantiation failed: \(detail)")
         }
@@ -118,7 +118,7 @@ final class WasmKitInstance: ModuleInstance {
             guard case .i32(let raw) = results.first else { return .failure(.abiError, "process returned \(results)") }
             let code = Int32(bitPattern: raw)
             if code == 0 { return .success }
-            if limiter.refused { return .failure(.memoryLimit, memoryDetail("process returned \(code)")) }
+            if limiter.refused { return .failure(.memoryLimit, module.limits.memoryLimitDetail(then: "process returned \(code)")) }
             return .failure(.nonzeroReturn, "process returned \(code)")
         } catch let exit as WASIExitCode {
             if exit.code == 0 { return .success }
@@ -131,20 +131,17 @@ final class WasmKitInstance: ModuleInstance {
                 module.logger.debug("trap in \(module.name): \(frames)")
             }
             if message.hasPrefix("Trap: ") { message.removeFirst(6) }
-            if message == "out of fuel" { return .failure(.fuelExhausted, "all \(module.limits.fuel ?? 0) fuel consumed") }
+            if message == "out of fuel" { return .failure(.fuelExhausted, module.limits.fuelExhaustedDetail()) }
             if message == "call stack exhausted" {
-                return .failure(.stackOverflow, "call stack exhausted (--max-stack \(module.limits.maxStack ?? (1 << 19)) bytes)")
+                return .failure(.stackOverflow, module.limits.stackOverflowDetail())
             }
-            if limiter.refused { return .failure(.memoryLimit, memoryDetail("then trap: \(message)")) }
+            if limiter.refused { return .failure(.memoryLimit, module.limits.memoryLimitDetail(then: "then trap: \(message)")) }
             return .failure(.trap, message)
         } catch {
             return .failure(.abiError, ModuleInterface.firstLine(error))
         }
     }
 
-    private func memoryDetail(_ then: String) -> String {
-        "memory growth past --max-memory \(module.limits.maxMemory ?? 0) bytes was refused, \(then)"
-    }
 
     /// Runs `body` on the whole guest memory; an instance without one gets an empty buffer.
     @inline(__always)

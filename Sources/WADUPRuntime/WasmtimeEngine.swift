@@ -15,8 +15,6 @@ import WADUPCore
 public final class WasmtimeEngine: WasmEngine {
     /// How often the epoch advances; a timeout or an interrupt takes effect within one tick.
     public static let tickInterval: Double = 0.01
-    /// The wasm stack when `--max-stack` is not given (WasmKit's default too).
-    public static let defaultMaxStack = 512 << 10
 
     let handle: EngineHandle
     let limits: RunLimits
@@ -41,7 +39,7 @@ public final class WasmtimeEngine: WasmEngine {
         let config = api.wasm_config_new()!
         api.wasmtime_config_consume_fuel_set(config, limits.fuel != nil)
         api.wasmtime_config_epoch_interruption_set(config, true)
-        api.wasmtime_config_max_wasm_stack_set(config, limits.maxStack ?? Self.defaultMaxStack)
+        api.wasmtime_config_max_wasm_stack_set(config, limits.maxStack ?? RunLimits.defaultMaxStack)
         var creator = GuestMemory.creator(library: library)
         api.wasmtime_config_host_memory_creator_set(config, &creator)
         // Copy-on-write images need wasmtime's own mmap memories; ours are initialised by copying.
@@ -49,7 +47,7 @@ public final class WasmtimeEngine: WasmEngine {
         handle = EngineHandle(library: library, pointer: api.wasm_engine_new_with_config(config)!)
         ticker = EpochTicker(handle: handle, interval: Self.tickInterval)
         linker = Linker(handle: handle)
-        let settings = "fuel=\(limits.fuel != nil) epoch=true stack=\(limits.maxStack ?? Self.defaultMaxStack) memory=host cow=false"
+        let settings = "fuel=\(limits.fuel != nil) epoch=true stack=\(limits.maxStack ?? RunLimits.defaultMaxStack) memory=host cow=false"
         cache = cacheDirectory.flatMap { CompiledModuleCache(directory: $0, engine: "wasmtime-\(library.version)", settings: settings, logger: logger) }
     }
 

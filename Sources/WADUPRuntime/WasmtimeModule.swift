@@ -158,7 +158,7 @@ final class WasmtimeInstance: ModuleInstance {
         if let failure = failure(error: error, trap: trap) { return failure }
         let code = slot.i32
         if code == 0 { return .success }
-        if memoryLimit.refused { return .failure(.memoryLimit, memoryDetail("process returned \(code)")) }
+        if memoryLimit.refused { return .failure(.memoryLimit, limits.memoryLimitDetail(then: "process returned \(code)")) }
         return .failure(.nonzeroReturn, "process returned \(code)")
     }
 
@@ -171,7 +171,7 @@ final class WasmtimeInstance: ModuleInstance {
             let message = library.consume(error: error)
             switch stop {
             case .interrupted: return .interrupted
-            case .timeout: return .failure(.timeout, "\(Self.seconds(limits.timeout ?? 0)) s")
+            case .timeout: return .failure(.timeout, limits.timeoutDetail())
             case nil: break
             }
             if exited {
@@ -187,14 +187,14 @@ final class WasmtimeInstance: ModuleInstance {
             logger.debug("trap in \(module.name): \(frames)")
         }
         switch code.map(Int.init) ?? -1 {
-        case WADUP_TRAP_OUT_OF_FUEL: return .failure(.fuelExhausted, "all \(limits.fuel ?? 0) fuel consumed")
+        case WADUP_TRAP_OUT_OF_FUEL: return .failure(.fuelExhausted, limits.fuelExhaustedDetail())
         case WADUP_TRAP_STACK_OVERFLOW:
-            return .failure(.stackOverflow, "call stack exhausted (--max-stack \(limits.maxStack ?? WasmtimeEngine.defaultMaxStack) bytes)")
+            return .failure(.stackOverflow, limits.stackOverflowDetail())
         case WADUP_TRAP_INTERRUPT:
-            return stop == .interrupted ? .interrupted : .failure(.timeout, "\(Self.seconds(limits.timeout ?? 0)) s")
+            return stop == .interrupted ? .interrupted : .failure(.timeout, limits.timeoutDetail())
         default:
             let detail = code.flatMap { Self.trapNames[Int($0)] } ?? Self.firstLine(message)
-            if memoryLimit.refused { return .failure(.memoryLimit, memoryDetail("then trap: \(detail)")) }
+            if memoryLimit.refused { return .failure(.memoryLimit, limits.memoryLimitDetail(then: "then trap: \(detail)")) }
             return .failure(.trap, detail)
         }
     }
@@ -206,9 +206,6 @@ final class WasmtimeInstance: ModuleInstance {
         7: "integer divide by zero", 8: "invalid conversion to integer", 9: "unreachable",
     ]
 
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
-    }
 
     static func firstLine(_ text: String) -> String {
         var line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? text
@@ -216,15 +213,12 @@ final class WasmtimeInstance: ModuleInstance {
         return line
     }
 
-    private func memoryDetail(_ then: String) -> String {
-        "memory growth past --max-memory \(limits.maxMemory ?? 0) bytes was refused, \(then)"
-    }
 
     private func loadError(_ outcome: RunOutcome) -> ModuleLoadError {
         switch outcome {
         case .failure(.memoryLimit, _), _ where memoryLimit.refused:
             return ModuleLoadError(
-                path: module.path, reason: "instantiation exceeds --max-memory \(limits.maxMemory ?? 0) bytes", failureKind: .memoryLimit)
+                path: module.path, reason: limits.instantiationMemoryDetail(), failureKind: .memoryLimit)
         case .failure(let kind, let detail):
             return ModuleLoadError(path: module.path, reason: "instantiation failed: \(detail)", failureKind: kind == .trap ? .abiError : kind)
         case .interrupted:

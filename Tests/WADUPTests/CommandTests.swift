@@ -162,7 +162,11 @@ struct CommandTests {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             Thread.sleep(forTimeInterval: 0.05)
-            if let db = try? DatabaseQueue(path: path), let n = try? db.read({ try Int.fetchOne($0, sql: sql) }), n > 0 { return }
+            // Read-only: opening the path must never create the database before wadup does.
+            var configuration = Configuration()
+            configuration.readonly = true
+            guard FileManager.default.fileExists(atPath: path), let db = try? DatabaseQueue(path: path, configuration: configuration) else { continue }
+            if let n = try? db.read({ try Int.fetchOne($0, sql: sql) }), n > 0 { return }
         }
     }
 

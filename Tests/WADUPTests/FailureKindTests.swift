@@ -44,7 +44,7 @@ struct FailureKindTests {
 
     @Test(arguments: EngineKind.allCases) func refusedGrowthThenTrapIsMemoryLimit(engine: EngineKind) throws {
         let message = try failureMessage("(if (i32.lt_s (memory.grow (i32.const 4)) (i32.const 0)) (then unreachable)) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2), engine: engine)
-        #expect(message == "m: memory_limit: memory growth past --max-memory 131072 bytes was refused, then trap: unreachable")
+        #expect(message == "m: memory_limit: memory growth past the memory limit of 131072 bytes was refused, then trap: unreachable")
     }
 
     @Test(arguments: EngineKind.allCases) func refusedGrowthThatTheModuleHandlesIsNotAFailure(engine: EngineKind) throws {
@@ -57,7 +57,7 @@ struct FailureKindTests {
 
     @Test(arguments: EngineKind.allCases) func infiniteRecursionIsStackOverflow(engine: EngineKind) throws {
         let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 64 << 10), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))", engine: engine)
-        #expect(message == "m: stack_overflow: call stack exhausted (--max-stack 65536 bytes)")
+        #expect(message == "m: stack_overflow: call stack exhausted (stack limit 65536 bytes)")
     }
 
     @Test(arguments: EngineKind.allCases, [

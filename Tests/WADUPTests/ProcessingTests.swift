@@ -39,7 +39,7 @@ struct ProcessingTests {
         let outcome = try Harness.run(modules: [("split", Self.splitter.text)], inputs: [("1", Array("abcd".utf8))], limits: RunLimits(maxRecursionDepth: 1), engine: engine)
         let contents = try outcome.contents()
         #expect(contents.map(\.status) == ["success", "success", "skipped", "skipped", "success", "skipped", "skipped"])
-        #expect(contents[2].errorMessage == "wadup: depth 2 exceeds --max-recursion-depth 1")
+        #expect(contents[2].errorMessage == "wadup: depth 2 exceeds the recursion limit 1")
         #expect(contents[2].sha256 == sha256Hex(Array("a".utf8)))
         #expect(outcome.summary.statistics.skipped == 4)
     }
