@@ -39,7 +39,8 @@ public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is wri
         var api = wadup_wasmtime_api()
         var message = [CChar](repeating: 0, count: 1024)
         guard wadup_wasmtime_open(path, &api, &message, message.count) == 0 else {
-            return .failure(LoadError(tried: [(path, String(cString: message))]))
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return .failure(LoadError(tried: [(path, reason)]))
         }
         return .success(WasmtimeLibrary(path: path, api: api))
     }

@@ -215,8 +215,11 @@ final class WasmtimeInstance: ModuleInstance {
 
 
     private func loadError(_ outcome: RunOutcome) -> ModuleLoadError {
+        if memoryLimit.refused {
+            return ModuleLoadError(path: module.path, reason: limits.instantiationMemoryDetail(), failureKind: .memoryLimit)
+        }
         switch outcome {
-        case .failure(.memoryLimit, _), _ where memoryLimit.refused:
+        case .failure(.memoryLimit, _):
             return ModuleLoadError(
                 path: module.path, reason: limits.instantiationMemoryDetail(), failureKind: .memoryLimit)
         case .failure(let kind, let detail):

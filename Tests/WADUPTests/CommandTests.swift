@@ -146,7 +146,7 @@ struct CommandTests {
         let binary = Harness.wadupBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first (swift build -c release)")
         let stderr = Harness.temporaryDirectory() + "/stderr.txt"
-        FileManager.default.createFile(atPath: stderr, contents: nil)
+        try #require(FileManager.default.createFile(atPath: stderr, contents: nil))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
