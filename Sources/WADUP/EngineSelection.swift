@@ -27,9 +27,9 @@ public enum EngineSelection {
         case (.wasmtime?, .success(let library)), (nil, .success(let library)):
             return WasmtimeEngine(library: library, limits: limits, cacheDirectory: cacheDirectory, logger: logger)
         case (.wasmtime?, .failure(let error)):
-            throw WADUPError(.usage, "--engine wasmtime: \(error)")
+            throw WADUPError(.usage, "\(WADUPError.Setting.engine) wasmtime: \(error)")
         case (nil, .failure(let error)):
-            logger.warning("\(error); running on the WasmKit interpreter instead (slower, no --timeout)")
+            logger.warning("\(error); running on the WasmKit interpreter instead (slower, and without a wall-clock limit)")
             return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger)
         case (.wasmkit?, _):
             return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger)  // handled above
@@ -40,9 +40,9 @@ public enum EngineSelection {
         var limits = limits
         if limits.timeout != nil {
             guard timeoutIsDefault else {
-                throw WADUPError(.usage, "--timeout: the WasmKit engine cannot interrupt a running module, so it cannot apply a wall-clock limit; use --engine wasmtime, or --fuel to bound CPU")
+                throw WADUPError(.usage, "\(WADUPError.Setting.timeout): the WasmKit engine cannot interrupt a running module, so it cannot apply a wall-clock limit; use \(WADUPError.Setting.engine) wasmtime, or \(WADUPError.Setting.fuel) to bound CPU")
             }
-            logger.info("the WasmKit engine cannot interrupt a running module: no wall-clock limit applies (use --fuel to bound CPU)")
+            logger.info("the WasmKit engine cannot interrupt a running module: no wall-clock limit applies (a fuel limit bounds CPU)")
             limits.timeout = nil
         }
         return WasmKitEngine(limits: limits, logger: logger)

@@ -19,13 +19,13 @@ public struct ModuleSet: Sendable {
     public static func load(directory: String, engine: any WasmEngine) throws(WADUPError) -> ModuleSet {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw WADUPError(.usage, "--modules \(directory): not a directory; give the folder that holds the .wasm modules")
+            throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): not a directory; give the folder that holds the .wasm modules")
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasSuffix(".wasm") }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         guard !names.isEmpty else {
-            throw WADUPError(.usage, "--modules \(directory): no .wasm files found; build or copy modules there first")
+            throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): no .wasm files found; build or copy modules there first")
         }
         var entries: [Entry] = []
         for file in names {

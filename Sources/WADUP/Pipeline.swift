@@ -67,13 +67,14 @@ public final class Pipeline: Sendable {
     public func run() throws(WADUPError) -> RunSummary {
         let config = configuration
         let started = Date()
-        guard config.threads >= 1 else { throw WADUPError(.usage, "--threads must be at least 1") }
+        guard config.threads >= 1 else { throw WADUPError(.usage, "\(WADUPError.Setting.threads) must be at least 1") }
         guard FileManager.default.fileExists(atPath: config.input) else {
-            throw WADUPError(.usage, "--input \(config.input): no such file or directory")
+            throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input): no such file or directory")
         }
         let modules = try ModuleSet.load(directory: config.modulesDirectory, engine: engine)
-        if Self.sameFile(config.input, config.output) {
-            throw WADUPError(.usage, "--input \(config.input) is the output database itself; give the folder of the evidence and a new --output path")
+        var outputStat = stat()
+        if lstat(config.output, &outputStat) == 0, outputStat.st_mode & S_IFMT == S_IFREG, Self.sameFile(config.input, config.output) {
+            throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input) is the output database itself; give the folder of the evidence and a new \(WADUPError.Setting.output) path")
         }
         try prepareOutput()
 
@@ -172,29 +173,29 @@ public final class Pipeline: Sendable {
             // No database, but SQLite would adopt a stale journal lying beside it.
             let stale = Self.outputCompanions(path).dropFirst().filter { lstat($0, &st) == 0 }
             guard stale.isEmpty else {
-                throw WADUPError(.outputExists, "--output \(path) does not exist but \(stale.joined(separator: ", ")) does; remove it or choose another path")
+                throw WADUPError(.outputExists, "\(WADUPError.Setting.output) \(path) does not exist but \(stale.joined(separator: ", ")) does; remove it or choose another path")
             }
             return
         }
         switch st.st_mode & S_IFMT {
         case S_IFDIR:
-            throw WADUPError(.outputExists, "--output \(path) is a folder; it was left untouched (--overwrite never removes a folder); give a database file path such as \(path)/wadup.db")
+            throw WADUPError(.outputExists, "\(WADUPError.Setting.output) \(path) is a folder; it was left untouched (\(WADUPError.Setting.overwrite) never removes a folder); give a database file path such as \(path)/wadup.db")
         case S_IFREG:
             break
         case S_IFLNK:
-            throw WADUPError(.outputExists, "--output \(path) is a symbolic link; it was left untouched (--overwrite replaces only a WADUP database, never through a link); give the path of the file itself")
+            throw WADUPError(.outputExists, "\(WADUPError.Setting.output) \(path) is a symbolic link; it was left untouched (\(WADUPError.Setting.overwrite) replaces only a WADUP database, never through a link); give the path of the file itself")
         default:
-            throw WADUPError(.outputExists, "--output \(path) exists and is not a regular file; it was left untouched; choose another path")
+            throw WADUPError(.outputExists, "\(WADUPError.Setting.output) \(path) exists and is not a regular file; it was left untouched; choose another path")
         }
         guard configuration.overwrite else {
-            throw WADUPError(.outputExists, "--output \(path) already exists; choose another path or pass --overwrite")
+            throw WADUPError(.outputExists, "\(WADUPError.Setting.output) \(path) already exists; choose another path or pass \(WADUPError.Setting.overwrite)")
         }
         guard SQLiteStore.isWADUPDatabase(path: path) else {
-            throw WADUPError(.outputExists, "--output \(path) exists and is not a WADUP database (no __wadup_content and __wadup_run tables); it was left untouched, because --overwrite replaces only a database WADUP wrote; choose another path")
+            throw WADUPError(.outputExists, "\(WADUPError.Setting.output) \(path) exists and is not a WADUP database (no __wadup_content and __wadup_run tables); it was left untouched, because \(WADUPError.Setting.overwrite) replaces only a database WADUP wrote; choose another path")
         }
         for file in Self.outputCompanions(path) where lstat(file, &st) == 0 {
             guard unlink(file) == 0 else {
-                throw WADUPError(.io, "cannot remove \(file) for --overwrite: \(String(cString: strerror(errno)))")
+                throw WADUPError(.io, "cannot remove \(file) for \(WADUPError.Setting.overwrite): \(String(cString: strerror(errno)))")
             }
         }
     }

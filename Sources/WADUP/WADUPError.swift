@@ -1,5 +1,8 @@
 /// Why a run could not start or could not finish: a stable code, a message naming the file or
 /// module and a remedy, and the exit code scripts rely on.
+///
+/// Messages name run settings as ``Setting`` values, not as command-line flags: the command layer
+/// renders them (`--output`), and other callers get plain names (`output`).
 public struct WADUPError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String { case usage, invalidModule = "invalid_module", outputExists = "output_exists", io, database }
@@ -8,7 +11,7 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
         public static let usage = Code(value: .usage)
         /// A module file that is corrupt, incomplete or imports something outside the ABI.
         public static let invalidModule = Code(value: .invalidModule)
-        /// The output database exists and `--overwrite` was not given.
+        /// The output database exists and may not be replaced.
         public static let outputExists = Code(value: .outputExists)
         /// Reading the inputs or modules failed.
         public static let io = Code(value: .io)
@@ -26,13 +29,53 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
+    /// A run setting a message refers to.
+    public enum Setting: String, Sendable, CaseIterable {
+        case input, output, modules, threads, engine, timeout, fuel, overwrite
     }
+
+    /// Message text with settings kept apart, so that each layer names them its own way.
+    public struct Message: Sendable, ExpressibleByStringInterpolation {
+        enum Part: Sendable {
+            case text(String)
+            case setting(Setting)
+        }
+
+        var parts: [Part] = []
+
+        public init(stringLiteral value: String) { parts = [.text(value)] }
+
+        public init(stringInterpolation: StringInterpolation) { parts = stringInterpolation.parts }
+
+        public struct StringInterpolation: StringInterpolationProtocol {
+            var parts: [Part] = []
+            public init(literalCapacity: Int, interpolationCount: Int) {}
+            public mutating func appendLiteral(_ literal: String) { parts.append(.text(literal)) }
+            public mutating func appendInterpolation(_ setting: Setting) { parts.append(.setting(setting)) }
+            public mutating func appendInterpolation<T>(_ value: T) { parts.append(.text("\(value)")) }
+        }
+
+        /// The text with every setting named by `name`.
+        public func rendered(_ name: (Setting) -> String) -> String {
+            parts.map {
+                switch $0 {
+                case .text(let text): text
+                case .setting(let setting): name(setting)
+                }
+            }.joined()
+        }
+    }
+
+    public let code: Code
+    public let text: Message
+
+    public init(_ code: Code, _ text: Message) {
+        self.code = code
+        self.text = text
+    }
+
+    /// The message with settings by their plain names.
+    public var message: String { text.rendered(\.rawValue) }
 
     public var description: String { message }
 }

@@ -110,7 +110,7 @@ public struct WadupCommand: ParsableCommand {
                 kind: self.engine, limits: configuration.limits, timeoutIsDefault: timeout == nil || timeout == RunLimits.defaultTimeout || timeout == 0,
                 cacheDirectory: cacheDirectory, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
             throw ExitCode(error.code.exitCode)
         }
         let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger)
@@ -126,13 +126,27 @@ public struct WadupCommand: ParsableCommand {
         } catch {
             progress?.stop()
             interrupts.cancel()
-            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
             throw ExitCode(error.code.exitCode)
         }
         progress?.stop()
         interrupts.cancel()
         FileHandle.standardError.write(Data(summary.report.utf8))
         if summary.outcome == .interrupted { throw ExitCode(130) }
+    }
+
+    /// The command-line flag of a run setting: the one place that knows the flags' spelling.
+    static func flag(_ setting: WADUPError.Setting) -> String {
+        switch setting {
+        case .input: "--input"
+        case .output: "--output"
+        case .modules: "--modules"
+        case .threads: "--threads"
+        case .engine: "--engine"
+        case .timeout: "--timeout"
+        case .fuel: "--fuel"
+        case .overwrite: "--overwrite"
+        }
     }
 
     /// Parses `arguments` and runs, returning the process exit code (usage errors are 2, not 64).
