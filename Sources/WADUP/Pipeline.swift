@@ -40,14 +40,24 @@ public final class Pipeline: Sendable {
 
     public let configuration: RunConfiguration
     public let statistics = RunStatistics()
+    /// Opens the run's result store for the run's first record (``sqlite(path:)`` by default).
+    public typealias StoreFactory = @Sendable (RunRecord) throws(StoreError) -> any ResultStore
+    let makeStore: StoreFactory
+
+    /// The SQLite database at `path` (which ``run()`` has checked and cleared before).
+    public static func sqlite(path: String) -> StoreFactory {
+        { run throws(StoreError) in try SQLiteStore(path: path, run: run) }
+    }
+
     /// The engine that runs the modules (``EngineSelection/make(kind:limits:timeoutIsDefault:cacheDirectory:logger:library:)``).
     public let engine: any WasmEngine
     let logger: Logger
     private let state = Mutex<(scheduler: Scheduler?, cancelled: Bool, storeError: StoreError?)>((nil, false, nil))
 
-    public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger) {
+    public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, store: StoreFactory? = nil) {
         self.configuration = configuration
         self.engine = engine
+        self.makeStore = store ?? Self.sqlite(path: configuration.output)
         self.logger = logger
     }
 
@@ -79,11 +89,10 @@ public final class Pipeline: Sendable {
         try prepareOutput()
 
         let settings = (try? String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self)) ?? "{}"
-        let store: SQLiteStore
+        let store: any ResultStore
         do {
-            store = try SQLiteStore(
-                path: config.output,
-                run: RunRecord(
+            store = try makeStore(
+                RunRecord(
                     startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
                     settings: settings, outcome: "running", inputs: 0, contents: 0, failed: 0, skipped: 0))
         } catch {
