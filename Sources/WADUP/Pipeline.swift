@@ -81,7 +81,13 @@ public final class Pipeline: Sendable {
         guard FileManager.default.fileExists(atPath: config.input) else {
             throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input): no such file or directory")
         }
-        let modules = try ModuleSet.load(directory: config.modulesDirectory, engine: engine)
+        // Loading instantiates each module once (start functions, `_initialize`): guest code, so it
+        // runs on a stack as large as a worker's.
+        let engine = self.engine
+        let loaded = Self.onGuestStack(limits: config.limits) { () -> Result<ModuleSet, WADUPError> in
+            Result { () throws(WADUPError) in try ModuleSet.load(directory: config.modulesDirectory, engine: engine) }
+        }
+        let modules = try loaded.get()
         var outputStat = stat()
         if lstat(config.output, &outputStat) == 0, outputStat.st_mode & S_IFMT == S_IFREG, Self.sameFile(config.input, config.output) {
             throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input) is the output database itself; give the folder of the evidence and a new \(WADUPError.Setting.output) path")
@@ -124,8 +130,7 @@ public final class Pipeline: Sendable {
                 worker.run()
                 group.leave()
             }
-            // wasmtime runs guest code on this stack: room for --max-stack plus the host's own frames.
-            thread.stackSize = max(16 << 20, (config.limits.maxStack ?? 0) + (8 << 20))
+            thread.stackSize = Self.guestStackSize(config.limits)
             thread.name = "wadup-worker-\(worker.index)"
             thread.start()
         }
@@ -159,6 +164,28 @@ public final class Pipeline: Sendable {
         return RunSummary(
             outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started),
             abandoned: scheduler.pendingCount + snapshot.interrupted)
+    }
+
+    /// The native stack of a thread that runs guest code: wasmtime runs wasm on it, so room for the
+    /// wasm stack limit plus the host's own frames.
+    static func guestStackSize(_ limits: RunLimits) -> Int {
+        max(16 << 20, (limits.maxStack ?? RunLimits.defaultMaxStack) + (8 << 20))
+    }
+
+    /// Runs `body` on a new thread with ``guestStackSize(_:)`` and waits for it.
+    static func onGuestStack<T: Sendable>(limits: RunLimits, _ body: @escaping @Sendable () -> T) -> T {
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let value = body()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        thread.stackSize = guestStackSize(limits)
+        thread.name = "wadup-load"
+        thread.start()
+        done.wait()
+        return result.withLock { $0! }
     }
 
     /// Whether `a` and `b` name one existing file (same device and inode).

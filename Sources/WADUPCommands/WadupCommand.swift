@@ -74,7 +74,7 @@ public struct WadupCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (fuel ?? 1) >= 1 else { throw ValidationError("--fuel must be at least 1") }
         guard (maxMemory ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (one wasm page)") }
-        guard (maxStack ?? 4096) >= 4096 else { throw ValidationError("--max-stack must be at least 4096") }
+        guard (maxStack ?? 4096) >= 4096, (maxStack ?? 0) <= 1 << 30 else { throw ValidationError("--max-stack must be between 4096 and 1073741824 (1 GiB)") }
         guard maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
         guard maxSubcontent >= 0, maxSubcontentBytes >= 0 else { throw ValidationError("--max-subcontent and --max-subcontent-bytes must not be negative") }
         let t = timeout ?? 0

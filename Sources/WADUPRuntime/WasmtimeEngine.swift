@@ -39,7 +39,10 @@ public final class WasmtimeEngine: WasmEngine {
         let config = api.wasm_config_new()!
         api.wasmtime_config_consume_fuel_set(config, limits.fuel != nil)
         api.wasmtime_config_epoch_interruption_set(config, true)
-        api.wasmtime_config_max_wasm_stack_set(config, limits.maxStack ?? RunLimits.defaultMaxStack)
+        let maxStack = limits.maxStack ?? RunLimits.defaultMaxStack
+        // wasmtime refuses a wasm stack larger than its async stack (2 MiB by default), even unused.
+        api.wasmtime_config_async_stack_size_set(config, max(2 << 20, maxStack + (1 << 20)))
+        api.wasmtime_config_max_wasm_stack_set(config, maxStack)
         var creator = GuestMemory.creator(library: library)
         api.wasmtime_config_host_memory_creator_set(config, &creator)
         // Copy-on-write images need wasmtime's own mmap memories; ours are initialised by copying.

@@ -56,6 +56,18 @@ struct CommandTests {
         #expect("\(error)".hasPrefix("invalid module \(dir)/broken.wasm: not a valid WebAssembly module"))
     }
 
+    /// `_initialize` runs when the module is loaded, before any input: with a stack limit larger than
+    /// the loading thread's default stack, a runaway recursion there is a refused module, not a crash.
+    @Test(arguments: EngineKind.allCases) func aRunawayInitializerWithALargeStackLimitIsRefused(engine: EngineKind) throws {
+        let dir = try Harness.modules([("r", """
+            (module (memory (export "memory") 1)
+              (func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))
+              (func (export "_initialize") (drop (call $r (i32.const 0))))
+              (func (export "process") (result i32) (i32.const 0)))
+            """)])
+        #expect(run(dir, ["--max-stack", "\(100 << 20)"], engine: engine).code == 2)
+    }
+
     @Test(arguments: EngineKind.allCases) func initialMemoryOverTheLimitIsRefused(engine: EngineKind) throws {
         let dir = try Harness.modules([("big", "(module (memory (export \"memory\") 4) (func (export \"process\") (result i32) (i32.const 0)))")])
         #expect(run(dir, ["--max-memory", "131072"], engine: engine).code == 2)

@@ -55,6 +55,13 @@ struct FailureKindTests {
         #expect(try failureMessage("(i32.eq (memory.grow (i32.const 1)) (i32.const -1))", limits: RunLimits(maxMemory: 65536 * 2), engine: engine) == nil)
     }
 
+    /// A stack larger than a thread's default (8 MiB): the worker's own stack is sized from it, so
+    /// the guest exhausts its wasm stack, never the host's.
+    @Test(arguments: EngineKind.allCases) func aLargeStackLimitIsStillAStackOverflowNotACrash(engine: EngineKind) throws {
+        let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 32 << 20), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))", engine: engine)
+        #expect(message == "m: stack_overflow: call stack exhausted (stack limit \(32 << 20) bytes)")
+    }
+
     @Test(arguments: EngineKind.allCases) func infiniteRecursionIsStackOverflow(engine: EngineKind) throws {
         let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 64 << 10), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))", engine: engine)
         #expect(message == "m: stack_overflow: call stack exhausted (stack limit 65536 bytes)")

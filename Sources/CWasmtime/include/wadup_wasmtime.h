@@ -125,6 +125,7 @@ typedef struct wadup_wasmtime_api {
   void (*wasmtime_config_consume_fuel_set)(wasm_config_t *, bool);
   void (*wasmtime_config_epoch_interruption_set)(wasm_config_t *, bool);
   void (*wasmtime_config_max_wasm_stack_set)(wasm_config_t *, size_t);
+  void (*wasmtime_config_async_stack_size_set)(wasm_config_t *, size_t);
   void (*wasmtime_config_host_memory_creator_set)(wasm_config_t *, const wasmtime_memory_creator_t *);
   void (*wasmtime_config_memory_init_cow_set)(wasm_config_t *, bool);
   wasm_engine_t *(*wasm_engine_new_with_config)(wasm_config_t *);
