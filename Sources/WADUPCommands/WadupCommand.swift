@@ -50,6 +50,9 @@ public struct WadupCommand: ParsableCommand {
     @Option(name: .customLong("max-subcontent-bytes"), help: "Bytes one module-run may copy out as sub-content.")
     var maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes
 
+    @Option(name: .customLong("max-rows"), help: "Rows one module-run may insert (held in memory until the run succeeds).")
+    var maxRows: Int = RunLimits.defaultMaxRows
+
     @Option(help: "Wall-clock seconds one module-run may take, 0 for none (wasmtime only; default 60).")
     var timeout: Double?
 
@@ -76,7 +79,9 @@ public struct WadupCommand: ParsableCommand {
         guard (maxMemory ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (one wasm page)") }
         guard (maxStack ?? 4096) >= 4096, (maxStack ?? 0) <= 1 << 30 else { throw ValidationError("--max-stack must be between 4096 and 1073741824 (1 GiB)") }
         guard maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
-        guard maxSubcontent >= 0, maxSubcontentBytes >= 0 else { throw ValidationError("--max-subcontent and --max-subcontent-bytes must not be negative") }
+        guard maxSubcontent >= 0, maxSubcontentBytes >= 0, maxRows >= 0 else {
+            throw ValidationError("--max-subcontent, --max-subcontent-bytes and --max-rows must not be negative")
+        }
         let t = timeout ?? 0
         guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds") }
     }
@@ -96,7 +101,8 @@ public struct WadupCommand: ParsableCommand {
             limits: RunLimits(
                 fuel: fuel, maxMemory: maxMemory, maxStack: maxStack, maxRecursionDepth: maxRecursionDepth,
                 maxSubcontent: maxSubcontent, maxSubcontentBytes: maxSubcontentBytes,
-                timeout: (timeout ?? RunLimits.defaultTimeout) > 0 ? (timeout ?? RunLimits.defaultTimeout) : nil),
+                timeout: (timeout ?? RunLimits.defaultTimeout) > 0 ? (timeout ?? RunLimits.defaultTimeout) : nil,
+                maxRows: maxRows),
             overwrite: overwrite)
     }
 

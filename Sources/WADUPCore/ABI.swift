@@ -80,7 +80,7 @@ public enum ABIError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     case arityMismatch = -7
     /// A value whose type is not its column's type.
     case typeMismatch = -8
-    /// A per-run limit (sub-contents, sub-content bytes, log lines, row bytes) is reached.
+    /// A per-run limit (sub-contents, sub-content bytes, log lines, rows, row bytes) is reached.
     case limitReached = -9
     /// A negative length or capacity, or an unknown log level.
     case invalidArgument = -10

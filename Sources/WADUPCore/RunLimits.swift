@@ -12,6 +12,8 @@ public struct RunLimits: Sendable, Equatable, Codable {
     public var maxSubcontent: Int
     /// Bytes one module-run may copy out with `emit_subcontent_bytes`.
     public var maxSubcontentBytes: Int
+    /// Rows one module-run may insert: rows are held in host memory until the run succeeds.
+    public var maxRows: Int
     /// Wall-clock seconds one module-run may take; `nil` for no limit. Only engines that can
     /// interrupt running guest code (wasmtime) apply it.
     public var timeout: Double?
@@ -20,14 +22,17 @@ public struct RunLimits: Sendable, Equatable, Codable {
     public static let defaultMaxSubcontent = 100_000
     public static let defaultMaxSubcontentBytes = 1 << 30
     public static let defaultTimeout: Double = 60
+    public static let defaultMaxRows = 1_000_000
 
     public init(
         fuel: UInt64? = nil, maxMemory: Int? = nil, maxStack: Int? = nil,
         maxRecursionDepth: Int = RunLimits.defaultMaxRecursionDepth,
         maxSubcontent: Int = RunLimits.defaultMaxSubcontent,
         maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes,
-        timeout: Double? = nil
+        timeout: Double? = nil,
+        maxRows: Int = RunLimits.defaultMaxRows
     ) {
+        self.maxRows = maxRows
         self.timeout = timeout
         self.fuel = fuel
         self.maxMemory = maxMemory

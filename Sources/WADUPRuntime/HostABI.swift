@@ -127,7 +127,7 @@ public final class HostABI {
             let context = try run()
             guard let columns = definedTables[table] else { throw .unknownTable }
             guard let json = Self.range(memory, row, rowLength) else { throw .outOfBounds }
-            guard context.rowBytes + json.count <= ABI.maxRowBytesPerRun else { throw .limitReached }
+            guard context.rows.count < context.limits.maxRows, context.rowBytes + json.count <= ABI.maxRowBytesPerRun else { throw .limitReached }
             let values = try ABICodec.decodeRow(try JSONValue.parse(UnsafeRawBufferPointer(json)), columns: columns)
             context.rowBytes += json.count
             context.rows.append((table, values))

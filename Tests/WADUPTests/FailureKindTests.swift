@@ -62,6 +62,22 @@ struct FailureKindTests {
         #expect(message == "m: stack_overflow: call stack exhausted (stack limit \(32 << 20) bytes)")
     }
 
+    /// Rows wait in host memory until the run succeeds: past `maxRows` inserts get `limit_reached`
+    /// (-9) and the module decides; here it stops and succeeds with the rows it had.
+    @Test(arguments: EngineKind.allCases) func insertsPastTheRowLimitAreRefusedWithLimitReached(engine: EngineKind) throws {
+        let module = GuestModule(strings: ["t": "t", "c": #"[{"name":"v","data_type":"Int64"}]"#, "r": #"[{"Int64":1}]"#], body: """
+            (local.set $t (call $define @t @c))
+            (block $done (loop $l
+              (br_if $done (local.tee $code (call $insert (local.get $t) @r)))
+              (br $l)))
+            (i32.ne (local.get $code) (i32.const \(ABIError.limitReached.rawValue)))
+            """)
+        let text = module.text.replacingOccurrences(of: "(func (export \"process\") (result i32)", with: "(func (export \"process\") (result i32) (local $t i32) (local $code i32)")
+        let outcome = try Harness.run(modules: [("m", text)], inputs: [("a", [1])], limits: RunLimits(maxRows: 10), engine: engine)
+        #expect(try outcome.contents().map(\.status) == ["success"])
+        #expect(try outcome.ints("SELECT count(*) FROM t") == [10])
+    }
+
     @Test(arguments: EngineKind.allCases) func infiniteRecursionIsStackOverflow(engine: EngineKind) throws {
         let message = try failureMessage("(call $r (i32.const 0))", limits: RunLimits(maxStack: 64 << 10), functions: "(func $r (param i32) (result i32) (call $r (i32.add (local.get 0) (i32.const 1))))", engine: engine)
         #expect(message == "m: stack_overflow: call stack exhausted (stack limit 65536 bytes)")
