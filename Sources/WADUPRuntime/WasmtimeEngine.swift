@@ -26,7 +26,10 @@ public final class WasmtimeEngine: WasmEngine {
     private let linker: Linker
 
     public var description: String { "wasmtime \(handle.library.version)" }
-    public var canInterrupt: Bool { true }
+    public var canInterrupt: Bool { epochs }
+    /// Whether epoch checks are compiled in: always, except when `WADUP_BENCH_NO_EPOCH=1` asks for
+    /// an engine without them, only to measure what they cost (no timeout, no Ctrl-C interrupt).
+    let epochs: Bool
     var library: WasmtimeLibrary { handle.library }
     var api: wadup_wasmtime_api { handle.library.api }
 
@@ -38,7 +41,8 @@ public final class WasmtimeEngine: WasmEngine {
         let api = library.api
         let config = api.wasm_config_new()!
         api.wasmtime_config_consume_fuel_set(config, limits.fuel != nil)
-        api.wasmtime_config_epoch_interruption_set(config, true)
+        epochs = ProcessInfo.processInfo.environment["WADUP_BENCH_NO_EPOCH"] != "1"
+        api.wasmtime_config_epoch_interruption_set(config, epochs)
         let maxStack = limits.maxStack ?? RunLimits.defaultMaxStack
         // wasmtime refuses a wasm stack larger than its async stack (2 MiB by default), even unused.
         api.wasmtime_config_async_stack_size_set(config, max(2 << 20, maxStack + (1 << 20)))
@@ -50,7 +54,7 @@ public final class WasmtimeEngine: WasmEngine {
         handle = EngineHandle(library: library, pointer: api.wasm_engine_new_with_config(config)!)
         ticker = EpochTicker(handle: handle, interval: Self.tickInterval)
         linker = Linker(handle: handle)
-        let settings = "fuel=\(limits.fuel != nil) epoch=true stack=\(limits.maxStack ?? RunLimits.defaultMaxStack) memory=host cow=false"
+        let settings = "fuel=\(limits.fuel != nil) epoch=\(epochs) stack=\(limits.maxStack ?? RunLimits.defaultMaxStack) memory=host cow=false"
         cache = cacheDirectory.flatMap { CompiledModuleCache(directory: $0, engine: "wasmtime-\(library.version)", settings: settings, logger: logger) }
     }
 
