@@ -57,7 +57,7 @@ struct CompiledModuleCache: Sendable {
         }
         var module: OpaquePointer?
         let error = data.dropFirst(header).withUnsafeBytes { raw in
-            library.api.wasmtime_module_deserialize(engine, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &module)
+            library.api.pointee.wasmtime_module_deserialize(engine, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &module)
         }
         if let error {
             logger.debug("compile cache: ignoring \(file): \(library.consume(error: error))")
@@ -70,11 +70,11 @@ struct CompiledModuleCache: Sendable {
     /// Writes the compiled `module` for `bytes` (atomically: a temporary file, then a rename).
     func store(bytes: [UInt8], module: OpaquePointer, library: WasmtimeLibrary) {
         var serialized = wasm_byte_vec_t()
-        if let error = library.api.wasmtime_module_serialize(module, &serialized) {
+        if let error = library.api.pointee.wasmtime_module_serialize(module, &serialized) {
             logger.debug("compile cache: cannot serialize: \(library.consume(error: error))")
             return
         }
-        defer { library.api.wasm_byte_vec_delete(&serialized) }
+        defer { library.api.pointee.wasm_byte_vec_delete(&serialized) }
         let payload = UnsafeRawBufferPointer(start: serialized.data, count: serialized.size)
         var data = Data(Self.magic)
         data.append(contentsOf: SHA256.hash(data: payload))

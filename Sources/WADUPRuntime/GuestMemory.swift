@@ -55,7 +55,7 @@ final class GuestMemory {
         let maxBytes = limit?.maxBytes ?? Int.max
         if minimum > maxBytes {
             limit?.refused = true
-            return library.api.wasmtime_error_new("initial memory of \(minimum) bytes is over the memory limit of \(maxBytes) bytes")
+            return library.api.pointee.wasmtime_error_new("initial memory of \(minimum) bytes is over the memory limit of \(maxBytes) bytes")
         }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         // wasmtime refuses growth past the reported maximum without asking: report the module's own
@@ -64,11 +64,11 @@ final class GuestMemory {
         let reservation = (max(reserved, min(typeMaximum, maxBytes), minimum) + page - 1) / page * page
         let mapped = reservation + guardSize
         guard let base = mmap(nil, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), base != MAP_FAILED else {
-            return library.api.wasmtime_error_new("cannot reserve \(mapped) bytes for a linear memory: \(String(cString: strerror(errno)))")
+            return library.api.pointee.wasmtime_error_new("cannot reserve \(mapped) bytes for a linear memory: \(String(cString: strerror(errno)))")
         }
         if minimum > 0, mprotect(base, minimum, PROT_READ | PROT_WRITE) != 0 {
             munmap(base, mapped)
-            return library.api.wasmtime_error_new("cannot commit \(minimum) bytes of linear memory: \(String(cString: strerror(errno)))")
+            return library.api.pointee.wasmtime_error_new("cannot commit \(minimum) bytes of linear memory: \(String(cString: strerror(errno)))")
         }
         let memory = GuestMemory(library: library, base: base, mapped: mapped, maximum: min(typeMaximum, reservation), size: minimum, limit: limit)
         result!.pointee = wasmtime_linear_memory_t(
@@ -88,11 +88,11 @@ final class GuestMemory {
         let memory = Unmanaged<GuestMemory>.fromOpaque(env!).takeUnretainedValue()
         guard newSize <= memory.limit?.maxBytes ?? Int.max, newSize <= memory.maximum else {
             memory.limit?.refused = true
-            return memory.library.api.wasmtime_error_new("memory growth to \(newSize) bytes is over the memory limit")
+            return memory.library.api.pointee.wasmtime_error_new("memory growth to \(newSize) bytes is over the memory limit")
         }
         if newSize > memory.size {
             guard mprotect(memory.base + memory.size, newSize - memory.size, PROT_READ | PROT_WRITE) == 0 else {
-                return memory.library.api.wasmtime_error_new("cannot commit linear memory: \(String(cString: strerror(errno)))")
+                return memory.library.api.pointee.wasmtime_error_new("cannot commit linear memory: \(String(cString: strerror(errno)))")
             }
             memory.size = newSize
         }

@@ -31,7 +31,7 @@ public final class WasmtimeEngine: WasmEngine {
     /// an engine without them, only to measure what they cost (no timeout, no Ctrl-C interrupt).
     let epochs: Bool
     var library: WasmtimeLibrary { handle.library }
-    var api: wadup_wasmtime_api { handle.library.api }
+    var api: UnsafePointer<wadup_wasmtime_api> { handle.library.api }
 
     /// A new engine on `library` with the run's limits; `cacheDirectory` holds compiled modules
     /// (`nil`: compile every time).
@@ -39,19 +39,19 @@ public final class WasmtimeEngine: WasmEngine {
         self.limits = limits
         self.logger = logger
         let api = library.api
-        let config = api.wasm_config_new()!
-        api.wasmtime_config_consume_fuel_set(config, limits.fuel != nil)
+        let config = api.pointee.wasm_config_new()!
+        api.pointee.wasmtime_config_consume_fuel_set(config, limits.fuel != nil)
         epochs = ProcessInfo.processInfo.environment["WADUP_BENCH_NO_EPOCH"] != "1"
-        api.wasmtime_config_epoch_interruption_set(config, epochs)
+        api.pointee.wasmtime_config_epoch_interruption_set(config, epochs)
         let maxStack = limits.maxStack ?? RunLimits.defaultMaxStack
         // wasmtime refuses a wasm stack larger than its async stack (2 MiB by default), even unused.
-        api.wasmtime_config_async_stack_size_set(config, max(2 << 20, maxStack + (1 << 20)))
-        api.wasmtime_config_max_wasm_stack_set(config, maxStack)
+        api.pointee.wasmtime_config_async_stack_size_set(config, max(2 << 20, maxStack + (1 << 20)))
+        api.pointee.wasmtime_config_max_wasm_stack_set(config, maxStack)
         var creator = GuestMemory.creator(library: library)
-        api.wasmtime_config_host_memory_creator_set(config, &creator)
+        api.pointee.wasmtime_config_host_memory_creator_set(config, &creator)
         // Copy-on-write images need wasmtime's own mmap memories; ours are initialised by copying.
-        api.wasmtime_config_memory_init_cow_set(config, false)
-        handle = EngineHandle(library: library, pointer: api.wasm_engine_new_with_config(config)!)
+        api.pointee.wasmtime_config_memory_init_cow_set(config, false)
+        handle = EngineHandle(library: library, pointer: api.pointee.wasm_engine_new_with_config(config)!)
         ticker = EpochTicker(handle: handle, interval: Self.tickInterval)
         linker = Linker(handle: handle)
         let settings = "fuel=\(limits.fuel != nil) epoch=\(epochs) stack=\(limits.maxStack ?? RunLimits.defaultMaxStack) memory=host cow=false"
@@ -70,7 +70,7 @@ public final class WasmtimeEngine: WasmEngine {
         do {
             pre = try linker.instantiatePre(compiled, path: path)
         } catch {
-            api.wasmtime_module_delete(compiled)
+            api.pointee.wasmtime_module_delete(compiled)
             throw error
         }
         let module = WasmtimeModule(name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI)
@@ -84,7 +84,7 @@ public final class WasmtimeEngine: WasmEngine {
     private func compile(bytes: [UInt8], path: String) throws(ModuleLoadError) -> OpaquePointer {
         if let cache, let module = cache.load(bytes: bytes, library: library, engine: handle.pointer) { return module }
         var module: OpaquePointer?
-        let error = bytes.withUnsafeBufferPointer { api.wasmtime_module_new(handle.pointer, $0.baseAddress, $0.count, &module) }
+        let error = bytes.withUnsafeBufferPointer { api.pointee.wasmtime_module_new(handle.pointer, $0.baseAddress, $0.count, &module) }
         if let error {
             throw ModuleLoadError(path: path, reason: "not a valid WebAssembly module (\(library.consume(error: error)))")
         }
@@ -103,7 +103,7 @@ final class EngineHandle: @unchecked Sendable {  // Safe: the pointer never chan
         self.pointer = pointer
     }
 
-    deinit { library.api.wasm_engine_delete(pointer) }
+    deinit { library.api.pointee.wasm_engine_delete(pointer) }
 }
 
 /// A flag set once and read from any thread: Ctrl-C for the engine's stores, stop for the ticker.
@@ -122,7 +122,7 @@ final class EpochTicker: Sendable {
             let micros = useconds_t(interval * 1e6)
             while !stopped.isSet {
                 usleep(micros)
-                handle.library.api.wasmtime_engine_increment_epoch(handle.pointer)
+                handle.library.api.pointee.wasmtime_engine_increment_epoch(handle.pointer)
             }
         }
         thread.name = "wadup-epoch"
@@ -133,28 +133,27 @@ final class EpochTicker: Sendable {
 }
 
 /// The engine's linker: every ABI function (through ``HostABI/bindings``) and WASI preview 1.
-final class Linker: @unchecked Sendable {  // Safe: defined once in init; after that only read by instantiate_pre, under `lock`.
+final class Linker: @unchecked Sendable {  // Safe: defined once in init; after that only read (`instantiate_pre` takes a const linker).
     let handle: EngineHandle
     let pointer: OpaquePointer
     /// One per host function, passed to the callback as its environment; kept alive by the linker.
     let functions: [HostFunctionContext]
-    private let lock = NSLock()
 
     init(handle: EngineHandle) {
         self.handle = handle
         let api = handle.library.api
-        pointer = api.wasmtime_linker_new(handle.pointer)!
-        if let error = api.wasmtime_linker_define_wasi(pointer) {
+        pointer = api.pointee.wasmtime_linker_new(handle.pointer)!
+        if let error = api.pointee.wasmtime_linker_define_wasi(pointer) {
             fatalError("wasmtime: defining WASI failed: \(handle.library.consume(error: error))")
         }
         functions = HostABI.bindings.map { HostFunctionContext(library: handle.library, binding: $0) }
         for context in functions {
             let function = context.binding.function
             let type = handle.library.functionType(parameters: function.parameters, result: function.result)
-            defer { api.wasm_functype_delete(type) }
+            defer { api.pointee.wasm_functype_delete(type) }
             let error = ABI.importModule.withCString { module in
                 function.name.withCString { name in
-                    api.wasmtime_linker_define_func_unchecked(
+                    api.pointee.wasmtime_linker_define_func_unchecked(
                         pointer, module, strlen(module), name, strlen(name), type, hostFunctionCallback,
                         Unmanaged.passUnretained(context).toOpaque(), nil)
                 }
@@ -163,13 +162,11 @@ final class Linker: @unchecked Sendable {  // Safe: defined once in init; after 
         }
     }
 
-    deinit { handle.library.api.wasmtime_linker_delete(pointer) }
+    deinit { handle.library.api.pointee.wasmtime_linker_delete(pointer) }
 
     func instantiatePre(_ module: OpaquePointer, path: String) throws(ModuleLoadError) -> OpaquePointer {
         var pre: OpaquePointer?
-        lock.lock()
-        defer { lock.unlock() }
-        if let error = handle.library.api.wasmtime_linker_instantiate_pre(pointer, module, &pre) {
+        if let error = handle.library.api.pointee.wasmtime_linker_instantiate_pre(pointer, module, &pre) {
             throw ModuleLoadError(path: path, reason: "instantiation failed: \(handle.library.consume(error: error))")
         }
         return pre!
@@ -190,11 +187,11 @@ final class HostFunctionContext: @unchecked Sendable {  // Safe: immutable after
         self.binding = binding
         returnsI64 = binding.function.result == .i64
         let api = library.api
-        callerContext = api.wasmtime_caller_context
-        contextData = api.wasmtime_context_get_data
-        callerExport = api.wasmtime_caller_export_get
-        memoryData = api.wasmtime_memory_data
-        memorySize = api.wasmtime_memory_data_size
+        callerContext = api.pointee.wasmtime_caller_context
+        contextData = api.pointee.wasmtime_context_get_data
+        callerExport = api.pointee.wasmtime_caller_export_get
+        memoryData = api.pointee.wasmtime_memory_data
+        memorySize = api.pointee.wasmtime_memory_data_size
     }
 }
 
@@ -224,20 +221,20 @@ extension WasmtimeLibrary {
     /// The message of `error`, which is deleted.
     func consume(error: OpaquePointer) -> String {
         var bytes = wasm_byte_vec_t()
-        api.wasmtime_error_message(error, &bytes)
+        api.pointee.wasmtime_error_message(error, &bytes)
         let text = self.text(&bytes)
-        api.wasmtime_error_delete(error)
+        api.pointee.wasmtime_error_delete(error)
         return text
     }
 
     /// The message of `trap`, which is deleted.
     func consume(trap: OpaquePointer) -> (code: wasmtime_trap_code_t?, message: String) {
         var code: wasmtime_trap_code_t = 0
-        let hasCode = api.wasmtime_trap_code(trap, &code)
+        let hasCode = api.pointee.wasmtime_trap_code(trap, &code)
         var bytes = wasm_byte_vec_t()
-        api.wasm_trap_message(trap, &bytes)
+        api.pointee.wasm_trap_message(trap, &bytes)
         let text = self.text(&bytes)
-        api.wasm_trap_delete(trap)
+        api.pointee.wasm_trap_delete(trap)
         return (hasCode ? code : nil, text)
     }
 
@@ -246,7 +243,7 @@ extension WasmtimeLibrary {
         var count = bytes.size
         if count > 0, bytes.data[count - 1] == 0 { count -= 1 }
         let text = count > 0 ? String(decoding: UnsafeBufferPointer(start: bytes.data, count: count), as: UTF8.self) : ""
-        api.wasm_byte_vec_delete(&bytes)
+        api.pointee.wasm_byte_vec_delete(&bytes)
         return text
     }
 
@@ -255,10 +252,10 @@ extension WasmtimeLibrary {
         func kind(_ type: ABI.ValueType) -> wasm_valkind_t { type == .i32 ? wasm_valkind_t(WADUP_WASM_I32) : wasm_valkind_t(WADUP_WASM_I64) }
         var params = wasm_valtype_vec_t()
         var results = wasm_valtype_vec_t()
-        let paramTypes: [OpaquePointer?] = parameters.map { api.wasm_valtype_new(kind($0)) }
-        paramTypes.withUnsafeBufferPointer { api.wasm_valtype_vec_new(&params, $0.count, $0.baseAddress) }
-        let resultTypes: [OpaquePointer?] = [api.wasm_valtype_new(kind(result))]
-        resultTypes.withUnsafeBufferPointer { api.wasm_valtype_vec_new(&results, 1, $0.baseAddress) }
-        return api.wasm_functype_new(&params, &results)!
+        let paramTypes: [OpaquePointer?] = parameters.map { api.pointee.wasm_valtype_new(kind($0)) }
+        paramTypes.withUnsafeBufferPointer { api.pointee.wasm_valtype_vec_new(&params, $0.count, $0.baseAddress) }
+        let resultTypes: [OpaquePointer?] = [api.pointee.wasm_valtype_new(kind(result))]
+        resultTypes.withUnsafeBufferPointer { api.pointee.wasm_valtype_vec_new(&results, 1, $0.baseAddress) }
+        return api.pointee.wasm_functype_new(&params, &results)!
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The library is PyPI's `wasmtime` wheel's `_libwasmtime.so`, pinned and verified by
 /// `scripts/install-wasmtime.sh`, which writes its version beside it.
-public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is written once in init, only read after.
+public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is written once in init, only read after; never freed (the library stays loaded).
     /// The wasmtime release whose C API `wadup_wasmtime.h` declares.
     public static let pinnedVersion = "50.0.1"
     public static let fileName = "libwasmtime.so"
@@ -15,7 +15,9 @@ public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is wri
     public let path: String
     /// The version written beside the library by the install script, or `unknown`.
     public let version: String
-    let api: wadup_wasmtime_api
+    /// The function table, filled once by `dlsym`; reached through a pointer so that a call
+    /// loads one entry instead of copying the whole table.
+    let api: UnsafePointer<wadup_wasmtime_api>
 
     /// The library could not be opened: every path tried, with the reason.
     public struct LoadError: Error, Sendable, CustomStringConvertible {
@@ -28,7 +30,9 @@ public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is wri
 
     private init(path: String, api: wadup_wasmtime_api) {
         self.path = path
-        self.api = api
+        let table = UnsafeMutablePointer<wadup_wasmtime_api>.allocate(capacity: 1)
+        table.initialize(to: api)
+        self.api = UnsafePointer(table)
         let versionFile = path + ".version"
         self.version = (try? String(contentsOfFile: versionFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     }

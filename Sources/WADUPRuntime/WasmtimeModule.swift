@@ -23,8 +23,8 @@ final class WasmtimeModule: LoadedModule, @unchecked Sendable {  // Safe: wasmti
     }
 
     deinit {
-        engine.api.wasmtime_instance_pre_delete(pre)
-        engine.api.wasmtime_module_delete(module)
+        engine.api.pointee.wasmtime_instance_pre_delete(pre)
+        engine.api.pointee.wasmtime_module_delete(module)
     }
 
     func instantiate(abi: HostABI) throws(ModuleLoadError) -> any ModuleInstance {
@@ -51,7 +51,7 @@ final class WasmtimeInstance: ModuleInstance {
     private var deadline: UInt64?
     private var stop: Stop?
 
-    private var api: wadup_wasmtime_api { module.engine.api }
+    private var api: UnsafePointer<wadup_wasmtime_api> { module.engine.api }
     private var limits: RunLimits { module.engine.limits }
     private var logger: Logger { module.engine.logger }
 
@@ -63,21 +63,21 @@ final class WasmtimeInstance: ModuleInstance {
         stdout = CapturedOutput(stream: "stdout", abi: abi, logger: debug ? module.engine.logger : nil)
         stderr = CapturedOutput(stream: "stderr", abi: abi, logger: debug ? module.engine.logger : nil)
         let api = module.engine.api
-        store = api.wasmtime_store_new(module.engine.handle.pointer, Unmanaged.passUnretained(self).toOpaque(), nil)
-        context = api.wasmtime_store_context(store)
-        api.wasmtime_store_epoch_deadline_callback(store, epochCallback, Unmanaged.passUnretained(self).toOpaque(), nil)
+        store = api.pointee.wasmtime_store_new(module.engine.handle.pointer, Unmanaged.passUnretained(self).toOpaque(), nil)
+        context = api.pointee.wasmtime_store_context(store)
+        api.pointee.wasmtime_store_epoch_deadline_callback(store, epochCallback, Unmanaged.passUnretained(self).toOpaque(), nil)
         if module.usesWASI {
-            let wasi = api.wasi_config_new()!
-            api.wasi_config_set_stdout_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stdout).toOpaque(), nil)
-            api.wasi_config_set_stderr_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stderr).toOpaque(), nil)
-            if let error = api.wasmtime_context_set_wasi(context, wasi) {
+            let wasi = api.pointee.wasi_config_new()!
+            api.pointee.wasi_config_set_stdout_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stdout).toOpaque(), nil)
+            api.pointee.wasi_config_set_stderr_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stderr).toOpaque(), nil)
+            if let error = api.pointee.wasmtime_context_set_wasi(context, wasi) {
                 throw ModuleLoadError(path: module.path, reason: "WASI setup failed: \(module.engine.library.consume(error: error))")
             }
         }
         prepareCall()
         var instance = wasmtime_instance_t()
         var trap: OpaquePointer?
-        let error = memoryLimit.whileInstantiating { api.wasmtime_instance_pre_instantiate(module.pre, context, &instance, &trap) }
+        let error = memoryLimit.whileInstantiating { api.pointee.wasmtime_instance_pre_instantiate(module.pre, context, &instance, &trap) }
         if let failure = failure(error: error, trap: trap) { throw loadError(failure) }
 
         var item = wasmtime_extern_t()
@@ -97,37 +97,37 @@ final class WasmtimeInstance: ModuleInstance {
             var slot = wasmtime_val_raw_t()
             prepareCall()
             var trap: OpaquePointer?
-            let error = api.wasmtime_func_call_unchecked(context, &initialize, &slot, 1, &trap)
+            let error = api.pointee.wasmtime_func_call_unchecked(context, &initialize, &slot, 1, &trap)
             stdout.flush()
             stderr.flush()
             if let failure = failure(error: error, trap: trap) { throw loadError(failure) }
         }
     }
 
-    deinit { api.wasmtime_store_delete(store) }
+    deinit { api.pointee.wasmtime_store_delete(store) }
 
     private func export(_ instance: inout wasmtime_instance_t, _ name: String, _ item: inout wasmtime_extern_t) -> Bool {
-        api.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &item)
+        api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &item)
     }
 
     private func hasType(_ function: wasmtime_func_t, parameters: [wasm_valkind_t], results: [wasm_valkind_t]) -> Bool {
         var function = function
-        guard let type = api.wasmtime_func_type(context, &function) else { return false }
-        defer { api.wasm_functype_delete(type) }
+        guard let type = api.pointee.wasmtime_func_type(context, &function) else { return false }
+        defer { api.pointee.wasm_functype_delete(type) }
         func kinds(_ vec: UnsafePointer<wasm_valtype_vec_t>?) -> [wasm_valkind_t] {
             guard let vec else { return [] }
-            return (0..<vec.pointee.size).map { api.wasm_valtype_kind(vec.pointee.data[$0]) }
+            return (0..<vec.pointee.size).map { api.pointee.wasm_valtype_kind(vec.pointee.data[$0]) }
         }
-        return kinds(api.wasm_functype_params(type)) == parameters && kinds(api.wasm_functype_results(type)) == results
+        return kinds(api.pointee.wasm_functype_params(type)) == parameters && kinds(api.pointee.wasm_functype_results(type)) == results
     }
 
     /// Fuel, epoch deadline and wall-clock deadline for the next call.
     private func prepareCall() {
         memoryLimit.refused = false
         stop = nil
-        if let fuel = limits.fuel { _ = api.wasmtime_context_set_fuel(context, fuel).map { module.engine.library.consume(error: $0) } }
+        if let fuel = limits.fuel { _ = api.pointee.wasmtime_context_set_fuel(context, fuel).map { module.engine.library.consume(error: $0) } }
         deadline = limits.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
-        api.wasmtime_context_set_epoch_deadline(context, 1)
+        api.pointee.wasmtime_context_set_epoch_deadline(context, 1)
     }
 
     /// Called by the epoch callback on every tick of a running call: `nil` to continue.
@@ -148,10 +148,10 @@ final class WasmtimeInstance: ModuleInstance {
         prepareCall()
         var slot = wasmtime_val_raw_t()
         var trap: OpaquePointer?
-        let error = api.wasmtime_func_call_unchecked(self.context, &processFunction, &slot, 1, &trap)
+        let error = api.pointee.wasmtime_func_call_unchecked(self.context, &processFunction, &slot, 1, &trap)
         if let budget = limits.fuel, logger.logLevel <= .debug {
             var left: UInt64 = 0
-            if api.wasmtime_context_get_fuel(self.context, &left) == nil {
+            if api.pointee.wasmtime_context_get_fuel(self.context, &left) == nil {
                 logger.debug("fuel used: \(budget - left)", metadata: ["module": "\(module.name)", "content": "\(context.uuid.uuidString.lowercased())"])
             }
         }
@@ -167,7 +167,7 @@ final class WasmtimeInstance: ModuleInstance {
         let library = module.engine.library
         if let error {
             var status: Int32 = 0
-            let exited = api.wasmtime_error_exit_status(error, &status)
+            let exited = api.pointee.wasmtime_error_exit_status(error, &status)
             let message = library.consume(error: error)
             switch stop {
             case .interrupted: return .interrupted
@@ -236,7 +236,7 @@ final class WasmtimeInstance: ModuleInstance {
 private let epochCallback: wasmtime_epoch_callback_t = { _, data, delta, kind in
     let instance = Unmanaged<WasmtimeInstance>.fromOpaque(data!).takeUnretainedValue()
     if let stop = instance.checkStop() {
-        return instance.module.engine.api.wasmtime_error_new(stop == .timeout ? "timeout" : "interrupted")
+        return instance.module.engine.api.pointee.wasmtime_error_new(stop == .timeout ? "timeout" : "interrupted")
     }
     delta!.pointee = 1
     kind!.pointee = wasmtime_update_deadline_kind_t(WADUP_UPDATE_DEADLINE_CONTINUE)

@@ -122,4 +122,41 @@ struct LargeContentTests {
         let kib = try #require(Int(peak.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kib < 256 << 10, "peak RSS \(kib) KiB for a 5 GB input")
     }
+    /// A ZIP64 archive whose entries start past 4 GiB (a sparse hole before them, as in a disk
+    /// image holding an archive): written by Python's zipfile at absolute offsets, read back by
+    /// Python's zipfile (names, sizes, sha256), and by `zip_parser` through the 64-bit ABI.
+    @Test(arguments: EngineKind.allCases)
+    func aZIP64ArchiveWhoseEntriesStartPastFourGiBIsReadExactly(engine: EngineKind) throws {
+        let dir = Harness.temporaryDirectory()
+        let archive = dir + "/image.zip"
+        _ = try GuestModuleTests.python(
+            """
+            import sys, zipfile
+            with open(sys.argv[1], "wb") as f:
+                f.seek(int(sys.argv[2]))
+                with zipfile.ZipFile(f, "w", allowZip64=True) as z:
+                    z.writestr(zipfile.ZipInfo("stored.txt"), b"stored past four GiB\\n" * 100, compress_type=zipfile.ZIP_STORED)
+                    z.writestr(zipfile.ZipInfo("deflated.txt"), b"deflated past four GiB\\n" * 1000, compress_type=zipfile.ZIP_DEFLATED)
+            """, [archive, String(Self.markerOffset)])
+        let expected = try GuestModuleTests.zipfileEntries(archive).filter { !$0.isEmpty }.sorted()
+        let sizes = try GuestModuleTests.python(
+            """
+            import sys, zipfile
+            for i in sorted(zipfile.ZipFile(sys.argv[1]).infolist(), key=lambda i: i.filename):
+                print(i.filename, i.compress_type, i.compress_size, i.file_size, i.header_offset)
+            """, [archive]
+        ).split(separator: "\n").map(String.init)
+        #expect(expected.count == 2)
+        #expect(sizes.allSatisfy { Int64($0.split(separator: " ").last ?? "0") ?? 0 > Int64(UInt32.max) })
+
+        let outcome = try Harness.run(
+            modulesDirectory: try GuestModuleTests.modules(["zip_parser"]), input: dir, limits: RunLimits(maxRecursionDepth: 1), engine: engine)
+        let contents = try outcome.contents()
+        let root = try #require(contents.first { $0.depth == 0 })
+        #expect(GuestModuleTests.children(of: root, in: contents) == expected)
+        #expect(
+            try outcome.strings("SELECT path || ' ' || method || ' ' || compressed_size || ' ' || size FROM zip_entries ORDER BY path")
+                == sizes.map { $0.split(separator: " ").dropLast().joined(separator: " ") })
+        #expect(try outcome.ints("SELECT crc32_ok FROM zip_entries") == [1, 1])
+    }
 }

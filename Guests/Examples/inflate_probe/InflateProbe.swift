@@ -19,13 +19,13 @@ public func process() -> Int32 {
         var bytes = 0
         while position < total {
             // Int is 32 bits here: a size of 2 GiB or more is malformed, not a trap.
-            guard let compressed = Int(exactly: try frames.u32(at: position)), let size = Int(exactly: try frames.u32(at: position + 4))
+            guard let compressed = Int(exactly: try frames.u32(at: Int64(position))), let size = Int(exactly: try frames.u32(at: Int64(position + 4)))
             else { throw .malformed }
             position += 8
             guard compressed <= total - position, size <= Int.max - Inflater.slack, let input = ByteBuffer(capacity: compressed),
                 let output = ByteBuffer(capacity: size + Inflater.slack)
             else { throw .malformed }
-            try input.read(from: position)
+            try input.read(from: Int64(position))
             decoder.reset(input: input.pointer, count: compressed, output: output.pointer, capacity: size)
             do throws(Inflater.Failure) {
                 try decoder.run()

@@ -26,7 +26,7 @@ struct Database {
     static let magic: [UInt8] = Array("SQLite format 3\0".utf8)
 
     static func open() throws(GuestError) -> Database? {
-        let size = Content.size
+        let size = Content.size64
         guard size >= 512 else { return nil }
         let header = try Content.read(offset: 0, count: 100)
         guard Array(header[0..<16]) == magic else { return nil }
@@ -36,13 +36,13 @@ struct Database {
         let usable = pageSize - Int(header[20])
         guard usable >= 480 else { throw .malformed }
         guard let page = ByteBuffer(capacity: pageSize) else { throw .malformed }
-        return Database(pageSize: pageSize, usableSize: usable, pageCount: size / pageSize, page: page)
+        return Database(pageSize: pageSize, usableSize: usable, pageCount: Int(size / Int64(pageSize)), page: page)
     }
 
     /// Loads page `number` (1-based) into `page`.
     func load(_ number: Int) throws(GuestError) {
         guard number >= 1, number <= pageCount else { throw .malformed }
-        try page.read(from: (number - 1) * pageSize)
+        try page.read(from: Int64(number - 1) * Int64(pageSize))
     }
 
     func u8(_ at: Int) throws(GuestError) -> Int {
@@ -138,7 +138,7 @@ struct Database {
     func leafPayload(_ offset: Int) throws(GuestError) -> [UInt8] {
         let (size64, n1) = try varint(offset)
         let (_, n2) = try varint(offset + n1)
-        guard size64 >= 0, size64 <= Int64(Content.size) else { throw .malformed }
+        guard size64 >= 0, size64 <= min(Content.size64, Int64(Int.max)) else { throw .malformed }
         let payloadSize = Int(size64)
         let u = usableSize
         let x = u - 35
@@ -158,7 +158,7 @@ struct Database {
                 hops += 1
                 guard next >= 1, next <= pageCount, hops <= pageCount else { throw .malformed }
                 // Overflow pages are read straight from the content, leaving the b-tree page loaded.
-                let chunk = try Content.read(offset: (next - 1) * pageSize, count: u)
+                let chunk = try Content.read(offset: Int64(next - 1) * Int64(pageSize), count: u)
                 next = Int(UInt32(chunk[0]) << 24 | UInt32(chunk[1]) << 16 | UInt32(chunk[2]) << 8 | UInt32(chunk[3]))
                 let take = min(u - 4, payloadSize - payload.count)
                 payload.append(contentsOf: chunk[4..<(4 + take)])

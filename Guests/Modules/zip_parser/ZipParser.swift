@@ -17,16 +17,17 @@ public func process() -> Int32 {
 nonisolated(unsafe) let inflater = Inflater()
 
 /// The largest entry this module inflates; bigger ones are recorded, not emitted.
-let maxInflatedSize = 1 << 30
+let maxInflatedSize: Int64 = 1 << 30
 
 struct Entry {
     var path: String
     var flags: UInt16
     var method: UInt16
     var crc: UInt32
-    var compressedSize: Int
-    var size: Int
-    var localHeaderOffset: Int
+    /// Sizes and offsets are 64-bit (ZIP64 archives past 4 GiB); -1 when a field cannot be one.
+    var compressedSize: Int64
+    var size: Int64
+    var localHeaderOffset: Int64
 }
 
 struct ZipParser {
@@ -49,21 +50,21 @@ struct ZipParser {
                 (crcOK, emitted) = try extract(entry, at: data)
             }
             try table.insert([
-                .string(entry.path), .int64(Int64(entry.method)), .int64(Int64(entry.compressedSize)),
-                .int64(Int64(entry.size)), crcOK, .int64(emitted ? 1 : 0),
+                .string(entry.path), .int64(Int64(entry.method)), .int64(entry.compressedSize),
+                .int64(entry.size), crcOK, .int64(emitted ? 1 : 0),
             ])
         }
     }
 
     /// Offset, size and entry count of the central directory, or `nil` if this is not a ZIP.
-    mutating func findCentralDirectory() throws(GuestError) -> (Int, Int, Int)? {
+    mutating func findCentralDirectory() throws(GuestError) -> (Int64, Int, Int)? {
         let size = reader.size
         guard size >= 22 else { return nil }
         // Every content passes through this module, so look where an archive's end record is,
         // not everywhere: at the very end (no comment), else, for content that starts like an
         // archive or a self-extractor (local header, empty archive, MZ, ELF), in the last 64 KiB.
         var eocd = -1
-        var tailStart = size - 22
+        var tailStart: Int64 = size - 22
         var tail = try reader.bytes(at: tailStart, count: 22)
         if tail[0] == 0x50, tail[1] == 0x4B, tail[2] == 5, tail[3] == 6, tail[20] == 0, tail[21] == 0 {
             eocd = 0
@@ -74,7 +75,7 @@ struct ZipParser {
                 || (head[0] == 0x7F && head[1] == 0x45 && head[2] == 0x4C && head[3] == 0x46)
             guard looksLikeArchive else { return nil }
             tailStart = max(0, size - 22 - 65535)
-            tail = try reader.bytes(at: tailStart, count: size - tailStart)
+            tail = try reader.bytes(at: tailStart, count: Int(size - tailStart))
             var i = tail.count - 22
             while i >= 0 {
                 if tail[i] == 0x50, tail[i + 1] == 0x4B, tail[i + 2] == 5, tail[i + 3] == 6 {
@@ -88,37 +89,37 @@ struct ZipParser {
             }
         }
         guard eocd >= 0 else { return nil }
-        let eocdOffset = tailStart + eocd
+        let eocdOffset = tailStart + Int64(eocd)
         let count16 = try reader.u16(at: eocdOffset + 10)
         let size32 = try reader.u32(at: eocdOffset + 12)
         let offset32 = try reader.u32(at: eocdOffset + 16)
         var count = Int(count16)
-        var cdSize = Int(clamping: size32)
-        var cdOffset = Int(clamping: offset32)
+        var cdSize = Int64(size32)
+        var cdOffset = Int64(offset32)
         if count16 == 0xFFFF || size32 == 0xFFFF_FFFF || offset32 == 0xFFFF_FFFF {
             // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
             let locator = eocdOffset - 20
             guard locator >= 0, try reader.u32(at: locator) == 0x0706_4B50 else { throw .malformed }
             let record = try reader.u64(at: locator + 8)
-            guard record < UInt64(size), try reader.u32(at: Int(record)) == 0x0606_4B50 else { throw .malformed }
-            // Sizes are checked against the content (at most 2 GiB here) before they become Int.
-            let total = try reader.u64(at: Int(record) + 32)
-            let directorySize = try reader.u64(at: Int(record) + 40)
-            let directoryOffset = try reader.u64(at: Int(record) + 48)
+            guard record < UInt64(size), try reader.u32(at: Int64(record)) == 0x0606_4B50 else { throw .malformed }
+            // Sizes are checked against the content before they become integers.
+            let total = try reader.u64(at: Int64(record) + 32)
+            let directorySize = try reader.u64(at: Int64(record) + 40)
+            let directoryOffset = try reader.u64(at: Int64(record) + 48)
             guard total < UInt64(size), directorySize <= UInt64(size), directoryOffset <= UInt64(size) else { throw .malformed }
+            cdSize = Int64(directorySize)
+            cdOffset = Int64(directoryOffset)
+            guard total <= UInt64(cdSize / 46 + 1) else { throw .malformed }
             count = Int(total)
-            cdSize = Int(directorySize)
-            cdOffset = Int(directoryOffset)
         }
-        guard cdOffset <= size, cdSize <= size - cdOffset, count <= cdSize / 46 + 1 else { throw .malformed }
-        return (cdOffset, cdSize, count)
+        // The directory is read whole into memory: one wasm32 allocation at most.
+        guard cdOffset <= size, cdSize <= size - cdOffset, cdSize <= Int64(Int.max), count <= Int(cdSize / 46 + 1) else { throw .malformed }
+        return (cdOffset, Int(cdSize), count)
     }
 
     func u16(_ b: ByteBuffer, _ at: Int) -> Int { Int(b.pointer[at]) | Int(b.pointer[at + 1]) << 8 }
     func u32(_ b: ByteBuffer, _ at: Int) -> UInt32 { UInt32(u16(b, at)) | UInt32(u16(b, at + 2)) << 16 }
     func u64(_ b: ByteBuffer, _ at: Int) -> UInt64 { UInt64(u32(b, at)) | UInt64(u32(b, at + 4)) << 32 }
-    /// A size or offset as Int, or -1 when it cannot be one (wasm32's Int has 31 bits).
-    func int(_ v: UInt32) -> Int { v > UInt32(Int.max) ? -1 : Int(v) }
 
     /// One central directory record at `position` (advanced past it), or `nil` if it is cut or wrong.
     func parseEntry(_ d: ByteBuffer, _ position: inout Int) throws(GuestError) -> Entry? {
@@ -131,7 +132,7 @@ struct ZipParser {
         var entry = Entry(
             path: decodeName(UnsafeBufferPointer(start: d.pointer + p + 46, count: nameLength), utf8: u16(d, p + 8) & 0x800 != 0),
             flags: UInt16(u16(d, p + 8)), method: UInt16(u16(d, p + 10)), crc: u32(d, p + 16),
-            compressedSize: int(u32(d, p + 20)), size: int(u32(d, p + 24)), localHeaderOffset: int(u32(d, p + 42)))
+            compressedSize: Int64(u32(d, p + 20)), size: Int64(u32(d, p + 24)), localHeaderOffset: Int64(u32(d, p + 42)))
         let sizes = (u32(d, p + 24), u32(d, p + 20), u32(d, p + 42))
         // ZIP64 extended information: the fields that overflowed, in this order.
         var e = p + 46 + nameLength
@@ -142,11 +143,11 @@ struct ZipParser {
             guard e + 4 + length <= extraEnd else { break }
             if id == 1 {
                 var f = e + 4
-                func next() -> Int? {
+                func next() -> Int64? {
                     guard f + 8 <= e + 4 + length else { return nil }
                     let v = u64(d, f)
                     f += 8
-                    return v > UInt64(Int.max) ? -1 : Int(v)
+                    return v > UInt64(Int64.max) ? -1 : Int64(v)
                 }
                 if sizes.0 == 0xFFFF_FFFF { entry.size = next() ?? -1 }
                 if sizes.1 == 0xFFFF_FFFF { entry.compressedSize = next() ?? -1 }
@@ -159,29 +160,29 @@ struct ZipParser {
     }
 
     /// Where the entry's data starts, after its local header; `nil` if the header is missing or cut.
-    mutating func dataOffset(_ entry: Entry) throws(GuestError) -> Int? {
+    mutating func dataOffset(_ entry: Entry) throws(GuestError) -> Int64? {
         let at = entry.localHeaderOffset
         guard at >= 0, entry.compressedSize >= 0, entry.size >= 0, at + 30 <= reader.size else { return nil }
         guard try reader.u32(at: at) == 0x0403_4B50 else { return nil }
-        let start = at + 30 + Int(try reader.u16(at: at + 26)) + Int(try reader.u16(at: at + 28))
+        let start = at + 30 + Int64(try reader.u16(at: at + 26)) + Int64(try reader.u16(at: at + 28))
         guard start <= reader.size, entry.compressedSize <= reader.size - start else { return nil }
         return start
     }
 
     /// Emits one entry; returns whether its CRC matched and whether it was emitted.
-    mutating func extract(_ entry: Entry, at start: Int) throws(GuestError) -> (Value, Bool) {
+    mutating func extract(_ entry: Entry, at start: Int64) throws(GuestError) -> (Value, Bool) {
         switch entry.method {
         case 0:
             guard entry.compressedSize == entry.size else { return (.null, false) }
             var crc: UInt32 = 0
             let chunk = 1 << 20
-            guard let buffer = ByteBuffer(capacity: min(chunk, max(entry.size, 1))) else { throw .malformed }
-            var done = 0
+            guard let buffer = ByteBuffer(capacity: Int(min(Int64(chunk), max(entry.size, 1)))) else { throw .malformed }
+            var done: Int64 = 0
             while done < entry.size {
-                let n = min(buffer.capacity, entry.size - done)
+                let n = Int(min(Int64(buffer.capacity), entry.size - done))
                 try Content.read(offset: start + done, into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: n))
                 crc = CRC32.update(crc, UnsafeRawBufferPointer(start: buffer.pointer, count: n))
-                done += n
+                done += Int64(n)
             }
             do throws(GuestError) {
                 try SubContent.emitSlice(offset: start, count: entry.size, name: entry.path)
@@ -191,20 +192,22 @@ struct ZipParser {
             }
             return (.int64(crc == entry.crc ? 1 : 0), true)
         case 8:
-            guard entry.size <= maxInflatedSize, let input = ByteBuffer(capacity: entry.compressedSize),
-                let output = ByteBuffer(capacity: entry.size + Inflater.slack)
+            guard entry.size <= maxInflatedSize, entry.compressedSize <= Int64(Int.max),
+                let input = ByteBuffer(capacity: Int(entry.compressedSize)),
+                let output = ByteBuffer(capacity: Int(entry.size) + Inflater.slack)
             else { return (.null, false) }
+            let size = Int(entry.size)
             try input.read(from: start)
-            inflater.reset(input: input.pointer, count: input.capacity, output: output.pointer, capacity: entry.size)
+            inflater.reset(input: input.pointer, count: input.capacity, output: output.pointer, capacity: size)
             do throws(Inflater.Failure) {
                 try inflater.run()
             } catch {
                 return (.null, false)
             }
-            guard inflater.outputCount == entry.size else { return (.null, false) }
-            let ok = CRC32.checksum(UnsafeRawBufferPointer(start: output.pointer, count: entry.size)) == entry.crc
+            guard inflater.outputCount == size else { return (.null, false) }
+            let ok = CRC32.checksum(UnsafeRawBufferPointer(start: output.pointer, count: size)) == entry.crc
             do throws(GuestError) {
-                try SubContent.emit(bytes: UnsafeRawBufferPointer(start: output.pointer, count: entry.size), name: entry.path)
+                try SubContent.emit(bytes: UnsafeRawBufferPointer(start: output.pointer, count: size), name: entry.path)
             } catch {
                 if error == .limitReached { return (.int64(ok ? 1 : 0), false) }
                 throw error

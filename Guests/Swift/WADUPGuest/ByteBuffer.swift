@@ -15,7 +15,7 @@ public final class ByteBuffer {
     deinit { wadup_free(pointer) }
 
     /// Fills the whole buffer from the content at `offset`.
-    public func read(from offset: Int) throws(GuestError) {
+    public func read(from offset: Int64) throws(GuestError) {
         try Content.read(offset: offset, into: UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
     }
 

@@ -25,7 +25,7 @@ public enum Content {
     }
 
     /// `count` bytes from `offset`.
-    public static func read(offset: Int, count: Int) throws(GuestError) -> [UInt8] {
+    public static func read(offset: Int64, count: Int) throws(GuestError) -> [UInt8] {
         guard count >= 0 else { throw .outOfBounds }
         var bytes = [UInt8](repeating: 0, count: count)
         var failure: GuestError?
@@ -38,6 +38,9 @@ public enum Content {
 
     /// Every byte of the content.
     public static func readAll() throws(GuestError) -> [UInt8] { try read(offset: 0, count: size) }
+
+    /// `count` bytes from `offset`.
+    public static func read(offset: Int, count: Int) throws(GuestError) -> [UInt8] { try read(offset: Int64(offset), count: count) }
 
     /// The 16 bytes of the content's UUID.
     public static var uuid: [UInt8] {
@@ -63,23 +66,24 @@ public enum Content {
 }
 
 /// Sequential and random access to the content through a small buffer; little-endian integers.
+/// Positions are 64-bit: contents of any size (disk images, archives past 4 GiB) are addressable.
 public struct ContentReader {
-    public let size: Int
+    public let size: Int64
     /// Position of the next byte.
-    public var position: Int = 0
+    public var position: Int64 = 0
     private var buffer: [UInt8]
-    private var bufferStart = 0
+    private var bufferStart: Int64 = 0
     private var bufferCount = 0
 
     init(bufferSize: Int) {
-        size = Content.size
+        size = Content.size64
         buffer = [UInt8](repeating: 0, count: max(bufferSize, 16))
     }
 
-    public var remaining: Int { size - position }
+    public var remaining: Int64 { size - position }
 
-    private mutating func fill(_ offset: Int) throws(GuestError) {
-        let count = min(buffer.count, size - offset)
+    private mutating func fill(_ offset: Int64) throws(GuestError) {
+        let count = Int(min(Int64(buffer.count), size - offset))
         guard count > 0 else { throw .malformed }
         var failure: GuestError?
         buffer.withUnsafeMutableBytes { raw in
@@ -91,39 +95,40 @@ public struct ContentReader {
     }
 
     /// The byte at `offset`; throws ``GuestError/malformed`` past the end.
-    public mutating func byte(at offset: Int) throws(GuestError) -> UInt8 {
+    public mutating func byte(at offset: Int64) throws(GuestError) -> UInt8 {
         guard offset >= 0, offset < size else { throw .malformed }
-        if offset < bufferStart || offset >= bufferStart + bufferCount { try fill(offset) }
-        return buffer[offset - bufferStart]
+        if offset < bufferStart || offset >= bufferStart + Int64(bufferCount) { try fill(offset) }
+        return buffer[Int(offset - bufferStart)]
     }
 
     /// `count` bytes at `offset`.
-    public mutating func bytes(at offset: Int, count: Int) throws(GuestError) -> [UInt8] {
-        guard offset >= 0, count >= 0, count <= size - offset else { throw .malformed }
-        if offset >= bufferStart && offset + count <= bufferStart + bufferCount {
-            return Array(buffer[(offset - bufferStart)..<(offset - bufferStart + count)])
+    public mutating func bytes(at offset: Int64, count: Int) throws(GuestError) -> [UInt8] {
+        guard offset >= 0, count >= 0, Int64(count) <= size - offset else { throw .malformed }
+        if offset >= bufferStart && offset + Int64(count) <= bufferStart + Int64(bufferCount) {
+            let start = Int(offset - bufferStart)
+            return Array(buffer[start..<(start + count)])
         }
         return try Content.read(offset: offset, count: count)
     }
 
-    public mutating func u16(at offset: Int) throws(GuestError) -> UInt16 {
+    public mutating func u16(at offset: Int64) throws(GuestError) -> UInt16 {
         UInt16(try byte(at: offset)) | UInt16(try byte(at: offset + 1)) << 8
     }
 
-    public mutating func u32(at offset: Int) throws(GuestError) -> UInt32 {
+    public mutating func u32(at offset: Int64) throws(GuestError) -> UInt32 {
         UInt32(try u16(at: offset)) | UInt32(try u16(at: offset + 2)) << 16
     }
 
-    public mutating func u64(at offset: Int) throws(GuestError) -> UInt64 {
+    public mutating func u64(at offset: Int64) throws(GuestError) -> UInt64 {
         UInt64(try u32(at: offset)) | UInt64(try u32(at: offset + 4)) << 32
     }
 
     /// Big-endian reads, for formats such as SQLite.
-    public mutating func u16BE(at offset: Int) throws(GuestError) -> UInt16 {
+    public mutating func u16BE(at offset: Int64) throws(GuestError) -> UInt16 {
         UInt16(try byte(at: offset)) << 8 | UInt16(try byte(at: offset + 1))
     }
 
-    public mutating func u32BE(at offset: Int) throws(GuestError) -> UInt32 {
+    public mutating func u32BE(at offset: Int64) throws(GuestError) -> UInt32 {
         UInt32(try u16BE(at: offset)) << 16 | UInt32(try u16BE(at: offset + 2))
     }
 
@@ -137,7 +142,7 @@ public struct ContentReader {
     /// Reads the next `count` bytes and advances.
     public mutating func read(_ count: Int) throws(GuestError) -> [UInt8] {
         let b = try bytes(at: position, count: count)
-        position += count
+        position += Int64(count)
         return b
     }
 }
