@@ -13,8 +13,20 @@ public struct RunConfiguration: Sendable, Codable {
     public var threads: Int
     public var limits: RunLimits
     public var overwrite: Bool
+    /// Process each distinct content once; repeats are linked to it (`duplicate_of`).
+    public var dedup: Bool
+    /// Follow symbolic links under the input (loops are recorded, not followed).
+    public var followSymlinks: Bool
+    /// Continue the run recorded in the output instead of starting one.
+    public var resume: Bool
 
-    public init(modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false) {
+    public init(
+        modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
+        dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false
+    ) {
+        self.dedup = dedup
+        self.followSymlinks = followSymlinks
+        self.resume = resume
         self.modulesDirectory = modulesDirectory
         self.input = input
         self.output = output
@@ -32,6 +44,42 @@ public struct RunSummary: Sendable {
     public let seconds: Double
     /// Sub-contents queued but not processed because the run was interrupted.
     public let abandoned: Int
+    /// For a resumed run: what it continued from.
+    public let resumed: ResumePoint?
+}
+
+/// The settings a run records in `__wadup_run.settings`; a resumed run must match them.
+struct RecordedSettings: Codable, Equatable {
+    struct Module: Codable, Equatable {
+        var name: String
+        var sha256: String
+    }
+
+    var input: String
+    var output: String
+    var modulesDirectory: String
+    var modules: [Module]
+    var threads: Int
+    var limits: RunLimits
+    var dedup: Bool
+    var followSymlinks: Bool
+
+    /// What differs from `earlier` in a way that changes results (`threads` and paths of the output may differ).
+    func differences(from earlier: RecordedSettings) -> [String] {
+        var out: [String] = []
+        if Self.canonical(input) != Self.canonical(earlier.input) { out.append("input \(input) (the run has \(earlier.input))") }
+        if modules != earlier.modules {
+            let describe = { (m: [Module]) in m.map { "\($0.name) \($0.sha256.prefix(12))" }.joined(separator: ", ") }
+            out.append("modules [\(describe(modules))] (the run has [\(describe(earlier.modules))])")
+        }
+        if limits != earlier.limits { out.append("limits \(Self.json(limits)) (the run has \(Self.json(earlier.limits)))") }
+        if dedup != earlier.dedup { out.append("dedup \(dedup) (the run has \(earlier.dedup))") }
+        if followSymlinks != earlier.followSymlinks { out.append("follow-symlinks \(followSymlinks) (the run has \(earlier.followSymlinks))") }
+        return out
+    }
+
+    static func canonical(_ path: String) -> String { URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path }
+    static func json<T: Encodable>(_ value: T) -> String { (try? String(decoding: JSONEncoder.sorted.encode(value), as: UTF8.self)) ?? "?" }
 }
 
 /// One run: loads the modules, walks the inputs, processes them on all workers, writes the database.
@@ -45,8 +93,8 @@ public final class Pipeline: Sendable {
     let makeStore: StoreFactory
 
     /// The SQLite database at `path` (which ``run()`` has checked and cleared before).
-    public static func sqlite(path: String) -> StoreFactory {
-        { run throws(StoreError) in try SQLiteStore(path: path, run: run) }
+    public static func sqlite(path: String, resume: Bool = false) -> StoreFactory {
+        { run throws(StoreError) in resume ? try SQLiteStore(resuming: path, run: run) : try SQLiteStore(path: path, run: run) }
     }
 
     /// The engine that runs the modules (``EngineSelection/make(kind:limits:timeoutIsDefault:cacheDirectory:logger:library:)``).
@@ -57,7 +105,7 @@ public final class Pipeline: Sendable {
     public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, store: StoreFactory? = nil) {
         self.configuration = configuration
         self.engine = engine
-        self.makeStore = store ?? Self.sqlite(path: configuration.output)
+        self.makeStore = store ?? Self.sqlite(path: configuration.output, resume: configuration.resume)
         self.logger = logger
     }
 
@@ -92,9 +140,19 @@ public final class Pipeline: Sendable {
         if lstat(config.output, &outputStat) == 0, outputStat.st_mode & S_IFMT == S_IFREG, Self.sameFile(config.input, config.output) {
             throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input) is the output database itself; give the folder of the evidence and a new \(WADUPError.Setting.output) path")
         }
-        try prepareOutput()
+        let recorded = RecordedSettings(
+            input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
+            modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
+            dedup: config.dedup, followSymlinks: config.followSymlinks)
+        let settings = RecordedSettings.json(recorded)
+        if config.resume {
+            guard try checkResumable(recorded) else {
+                return RunSummary(outcome: .complete, statistics: statistics.snapshot, seconds: 0, abandoned: 0, resumed: nil)
+            }
+        } else {
+            try prepareOutput()
+        }
 
-        let settings = (try? String(decoding: JSONEncoder.sorted.encode(config), as: UTF8.self)) ?? "{}"
         let store: any ResultStore
         do {
             store = try makeStore(
@@ -102,11 +160,17 @@ public final class Pipeline: Sendable {
                     startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
                     settings: settings, outcome: "running", inputs: 0, contents: 0, failed: 0, skipped: 0))
         } catch {
-            throw WADUPError(.database, "\(error); check that the folder exists and is writable")
+            throw WADUPError(.database, "\(error); \(error.isFull ? "free space on its disk" : "check that the folder exists and is writable")")
         }
-        let registry = TableRegistry { schema, id in store.createTable(schema, id: id) }
+        let resumed = (store as? SQLiteStore)?.resumePoint
+        if let resumed {
+            logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackInputs) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
+        }
+        let registry = TableRegistry(existing: resumed?.tables ?? []) { schema, id in store.createTable(schema, id: id) }
         let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
-        let scheduler = Scheduler(workers: config.threads, inputs: InputWalker(root: config.input, excluding: exclusion))
+        let walker = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [])
+        let scheduler = Scheduler(workers: config.threads, inputs: walker)
+        let dedup = config.dedup ? DedupIndex(processed: resumed?.processed ?? []) : nil
         let cancelledEarly = state.withLock { state -> Bool in
             state.scheduler = scheduler
             return state.cancelled
@@ -116,7 +180,7 @@ public final class Pipeline: Sendable {
         let workers = (0..<config.threads).map { index in
             Worker(
                 index: index, modules: modules, registry: registry, store: store, scheduler: scheduler, statistics: statistics,
-                limits: config.limits, logger: logger,
+                limits: config.limits, logger: logger, dedup: dedup,
                 onStoreFailure: { [self] error in
                     state.withLock { if $0.storeError == nil { $0.storeError = error } }
                     scheduler.cancel()
@@ -136,7 +200,6 @@ public final class Pipeline: Sendable {
         }
         group.wait()
 
-        for (path, reason) in scheduler.skippedInputs { logger.warning("skipping input \(path): \(reason)") }
         for (path, reason) in scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
         let (cancelled, storeError) = state.withLock { ($0.cancelled, $0.storeError) }
         let snapshot = statistics.snapshot
@@ -155,15 +218,43 @@ public final class Pipeline: Sendable {
                 run: RunRecord(
                     startedAt: Int64(started.timeIntervalSince1970), finishedAt: Int64(finished.timeIntervalSince1970),
                     version: Self.version, engine: engine.description, settings: settings, outcome: outcome.rawValue,
-                    inputs: snapshot.inputs, contents: snapshot.contents, failed: snapshot.failed, skipped: snapshot.skipped),
+                    inputs: snapshot.inputs, contents: snapshot.contents, failed: snapshot.failed, skipped: snapshot.skipped,
+                    duplicates: snapshot.duplicates, refused: snapshot.refused),
                 modules: moduleRecords)
         } catch {
-            throw WADUPError(.database, "\(error)")
+            throw WADUPError(.database, "\(error); \(Self.remedy(error))")
         }
-        if let storeError { throw WADUPError(.database, "\(storeError)") }
+        if let storeError { throw WADUPError(.database, "\(storeError); \(Self.remedy(storeError))") }
         return RunSummary(
             outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started),
-            abandoned: scheduler.pendingCount + snapshot.interrupted)
+            abandoned: scheduler.pendingCount + snapshot.interrupted, resumed: resumed)
+    }
+
+    /// What to do after a store failure: every committed input tree is kept.
+    static func remedy(_ error: StoreError) -> WADUPError.Message {
+        error.isFull
+            ? "free space on its disk, then continue with \(WADUPError.Setting.resume) (every input committed so far is kept)"
+            : "the database holds every input committed so far; fix the cause, then continue with \(WADUPError.Setting.resume)"
+    }
+
+    /// Checks that the output records a run these settings continue; `false` if it is already complete.
+    private func checkResumable(_ settings: RecordedSettings) throws(WADUPError) -> Bool {
+        let path = configuration.output
+        guard let run = SQLiteStore.recordedRun(path: path) else {
+            throw WADUPError(.usage, "\(WADUPError.Setting.output) \(path) is not a WADUP database, so there is no run to resume; drop \(WADUPError.Setting.resume) to start one")
+        }
+        guard let earlier = try? JSONDecoder().decode(RecordedSettings.self, from: Data(run.settings.utf8)) else {
+            throw WADUPError(.usage, "\(WADUPError.Setting.output) \(path) records a run of another WADUP version (its settings cannot be read); start a new run")
+        }
+        let differences = settings.differences(from: earlier)
+        guard differences.isEmpty else {
+            throw WADUPError(.resumeMismatch, "cannot resume the run in \(path): \(differences.joined(separator: "; ")); the database was left untouched; resume with the run's own input, modules and limits")
+        }
+        if run.outcome == "complete" {
+            logger.notice("the run in \(path) is already complete; nothing to resume")
+            return false
+        }
+        return true
     }
 
     /// The native stack of a thread that runs guest code: wasmtime runs wasm on it, so room for the

@@ -9,8 +9,10 @@ public final class RunStatistics: Sendable {
         public var succeeded = 0
         public var failed = 0
         public var skipped = 0
-        /// Inputs that could not be read (named in the log).
-        public var unreadable = 0
+        /// Repeats of processed contents, linked instead of processed.
+        public var duplicates = 0
+        /// Sub-contents refused because their input's budget was reached.
+        public var refused = 0
         public var bytes = 0
         /// Contents whose module-runs were stopped by an interrupt: not recorded.
         public var interrupted = 0

@@ -12,9 +12,11 @@ public enum WorkItem: Sendable {
 public struct PendingContent: Sendable {
     public let uuid: UUID
     public let filename: String
-    public let parentUUID: UUID
+    public let parentUUID: UUID?
     public let depth: Int
     public let data: ContentBuffer
+    /// The input this content is under.
+    let tree: InputTree
 }
 
 /// Hands out work depth-first with work stealing.
@@ -95,12 +97,6 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
         condition.lock()
         defer { condition.unlock() }
         return deques.reduce(0) { $0 + $1.count }
-    }
-
-    var skippedInputs: [(path: String, reason: String)] {
-        condition.lock()
-        defer { condition.unlock() }
-        return inputs.skipped
     }
 
     var excludedInputs: [(path: String, reason: String)] {

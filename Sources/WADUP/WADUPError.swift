@@ -5,7 +5,7 @@
 /// renders them (`--output`), and other callers get plain names (`output`).
 public struct WADUPError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String { case usage, invalidModule = "invalid_module", outputExists = "output_exists", io, database }
+        private enum Value: String { case usage, invalidModule = "invalid_module", outputExists = "output_exists", resumeMismatch = "resume_mismatch", io, database }
         private let value: Value
         /// A bad option or argument.
         public static let usage = Code(value: .usage)
@@ -13,6 +13,8 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
         public static let invalidModule = Code(value: .invalidModule)
         /// The output database exists and may not be replaced.
         public static let outputExists = Code(value: .outputExists)
+        /// `--resume` with an input, modules or limits other than the run's.
+        public static let resumeMismatch = Code(value: .resumeMismatch)
         /// Reading the inputs or modules failed.
         public static let io = Code(value: .io)
         /// Writing the output database failed.
@@ -23,7 +25,7 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
         /// 2 for problems found before any input is touched, 1 for a run that failed.
         public var exitCode: Int32 {
             switch value {
-            case .usage, .invalidModule, .outputExists: 2
+            case .usage, .invalidModule, .outputExists, .resumeMismatch: 2
             case .io, .database: 1
             }
         }
@@ -31,7 +33,7 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
 
     /// A run setting a message refers to.
     public enum Setting: String, Sendable, CaseIterable {
-        case input, output, modules, threads, engine, timeout, fuel, overwrite
+        case input, output, modules, threads, engine, timeout, fuel, overwrite, resume
     }
 
     /// Message text with settings kept apart, so that each layer names them its own way.

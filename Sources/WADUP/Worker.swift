@@ -15,6 +15,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     let statistics: RunStatistics
     let limits: RunLimits
     let logger: Logger
+    /// Contents already processed, by SHA-256; `nil` processes every occurrence.
+    let dedup: DedupIndex?
     /// Called when the store fails; the run stops.
     let onStoreFailure: @Sendable (StoreError) -> Void
     private var instances: [(any ModuleInstance)?]
@@ -22,8 +24,10 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
-        statistics: RunStatistics, limits: RunLimits, logger: Logger, onStoreFailure: @escaping @Sendable (StoreError) -> Void
+        statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?,
+        onStoreFailure: @escaping @Sendable (StoreError) -> Void
     ) {
+        self.dedup = dedup
         self.index = index
         self.modules = modules
         self.registry = registry
@@ -54,22 +58,53 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     private func process(_ item: WorkItem) throws(StoreError) -> [PendingContent] {
         switch item {
         case .input(let input):
-            let data: ContentBuffer
-            do {
-                data = try ContentBuffer.open(path: input.path)
-            } catch {
-                logger.warning("skipping input: \(error)")
-                statistics.update {
-                    $0.inputs += 1
-                    $0.unreadable += 1
-                }
-                return []
-            }
+            let tree = InputTree(name: input.name, limits: limits)
             statistics.update { $0.inputs += 1 }
-            return try process(uuid: UUID(), filename: input.relativePath, parent: nil, depth: 0, data: data)
+            switch input {
+            case .record(let name, let reason, let size):
+                return try record(tree: tree, name: name, reason: reason, size: size)
+            case .file(let file):
+                let data: ContentBuffer
+                do {
+                    data = try ContentBuffer.read(fd: file.fd, path: file.name.text)
+                } catch {
+                    return try record(tree: tree, name: file.name, reason: "unreadable: \(InputWalker.reason(error.errno))", size: nil)
+                }
+                let name = file.name
+                return try process(
+                    PendingContent(uuid: tree.rootUUID, filename: name.text, parentUUID: nil, depth: 0, data: data, tree: tree),
+                    filenameBytes: name.isUTF8 ? nil : name.bytes)
+            }
         case .child(let pending):
-            return try process(uuid: pending.uuid, filename: pending.filename, parent: pending.parentUUID, depth: pending.depth, data: pending.data)
+            return try process(pending, filenameBytes: nil)
         }
+    }
+
+    /// Records an input path that is not processed (`skipped`, with the reason); its tree is complete.
+    private func record(tree: InputTree, name: InputName, reason: String, size: Int?) throws(StoreError) -> [PendingContent] {
+        try store.submit(
+            ContentRecord(
+                uuid: tree.rootUUID.lowercasedString, filename: name.text, parentUUID: nil, processedAt: Int64(Date().timeIntervalSince1970),
+                status: .skipped, errorMessage: reason, depth: 0, size: size, sha256: nil, filenameBytes: name.isUTF8 ? nil : name.bytes))
+        statistics.update {
+            $0.contents += 1
+            $0.skipped += 1
+        }
+        try finish(tree, children: 0)
+        return []
+    }
+
+    /// Whether input trees are recorded as complete (what resume needs). Only
+    /// `Benchmarks/durable_benchmark.py` turns it off, to measure what the records cost.
+    static let recordsInputs = ProcessInfo.processInfo.environment["WADUP_BENCH_NO_INPUT_RECORDS"] != "1"
+
+    /// Ends one content of `tree`; the tree's end is recorded once its last content is.
+    private func finish(_ tree: InputTree, children: Int) throws(StoreError) {
+        guard tree.finish(children: children) else { return }
+        let refused = tree.refused
+        if refused > 0 { statistics.update { $0.refused += refused } }
+        guard Self.recordsInputs else { return }
+        try store.completeInput(path: tree.name.bytes, rootUUID: tree.rootUUID.lowercasedString, note: tree.budgetNote)
     }
 
     private func instance(_ i: Int) -> Result<any ModuleInstance, ModuleLoadError> {
@@ -85,7 +120,25 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     }
 
     /// Runs every module on one content, records it, and returns its sub-contents to process.
-    private func process(uuid: UUID, filename: String, parent: UUID?, depth: Int, data: ContentBuffer) throws(StoreError) -> [PendingContent] {
+    private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
+        let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
+        let now = Int64(Date().timeIntervalSince1970)
+        let sha256 = data.sha256
+        if let dedup, let original = dedup.claim(sha256: sha256, uuid: uuid) {
+            // The same bytes were processed (or are being processed) elsewhere: linked, not expanded again.
+            try store.submit(
+                ContentRecord(
+                    uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
+                    status: .duplicate, errorMessage: nil, depth: depth, size: data.count, sha256: sha256,
+                    duplicateOf: original.lowercasedString, filenameBytes: filenameBytes))
+            statistics.update {
+                $0.contents += 1
+                $0.duplicates += 1
+                $0.bytes += data.count
+            }
+            try finish(tree, children: 0)
+            return []
+        }
         var rows: [(tableID: Int32, values: [CellValue])] = []
         var emitted: [EmittedContent] = []
         var failures: [ModuleFailure] = []
@@ -97,7 +150,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 counters[i].failures += 1
                 failures.append(ModuleFailure(module: entry.name, kind: error.failureKind, detail: error.reason))
             case .success(let instance):
-                let context = RunContext(content: data, uuid: uuid, filename: filename, limits: limits)
+                let context = RunContext(content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree)
                 let start = DispatchTime.now().uptimeNanoseconds
                 let outcome = instance.process(context)
                 counters[i].runs += 1
@@ -120,17 +173,17 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             }
         }
         if interrupted {
-            // Stopped by Ctrl-C, not by the content: nothing of it is recorded, so a resumed run redoes it.
+            // Stopped by Ctrl-C, not by the content: nothing of it is recorded and its tree stays
+            // incomplete, so a resumed run redoes the tree.
             statistics.update { $0.interrupted += 1 }
             return []
         }
-        let now = Int64(Date().timeIntervalSince1970)
         try store.submit(
             ContentRecord(
-                uuid: uuid.lowercasedString, filename: filename, parentUUID: parent?.lowercasedString, processedAt: now,
+                uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
                 status: failures.isEmpty ? .success : .failed,
                 errorMessage: failures.isEmpty ? nil : failures.map(\.description).joined(separator: "; "),
-                depth: depth, size: data.count, sha256: data.sha256, rows: rows))
+                depth: depth, size: data.count, sha256: sha256, filenameBytes: filenameBytes, rows: rows))
         statistics.update {
             $0.contents += 1
             $0.bytes += data.count
@@ -153,8 +206,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 }
                 continue
             }
-            pending.append(PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data))
+            pending.append(PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data, tree: tree))
         }
+        try finish(tree, children: pending.count)
         return pending
     }
 }

@@ -26,7 +26,7 @@ public struct WadupCommand: ParsableCommand {
     @Option(help: "Folder (searched recursively) or single file to process.")
     var input: String
 
-    @Option(help: "SQLite database to create.")
+    @Option(help: "SQLite database to create (or, with --resume, the run to continue).")
     var output: String
 
     @Option(help: "Worker threads (default: the number of cores).")
@@ -65,8 +65,23 @@ public struct WadupCommand: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Compile every module at start instead of using the compile cache.")
     var noCache = false
 
+    @Option(name: .customLong("max-input-bytes"), help: "Bytes of sub-content under one input, all depths (default 16 GiB).")
+    var maxInputBytes: Int = RunLimits.defaultMaxInputBytes
+
+    @Option(name: .customLong("max-input-contents"), help: "Sub-contents under one input, all depths (default 1000000).")
+    var maxInputContents: Int = RunLimits.defaultMaxInputContents
+
     @Flag(help: "Replace the output if it is a WADUP database (never a folder or another file).")
     var overwrite = false
+
+    @Flag(help: "Continue the run recorded in --output (interrupted, killed or failed): complete inputs are kept, partial ones redone.")
+    var resume = false
+
+    @Flag(name: .customLong("no-dedup"), help: "Process every occurrence of the same content (default: once, repeats linked by duplicate_of).")
+    var noDedup = false
+
+    @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
+    var followSymlinks = false
 
     @Flag(name: .shortAndLong, help: "Log at debug level (module output, each failure).")
     var verbose = false
@@ -79,9 +94,10 @@ public struct WadupCommand: ParsableCommand {
         guard (maxMemory ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (one wasm page)") }
         guard (maxStack ?? 4096) >= 4096, (maxStack ?? 0) <= 1 << 30 else { throw ValidationError("--max-stack must be between 4096 and 1073741824 (1 GiB)") }
         guard maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
-        guard maxSubcontent >= 0, maxSubcontentBytes >= 0, maxRows >= 0 else {
-            throw ValidationError("--max-subcontent, --max-subcontent-bytes and --max-rows must not be negative")
+        guard maxSubcontent >= 0, maxSubcontentBytes >= 0, maxRows >= 0, maxInputBytes >= 0, maxInputContents >= 0 else {
+            throw ValidationError("--max-subcontent, --max-subcontent-bytes, --max-rows, --max-input-bytes and --max-input-contents must not be negative")
         }
+        guard !(resume && overwrite) else { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
         let t = timeout ?? 0
         guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds") }
     }
@@ -102,8 +118,8 @@ public struct WadupCommand: ParsableCommand {
                 fuel: fuel, maxMemory: maxMemory, maxStack: maxStack, maxRecursionDepth: maxRecursionDepth,
                 maxSubcontent: maxSubcontent, maxSubcontentBytes: maxSubcontentBytes,
                 timeout: (timeout ?? RunLimits.defaultTimeout) > 0 ? (timeout ?? RunLimits.defaultTimeout) : nil,
-                maxRows: maxRows),
-            overwrite: overwrite)
+                maxRows: maxRows, maxInputBytes: maxInputBytes, maxInputContents: maxInputContents),
+            overwrite: overwrite, dedup: !noDedup, followSymlinks: followSymlinks, resume: resume)
     }
 
     public func run() throws {
@@ -152,6 +168,7 @@ public struct WadupCommand: ParsableCommand {
         case .timeout: "--timeout"
         case .fuel: "--fuel"
         case .overwrite: "--overwrite"
+        case .resume: "--resume"
         }
     }
 
@@ -181,13 +198,16 @@ extension RunSummary {
         let s = statistics
         let mb = Double(s.bytes) / 1_000_000
         var text = "wadup: \(outcome.rawValue) in \(String(format: "%.2f", seconds)) s: \(s.inputs) inputs, \(s.contents) contents "
-        text += "(\(s.succeeded) success, \(s.failed) failed, \(s.skipped) skipped), "
+        text += "(\(s.succeeded) success, \(s.failed) failed, \(s.skipped) skipped, \(s.duplicates) duplicate), "
         text += String(format: "%.1f MB, %.1f MB/s, %.0f contents/s\n", mb, mb / max(seconds, 1e-9), Double(s.contents) / max(seconds, 1e-9))
         if !s.failureKinds.isEmpty {
             let kinds = FailureKind.allCases.compactMap { kind in s.failureKinds[kind].map { "\(kind.rawValue) \($0)" } }
             text += "wadup: failed module-runs: " + kinds.joined(separator: ", ") + "\n"
         }
-        if s.unreadable > 0 { text += "wadup: \(s.unreadable) inputs could not be read (see warnings above)\n" }
+        if s.refused > 0 { text += "wadup: \(s.refused) sub-contents refused by input budgets (see the inputs' error_message)\n" }
+        if let resumed {
+            text += "wadup: resumed: \(resumed.completedInputs.count) inputs kept from earlier attempts, \(resumed.rolledBackInputs) partial input trees (\(resumed.rolledBackContents) contents) redone\n"
+        }
         if abandoned > 0 { text += "wadup: \(abandoned) queued sub-contents abandoned by the interrupt\n" }
         return text
     }

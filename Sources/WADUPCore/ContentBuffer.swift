@@ -103,6 +103,11 @@ public struct ContentBuffer: Sendable {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ContentFileError(path: path, errno: errno) }
         defer { close(fd) }
+        return try read(fd: fd, path: path)
+    }
+
+    /// Reads or maps the regular file open as `fd` (left open); `path` names it in errors.
+    public static func read(fd: Int32, path: String) throws(ContentFileError) -> ContentBuffer {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw ContentFileError(path: path, errno: errno) }
         let size = Int(st.st_size)
@@ -118,7 +123,7 @@ public struct ContentBuffer: Sendable {
         let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         var done = 0
         while done < size {
-            let n = read(fd, memory + done, size - done)
+            let n = pread(fd, memory + done, size - done, off_t(done))
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 let code = n == 0 ? EIO : errno

@@ -17,12 +17,18 @@ public struct RunLimits: Sendable, Equatable, Codable {
     /// Wall-clock seconds one module-run may take; `nil` for no limit. Only engines that can
     /// interrupt running guest code (wasmtime) apply it.
     public var timeout: Double?
+    /// Total bytes of sub-content under one input (all depths); past it, emits return `limit_reached`.
+    public var maxInputBytes: Int
+    /// Sub-contents under one input (all depths); past it, emits return `limit_reached`.
+    public var maxInputContents: Int
 
     public static let defaultMaxRecursionDepth = 100
     public static let defaultMaxSubcontent = 100_000
     public static let defaultMaxSubcontentBytes = 1 << 30
     public static let defaultTimeout: Double = 60
     public static let defaultMaxRows = 1_000_000
+    public static let defaultMaxInputBytes = 16 << 30
+    public static let defaultMaxInputContents = 1_000_000
 
     public init(
         fuel: UInt64? = nil, maxMemory: Int? = nil, maxStack: Int? = nil,
@@ -30,8 +36,12 @@ public struct RunLimits: Sendable, Equatable, Codable {
         maxSubcontent: Int = RunLimits.defaultMaxSubcontent,
         maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes,
         timeout: Double? = nil,
-        maxRows: Int = RunLimits.defaultMaxRows
+        maxRows: Int = RunLimits.defaultMaxRows,
+        maxInputBytes: Int = RunLimits.defaultMaxInputBytes,
+        maxInputContents: Int = RunLimits.defaultMaxInputContents
     ) {
+        self.maxInputBytes = maxInputBytes
+        self.maxInputContents = maxInputContents
         self.maxRows = maxRows
         self.timeout = timeout
         self.fuel = fuel
@@ -65,6 +75,14 @@ extension RunLimits {
     public func timeoutDetail() -> String {
         let seconds = timeout ?? 0
         return (seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) + " s"
+    }
+
+    /// What an input's record says when a budget refused sub-contents under it.
+    public func inputBudgetDetail(bytesHit: Bool, contentsHit: Bool, refused: Int) -> String {
+        var budgets: [String] = []
+        if contentsHit { budgets.append("\(maxInputContents) sub-contents") }
+        if bytesHit { budgets.append("\(maxInputBytes) bytes of sub-content") }
+        return "wadup: input budget reached (\(budgets.joined(separator: " and "))): \(refused) sub-contents refused"
     }
 
     /// Why a sub-content at `depth` is recorded `skipped`.

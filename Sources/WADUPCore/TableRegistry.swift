@@ -32,8 +32,16 @@ public final class TableRegistry: Sendable {
 
     /// - Parameter onNewTable: called once per new table, under the registry's lock, so the table is
     ///   announced before any id for it is handed out.
-    public init(onNewTable: @escaping @Sendable (TableSchema, Int32) -> Void = { _, _ in }) {
+    /// - Parameter existing: tables of an earlier attempt of the run, given ids in order.
+    public init(existing: [TableSchema] = [], onNewTable: @escaping @Sendable (TableSchema, Int32) -> Void = { _, _ in }) {
         self.onNewTable = onNewTable
+        state.withLock { state in
+            for schema in existing {
+                let entry = Entry(id: Int32(state.byID.count), schema: schema, definedBy: "an earlier attempt of this run")
+                state.byName[schema.name.lowercased()] = entry
+                state.byID.append(entry)
+            }
+        }
     }
 
     /// Returns the id of `schema`, defining it if new; identical definitions share one id.

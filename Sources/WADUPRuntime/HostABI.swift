@@ -150,7 +150,8 @@ public final class HostABI {
             guard let bytes = Self.range(memory, data, dataLength) else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
             guard context.children.count < context.limits.maxSubcontent,
-                bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes
+                bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes,
+                context.budget?.reserve(bytes: bytes.count) ?? true
             else { throw .limitReached }
             context.copiedBytes += bytes.count
             context.children.append(EmittedContent(name: childName, data: ContentBuffer(copying: UnsafeRawBufferPointer(bytes))))
@@ -171,7 +172,7 @@ public final class HostABI {
             let start = Int(offset)
             let count = Int(length)
             let childName = try childName(memory, name, nameLength)
-            guard context.children.count < context.limits.maxSubcontent else { throw .limitReached }
+            guard context.children.count < context.limits.maxSubcontent, context.budget?.reserve(bytes: count) ?? true else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count)))
         }
     }

@@ -10,6 +10,8 @@ public final class RunContext {
     public let uuid: UUID
     public let filename: String
     public let limits: RunLimits
+    /// The budget of the input this content belongs to; every emit draws from it.
+    public let budget: (any SubcontentBudget)?
 
     /// Rows inserted by the run, in order.
     public internal(set) var rows: [(tableID: Int32, values: [CellValue])] = []
@@ -20,12 +22,19 @@ public final class RunContext {
     var rowBytes = 0
     var logCount = 0
 
-    public init(content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits) {
+    public init(content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil) {
+        self.budget = budget
         self.content = content
         self.uuid = uuid
         self.filename = filename
         self.limits = limits
     }
+}
+
+/// What all the contents under one input may still emit (shared by the workers of its tree).
+public protocol SubcontentBudget: AnyObject, Sendable {
+    /// Takes one sub-content of `bytes` from the budget; `false` (and nothing taken) if it does not fit.
+    func reserve(bytes: Int) -> Bool
 }
 
 /// A sub-content a module emitted: its name and its bytes (a copy, or a slice sharing the parent's storage).

@@ -9,13 +9,17 @@ public protocol ResultStore: Sendable {
     func createTable(_ schema: TableSchema, id: Int32)
     /// Queues one content with its rows; blocks only when the writer is far behind.
     func submit(_ record: ContentRecord) throws(StoreError)
+    /// Queues the end of one input's tree: every content under it was submitted before. `note`
+    /// (a budget that was reached) is added to the input's own record. A resumed run skips it.
+    func completeInput(path: [UInt8], rootUUID: String, note: String?) throws(StoreError)
     /// Writes everything queued, then the run's provenance, and closes the store.
     func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError)
 }
 
 /// One content and the rows of its successful module-runs, written in one transaction.
 public struct ContentRecord: Sendable {
-    public enum Status: String, Sendable { case success, failed, skipped }
+    /// `duplicate`: the same bytes as a content processed in this run (``duplicateOf``), not processed again.
+    public enum Status: String, Sendable { case success, failed, skipped, duplicate }
 
     public var uuid: String
     public var filename: String
@@ -24,14 +28,23 @@ public struct ContentRecord: Sendable {
     public var status: Status
     public var errorMessage: String?
     public var depth: Int
-    public var size: Int
-    public var sha256: String
+    /// `nil` when unknown (a path that is not a regular file).
+    public var size: Int?
+    /// `nil` when the bytes were not read.
+    public var sha256: String?
+    /// The uuid of the processed content with the same bytes, for a ``Status/duplicate``.
+    public var duplicateOf: String?
+    /// The exact bytes of an input's path when they are not valid UTF-8 (``filename`` escapes them).
+    public var filenameBytes: [UInt8]?
     public var rows: [(tableID: Int32, values: [CellValue])]
 
     public init(
         uuid: String, filename: String, parentUUID: String?, processedAt: Int64, status: Status, errorMessage: String?,
-        depth: Int, size: Int, sha256: String, rows: [(tableID: Int32, values: [CellValue])] = []
+        depth: Int, size: Int?, sha256: String?, duplicateOf: String? = nil, filenameBytes: [UInt8]? = nil,
+        rows: [(tableID: Int32, values: [CellValue])] = []
     ) {
+        self.duplicateOf = duplicateOf
+        self.filenameBytes = filenameBytes
         self.uuid = uuid
         self.filename = filename
         self.parentUUID = parentUUID
@@ -59,11 +72,17 @@ public struct RunRecord: Sendable {
     public var contents: Int
     public var failed: Int
     public var skipped: Int
+    /// Repeats linked to a processed content instead of processed.
+    public var duplicates: Int
+    /// Sub-contents refused because their input's budget was reached.
+    public var refused: Int
 
     public init(
         startedAt: Int64, finishedAt: Int64, version: String, engine: String, settings: String, outcome: String,
-        inputs: Int, contents: Int, failed: Int, skipped: Int
+        inputs: Int, contents: Int, failed: Int, skipped: Int, duplicates: Int = 0, refused: Int = 0
     ) {
+        self.duplicates = duplicates
+        self.refused = refused
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.version = version
@@ -107,4 +126,27 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "database \(path): \(message)" }
+
+    /// Whether the failure is a full disk (or the database's page limit): the remedy is space.
+    public var isFull: Bool { message.localizedCaseInsensitiveContains("database or disk is full") }
+}
+
+/// What a resumed run continues from: the attempt it follows, the inputs already complete, the
+/// processed contents (for dedup) and the module tables, after the partial trees were rolled back.
+public struct ResumePoint: Sendable {
+    /// The previous attempt's `__wadup_run.id`.
+    public var previousAttempt: Int64
+    /// The settings JSON of the run's first attempt.
+    public var settings: String
+    /// The outcome of the previous attempt.
+    public var previousOutcome: String
+    /// Relative paths (bytes) of the inputs whose trees are complete.
+    public var completedInputs: Set<[UInt8]>
+    /// (sha256, uuid) of every processed content kept.
+    public var processed: [(sha256: String, uuid: String)]
+    /// The module tables, in the order of their ids.
+    public var tables: [TableSchema]
+    /// Contents and input trees rolled back.
+    public var rolledBackContents: Int
+    public var rolledBackInputs: Int
 }

@@ -16,4 +16,7 @@ enum SQL {
         case .string: "TEXT"
         }
     }
+
+    /// The column type stored as `sql` (the inverse of ``type(_:)``).
+    static func columnType(_ sql: String) -> ColumnType? { ColumnType.allCases.first { type($0) == sql.uppercased() } }
 }

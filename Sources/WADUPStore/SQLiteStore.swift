@@ -12,6 +12,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     enum Item {
         case table(TableSchema, Int32)
         case content(ContentRecord)
+        case input(path: [UInt8], rootUUID: String, note: String?)
     }
 
     public let path: String
@@ -24,37 +25,162 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     /// Insert statements of the module tables, by table id (the writer thread's only).
     private var tableStatements: [Int32: Statement] = [:]
     private var contentStatement: Statement?
-    /// Indexes are built once at the end: cheaper than keeping them up to date row by row.
-    private var pendingIndexes: [String] = ["CREATE INDEX __wadup_content_parent ON __wadup_content(parent_uuid)"]
+    private var inputStatement: Statement?
+    private var noteStatement: Statement?
+    /// Module tables by id whose insert statement is prepared on first use (tables of an earlier attempt).
+    private var knownTables: [Int32: TableSchema] = [:]
     private var runID: Int64 = 0
     private let maxQueued = 8192
+    /// An exclusive `flock` on the database file for the life of the run: one writer per run.
+    private var lockFD: Int32 = -1
+    /// What a resumed run continues from (`nil` for a new database).
+    public private(set) var resumePoint: ResumePoint?
+
+    static let parentIndex = "CREATE INDEX IF NOT EXISTS __wadup_content_parent ON __wadup_content(parent_uuid)"
 
     /// Creates the database at `path`, which must not exist, with the WADUP schema.
-    public init(path: String, run: RunRecord) throws(StoreError) {
+    public convenience init(path: String, run: RunRecord) throws(StoreError) {
+        try self.init(path: path, run: run, resuming: false)
+    }
+
+    /// Continues the run recorded at `path`: rolls back every input tree that is not complete (its
+    /// contents and their module rows), then records a new attempt. ``resumePoint`` says what is kept.
+    public convenience init(resuming path: String, run: RunRecord) throws(StoreError) {
+        try self.init(path: path, run: run, resuming: true)
+    }
+
+    private init(path: String, run: RunRecord, resuming: Bool) throws(StoreError) {
         self.path = path
         do {
+            lockFD = try Self.lock(path)
             var config = Configuration()
+            config.foreignKeysEnabled = false
             config.prepareDatabase { db in
                 // Foreign keys are declared but not enforced: the writer inserts every parent before its
                 // children and rows by construction, and enforcing would cost a lookup per row.
-                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384")
+                if let pages = ProcessInfo.processInfo.environment["WADUP_TEST_MAX_PAGE_COUNT"], let count = Int(pages) {
+                    // Test-only: a full disk, simulated by SQLite's page limit.
+                    try db.execute(sql: "PRAGMA max_page_count = \(count)")
+                }
             }
             db = try DatabaseQueue(path: path, configuration: config)
             try db.write { db in
-                try db.execute(sql: Self.schema)
+                var previous: Int64?
+                if resuming {
+                    let point = try Self.rollBack(db)
+                    resumePoint = point
+                    previous = point.previousAttempt
+                    for (id, schema) in point.tables.enumerated() { knownTables[Int32(id)] = schema }
+                } else {
+                    try db.execute(sql: Self.schema)
+                }
                 try db.execute(
                     sql: """
-                        INSERT INTO __wadup_run (started_at, wadup_version, engine, settings, outcome)
-                        VALUES (?, ?, ?, ?, 'running')
-                        """, arguments: [run.startedAt, run.version, run.engine, run.settings])
+                        INSERT INTO __wadup_run (started_at, wadup_version, engine, settings, outcome, resumed_from)
+                        VALUES (?, ?, ?, ?, 'running', ?)
+                        """, arguments: [run.startedAt, run.version, run.engine, run.settings, previous])
                 runID = db.lastInsertedRowID
             }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(path: path, message: "\(error)")
         }
         let thread = Thread { [self] in writerLoop() }
         thread.name = "wadup-writer"
         thread.start()
+    }
+
+    /// Takes the run lock of the database at `path` (creating the file if needed).
+    static func lock(_ path: String) throws(StoreError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError(path: path, message: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StoreError(path: path, message: "another wadup process is writing this database; wait for it to end (or stop it) first")
+        }
+        return fd
+    }
+
+    deinit { if lockFD >= 0 { close(lockFD) } }
+
+    /// The run recorded at `path`, read without changing it: its last attempt's id and outcome and
+    /// its first attempt's settings. `nil` if `path` is not a WADUP database.
+    public static func recordedRun(path: String) -> (attempt: Int64, outcome: String, settings: String)? {
+        guard isWADUPDatabase(path: path) else { return nil }
+        var config = Configuration()
+        config.readonly = true
+        guard let db = try? DatabaseQueue(path: path, configuration: config) else { return nil }
+        defer { try? db.close() }
+        return try? db.read { db in
+            guard let last = try Row.fetchOne(db, sql: "SELECT id, outcome FROM __wadup_run ORDER BY id DESC LIMIT 1"),
+                let settings = try String.fetchOne(db, sql: "SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
+            else { return nil }
+            return (last["id"], last["outcome"], settings)
+        }
+    }
+
+    /// Deletes every content outside the complete input trees, and the rows of what it deletes.
+    ///
+    /// A tree is complete when its input is in `__wadup_input`. A repeat in a complete tree whose
+    /// processed occurrence is rolled back would dangle: its tree is rolled back too, until none is left.
+    static func rollBack(_ db: Database) throws -> ResumePoint {
+        guard let last = try Row.fetchOne(db, sql: "SELECT id, outcome FROM __wadup_run ORDER BY id DESC LIMIT 1"),
+            let settings = try String.fetchOne(db, sql: "SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
+        else { throw StoreError(path: db.description, message: "no run is recorded") }
+        try db.execute(sql: parentIndex)
+        try db.execute(sql: "CREATE TEMP TABLE __wadup_keep (uuid TEXT PRIMARY KEY, root TEXT NOT NULL)")
+        var rolledBackInputs = 0
+        while true {
+            try db.execute(sql: "DELETE FROM __wadup_keep")
+            try db.execute(
+                sql: """
+                    INSERT INTO __wadup_keep (uuid, root)
+                    WITH RECURSIVE tree(uuid, root) AS (
+                        SELECT c.uuid, c.uuid FROM __wadup_input i JOIN __wadup_content c ON c.uuid = i.root_uuid
+                        UNION ALL
+                        SELECT c.uuid, tree.root FROM __wadup_content c JOIN tree ON c.parent_uuid = tree.uuid)
+                    SELECT uuid, root FROM tree
+                    """)
+            try db.execute(
+                sql: """
+                    DELETE FROM __wadup_input WHERE root_uuid IN (
+                        SELECT k.root FROM __wadup_keep k JOIN __wadup_content c ON c.uuid = k.uuid
+                        WHERE c.duplicate_of IS NOT NULL AND c.duplicate_of NOT IN (SELECT uuid FROM __wadup_keep))
+                        OR root_uuid NOT IN (SELECT uuid FROM __wadup_keep)
+                    """)
+            guard db.changesCount > 0 else { break }
+            rolledBackInputs += db.changesCount
+        }
+        let tables = try moduleTables(db)
+        for table in tables {
+            try db.execute(sql: "DELETE FROM \(SQL.quoted(table.name)) WHERE content_uuid NOT IN (SELECT uuid FROM __wadup_keep)")
+        }
+        try db.execute(sql: "DELETE FROM __wadup_content WHERE uuid NOT IN (SELECT uuid FROM __wadup_keep)")
+        let rolledBackContents = db.changesCount
+        // Attempts still `running` were killed (a live one would hold the run lock).
+        try db.execute(sql: "UPDATE __wadup_run SET outcome = 'killed' WHERE outcome = 'running'")
+        try db.execute(sql: "DROP TABLE __wadup_keep")
+        let completed = Set(try Data.fetchAll(db, sql: "SELECT path FROM __wadup_input").map { Array($0) })
+        let processed = try Row.fetchAll(
+            db, sql: "SELECT sha256, uuid FROM __wadup_content WHERE status IN ('success', 'failed') AND sha256 IS NOT NULL"
+        ).map { (sha256: $0["sha256"] as String, uuid: $0["uuid"] as String) }
+        return ResumePoint(
+            previousAttempt: last["id"], settings: settings, previousOutcome: last["outcome"], completedInputs: completed,
+            processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackInputs: rolledBackInputs)
+    }
+
+    /// The module tables of the database, in creation order, with their declared columns.
+    static func moduleTables(_ db: Database) throws -> [TableSchema] {
+        let names = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_wadup%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid")
+        return try names.map { name in
+            let columns = try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", arguments: [name]).dropFirst().map { row in
+                Column(name: row["name"], type: SQL.columnType(row["type"]) ?? .string)
+            }
+            return TableSchema(name: name, columns: Array(columns))
+        }
     }
 
     /// Whether `path` is a database this program wrote: an SQLite file holding `__wadup_content` and
@@ -83,12 +209,21 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             filename TEXT NOT NULL,
             parent_uuid TEXT REFERENCES __wadup_content(uuid),
             processed_at INTEGER NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped')),
+            status TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped', 'duplicate')),
             error_message TEXT,
             depth INTEGER NOT NULL,
-            size INTEGER NOT NULL,
-            sha256 TEXT NOT NULL
+            size INTEGER,
+            sha256 TEXT,
+            duplicate_of TEXT REFERENCES __wadup_content(uuid),
+            filename_bytes BLOB
         );
+        CREATE TABLE __wadup_input (
+            path BLOB PRIMARY KEY,
+            root_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid),
+            run_id INTEGER NOT NULL REFERENCES __wadup_run(id)
+        );
+        CREATE VIEW __wadup_processed AS
+            SELECT c.uuid AS uuid, coalesce(c.duplicate_of, c.uuid) AS processed_uuid FROM __wadup_content c;
         CREATE TABLE __wadup_run (
             id INTEGER PRIMARY KEY,
             started_at INTEGER NOT NULL,
@@ -100,7 +235,10 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             inputs INTEGER,
             contents INTEGER,
             failed INTEGER,
-            skipped INTEGER
+            skipped INTEGER,
+            duplicates INTEGER,
+            refused INTEGER,
+            resumed_from INTEGER REFERENCES __wadup_run(id)
         );
         CREATE TABLE __wadup_modules (
             name TEXT PRIMARY KEY,
@@ -118,6 +256,10 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
 
     public func submit(_ record: ContentRecord) throws(StoreError) {
         try enqueue(.content(record))
+    }
+
+    public func completeInput(path: [UInt8], rootUUID: String, note: String?) throws(StoreError) {
+        try enqueue(.input(path: path, rootUUID: rootUUID, note: note))
     }
 
     private func enqueue(_ item: Item) throws(StoreError) {
@@ -166,8 +308,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     private func write(_ batch: [Item]) throws {
         try db.inTransaction { db in
             let contentStatement = try self.contentStatement ?? db.makeStatement(sql: """
-                INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of, filename_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             self.contentStatement = contentStatement
             for item in batch {
@@ -177,9 +319,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                     let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(SQL.type($0.type))" }
                     try db.execute(
                         sql: "CREATE TABLE \(table) (content_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid), \(columns.joined(separator: ", ")))")
-                    pendingIndexes.append("CREATE INDEX \(SQL.quoted("__wadup_idx_" + schema.name)) ON \(table)(content_uuid)")
-                    tableStatements[id] = try db.makeStatement(
-                        sql: "INSERT INTO \(table) VALUES (" + Array(repeating: "?", count: schema.columns.count + 1).joined(separator: ", ") + ")")
+                    knownTables[id] = schema
                 case .content(let record):
                     let s = contentStatement.sqliteStatement
                     try Self.step(s, db) { s in
@@ -190,11 +330,17 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                         Self.bind(s, 5, record.status.rawValue)
                         if let message = record.errorMessage { Self.bind(s, 6, message) } else { sqlite3_bind_null(s, 6) }
                         sqlite3_bind_int64(s, 7, Int64(record.depth))
-                        sqlite3_bind_int64(s, 8, Int64(record.size))
-                        Self.bind(s, 9, record.sha256)
+                        if let size = record.size { sqlite3_bind_int64(s, 8, Int64(size)) } else { sqlite3_bind_null(s, 8) }
+                        if let sha256 = record.sha256 { Self.bind(s, 9, sha256) } else { sqlite3_bind_null(s, 9) }
+                        if let original = record.duplicateOf { Self.bind(s, 10, original) } else { sqlite3_bind_null(s, 10) }
+                        if let bytes = record.filenameBytes {
+                            _ = bytes.withUnsafeBytes { sqlite3_bind_blob(s, 11, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
+                        } else {
+                            sqlite3_bind_null(s, 11)
+                        }
                     }
                     for row in record.rows {
-                        guard let statement = tableStatements[row.tableID] else {
+                        guard let statement = try insertStatement(row.tableID, db) else {
                             throw StoreError(path: path, message: "row for unknown table \(row.tableID)")
                         }
                         try Self.step(statement.sqliteStatement, db) { s in
@@ -210,10 +356,41 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                             }
                         }
                     }
+                case .input(let inputPath, let rootUUID, let note):
+                    let statement = try self.inputStatement ?? db.makeStatement(sql: "INSERT INTO __wadup_input (path, root_uuid, run_id) VALUES (?, ?, ?)")
+                    self.inputStatement = statement
+                    let runID = self.runID
+                    try Self.step(statement.sqliteStatement, db) { s in
+                        _ = inputPath.withUnsafeBytes { sqlite3_bind_blob(s, 1, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
+                        Self.bind(s, 2, rootUUID)
+                        sqlite3_bind_int64(s, 3, runID)
+                    }
+                    if let note {
+                        let statement = try self.noteStatement ?? db.makeStatement(sql: """
+                            UPDATE __wadup_content SET error_message = CASE WHEN error_message IS NULL THEN ?1 ELSE error_message || '; ' || ?1 END
+                            WHERE uuid = ?2
+                            """)
+                        self.noteStatement = statement
+                        try Self.step(statement.sqliteStatement, db) { s in
+                            Self.bind(s, 1, note)
+                            Self.bind(s, 2, rootUUID)
+                        }
+                    }
                 }
             }
             return .commit
         }
+    }
+
+    /// The insert statement of module table `id`, prepared on first use.
+    private func insertStatement(_ id: Int32, _ db: Database) throws -> Statement? {
+        if let statement = tableStatements[id] { return statement }
+        guard let schema = knownTables[id] else { return nil }
+        let table = SQL.quoted(schema.name)
+        let statement = try db.makeStatement(
+            sql: "INSERT INTO \(table) VALUES (" + Array(repeating: "?", count: schema.columns.count + 1).joined(separator: ", ") + ")")
+        tableStatements[id] = statement
+        return statement
     }
 
     /// Binds, steps and resets a prepared statement: values always bound, never spliced.
@@ -249,19 +426,38 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         condition.unlock()
         // The writer thread has ended: its statements must be finalized before the database closes.
         contentStatement = nil
+        inputStatement = nil
+        noteStatement = nil
         tableStatements.removeAll()
-        if let failure { throw failure }
+        if let failure {
+            // Best effort (the disk may be full): the attempt says it failed; a resume continues it.
+            try? db.write { try $0.execute(sql: "UPDATE __wadup_run SET outcome = 'failed' WHERE id = ?", arguments: [runID]) }
+            throw failure
+        }
         do {
             try db.write { db in
-                for sql in pendingIndexes { try db.execute(sql: sql) }
+                // Indexes are built once at the end: cheaper than keeping them up to date row by row.
+                try db.execute(sql: Self.parentIndex)
+                for schema in knownTables.values {
+                    try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(SQL.quoted("__wadup_idx_" + schema.name)) ON \(SQL.quoted(schema.name))(content_uuid)")
+                }
                 try db.execute(
                     sql: """
-                        UPDATE __wadup_run SET finished_at = ?, outcome = ?, inputs = ?, contents = ?, failed = ?, skipped = ?
+                        UPDATE __wadup_run SET finished_at = ?, outcome = ?, inputs = ?, contents = ?, failed = ?, skipped = ?,
+                            duplicates = ?, refused = ?
                         WHERE id = ?
-                        """, arguments: [run.finishedAt, run.outcome, run.inputs, run.contents, run.failed, run.skipped, runID])
+                        """,
+                    arguments: [
+                        run.finishedAt, run.outcome, run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused, runID,
+                    ])
+                // One row per module for the whole run: a resumed attempt adds its counts.
                 for m in modules {
                     try db.execute(
-                        sql: "INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                        sql: """
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)
+                            ON CONFLICT (name) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
+                                total_time_ms = total_time_ms + excluded.total_time_ms
+                            """,
                         arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs])
                 }
             }

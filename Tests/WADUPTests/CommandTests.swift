@@ -77,7 +77,7 @@ struct CommandTests {
         let dir = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
         let out = Harness.temporaryDirectory() + "/out.db"
         #expect(run(dir, output: out, engine: engine).code == 0)
-        try DatabaseQueue(path: out).write { try $0.execute(sql: "INSERT INTO __wadup_content VALUES ('x', 'old', NULL, 0, 'success', NULL, 0, 0, '')") }
+        try DatabaseQueue(path: out).write { try $0.execute(sql: "INSERT INTO __wadup_content (uuid, filename, processed_at, status, depth, size, sha256) VALUES ('x', 'old', 0, 'success', 0, 0, '')") }
         #expect(run(dir, output: out, engine: engine).code == 2)
         #expect(try DatabaseQueue(path: out).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") } == 2)
         #expect(run(dir, ["--overwrite"], output: out, engine: engine).code == 0)

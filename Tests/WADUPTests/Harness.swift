@@ -75,8 +75,10 @@ enum Harness {
         let status: String
         let errorMessage: String?
         let depth: Int
+        /// -1 and "" where the database holds NULL (a path that was not read).
         let size: Int
         let sha256: String
+        let duplicateOf: String?
 
         init(row: Row) {
             uuid = row["uuid"]
@@ -85,8 +87,9 @@ enum Harness {
             status = row["status"]
             errorMessage = row["error_message"]
             depth = row["depth"]
-            size = row["size"]
-            sha256 = row["sha256"]
+            size = row["size"] ?? -1
+            sha256 = row["sha256"] ?? ""
+            duplicateOf = row["duplicate_of"]
         }
     }
 
@@ -103,10 +106,15 @@ enum Harness {
         try EngineSelection.make(kind: kind, limits: limits, timeoutIsDefault: false, cacheDirectory: nil, logger: logger)
     }
 
-    static func run(modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits(), engine kind: EngineKind) throws -> Outcome {
+    static func run(
+        modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits(), dedup: Bool = true,
+        followSymlinks: Bool = false, engine kind: EngineKind
+    ) throws -> Outcome {
         let output = temporaryDirectory() + "/out.db"
         let pipeline = Pipeline(
-            configuration: RunConfiguration(modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits),
+            configuration: RunConfiguration(
+                modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits, dedup: dedup,
+                followSymlinks: followSymlinks),
             engine: try engine(kind, limits: limits), logger: quietLogger)
         let summary = try pipeline.run()
         return Outcome(summary: summary, db: try DatabaseQueue(path: output), output: output)
