@@ -54,6 +54,7 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
             public init(literalCapacity: Int, interpolationCount: Int) {}
             public mutating func appendLiteral(_ literal: String) { parts.append(.text(literal)) }
             public mutating func appendInterpolation(_ setting: Setting) { parts.append(.setting(setting)) }
+            public mutating func appendInterpolation(_ message: Message) { parts.append(contentsOf: message.parts) }
             public mutating func appendInterpolation<T>(_ value: T) { parts.append(.text("\(value)")) }
         }
 

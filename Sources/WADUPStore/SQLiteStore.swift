@@ -131,7 +131,6 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         else { throw StoreError(path: db.description, message: "no run is recorded") }
         try db.execute(sql: parentIndex)
         try db.execute(sql: "CREATE TEMP TABLE __wadup_keep (uuid TEXT PRIMARY KEY, root TEXT NOT NULL)")
-        var rolledBackInputs = 0
         while true {
             try db.execute(sql: "DELETE FROM __wadup_keep")
             try db.execute(
@@ -151,8 +150,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                         OR root_uuid NOT IN (SELECT uuid FROM __wadup_keep)
                     """)
             guard db.changesCount > 0 else { break }
-            rolledBackInputs += db.changesCount
         }
+        let partialTrees = try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM __wadup_content WHERE parent_uuid IS NULL AND uuid NOT IN (SELECT uuid FROM __wadup_keep)") ?? 0
         let tables = try moduleTables(db)
         for table in tables {
             try db.execute(sql: "DELETE FROM \(SQL.quoted(table.name)) WHERE content_uuid NOT IN (SELECT uuid FROM __wadup_keep)")
@@ -168,7 +168,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         ).map { (sha256: $0["sha256"] as String, uuid: $0["uuid"] as String) }
         return ResumePoint(
             previousAttempt: last["id"], settings: settings, previousOutcome: last["outcome"], completedInputs: completed,
-            processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackInputs: rolledBackInputs)
+            processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackInputs: partialTrees)
     }
 
     /// The module tables of the database, in creation order, with their declared columns.
