@@ -64,38 +64,120 @@ final class InputTree: SubcontentBudget {
 
 /// The processed content of each SHA-256 seen in a run: a content whose bytes were processed
 /// already (or are being processed by another worker) is linked to it, not processed again.
+///
+/// Memory must not grow much with the number of contents (a run may see millions): memory holds
+/// only the first 8 bytes of each digest (a hash table of about 16 bytes an entry); the full
+/// digest and the uuid go to an unlinked temporary file (a 1 MiB tail stays in memory) and are
+/// read back only when 8 bytes match, so equal prefixes (even crafted ones) never link different bytes.
 final class DedupIndex: Sendable {
-    /// A SHA-256 digest as four words: 32 bytes a key, not a 64-character string.
-    struct Key: Hashable {
-        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
-
-        init?(hex: String) {
-            let utf8 = Array(hex.utf8)
-            guard utf8.count == 64 else { return nil }
-            func word(_ i: Int) -> UInt64? { UInt64(String(decoding: utf8[(i * 16)..<(i * 16 + 16)], as: UTF8.self), radix: 16) }
-            guard let a = word(0), let b = word(1), let c = word(2), let d = word(3) else { return nil }
-            (self.a, self.b, self.c, self.d) = (a, b, c, d)
-        }
+    private struct State: ~Copyable {
+        /// Digest prefix → the newest record with it; records with the same prefix are chained.
+        var heads: [UInt64: Int32] = [:]
+        var log = RecordLog()
     }
 
-    private let map = Mutex<[Key: UUID]>([:])
+    private let state = Mutex(State())
 
     init(processed: [(sha256: String, uuid: String)] = []) {
-        map.withLock { map in
-            map.reserveCapacity(processed.count)
-            for (sha256, uuid) in processed {
-                if let key = Key(hex: sha256), let uuid = UUID(uuidString: uuid) { map[key] = uuid }
-            }
+        for (sha256, uuid) in processed {
+            if let uuid = UUID(uuidString: uuid) { _ = claim(sha256: sha256, uuid: uuid) }
         }
     }
 
     /// The content already processing or processed with these bytes; else `uuid` becomes it and `nil` is returned.
     func claim(sha256: String, uuid: UUID) -> UUID? {
-        guard let key = Key(hex: sha256) else { return nil }
-        return map.withLock { map in
-            if let original = map[key] { return original }
-            map[key] = uuid
+        guard let digest = Self.digest(hex: sha256) else { return nil }
+        let prefix = digest.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        return state.withLock { state in
+            var index = state.heads[prefix] ?? -1
+            while index >= 0 {
+                let record = state.log.record(Int(index))
+                if record.digest == digest { return record.uuid }
+                index = record.next
+            }
+            state.heads[prefix] = state.log.append(digest: digest, uuid: uuid, next: state.heads[prefix] ?? -1)
             return nil
         }
+    }
+
+    static func digest(hex: String) -> [UInt8]? {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            case 0x41...0x46: c - 0x41 + 10
+            default: nil
+            }
+        }
+        var out = [UInt8](repeating: 0, count: 32)
+        for i in 0..<32 {
+            guard let high = nibble(utf8[2 * i]), let low = nibble(utf8[2 * i + 1]) else { return nil }
+            out[i] = high << 4 | low
+        }
+        return out
+    }
+}
+
+/// Fixed-size records (digest, uuid, next) appended to an unlinked temporary file, the newest in memory.
+private struct RecordLog: ~Copyable {
+    static let size = 52
+    static let tailLimit = 1 << 20
+    private let fd: Int32
+    private var tail: [UInt8] = []
+    private var flushed = 0
+    private var count: Int32 = 0
+
+    init() {
+        let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        // Without a temporary file (a read-only /tmp), everything stays in memory: correct, only larger.
+        fd = open(folder, 0o20_200_000 | O_RDWR | O_CLOEXEC, 0o600)  // O_TMPFILE (not exported to Swift)
+        tail.reserveCapacity(Self.tailLimit + Self.size)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    mutating func append(digest: [UInt8], uuid: UUID, next: Int32) -> Int32 {
+        tail.append(contentsOf: digest)
+        withUnsafeBytes(of: uuid.uuid) { tail.append(contentsOf: $0) }
+        withUnsafeBytes(of: next.littleEndian) { tail.append(contentsOf: $0) }
+        if fd >= 0, tail.count >= Self.tailLimit {
+            let written = tail.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(flushed)) }
+            if written == tail.count {
+                flushed += written
+                tail.removeAll(keepingCapacity: true)
+            }
+        }
+        count += 1
+        return count - 1
+    }
+
+    func record(_ index: Int) -> (digest: [UInt8], uuid: UUID, next: Int32) {
+        let offset = index * Self.size
+        var bytes = [UInt8](repeating: 0, count: Self.size)
+        if offset >= flushed {
+            bytes.withUnsafeMutableBytes { out in
+                tail.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[(offset - flushed)..<(offset - flushed + Self.size)])) }
+            }
+        } else {
+            var done = 0
+            while done < Self.size {
+                let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, Self.size - done, off_t(offset + done)) }
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    // The temporary file failed us: a record that matches nothing, so the content is processed.
+                    return ([], UUID(), -1)
+                }
+                done += n
+            }
+        }
+        let uuid = bytes.withUnsafeBytes { raw -> UUID in
+            var value = UUID().uuid
+            withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[32..<48])) }
+            return UUID(uuid: value)
+        }
+        let next = bytes.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: 48, as: Int32.self)) }
+        return (Array(bytes[0..<32]), uuid, next)
     }
 }

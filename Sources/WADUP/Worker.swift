@@ -82,15 +82,15 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
     /// Records an input path that is not processed (`skipped`, with the reason); its tree is complete.
     private func record(tree: InputTree, name: InputName, reason: String, size: Int?) throws(StoreError) -> [PendingContent] {
-        try store.submit(
-            ContentRecord(
-                uuid: tree.rootUUID.lowercasedString, filename: name.text, parentUUID: nil, processedAt: Int64(Date().timeIntervalSince1970),
-                status: .skipped, errorMessage: reason, depth: 0, size: size, sha256: nil, filenameBytes: name.isUTF8 ? nil : name.bytes))
+        var record = ContentRecord(
+            uuid: tree.rootUUID.lowercasedString, filename: name.text, parentUUID: nil, processedAt: Int64(Date().timeIntervalSince1970),
+            status: .skipped, errorMessage: reason, depth: 0, size: size, sha256: nil, filenameBytes: name.isUTF8 ? nil : name.bytes)
+        record.completesInput = finish(tree, children: 0)
+        try store.submit(record)
         statistics.update {
             $0.contents += 1
             $0.skipped += 1
         }
-        try finish(tree, children: 0)
         return []
     }
 
@@ -98,13 +98,13 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// `Benchmarks/durable_benchmark.py` turns it off, to measure what the records cost.
     static let recordsInputs = ProcessInfo.processInfo.environment["WADUP_BENCH_NO_INPUT_RECORDS"] != "1"
 
-    /// Ends one content of `tree`; the tree's end is recorded once its last content is.
-    private func finish(_ tree: InputTree, children: Int) throws(StoreError) {
-        guard tree.finish(children: children) else { return }
+    /// Ends one content of `tree` that queued `children`; the tree's end, if this was its last content.
+    private func finish(_ tree: InputTree, children: Int) -> InputCompletion? {
+        guard tree.finish(children: children) else { return nil }
         let refused = tree.refused
         if refused > 0 { statistics.update { $0.refused += refused } }
-        guard Self.recordsInputs else { return }
-        try store.completeInput(path: tree.name.bytes, rootUUID: tree.rootUUID.lowercasedString, note: tree.budgetNote)
+        guard Self.recordsInputs else { return nil }
+        return InputCompletion(path: tree.name.bytes, rootUUID: tree.rootUUID.lowercasedString, note: tree.budgetNote)
     }
 
     private func instance(_ i: Int) -> Result<any ModuleInstance, ModuleLoadError> {
@@ -126,17 +126,17 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         let sha256 = data.sha256
         if let dedup, let original = dedup.claim(sha256: sha256, uuid: uuid) {
             // The same bytes were processed (or are being processed) elsewhere: linked, not expanded again.
-            try store.submit(
-                ContentRecord(
-                    uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
-                    status: .duplicate, errorMessage: nil, depth: depth, size: data.count, sha256: sha256,
-                    duplicateOf: original.lowercasedString, filenameBytes: filenameBytes))
+            var record = ContentRecord(
+                uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
+                status: .duplicate, errorMessage: nil, depth: depth, size: data.count, sha256: sha256,
+                duplicateOf: original.lowercasedString, filenameBytes: filenameBytes)
+            record.completesInput = finish(tree, children: 0)
+            try store.submit(record)
             statistics.update {
                 $0.contents += 1
                 $0.duplicates += 1
                 $0.bytes += data.count
             }
-            try finish(tree, children: 0)
             return []
         }
         var rows: [(tableID: Int32, values: [CellValue])] = []
@@ -178,12 +178,14 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             statistics.update { $0.interrupted += 1 }
             return []
         }
-        try store.submit(
-            ContentRecord(
-                uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
-                status: failures.isEmpty ? .success : .failed,
-                errorMessage: failures.isEmpty ? nil : failures.map(\.description).joined(separator: "; "),
-                depth: depth, size: data.count, sha256: sha256, filenameBytes: filenameBytes, rows: rows))
+        var record = ContentRecord(
+            uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
+            status: failures.isEmpty ? .success : .failed,
+            errorMessage: failures.isEmpty ? nil : failures.map(\.description).joined(separator: "; "),
+            depth: depth, size: data.count, sha256: sha256, filenameBytes: filenameBytes, rows: rows)
+        // Without sub-contents this is the tree's last record: its end goes in the same write.
+        if emitted.isEmpty { record.completesInput = finish(tree, children: 0) }
+        try store.submit(record)
         statistics.update {
             $0.contents += 1
             $0.bytes += data.count
@@ -208,7 +210,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             }
             pending.append(PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data, tree: tree))
         }
-        try finish(tree, children: pending.count)
+        if !emitted.isEmpty, let input = finish(tree, children: pending.count) {
+            try store.completeInput(path: input.path, rootUUID: input.rootUUID, note: input.note)
+        }
         return pending
     }
 }

@@ -36,6 +36,8 @@ public struct ContentRecord: Sendable {
     public var duplicateOf: String?
     /// The exact bytes of an input's path when they are not valid UTF-8 (``filename`` escapes them).
     public var filenameBytes: [UInt8]?
+    /// The input tree this content ends, written with it (the common case of a file without sub-contents).
+    public var completesInput: InputCompletion?
     public var rows: [(tableID: Int32, values: [CellValue])]
 
     public init(
@@ -55,6 +57,21 @@ public struct ContentRecord: Sendable {
         self.size = size
         self.sha256 = sha256
         self.rows = rows
+    }
+}
+
+/// The end of one input's tree: every content under it is recorded.
+public struct InputCompletion: Sendable {
+    /// The input's path under the run's input, as bytes.
+    public var path: [UInt8]
+    public var rootUUID: String
+    /// Added to the input's own record (a budget that refused sub-contents).
+    public var note: String?
+
+    public init(path: [UInt8], rootUUID: String, note: String?) {
+        self.path = path
+        self.rootUUID = rootUUID
+        self.note = note
     }
 }
 

@@ -58,7 +58,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             config.prepareDatabase { db in
                 // Foreign keys are declared but not enforced: the writer inserts every parent before its
                 // children and rows by construction, and enforcing would cost a lookup per row.
-                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384")
+                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -4096")
                 if let pages = ProcessInfo.processInfo.environment["WADUP_TEST_MAX_PAGE_COUNT"], let count = Int(pages) {
                     // Test-only: a full disk, simulated by SQLite's page limit.
                     try db.execute(sql: "PRAGMA max_page_count = \(count)")
@@ -218,7 +218,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             filename_bytes BLOB
         );
         CREATE TABLE __wadup_input (
-            path BLOB PRIMARY KEY,
+            path BLOB NOT NULL,
             root_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid),
             run_id INTEGER NOT NULL REFERENCES __wadup_run(id)
         );
@@ -356,29 +356,34 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                             }
                         }
                     }
-                case .input(let inputPath, let rootUUID, let note):
-                    let statement = try self.inputStatement ?? db.makeStatement(sql: "INSERT INTO __wadup_input (path, root_uuid, run_id) VALUES (?, ?, ?)")
-                    self.inputStatement = statement
-                    let runID = self.runID
-                    try Self.step(statement.sqliteStatement, db) { s in
-                        _ = inputPath.withUnsafeBytes { sqlite3_bind_blob(s, 1, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
-                        Self.bind(s, 2, rootUUID)
-                        sqlite3_bind_int64(s, 3, runID)
-                    }
-                    if let note {
-                        let statement = try self.noteStatement ?? db.makeStatement(sql: """
-                            UPDATE __wadup_content SET error_message = CASE WHEN error_message IS NULL THEN ?1 ELSE error_message || '; ' || ?1 END
-                            WHERE uuid = ?2
-                            """)
-                        self.noteStatement = statement
-                        try Self.step(statement.sqliteStatement, db) { s in
-                            Self.bind(s, 1, note)
-                            Self.bind(s, 2, rootUUID)
-                        }
-                    }
+                    if let input = record.completesInput { try writeInput(input, db) }
+                case .input(let path, let rootUUID, let note):
+                    try writeInput(InputCompletion(path: path, rootUUID: rootUUID, note: note), db)
                 }
             }
             return .commit
+        }
+    }
+
+    /// Records a complete input tree (and its budget note on the input's record).
+    private func writeInput(_ input: InputCompletion, _ db: Database) throws {
+        let statement = try self.inputStatement ?? db.makeStatement(sql: "INSERT INTO __wadup_input (path, root_uuid, run_id) VALUES (?, ?, ?)")
+        self.inputStatement = statement
+        let runID = self.runID
+        try Self.step(statement.sqliteStatement, db) { s in
+            _ = input.path.withUnsafeBytes { sqlite3_bind_blob(s, 1, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
+            Self.bind(s, 2, input.rootUUID)
+            sqlite3_bind_int64(s, 3, runID)
+        }
+        guard let note = input.note else { return }
+        let update = try self.noteStatement ?? db.makeStatement(sql: """
+            UPDATE __wadup_content SET error_message = CASE WHEN error_message IS NULL THEN ?1 ELSE error_message || '; ' || ?1 END
+            WHERE uuid = ?2
+            """)
+        self.noteStatement = update
+        try Self.step(update.sqliteStatement, db) { s in
+            Self.bind(s, 1, note)
+            Self.bind(s, 2, input.rootUUID)
         }
     }
 
