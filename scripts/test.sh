@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds `wadup` (the Ctrl-C and default-modules tests
 # run the real binary) and every guest module (the integration tests run them), then the Swift
-# Testing suite. Release mode: the WasmKit interpreter is ~100x slower unoptimised.
+# Testing suite. Release mode: the WasmKit interpreter is ~100x slower unoptimised. Then the short
+# fuzz run of the host's decoders (scripts/fuzz.sh, 20 s) and 2,000 mutants of real archives and
+# databases through the standard modules (scripts/mutants.py; the README reports a 10,000 run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -9,3 +11,5 @@ swift build -c release
 bash scripts/install-wasmtime.sh
 bash scripts/build-guests.sh
 swift test -c release
+bash scripts/fuzz.sh --seconds 20
+python3 scripts/mutants.py --count 2000

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""The standard modules under mutation: seeded mutants of real ZIPs, jars, wheels and SQLite files
+run through `wadup`, checked for zero host crashes, zero hangs and every mutant recorded.
+
+Seeds (made here, or found on this machine): the sample inputs' test.zip and sample.db, archives
+written by Python's zipfile (stored, deflated, a jar, a wheel, ZIP64 entries, nested archives) and
+Info-ZIP's zip when installed, SQLite databases of several page sizes with overflow pages, indexes
+and WITHOUT ROWID tables, and the pip/setuptools wheels bundled with Python where present.
+
+Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
+bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
+length/offset fields (ZIP local and central headers, end records, ZIP64 records; SQLite's header
+and b-tree page headers and cell pointers) set to 0, 1, the size, the size + 1, 0x7FFFFFFF,
+0xFFFFFFFF or random values.
+
+Usage: python3 scripts/mutants.py [--count N] [--seed S] [--threads T] [--keep DIR]
+Exit status 0 when wadup exited 0 within the time limit and recorded every mutant; prints the
+failures by kind.
+"""
+import argparse, collections, io, os, random, shutil, sqlite3, struct, subprocess, sys, tempfile, time, zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WADUP = os.path.join(ROOT, ".build", "release", "wadup")
+STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
+
+
+def zip_bytes(entries, compression=zipfile.ZIP_DEFLATED, force_zip64=False):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as z:
+        for name, data in entries:
+            if force_zip64:
+                with z.open(zipfile.ZipInfo(name), "w", force_zip64=True) as f:
+                    f.write(data)
+            else:
+                z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def sqlite_bytes(work, name, page_size, rng):
+    path = os.path.join(work, name)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA page_size = {page_size}")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b BLOB)")
+    db.execute("CREATE INDEX t_a ON t(a)")
+    db.execute("CREATE TABLE w (k TEXT PRIMARY KEY, v) WITHOUT ROWID")
+    db.executemany("INSERT INTO t (a, b) VALUES (?, ?)", [(f"row {i}", rng.randbytes(rng.choice([10, 100, 3000]))) for i in range(200)])
+    db.executemany("INSERT INTO w VALUES (?, ?)", [(f"k{i}", i) for i in range(300)])
+    db.commit()
+    db.close()
+    data = open(path, "rb").read()
+    os.remove(path)
+    return data
+
+
+def seeds(work, rng):
+    out = {}
+    fixtures = os.path.join(ROOT, "Tests", "Fixtures", "peer-wadup2")
+    for name in ("test.zip", "sample.db"):
+        out[name] = open(os.path.join(fixtures, name), "rb").read()
+    texts = [(f"src/p{i % 7}/F{i}.java", (f"class F{i} {{ }} // " + "x" * rng.randint(0, 3000)).encode()) for i in range(60)]
+    out["deflated.zip"] = zip_bytes(texts)
+    out["stored.zip"] = zip_bytes(texts[:20], zipfile.ZIP_STORED)
+    out["zip64.zip"] = zip_bytes(texts[:10], force_zip64=True)
+    out["app.jar"] = zip_bytes([("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n")] + texts[:30])
+    out["pkg-1.0-py3-none-any.whl"] = zip_bytes(
+        [("pkg/__init__.py", b"print('hi')\n"), ("pkg-1.0.dist-info/METADATA", b"Name: pkg\nVersion: 1.0\n"),
+         ("pkg-1.0.dist-info/RECORD", b"pkg/__init__.py,,\n")])
+    out["nested.zip"] = zip_bytes([("inner.zip", out["stored.zip"]), ("db.sqlite", sqlite_bytes(work, "n.db", 1024, rng))])
+    for page in (512, 4096, 65536):
+        out[f"db{page}.sqlite"] = sqlite_bytes(work, f"s{page}.db", page, rng)
+    for wheel in sorted(p for p in (os.path.join(d, f) for d in ("/root/.pyenv/versions/3.12.1/lib/python3.12/ensurepip/_bundled",)
+                                     if os.path.isdir(d) for f in os.listdir(d)) if p.endswith(".whl"))[:1]:
+        out[os.path.basename(wheel)] = open(wheel, "rb").read()
+    if shutil.which("zip"):
+        src = os.path.join(work, "infozip-src")
+        os.makedirs(src)
+        for name, data in texts[:15]:
+            open(os.path.join(src, os.path.basename(name)), "wb").write(data)
+        subprocess.run(["zip", "-q", "-r", os.path.join(work, "infozip.zip"), "."], cwd=src, check=True)
+        out["infozip.zip"] = open(os.path.join(work, "infozip.zip"), "rb").read()
+    return out
+
+
+EXTREMES = [0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 0xFFFF, 0x8000]
+
+
+def field_offsets(data):
+    """(offset, width) of length and offset fields: ZIP records by signature, SQLite header and pages."""
+    fields = []
+    layouts = {b"PK\x03\x04": [(18, 4), (22, 4), (26, 2), (28, 2)],
+               b"PK\x01\x02": [(20, 4), (24, 4), (28, 2), (30, 2), (32, 2), (42, 4)],
+               b"PK\x05\x06": [(8, 2), (10, 2), (12, 4), (16, 4), (20, 2)],
+               b"PK\x06\x06": [(24, 8), (32, 8), (40, 8), (48, 8)],
+               b"PK\x06\x07": [(8, 8)]}
+    for signature, layout in layouts.items():
+        start = data.find(signature)
+        while start >= 0 and len(fields) < 4000:
+            fields += [(start + o, w) for o, w in layout if start + o + w <= len(data)]
+            start = data.find(signature, start + 1)
+    if data.startswith(b"SQLite format 3\0") and len(data) >= 100:
+        fields += [(16, 2), (28, 4), (32, 4), (36, 4), (40, 4), (44, 4), (52, 4), (56, 4)]
+        page = struct.unpack(">H", data[16:18])[0]
+        page = 65536 if page == 1 else page
+        if page >= 512:
+            for p in range(0, min(len(data), page * 64), page):
+                h = 100 if p == 0 else p
+                fields += [(h + 1, 2), (h + 3, 2), (h + 5, 2), (h + 8, 4)]
+                fields += [(h + 12 + 2 * i, 2) for i in range(4)]
+    return [(o, w) for o, w in fields if o + w <= len(data)]
+
+
+def mutate(data, other, rng):
+    data = bytearray(data)
+    kind = rng.choice(["flip", "bytes", "truncate", "splice", "field", "field", "field"])
+    if kind == "flip":
+        for _ in range(rng.randint(1, 8)):
+            i = rng.randrange(len(data))
+            data[i] ^= 1 << rng.randrange(8)
+    elif kind == "bytes":
+        i = rng.randrange(len(data))
+        n = min(rng.choice([1, 2, 4, 16, 256]), len(data) - i)
+        fill = rng.choice([b"\0", b"\xff", None])
+        data[i:i + n] = fill * n if fill else rng.randbytes(n)
+    elif kind == "truncate":
+        data = data[:rng.randrange(len(data))]
+    elif kind == "splice":
+        data = data[:rng.randrange(len(data))] + other[rng.randrange(len(other)):]
+    else:
+        fields = field_offsets(bytes(data))
+        if not fields:
+            return mutate(bytes(data), other, rng)
+        for _ in range(rng.randint(1, 3)):
+            o, w = rng.choice(fields)
+            value = rng.choice(EXTREMES + [len(data), len(data) + 1, rng.getrandbits(8 * w)]) & ((1 << (8 * w)) - 1)
+            big_endian = data[:16] == b"SQLite format 3\0"
+            data[o:o + w] = value.to_bytes(w, "big" if big_endian else "little")
+    return kind, bytes(data)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--time-limit", type=int, default=1800, help="seconds before the run counts as hung")
+    ap.add_argument("--keep", help="keep the mutants and the database in this folder")
+    args = ap.parse_args()
+    if not os.path.exists(WADUP):
+        sys.exit("build first: bash scripts/setup.sh")
+    rng = random.Random(args.seed)
+    work = args.keep or tempfile.mkdtemp(prefix="wadup-mutants-")
+    os.makedirs(work, exist_ok=True)
+    inputs = os.path.join(work, "mutants")
+    os.makedirs(inputs, exist_ok=True)
+    try:
+        base = seeds(work, rng)
+        names = sorted(base)
+        kinds = collections.Counter()
+        for i in range(args.count):
+            name = names[i % len(names)]
+            kind, data = mutate(base[name], base[rng.choice(names)], rng)
+            kinds[kind] += 1
+            with open(os.path.join(inputs, f"{i:05d}-{kind}-{name}"), "wb") as f:
+                f.write(data)
+        out = os.path.join(work, "mutants.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(out + suffix):
+                os.remove(out + suffix)
+        start = time.perf_counter()
+        try:
+            run = subprocess.run([WADUP, "--modules", STANDARD, "--input", inputs, "--output", out, "--threads", str(args.threads)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=args.time_limit)
+        except subprocess.TimeoutExpired:
+            sys.exit(f"mutants: HANG: wadup did not finish within {args.time_limit} s")
+        seconds = time.perf_counter() - start
+        if run.returncode != 0:
+            sys.exit(f"mutants: wadup exited {run.returncode} (a host crash or a run failure):\n{run.stderr.decode()[-4000:]}")
+        db = sqlite3.connect(out)
+        recorded = db.execute("SELECT count(*) FROM __wadup_content WHERE depth = 0").fetchone()[0]
+        statuses = dict(db.execute("SELECT status, count(*) FROM __wadup_content WHERE depth = 0 GROUP BY status").fetchall())
+        total = db.execute("SELECT count(*) FROM __wadup_content").fetchone()[0]
+        failures = collections.Counter()
+        for (message,) in db.execute("SELECT error_message FROM __wadup_content WHERE status = 'failed'"):
+            for part in message.split("; "):
+                module, _, rest = part.partition(": ")
+                failures[f"{module} {rest.partition(':')[0]}"] += 1
+        print(f"mutants: {args.count} mutants of {len(names)} seeds ({', '.join(names)}), seed {args.seed}")
+        print(f"mutants: mutations: {', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}")
+        print(f"mutants: wadup exited 0 in {seconds:.1f} s; {recorded} of {args.count} mutants recorded "
+              f"({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); {total} contents in all")
+        print("mutants: failed module-runs by module and kind: " + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none"))
+        if recorded != args.count:
+            sys.exit(f"mutants: {args.count - recorded} mutants missing from the database")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
