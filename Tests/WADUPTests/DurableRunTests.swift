@@ -105,6 +105,39 @@ struct DurableRunTests {
         ])
     }
 
+    /// A file and a folder the user may not read are recorded with the system's reason. Root reads
+    /// everything, so as root the real binary runs as `nobody` (util-linux's setpriv).
+    @Test func unreadableFilesAndFoldersAreRecordedWithTheReason() throws {
+        let dir = Harness.temporaryDirectory()
+        let input = dir + "/in", out = dir + "/out"
+        for folder in [input + "/locked", out] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try Data("readable\n".utf8).write(to: URL(fileURLWithPath: input + "/ok.txt"))
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: input + "/secret.txt"))
+        chmod(input + "/secret.txt", 0)
+        chmod(input + "/locked", 0)
+        chmod(out, 0o777)
+        for folder in [dir, input] { chmod(folder, 0o755) }
+        let modules = try GuestModuleTests.modules(["byte_counter"])
+        chmod(modules, 0o755)
+        var arguments = [Harness.wadupBinary, "--modules", modules, "--input", input, "--output", out + "/o.db", "--no-cache"]
+        if getuid() == 0 { arguments = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + arguments }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let rows = try DatabaseQueue(path: out + "/o.db").read { db in
+            try String.fetchAll(db, sql: "SELECT filename || '|' || status || '|' || coalesce(error_message, '') || '|' || coalesce(size, '') FROM __wadup_content ORDER BY filename")
+        }
+        #expect(rows == [
+            "locked|skipped|unreadable folder: \(String(cString: strerror(EACCES)).lowercased())|",
+            "ok.txt|success||9",
+            "secret.txt|skipped|unreadable: \(String(cString: strerror(EACCES)).lowercased())|7",
+        ])
+    }
+
     /// Three inputs with the same bytes, and an archive holding the same bytes as an input.
     static func repeats() throws -> (dir: String, zipSHA: String, entries: [String]) {
         let dir = Harness.temporaryDirectory() + "/repeats"
