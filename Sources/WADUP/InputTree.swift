@@ -66,13 +66,16 @@ final class InputTree: SubcontentBudget {
 /// already (or are being processed by another worker) is linked to it, not processed again.
 ///
 /// Memory must not grow much with the number of contents (a run may see millions): memory holds
-/// only the first 8 bytes of each digest (a hash table of about 16 bytes an entry); the full
-/// digest and the uuid go to an unlinked temporary file (a 1 MiB tail stays in memory) and are
-/// read back only when 8 bytes match, so equal prefixes (even crafted ones) never link different bytes.
+/// only 5 bytes of each digest, as 256 small hash tables (by the first byte) of 4-byte keys and
+/// 4-byte record numbers, about 14 bytes an entry, and no table ever doubles much memory at once.
+/// The full digest and the uuid go to an unlinked temporary file (a 1 MiB tail stays in memory)
+/// and are read back only when 5 bytes match, so equal prefixes (even crafted ones) never link
+/// different bytes.
 final class DedupIndex: Sendable {
     private struct State: ~Copyable {
-        /// Digest prefix → the newest record with it; records with the same prefix are chained.
-        var heads: [UInt64: Int32] = [:]
+        /// By the digest's first byte: its next 4 bytes → the newest record with them; records
+        /// with the same 5 bytes are chained.
+        var heads = [[UInt32: Int32]](repeating: [:], count: 256)
         var log = RecordLog()
     }
 
@@ -87,15 +90,17 @@ final class DedupIndex: Sendable {
     /// The content already processing or processed with these bytes; else `uuid` becomes it and `nil` is returned.
     func claim(sha256: String, uuid: UUID) -> UUID? {
         guard let digest = Self.digest(hex: sha256) else { return nil }
-        let prefix = digest.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        let shard = Int(digest[0])
+        let key = digest.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 1, as: UInt32.self) }
         return state.withLock { state in
-            var index = state.heads[prefix] ?? -1
+            let head = state.heads[shard][key] ?? -1
+            var index = head
             while index >= 0 {
                 let record = state.log.record(Int(index))
                 if record.digest == digest { return record.uuid }
                 index = record.next
             }
-            state.heads[prefix] = state.log.append(digest: digest, uuid: uuid, next: state.heads[prefix] ?? -1)
+            state.heads[shard][key] = state.log.append(digest: digest, uuid: uuid, next: head)
             return nil
         }
     }
