@@ -75,14 +75,13 @@ public struct InputWalker: IteratorProtocol {
         Self.raiseDescriptorLimit()
         var st = stat()
         guard stat(root, &st) == 0 else {
-            let name = InputName(bytes: Array((root as NSString).lastPathComponent.utf8))
-            pending = [.record(name: name, reason: "unreadable: \(Self.reason(errno))", size: nil)]
+            record(InputName(bytes: Array((root as NSString).lastPathComponent.utf8)), "unreadable: \(Self.reason(errno))")
             return
         }
         if st.st_mode & S_IFMT == S_IFDIR {
             let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard fd >= 0 else {
-                pending = [.record(name: InputName(bytes: Array((root as NSString).lastPathComponent.utf8)), reason: "unreadable folder: \(Self.reason(errno))", size: nil)]
+                record(InputName(bytes: Array((root as NSString).lastPathComponent.utf8)), "unreadable folder: \(Self.reason(errno))")
                 return
             }
             push(fd: fd, relative: [], st: st)
@@ -132,7 +131,7 @@ public struct InputWalker: IteratorProtocol {
     private mutating func descend(_ dirfd: Int32, _ name: [UInt8], _ relative: [UInt8], _ st: stat) {
         let fd = openat(dirfd, cString(name), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            pending.append(.record(name: InputName(bytes: relative), reason: "unreadable folder: \(Self.reason(errno))", size: nil))
+            record(InputName(bytes: relative), "unreadable folder: \(Self.reason(errno))")
             return
         }
         push(fd: fd, relative: relative, st: st)
@@ -148,8 +147,13 @@ public struct InputWalker: IteratorProtocol {
             stack.append(Level(fd: fd, relative: relative, entries: entries, excluded: excludedNames, device: device, inode: inode))
         case .failure(let error):
             close(fd)
-            pending.append(.record(name: InputName(bytes: relative.isEmpty ? Array((root as NSString).lastPathComponent.utf8) : relative), reason: "unreadable folder: \(Self.reason(error.code))", size: nil))
+            record(InputName(bytes: relative.isEmpty ? Array((root as NSString).lastPathComponent.utf8) : relative), "unreadable folder: \(Self.reason(error.code))")
         }
+    }
+
+    /// Queues the record of a path that cannot be walked, unless an earlier attempt recorded it.
+    private mutating func record(_ name: InputName, _ reason: String) {
+        if !done.contains(name.bytes) { pending.append(.record(name: name, reason: reason, size: nil)) }
     }
 
     /// A symbolic link: a record, or (following) its target under the link's own path.
