@@ -65,10 +65,10 @@ public struct WadupCommand: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Compile every module at start instead of using the compile cache.")
     var noCache = false
 
-    @Option(name: .customLong("max-input-bytes"), help: "Bytes of sub-content under one input, all depths (default 16 GiB).")
+    @Option(name: .customLong("max-input-bytes"), help: "Bytes of sub-content under one input, all depths (16 GiB).")
     var maxInputBytes: Int = RunLimits.defaultMaxInputBytes
 
-    @Option(name: .customLong("max-input-contents"), help: "Sub-contents under one input, all depths (default 1000000).")
+    @Option(name: .customLong("max-input-contents"), help: "Sub-contents under one input, all depths.")
     var maxInputContents: Int = RunLimits.defaultMaxInputContents
 
     @Flag(help: "Replace the output if it is a WADUP database (never a folder or another file).")
