@@ -83,13 +83,14 @@ final class DedupIndex: Sendable {
 
     init(processed: [(sha256: String, uuid: String)] = []) {
         for (sha256, uuid) in processed {
-            if let uuid = UUID(uuidString: uuid) { _ = claim(sha256: sha256, uuid: uuid) }
+            if let digest = Self.digest(hex: sha256), let uuid = UUID(uuidString: uuid) { _ = claim(digest: digest, uuid: uuid) }
         }
     }
 
-    /// The content already processing or processed with these bytes; else `uuid` becomes it and `nil` is returned.
-    func claim(sha256: String, uuid: UUID) -> UUID? {
-        guard let digest = Self.digest(hex: sha256) else { return nil }
+    /// The content already processing or processed with the bytes of SHA-256 `digest` (32 bytes);
+    /// else `uuid` becomes it and `nil` is returned.
+    func claim(digest: [UInt8], uuid: UUID) -> UUID? {
+        precondition(digest.count == 32)
         let shard = Int(digest[0])
         let key = digest.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 1, as: UInt32.self) }
         return state.withLock { state in
@@ -105,6 +106,7 @@ final class DedupIndex: Sendable {
         }
     }
 
+    /// The 32 bytes of a SHA-256 in hex (as the database stores it), or `nil`.
     static func digest(hex: String) -> [UInt8]? {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 64 else { return nil }

@@ -123,8 +123,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
         let now = Int64(Date().timeIntervalSince1970)
-        let sha256 = data.sha256
-        if let dedup, let original = dedup.claim(sha256: sha256, uuid: uuid) {
+        let digest = data.sha256Digest
+        let sha256 = digest.hex
+        if let dedup, let original = dedup.claim(digest: digest, uuid: uuid) {
             // The same bytes were processed (or are being processed) elsewhere: linked, not expanded again.
             var record = ContentRecord(
                 uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
@@ -223,10 +224,13 @@ extension UUID {
 }
 
 extension ContentBuffer {
-    /// Lowercase hex SHA-256 of the bytes.
-    var sha256: String {
+    /// SHA-256 of the bytes.
+    var sha256Digest: [UInt8] {
         var hasher = SHA256()
         forEachWindow { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().hex
+        return Array(hasher.finalize())
     }
+
+    /// Lowercase hex SHA-256 of the bytes.
+    var sha256: String { sha256Digest.hex }
 }
