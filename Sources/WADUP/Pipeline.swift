@@ -164,7 +164,7 @@ public final class Pipeline: Sendable {
         }
         let resumed = (store as? SQLiteStore)?.resumePoint
         if let resumed {
-            logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackInputs) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
+            logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackTrees) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
         }
         let registry = TableRegistry(existing: resumed?.tables ?? []) { schema, id in store.createTable(schema, id: id) }
         let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")

@@ -206,7 +206,7 @@ extension RunSummary {
         }
         if s.refused > 0 { text += "wadup: \(s.refused) sub-contents refused by input budgets (see the inputs' error_message)\n" }
         if let resumed {
-            text += "wadup: resumed: \(resumed.completedInputs.count) inputs kept from earlier attempts, \(resumed.rolledBackInputs) partial input trees (\(resumed.rolledBackContents) contents) redone\n"
+            text += "wadup: resumed: \(resumed.completedInputs.count) inputs kept from earlier attempts, \(resumed.rolledBackTrees) partial input trees (\(resumed.rolledBackContents) contents) redone\n"
         }
         if abandoned > 0 { text += "wadup: \(abandoned) queued sub-contents abandoned by the interrupt\n" }
         return text

@@ -153,8 +153,6 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 public struct ResumePoint: Sendable {
     /// The previous attempt's `__wadup_run.id`.
     public var previousAttempt: Int64
-    /// The settings JSON of the run's first attempt.
-    public var settings: String
     /// The outcome of the previous attempt.
     public var previousOutcome: String
     /// Relative paths (bytes) of the inputs whose trees are complete.
@@ -163,7 +161,7 @@ public struct ResumePoint: Sendable {
     public var processed: [(sha256: String, uuid: String)]
     /// The module tables, in the order of their ids.
     public var tables: [TableSchema]
-    /// Contents and input trees rolled back.
+    /// Contents rolled back, and the partial input trees they formed.
     public var rolledBackContents: Int
-    public var rolledBackInputs: Int
+    public var rolledBackTrees: Int
 }

@@ -113,12 +113,15 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         config.readonly = true
         guard let db = try? DatabaseQueue(path: path, configuration: config) else { return nil }
         defer { try? db.close() }
-        return try? db.read { db in
-            guard let last = try Row.fetchOne(db, sql: "SELECT id, outcome FROM __wadup_run ORDER BY id DESC LIMIT 1"),
-                let settings = try String.fetchOne(db, sql: "SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
-            else { return nil }
-            return (last["id"], last["outcome"], settings)
-        }
+        return try? db.read { try lastAttempt($0) }
+    }
+
+    /// The last attempt's id and outcome and the first attempt's settings, or `nil` with no attempt.
+    static func lastAttempt(_ db: Database) throws -> (attempt: Int64, outcome: String, settings: String)? {
+        guard let last = try Row.fetchOne(db, sql: "SELECT id, outcome FROM __wadup_run ORDER BY id DESC LIMIT 1"),
+            let settings = try String.fetchOne(db, sql: "SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
+        else { return nil }
+        return (last["id"], last["outcome"], settings)
     }
 
     /// Deletes every content outside the complete input trees, and the rows of what it deletes.
@@ -126,9 +129,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     /// A tree is complete when its input is in `__wadup_input`. A repeat in a complete tree whose
     /// processed occurrence is rolled back would dangle: its tree is rolled back too, until none is left.
     static func rollBack(_ db: Database) throws -> ResumePoint {
-        guard let last = try Row.fetchOne(db, sql: "SELECT id, outcome FROM __wadup_run ORDER BY id DESC LIMIT 1"),
-            let settings = try String.fetchOne(db, sql: "SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
-        else { throw StoreError(path: db.description, message: "no run is recorded") }
+        guard let last = try lastAttempt(db) else { throw StoreError(path: db.description, message: "no run is recorded") }
         try db.execute(sql: parentIndex)
         try db.execute(sql: "CREATE TEMP TABLE __wadup_keep (uuid TEXT PRIMARY KEY, root TEXT NOT NULL)")
         while true {
@@ -167,8 +168,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             db, sql: "SELECT sha256, uuid FROM __wadup_content WHERE status IN ('success', 'failed') AND sha256 IS NOT NULL"
         ).map { (sha256: $0["sha256"] as String, uuid: $0["uuid"] as String) }
         return ResumePoint(
-            previousAttempt: last["id"], settings: settings, previousOutcome: last["outcome"], completedInputs: completed,
-            processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackInputs: partialTrees)
+            previousAttempt: last.attempt, previousOutcome: last.outcome, completedInputs: completed,
+            processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackTrees: partialTrees)
     }
 
     /// The module tables of the database, in creation order, with their declared columns.
@@ -334,7 +335,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                         if let sha256 = record.sha256 { Self.bind(s, 9, sha256) } else { sqlite3_bind_null(s, 9) }
                         if let original = record.duplicateOf { Self.bind(s, 10, original) } else { sqlite3_bind_null(s, 10) }
                         if let bytes = record.filenameBytes {
-                            _ = bytes.withUnsafeBytes { sqlite3_bind_blob(s, 11, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
+                            Self.bind(s, 11, bytes)
                         } else {
                             sqlite3_bind_null(s, 11)
                         }
@@ -371,7 +372,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         self.inputStatement = statement
         let runID = self.runID
         try Self.step(statement.sqliteStatement, db) { s in
-            _ = input.path.withUnsafeBytes { sqlite3_bind_blob(s, 1, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
+            Self.bind(s, 1, input.path)
             Self.bind(s, 2, input.rootUUID)
             sqlite3_bind_int64(s, 3, runID)
         }
@@ -411,6 +412,11 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func bind(_ statement: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
+        // An empty blob still needs a non-null pointer, or SQLite stores NULL.
+        _ = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), transient) }
+    }
 
     private static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
         var text = text
