@@ -1,0 +1,117 @@
+/*
+ * file_type — what `file` says about every content: libmagic 5.44 with Debian's compiled database
+ * built into the module.
+ *
+ * Table file_types(mime, description): one row per content, `file --mime-type -b` and `file -b`.
+ *
+ * libmagic is given the content as a file descriptor (magic_descriptor), exactly as `file` gives
+ * it a file: it reads the first 7 MiB, the tail for end-relative magic, ELF sections and OLE2
+ * sectors through that descriptor. The library is compiled with read/pread/lseek/fstat renamed to
+ * the functions below (scripts/build-formats.sh), which serve the descriptor CONTENT_FD from the
+ * current content with read_content64, so the answer equals `file`'s for a content of any size.
+ * The database is parsed once per instance, on the first content.
+ */
+#include <errno.h>
+#include <magic.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../common/wadup_row.h"
+
+static const unsigned char database[] = {
+#embed WADUP_MAGIC_DB
+};
+
+#define CONTENT_FD 0x3fff0000
+
+static int32_t table = -1;
+static magic_t describe, mime;
+static int64_t content_size, cursor;
+static int32_t content_error;
+static wadup_row row;
+
+static ssize_t content_pread(void *buffer, size_t length, int64_t offset) {
+    if (offset < 0) { errno = EINVAL; return -1; }
+    if (offset >= content_size) return 0;
+    int64_t left = content_size - offset;
+    size_t n = (int64_t)length < left ? length : (size_t)left;
+    int32_t rc = read_content64(offset, (uint32_t)n, buffer);
+    if (rc < 0) { content_error = rc; errno = EIO; return -1; }
+    return (ssize_t)n;
+}
+
+ssize_t wadup_magic_read(int fd, void *buffer, size_t length) {
+    if (fd != CONTENT_FD) return read(fd, buffer, length);
+    ssize_t n = content_pread(buffer, length, cursor);
+    if (n > 0) cursor += n;
+    return n;
+}
+
+ssize_t wadup_magic_pread(int fd, void *buffer, size_t length, off_t offset) {
+    if (fd != CONTENT_FD) return pread(fd, buffer, length, offset);
+    return content_pread(buffer, length, offset);
+}
+
+off_t wadup_magic_lseek(int fd, off_t offset, int whence) {
+    if (fd != CONTENT_FD) return lseek(fd, offset, whence);
+    int64_t target = whence == SEEK_SET ? offset : whence == SEEK_CUR ? cursor + offset : content_size + offset;
+    if (target < 0) { errno = EINVAL; return -1; }
+    cursor = target;
+    return (off_t)target;
+}
+
+int wadup_magic_fstat(int fd, struct stat *st) {
+    if (fd != CONTENT_FD) return fstat(fd, st);
+    memset(st, 0, sizeof *st);
+    st->st_mode = S_IFREG | 0644;
+    st->st_size = (off_t)content_size;
+    st->st_nlink = 1;
+    return 0;
+}
+
+static magic_t open_magic(int flags) {
+    magic_t m = magic_open(flags);
+    if (!m) return NULL;
+    void *buffers[1] = { (void *)database };
+    size_t sizes[1] = { sizeof database };
+    if (magic_load_buffers(m, buffers, sizes, 1) != 0) {
+        wadup_log(WADUP_LOG_ERROR, magic_error(m) ? magic_error(m) : "magic_load_buffers failed");
+        magic_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* `file` prints "ERROR: message" when libmagic fails on a file; so does this module. */
+static void add_answer(magic_t m) {
+    cursor = 0;
+    const char *answer = magic_descriptor(m, CONTENT_FD);
+    if (answer) {
+        wadup_row_string(&row, answer);
+    } else {
+        wadup_text text = {0};
+        wadup_text_cstring(&text, "ERROR: ");
+        wadup_text_cstring(&text, magic_error(m) ? magic_error(m) : "unknown");
+        wadup_row_string_bytes(&row, text.data, text.length);
+        free(text.data);
+    }
+}
+
+__attribute__((export_name("process"))) int32_t process(void) {
+    if (table < 0) {
+        table = wadup_define_table("file_types",
+            "[{\"name\":\"mime\",\"data_type\":\"String\"},{\"name\":\"description\",\"data_type\":\"String\"}]");
+        if (table < 0) return table;
+    }
+    if (!describe && !(describe = open_magic(MAGIC_NONE))) return 1;
+    if (!mime && !(mime = open_magic(MAGIC_MIME_TYPE))) return 1;
+    content_size = get_content_size64();
+    if (content_size < 0) return (int32_t)content_size;
+    content_error = 0;
+    wadup_row_begin(&row);
+    add_answer(mime);
+    add_answer(describe);
+    if (content_error) return content_error;
+    int32_t rc = wadup_row_insert(&row, table);
+    return rc < 0 ? rc : 0;
+}
