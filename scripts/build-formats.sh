@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the format modules from pinned Debian source packages, compiled to wasm32-wasi:
-#   archive.wasm    libarchive with zlib, bzip2, liblzma (xz-utils), zstd, lz4 and expat (XAR)
+#   archive.wasm    libarchive with zlib, bzip2, liblzma (xz-utils), zstd, lz4, expat and libmd (XAR)
 #   file_type.wasm  libmagic (file) with its compiled database built in
 # Sources are fetched with `apt-get source` (a deb-src entry is added when missing), each .dsc is
 # checked against the sha256 pinned below (the .dsc pins the tarballs; dpkg-source checks them),
@@ -23,6 +23,7 @@ xz-utils   5.4.1-1+deb12u2        bffc9917562b5787661379621bb1f7510bf7271b03d8ce
 libzstd    1.5.4+dfsg2-5          8f602f92b575aa8b5e979196fb6ee82d78f233521dc9636526d3ecba1f63c1b1
 lz4        1.9.4-1                e16302bca544d08d106efc216541f4a0403c8f8a5fad5eaac7588223a55af263
 expat      2.5.0-1+deb12u2        6fc87dbd01f49999ed368cfb37c08d35e41348dda2281d60642f3aa14cb77e32
+libmd      1.0.4-2                5e060cb277f31e67b91033e05ece00832ca8056decba873b1698a5680414a177
 libarchive 3.6.2-1+deb12u5        aa86e919d6899ed11cc78c812d25a99b0493cbcc0e89b303507bf66d7dbda216
 file       1:5.44-3               842e0ef356949218966d1521a95652b00aed18c152174ffc7e000cc3d79501e4
 "
@@ -73,7 +74,7 @@ echo "$pins" | while read -r pkg version sum; do
 done
 src=$work/src
 zlib=$src/zlib-1.2.13.dfsg; bzip2=$src/bzip2-1.0.8; xz=$src/xz-utils-5.4.1; zstd=$src/libzstd-1.5.4+dfsg2
-lz4=$src/lz4-1.9.4; expat=$src/expat-2.5.0/expat; libarchive=$src/libarchive-3.6.2; file=$src/file-5.44
+lz4=$src/lz4-1.9.4; expat=$src/expat-2.5.0/expat; libmd=$src/libmd-1.0.4; libarchive=$src/libarchive-3.6.2; file=$src/file-5.44
 
 # --- the cross compiler: the toolchain's clang, Debian's wasi-libc, compiler-rt's builtins ---
 sysroot=$work/sysroot; prefix=$work/prefix; bindir=$work/bin
@@ -122,6 +123,11 @@ lib expat "-D_GNU_SOURCE -I$work/expat" \
   "$expat/lib/xmlparse.c" "$expat/lib/xmltok.c" "$expat/lib/xmlrole.c"
 cp "$expat/lib/expat.h" "$expat/lib/expat_external.h" "$prefix/include/"
 
+# XAR checks its table of contents with MD5 or SHA-1: libarchive takes them from libmd.
+mkdir -p "$work/libmd"; : > "$work/libmd/config.h"
+lib md "-I$work/libmd -I$libmd/include" "$libmd/src/md5.c" "$libmd/src/sha1.c" "$libmd/src/rmd160.c"
+cp "$libmd/include/md5.h" "$libmd/include/sha1.h" "$libmd/include/sha.h" "$libmd/include/rmd160.h" "$libmd/include/ripemd.h" "$prefix/include/"
+
 echo "build-formats: liblzma"
 mkdir -p "$work/xz" && cd "$work/xz"
 # liblzma's single-threaded build declares a sigprocmask helper only the xz program calls; WASI has
@@ -141,8 +147,8 @@ mkdir -p "$work/libarchive" && cd "$work/libarchive"
   --disable-shared --enable-static --disable-bsdtar --disable-bsdcpio --disable-bsdcat --disable-acl \
   --disable-xattr --without-openssl --without-xml2 --without-nettle --without-mbedtls --without-cng \
   --without-lzo2 --without-libb2 --with-expat --with-zlib --with-bz2lib --with-lzma --with-zstd --with-lz4 >/dev/null
-grep -E "define HAVE_(ZLIB_H|BZLIB_H|LZMA_H|ZSTD_H|LZ4_H|EXPAT_H|LIBZSTD|LIBLZ4|LIBLZMA|LIBBZ2|LIBZ|LIBEXPAT) " config.h | wc -l | grep -qx 12 \
-  || { echo "build-formats: libarchive's configure did not find every compression library:" >&2; grep -E "HAVE_(ZLIB|BZLIB|LZMA|ZSTD|LZ4|EXPAT)" config.h >&2; exit 1; }
+grep -E "define (HAVE_(ZLIB_H|BZLIB_H|LZMA_H|ZSTD_H|LZ4_H|EXPAT_H|LIBZSTD|LIBLZ4|LIBLZMA|LIBBZ2|LIBZ|LIBEXPAT)|ARCHIVE_CRYPTO_(MD5|SHA1)_LIBMD) " config.h | wc -l | grep -qx 14 \
+  || { echo "build-formats: libarchive's configure did not find every compression library:" >&2; grep -E "HAVE_(ZLIB|BZLIB|LZMA|ZSTD|LZ4|EXPAT)|CRYPTO_(MD5|SHA1)" config.h >&2; exit 1; }
 # The reading half only: the disk reader/writer and the write side need users, groups, ACLs and
 # processes that WASI does not have, and a module never writes archives.
 # External decompressors (lrzip, grzip, lzop without liblzo2) cannot be started in the sandbox:
@@ -173,8 +179,8 @@ fi
 
 echo "build-formats: modules"
 cd "$root"
-link="-O2 -mexec-model=reactor -Wl,--export=process -Wl,--strip-all -I Guests/C -I $prefix/include -L $prefix/lib"
-$CC $link -o "$work/archive.wasm" Guests/Formats/archive/archive.c Guests/Formats/archive/no_processes.c -larchive -lexpat -llzma -lzstd -llz4 -lbz2 -lz
+link="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,--export=process -Wl,--strip-all -I Guests/C -I $prefix/include -L $prefix/lib"
+$CC $link -o "$work/archive.wasm" Guests/Formats/archive/archive.c Guests/Formats/archive/no_processes.c -larchive -lmd -lexpat -llzma -lzstd -llz4 -lbz2 -lz
 $CC $link -o "$work/file_type.wasm" -DWADUP_MAGIC_DB="\"$work/magic.mgc\"" Guests/Formats/file_type/file_type.c -lmagic
 cp "$work/archive.wasm" "$work/file_type.wasm" "$out/"
 echo "$stamp_now" > "$work/stamp"

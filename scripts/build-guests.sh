@@ -2,7 +2,7 @@
 # Builds every guest module: the standard modules and the Swift example (Embedded Swift), the C
 # example (clang + wasm-ld) and the Rust example (Debian's rustc/cargo, wasm32-unknown-unknown).
 # Outputs:
-#   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser (also copied to
+#   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser, archive, file_type (also copied to
 #                                   modules/ beside each built wadup binary: its default --modules)
 #   .build/guest-modules/examples/  swift_example, sdk_probe (tests the SDK), inflate_probe (times the decoder), c_line_counter, rust_byte_counter, rust_wasi_probe (WASI)
 set -euo pipefail
@@ -28,6 +28,9 @@ if [ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] && [ 
 else
   echo "build-guests: Debian's rustc/cargo/libstd-rust-dev-wasm32 missing (scripts/setup.sh installs them); skipping the Rust example" >&2
 fi
+
+# The format modules (archive, file_type) from pinned Debian sources; cached after the first build.
+bash scripts/build-formats.sh
 
 # The standard set is what `wadup` runs when --modules is not given.
 for config in debug release; do

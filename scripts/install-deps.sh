@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project uses when they are missing: wabt (wat2wasm, for the
 # benchmark), sqlite3 and Info-ZIP zip (test archives), Debian's Rust with its wasm32 standard
-# library (the Rust guest crate and example).
+# library (the Rust guest crate and example), and what the format modules' build and tests use.
 set -euo pipefail
 need=()
 command -v wat2wasm >/dev/null || need+=(wabt)
@@ -10,6 +10,18 @@ command -v zip >/dev/null || need+=(zip)
 [ -x /usr/bin/cargo ] || need+=(cargo)
 [ -x /usr/bin/rustc ] || need+=(rustc)
 [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || need+=(libstd-rust-dev-wasm32)
+# The format modules' build (scripts/build-formats.sh): wasi-libc, compiler-rt's wasm32 builtins,
+# dpkg-source and the autotools Debian's patches need.
+[ -d /usr/include/wasm32-wasi ] || need+=(wasi-libc)
+ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || need+=(libclang-rt-19-dev-wasm32)
+command -v dpkg-source >/dev/null || need+=(dpkg-dev)
+command -v autoreconf >/dev/null || need+=(autoconf automake libtool pkg-config)
+command -v llvm-ar >/dev/null || need+=(llvm)
+# The tools that make the format tests' archives and read them back independently.
+for tool in xz:xz-utils bzip2:bzip2 zstd:zstd lz4:lz4 compress:ncompress cpio:cpio 7z:p7zip-full xorriso:xorriso \
+            gcab:gcab bsdtar:libarchive-tools file:file dpkg-deb:dpkg ar:binutils; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

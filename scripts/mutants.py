@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""The standard modules under mutation: seeded mutants of real ZIPs, jars, wheels and SQLite files
+"""The standard modules under mutation: seeded mutants of real ZIPs, jars, wheels, SQLite files and archives
 run through `wadup`, checked for zero host crashes, zero hangs and every mutant recorded.
 
 Seeds (made here, or found on this machine): the sample inputs' test.zip and sample.db, archives
 written by Python's zipfile (stored, deflated, a jar, a wheel, ZIP64 entries, nested archives) and
 Info-ZIP's zip when installed, SQLite databases of several page sizes with overflow pages, indexes
-and WITHOUT ROWID tables, and the pip/setuptools wheels bundled with Python where present.
+and WITHOUT ROWID tables, the pip/setuptools wheels bundled with Python where present, and for the
+archive module a pax tar raw, gzip-, bzip2- and xz-compressed, a zstd ustar tar, a newc cpio, a
+7-Zip and an ISO 9660 image (the last four by their command-line tools, when installed).
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -17,7 +19,7 @@ Usage: python3 scripts/mutants.py [--count N] [--seed S] [--threads T] [--keep D
 Exit status 0 when wadup exited 0 within the time limit and recorded every mutant; prints the
 failures by kind.
 """
-import argparse, collections, io, os, random, shutil, sqlite3, struct, subprocess, sys, tempfile, time, zipfile
+import argparse, bz2, collections, gzip, io, lzma, os, random, shutil, sqlite3, struct, subprocess, sys, tarfile, tempfile, time, zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
@@ -78,6 +80,34 @@ def seeds(work, rng):
             open(os.path.join(src, os.path.basename(name)), "wb").write(data)
         subprocess.run(["zip", "-q", "-r", os.path.join(work, "infozip.zip"), "."], cwd=src, check=True)
         out["infozip.zip"] = open(os.path.join(work, "infozip.zip"), "rb").read()
+    # The archive module's formats: tar (ustar, pax) raw and under each filter, cpio, 7-Zip, ISO
+    # 9660, a .deb, made by Python's tarfile and the command-line tools when installed.
+    tar_buffer = io.BytesIO()
+    with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in texts[:25]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    out["pax.tar"] = tar_buffer.getvalue()
+    out["pax.tar.gz"] = gzip.compress(out["pax.tar"], mtime=0)
+    out["pax.tar.bz2"] = bz2.compress(out["pax.tar"])
+    out["pax.tar.xz"] = lzma.compress(out["pax.tar"])
+    src = os.path.join(work, "archive-src")
+    os.makedirs(src)
+    for name, data in texts[:12]:
+        open(os.path.join(src, os.path.basename(name)), "wb").write(data)
+    listing = sorted(os.listdir(src))
+    tools = {
+        "ustar.tar.zst": (["sh", "-c", "tar --format=ustar -cf - . | zstd -q -c"], "zstd"),
+        "newc.cpio": (["sh", "-c", "ls | cpio -o --quiet -H newc"], "cpio"),
+        "packed.7z": (["sh", "-c", "7z a -bd -y ../m.7z . >/dev/null && cat ../m.7z"], "7z"),
+        "disc.iso": (["xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-o", "-", "."], "xorriso"),
+    }
+    for name, (command, tool) in tools.items():
+        if shutil.which(tool):
+            made = subprocess.run(command, cwd=src, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            if made.returncode == 0 and made.stdout:
+                out[name] = made.stdout
     return out
 
 
@@ -97,6 +127,11 @@ def field_offsets(data):
         while start >= 0 and len(fields) < 4000:
             fields += [(start + o, w) for o, w in layout if start + o + w <= len(data)]
             start = data.find(signature, start + 1)
+    if len(data) >= 512 and data[257:262] == b"ustar":
+        # tar headers: every 512-byte block that holds "ustar"; size, mode, mtime, checksum fields.
+        for h in range(0, min(len(data), 512 * 400), 512):
+            if data[h + 257:h + 262] == b"ustar":
+                fields += [(h + 124, 4), (h + 128, 4), (h + 136, 4), (h + 148, 4)]
     if data.startswith(b"SQLite format 3\0") and len(data) >= 100:
         fields += [(16, 2), (28, 4), (32, 4), (36, 4), (40, 4), (44, 4), (52, 4), (56, 4)]
         page = struct.unpack(">H", data[16:18])[0]

@@ -21,6 +21,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,7 @@ static int64_t emit_entry(struct archive *a, const wadup_text *name, char *reaso
             else if (length > 0 && slice_start < 0) slice_start = where;
             if (!contiguous && total > 0) {
                 /* Fall back to copying: the bytes so far are at [slice_start, +total) in the content. */
+                if (total > INT32_MAX) { snprintf(reason, capacity, "too large for the module's memory"); goto skip; }
                 copy_capacity = (size_t)total * 2 + length;
                 copy = malloc(copy_capacity);
                 if (!copy) { snprintf(reason, capacity, "too large for the module's memory"); goto skip; }
@@ -245,6 +247,7 @@ static int32_t record_error(const char *format, const char *filter, int64_t entr
     return wadup_row_insert(&row, errors_table);
 }
 
+/* read_entries: 0 done, 1 not an archive (try the stream reader), < 0 an ABI error. */
 static int32_t read_entries(struct archive *a, int raw) {
     struct archive_entry *entry;
     char filter[128], reason[512];
@@ -255,17 +258,22 @@ static int32_t read_entries(struct archive *a, int raw) {
     if (raw && strcmp(filter, "none") == 0) return 0; /* not compressed: nothing to unpack */
     for (;;) {
         rc = archive_read_next_header(a, &entry);
+        /* Compressed zeros read as an empty tar: a stream with no entry is unpacked as a stream. */
+        if (rc == ARCHIVE_EOF && entries == 0 && !raw && strcmp(filter, "none") != 0) return 1;
         if (rc == ARCHIVE_EOF) break;
         format = archive_format_name(a);
         filter_names(a, filter, sizeof filter);
         if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY) {
-            if (entries == 0 && !raw && source.error == 0) return 1; /* not an archive this module reads */
+            /* No reader recognised it: not an archive (perhaps a compressed stream). A recognised
+             * archive that fails before its first entry (encrypted headers, truncated) is recorded. */
+            if (entries == 0 && !raw && source.error == 0 && archive_format(a) == 0) return 1;
             const char *message = archive_error_string(a);
             wadup_log(WADUP_LOG_WARNING, message ? message : "archive damaged");
             return record_error(format, filter, entries, message ? message : "damaged");
         }
         entries++;
         mode_t type = archive_entry_filetype(entry);
+        if (type == 0) type = AE_IFREG; /* ar and old tar headers carry no type: a file, as bsdtar extracts it */
         const char *hardlink = archive_entry_hardlink(entry);
         const char *symlink = archive_entry_symlink(entry);
 
@@ -339,7 +347,11 @@ __attribute__((export_name("process"))) int32_t process(void) {
             "{\"name\":\"entries\",\"data_type\":\"Int64\"},{\"name\":\"message\",\"data_type\":\"String\"}]");
         if (errors_table < 0) return errors_table;
     }
-    if (!source.block && !(source.block = malloc(BLOCK))) return WADUP_E_LIMIT_REACHED;
+    if (!source.block) {
+        /* Names in pax headers are UTF-8; in the C locale libarchive would convert them to ASCII. */
+        setlocale(LC_ALL, "C.UTF-8");
+        if (!(source.block = malloc(BLOCK))) return WADUP_E_LIMIT_REACHED;
+    }
     source.size = get_content_size64();
     if (source.size < 0) return (int32_t)source.size;
     if (source.size == 0) return 0;

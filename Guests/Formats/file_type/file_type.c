@@ -109,8 +109,14 @@ __attribute__((export_name("process"))) int32_t process(void) {
     if (content_size < 0) return (int32_t)content_size;
     content_error = 0;
     wadup_row_begin(&row);
-    add_answer(mime);
-    add_answer(describe);
+    if (content_size == 0) {
+        /* `file` answers an empty regular file from its stat (fsmagic), before libmagic reads it. */
+        wadup_row_string(&row, "inode/x-empty");
+        wadup_row_string(&row, "empty");
+    } else {
+        add_answer(mime);
+        add_answer(describe);
+    }
     if (content_error) return content_error;
     int32_t rc = wadup_row_insert(&row, table);
     return rc < 0 ? rc : 0;
