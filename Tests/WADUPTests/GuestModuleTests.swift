@@ -512,7 +512,8 @@ struct GuestModuleTests {
             #expect(try String.fetchAll(db, sql: "SELECT table_name || ' ' || row_count FROM db_table_stats WHERE table_name NOT LIKE 'sqlite_%' ORDER BY table_name") == expectedTables)
             #expect(try String.fetchAll(db, sql: "SELECT path || ' ' || method || ' ' || size FROM zip_entries ORDER BY path") == entries)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM file_sizes") == expectedContents.count)
-            #expect(try String.fetchAll(db, sql: "SELECT name FROM __wadup_modules ORDER BY name") == ["byte_counter", "sqlite_parser", "zip_parser"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM file_types") == expectedContents.count)
+            #expect(try String.fetchAll(db, sql: "SELECT name FROM __wadup_modules ORDER BY name") == ["archive", "byte_counter", "file_type", "sqlite_parser", "zip_parser"])
         }
     }
 }

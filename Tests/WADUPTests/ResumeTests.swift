@@ -86,10 +86,18 @@ struct ResumeTests {
 
     static let clean: [String] = (try? dump(cleanDatabase)) ?? []
 
+    /// The modules of these runs unless a test names others: ZIP, SQLite and byte counts make the
+    /// 23,000-content trees whose bookkeeping is tested; the format modules would only add time.
+    static let modules: String = (try? GuestModuleTests.modules(["byte_counter", "sqlite_parser", "zip_parser"])) ?? "missing-modules"
+
+    static func withModules(_ arguments: [String]) -> [String] {
+        arguments.contains("--modules") ? arguments : arguments + ["--modules", modules]
+    }
+
     /// Runs the real binary to its end; returns its exit code and stderr.
     @discardableResult
     static func wadup(_ arguments: [String], environment: [String: String] = [:]) -> (code: Int32, stderr: String) {
-        guard let (process, stderr) = try? CommandTests.launch(arguments, environment: environment) else { return (-1, "") }
+        guard let (process, stderr) = try? CommandTests.launch(withModules(arguments), environment: environment) else { return (-1, "") }
         process.waitUntilExit()
         return (process.terminationStatus, (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")
     }
@@ -97,7 +105,7 @@ struct ResumeTests {
     /// Starts a run (or a resume), waits until `committed` contents are in the database (or the
     /// process ends first), and kills it.
     static func kill(_ arguments: [String], output: String, afterCommitted committed: Int) throws {
-        let (process, _) = try CommandTests.launch(arguments)
+        let (process, _) = try CommandTests.launch(withModules(arguments))
         var configuration = Configuration()
         configuration.readonly = true
         while process.isRunning {
