@@ -33,6 +33,7 @@ int wadup_wasmtime_open(const char *path, wadup_wasmtime_api *api, char *error, 
   RESOLVE(wasmtime_config_async_stack_size_set);
   RESOLVE(wasmtime_config_host_memory_creator_set);
   RESOLVE(wasmtime_config_memory_init_cow_set);
+  RESOLVE(wasmtime_config_profiler_set);
   RESOLVE(wasm_engine_new_with_config);
   RESOLVE(wasm_engine_delete);
   RESOLVE(wasmtime_engine_increment_epoch);

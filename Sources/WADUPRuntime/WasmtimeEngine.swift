@@ -51,6 +51,13 @@ public final class WasmtimeEngine: WasmEngine {
         api.pointee.wasmtime_config_host_memory_creator_set(config, &creator)
         // Copy-on-write images need wasmtime's own mmap memories; ours are initialised by copying.
         api.pointee.wasmtime_config_memory_init_cow_set(config, false)
+        // For profiling modules with Linux perf: `WADUP_WASMTIME_PROFILER=perfmap` writes
+        // /tmp/perf-PID.map, naming the compiled wasm functions (use with --no-cache).
+        switch ProcessInfo.processInfo.environment["WADUP_WASMTIME_PROFILER"] {
+        case "perfmap": api.pointee.wasmtime_config_profiler_set(config, 3)
+        case "jitdump": api.pointee.wasmtime_config_profiler_set(config, 1)
+        default: break
+        }
         handle = EngineHandle(library: library, pointer: api.pointee.wasm_engine_new_with_config(config)!)
         ticker = EpochTicker(handle: handle, interval: Self.tickInterval)
         linker = Linker(handle: handle)

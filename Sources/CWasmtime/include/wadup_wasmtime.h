@@ -128,6 +128,7 @@ typedef struct wadup_wasmtime_api {
   void (*wasmtime_config_async_stack_size_set)(wasm_config_t *, size_t);
   void (*wasmtime_config_host_memory_creator_set)(wasm_config_t *, const wasmtime_memory_creator_t *);
   void (*wasmtime_config_memory_init_cow_set)(wasm_config_t *, bool);
+  void (*wasmtime_config_profiler_set)(wasm_config_t *, uint8_t); /* 0 none, 1 jitdump, 2 vtune, 3 perfmap */
   wasm_engine_t *(*wasm_engine_new_with_config)(wasm_config_t *);
   void (*wasm_engine_delete)(wasm_engine_t *);
   void (*wasmtime_engine_increment_epoch)(wasm_engine_t *);
