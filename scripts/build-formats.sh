@@ -172,8 +172,12 @@ echo "build-formats: GNU regex (sed's gnulib)"
 mkdir -p "$work/sed" && cd "$work/sed"
 [ -f config.h ] || "$sed/configure" -q --host=wasm32-unknown-wasi CC="$CC" CFLAGS="$CFLAGS" \
   CPPFLAGS="-D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS" --disable-nls --disable-acl --without-selinux >/dev/null 2>&1
-regex_objects="lib/libsed_a-regex.o lib/libsed_a-mbrtowc.o lib/libsed_a-nl_langinfo.o lib/malloc/libsed_a-dynarray_resize.o
-  lib/libsed_a-hard-locale.o lib/libsed_a-setlocale_null.o lib/libsed_a-setlocale-lock.o"
+# regex.c and the gnulib replacements it calls (the linker takes from the archive only what is used).
+regex_objects=$(for o in regex mbrtowc nl_langinfo nl_langinfo-lock hard-locale setlocale_null setlocale-lock malloc realloc \
+  calloc free btowc mbsinit wcrtomb mbtowc-lock; do echo lib/libsed_a-$o.o; done; echo lib/malloc/libsed_a-dynarray_resize.o)
+# gnulib's generated headers (locale.h, wchar.h, …) first: `make all` would make them, but also sed.
+built=$(printf 'print-built:\n\t@echo $(BUILT_SOURCES)\n' | make -s -f Makefile -f - print-built | tr ' ' '\n' | grep '^lib/' || true)
+make -s $built >/dev/null
 make -s $regex_objects >/dev/null
 rm -f "$prefix/lib/libgnuregex.a"; "$AR" rcs "$prefix/lib/libgnuregex.a" $regex_objects
 mkdir -p "$work/regex-include"

@@ -185,7 +185,7 @@ static void stream_name(wadup_text *out) {
 
 /* Reads one entry's data and emits it. Returns 0, or a reason it was not emitted in `reason`
  * (ARCHIVE_FATAL from libarchive ends the archive: *fatal is set). */
-static int64_t emit_entry(struct archive *a, const wadup_text *name, char *reason, size_t capacity, int *fatal, int sparse) {
+static int64_t emit_entry(struct archive *a, const wadup_text *name, char *reason, size_t capacity, int *fatal, int sparse, int64_t declared) {
     const void *block;
     size_t length;
     la_int64_t at;
@@ -217,15 +217,17 @@ static int64_t emit_entry(struct archive *a, const wadup_text *name, char *reaso
             size_t end = (size_t)at + length;
             if ((int64_t)end < at) { snprintf(reason, capacity, "entry offset out of range"); goto skip; }
             if (end > copy_capacity) {
+                /* The size the header declares, if it covers this block (at most 64 MiB up front: a
+                 * header may lie), saves growing and copying the buffer while decompressing. */
                 size_t grown = copy_capacity ? copy_capacity : 65536;
+                if (!copy_capacity && declared >= (int64_t)end && declared <= (64 << 20)) grown = (size_t)declared;
                 while (grown < end) grown *= 2;
                 unsigned char *bigger = realloc(copy, grown);
                 if (!bigger) { snprintf(reason, capacity, "too large for the module's memory (%zu bytes read)", (size_t)total); goto skip; }
-                if (grown > copy_capacity) memset(bigger + copy_capacity, 0, grown - copy_capacity);
                 copy = bigger;
                 copy_capacity = grown;
             }
-            if (at > total) memset(copy + total, 0, (size_t)(at - total));
+            if (at > total) memset(copy + total, 0, (size_t)(at - total)); /* a hole: the only gap blocks leave */
             memcpy(copy + at, block, length);
         }
         total = at + (int64_t)length;
@@ -315,7 +317,7 @@ static int32_t read_entries(struct archive *a, int raw) {
         } else if (archive_entry_is_data_encrypted(entry)) {
             snprintf(reason, sizeof reason, "encrypted");
         } else {
-            int64_t got = emit_entry(a, &scratch, reason, sizeof reason, &fatal, archive_entry_sparse_count(entry) > 0);
+            int64_t got = emit_entry(a, &scratch, reason, sizeof reason, &fatal, archive_entry_sparse_count(entry) > 0, size);
             if (got >= 0) { emitted = 1; size = got; }
         }
 
