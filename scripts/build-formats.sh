@@ -191,8 +191,8 @@ mkdir -p "$work/file" && cd "$work/file"
 # libmagic reads a content through a descriptor (magic_descriptor): its reads of the start, the
 # tail (negative offsets), ELF sections and OLE2 sectors. In the module that descriptor is the
 # content itself, read with read_content64 (content_io.h), so the answer is `file`'s at any size.
-make -s -C src magic.h >/dev/null
 make -s -C src clean >/dev/null
+make -s -C src magic.h >/dev/null
 make -s -j"$jobs" -C src libmagic.la \
   CPPFLAGS="-I$work/regex-include -include $root/Guests/Formats/file_type/content_io.h" >/dev/null
 cp src/.libs/libmagic.a "$prefix/lib/"; cp src/magic.h "$prefix/include/"
