@@ -46,7 +46,12 @@ struct FormatModuleTests {
         return p
     }
 
-    static func corpus() throws -> (inputs: String, expected: [String: Expected]) {
+    /// The corpus, made once for the suite (its tests only read it): 27 archives by seven tools.
+    static let madeCorpus = Result { try makeCorpus() }
+
+    static func corpus() throws -> (inputs: String, expected: [String: Expected]) { try madeCorpus.get() }
+
+    static func makeCorpus() throws -> (inputs: String, expected: [String: Expected]) {
         let dir = Harness.temporaryDirectory()
         let script = Harness.packageRoot.appendingPathComponent("Tests/Support/format_corpus.py").path
         _ = try GuestModuleTests.python("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')", [script, dir])

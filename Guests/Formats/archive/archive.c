@@ -269,15 +269,14 @@ static int32_t read_entries(struct archive *a, int raw) {
     int64_t entries = 0;
     int rc;
     const char *format = NULL;
-    filter_names(a, filter, sizeof filter);
+    filter_names(a, filter, sizeof filter); /* the filters are chosen when the archive is opened */
     if (raw && strcmp(filter, "none") == 0) return 0; /* not compressed: nothing to unpack */
     for (;;) {
         rc = archive_read_next_header(a, &entry);
         /* Compressed zeros read as an empty tar: a stream with no entry is unpacked as a stream. */
         if (rc == ARCHIVE_EOF && entries == 0 && !raw && strcmp(filter, "none") != 0) return 1;
         if (rc == ARCHIVE_EOF) break;
-        format = archive_format_name(a);
-        filter_names(a, filter, sizeof filter);
+        format = archive_format_name(a); /* per entry: a tar's entries may be GNU, pax or ustar */
         if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY) {
             /* No reader recognised it: not an archive (perhaps a compressed stream). A recognised
              * archive that fails before its first entry (encrypted headers, truncated) is recorded. */
