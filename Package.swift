@@ -61,9 +61,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WADUPInspect",
+            dependencies: [
+                "WADUPCore", "WADUPStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
             name: "WADUPCommands",
             dependencies: [
-                "WADUP", "WADUPRuntime", "CInterrupt",
+                "WADUP", "WADUPRuntime", "WADUPInspect", "CInterrupt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "WADUPTests",
             dependencies: [
-                "WADUPCommands", "WADUP", "WADUPRuntime", "WADUPStore", "WADUPCore",
+                "WADUPCommands", "WADUP", "WADUPRuntime", "WADUPStore", "WADUPCore", "WADUPInspect",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -166,7 +166,7 @@ public final class Pipeline: Sendable {
         if let resumed {
             logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackTrees) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
         }
-        let registry = TableRegistry(existing: resumed?.tables ?? []) { schema, id in store.createTable(schema, id: id) }
+        let registry = TableRegistry(existing: resumed?.tables ?? []) { schema, id, module in store.createTable(schema, id: id, module: module) }
         let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
         let walker = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [])
         let scheduler = Scheduler(workers: config.threads, inputs: walker)

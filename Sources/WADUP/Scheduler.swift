@@ -1,6 +1,7 @@
 import DequeModule
 import Foundation
 import WADUPCore
+import WADUPRuntime
 
 /// A unit of work: an input file, or a sub-content emitted by a module.
 public enum WorkItem: Sendable {
@@ -17,6 +18,8 @@ public struct PendingContent: Sendable {
     public let data: ContentBuffer
     /// The input this content is under.
     let tree: InputTree
+    /// Its hash, if started when it was emitted.
+    var digest: ContentDigest? = nil
 }
 
 /// Hands out work depth-first with work stealing.

@@ -123,7 +123,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
         let now = Int64(Date().timeIntervalSince1970)
-        let digest = data.sha256Digest
+        let digest = content.digest?.bytes ?? data.sha256Digest
         let sha256 = digest.hex
         if let dedup, let original = dedup.claim(digest: digest, uuid: uuid) {
             // The same bytes were processed (or are being processed) elsewhere: linked, not expanded again.
@@ -202,14 +202,14 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                     ContentRecord(
                         uuid: childUUID.lowercasedString, filename: child.name, parentUUID: uuid.lowercasedString, processedAt: now,
                         status: .skipped, errorMessage: limits.depthDetail(depth + 1),
-                        depth: depth + 1, size: child.data.count, sha256: child.data.sha256))
+                        depth: depth + 1, size: child.data.count, sha256: child.digest.bytes.hex))
                 statistics.update {
                     $0.contents += 1
                     $0.skipped += 1
                 }
                 continue
             }
-            pending.append(PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data, tree: tree))
+            pending.append(PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data, tree: tree, digest: child.digest))
         }
         if !emitted.isEmpty, let input = finish(tree, children: pending.count) {
             try store.completeInput(path: input.path, rootUUID: input.rootUUID, note: input.note)
@@ -221,16 +221,4 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 extension UUID {
     /// The canonical lowercase text form stored in the database.
     var lowercasedString: String { uuidString.lowercased() }
-}
-
-extension ContentBuffer {
-    /// SHA-256 of the bytes.
-    var sha256Digest: [UInt8] {
-        var hasher = SHA256()
-        forEachWindow { hasher.update(bufferPointer: $0) }
-        return Array(hasher.finalize())
-    }
-
-    /// Lowercase hex SHA-256 of the bytes.
-    var sha256: String { sha256Digest.hex }
 }

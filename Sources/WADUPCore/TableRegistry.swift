@@ -28,12 +28,12 @@ public final class TableRegistry: Sendable {
     }
 
     private let state = Mutex(State())
-    private let onNewTable: @Sendable (TableSchema, Int32) -> Void
+    private let onNewTable: @Sendable (TableSchema, Int32, String) -> Void
 
-    /// - Parameter onNewTable: called once per new table, under the registry's lock, so the table is
-    ///   announced before any id for it is handed out.
+    /// - Parameter onNewTable: called once per new table with the module that defined it, under the
+    ///   registry's lock, so the table is announced before any id for it is handed out.
     /// - Parameter existing: tables of an earlier attempt of the run, given ids in order.
-    public init(existing: [TableSchema] = [], onNewTable: @escaping @Sendable (TableSchema, Int32) -> Void = { _, _ in }) {
+    public init(existing: [TableSchema] = [], onNewTable: @escaping @Sendable (TableSchema, Int32, String) -> Void = { _, _, _ in }) {
         self.onNewTable = onNewTable
         state.withLock { state in
             for schema in existing {
@@ -55,7 +55,7 @@ public final class TableRegistry: Sendable {
             let entry = Entry(id: Int32(state.byID.count), schema: schema, definedBy: module)
             state.byName[key] = entry
             state.byID.append(entry)
-            onNewTable(schema, entry.id)
+            onNewTable(schema, entry.id, module)
             return .success(entry.id)
         }
     }

@@ -41,6 +41,14 @@ public protocol SubcontentBudget: AnyObject, Sendable {
 public struct EmittedContent: Sendable {
     public let name: String
     public let data: ContentBuffer
+    /// Its SHA-256, started as it was emitted.
+    public let digest: ContentDigest
+
+    public init(name: String, data: ContentBuffer) {
+        self.name = name
+        self.data = data
+        digest = ContentDigest(data)
+    }
 }
 
 /// How a module-run ended.

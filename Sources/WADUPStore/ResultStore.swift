@@ -4,9 +4,9 @@ import WADUPCore
 ///
 /// A PostgreSQL store for several machines implements the same three calls.
 public protocol ResultStore: Sendable {
-    /// Creates module table `id`. Called before any row of it is submitted; a failure surfaces
-    /// from the next ``submit(_:)`` or ``finish(run:modules:)``.
-    func createTable(_ schema: TableSchema, id: Int32)
+    /// Creates module table `id`, defined by `module`. Called before any row of it is submitted; a
+    /// failure surfaces from the next ``submit(_:)`` or ``finish(run:modules:)``.
+    func createTable(_ schema: TableSchema, id: Int32, module: String)
     /// Queues one content with its rows; blocks only when the writer is far behind.
     func submit(_ record: ContentRecord) throws(StoreError)
     /// Queues the end of one input's tree: every content under it was submitted before. `note`

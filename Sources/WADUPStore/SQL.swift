@@ -1,10 +1,11 @@
 import WADUPCore
 
-/// SQL spellings of the ABI's names and types: this target is the only one that writes SQL.
-enum SQL {
+/// SQL spellings of the ABI's names and types: the stores write SQL with them, and the read-only
+/// views (`WADUPInspect`) quote table names with ``quoted(_:)``.
+public enum SQL {
     /// `name` as a quoted SQL identifier. Only ever applied to names that passed
     /// `Identifier.isValid`; the quotes are doubled anyway so that quoting alone is safe.
-    static func quoted(_ name: String) -> String {
+    public static func quoted(_ name: String) -> String {
         "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 

@@ -10,7 +10,7 @@ import WADUPCore
 /// slow disk slows the workers instead of filling memory.
 public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `queue`/`state` are guarded by `condition`; `db` is used only by the writer thread (and by init/finish before/after it runs).
     enum Item {
-        case table(TableSchema, Int32)
+        case table(TableSchema, Int32, module: String)
         case content(ContentRecord)
         case input(path: [UInt8], rootUUID: String, note: String?)
     }
@@ -69,6 +69,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                 var previous: Int64?
                 if resuming {
                     let point = try Self.rollBack(db)
+                    // A database of schema version 0 has no table catalog: modules of this attempt add theirs.
+                    try db.execute(sql: "CREATE TABLE IF NOT EXISTS __wadup_tables (name TEXT PRIMARY KEY, module TEXT NOT NULL)")
                     resumePoint = point
                     previous = point.previousAttempt
                     for (id, schema) in point.tables.enumerated() { knownTables[Int32(id)] = schema }
@@ -173,7 +175,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     }
 
     /// The module tables of the database, in creation order, with their declared columns.
-    static func moduleTables(_ db: Database) throws -> [TableSchema] {
+    public static func moduleTables(_ db: Database) throws -> [TableSchema] {
         let names = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_wadup%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid")
         return try names.map { name in
@@ -249,10 +251,19 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             failures INTEGER NOT NULL,
             total_time_ms REAL NOT NULL
         );
+        CREATE TABLE __wadup_tables (
+            name TEXT PRIMARY KEY,
+            module TEXT NOT NULL
+        );
+        PRAGMA user_version = \(schemaVersion);
         """
 
-    public func createTable(_ schema: TableSchema, id: Int32) {
-        try? enqueue(.table(schema, id))
+    /// The version of the layout above, in `PRAGMA user_version`: readers refuse a newer one.
+    /// Version 1 added `__wadup_tables`; databases without it (version 0) are read as version 1.
+    public static let schemaVersion = 1
+
+    public func createTable(_ schema: TableSchema, id: Int32, module: String) {
+        try? enqueue(.table(schema, id, module: module))
     }
 
     public func submit(_ record: ContentRecord) throws(StoreError) {
@@ -315,11 +326,12 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             self.contentStatement = contentStatement
             for item in batch {
                 switch item {
-                case .table(let schema, let id):
+                case .table(let schema, let id, let module):
                     let table = SQL.quoted(schema.name)
                     let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(SQL.type($0.type))" }
                     try db.execute(
                         sql: "CREATE TABLE \(table) (content_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid), \(columns.joined(separator: ", ")))")
+                    try db.execute(sql: "INSERT INTO __wadup_tables (name, module) VALUES (?, ?)", arguments: [schema.name, module])
                     knownTables[id] = schema
                 case .content(let record):
                     let s = contentStatement.sqliteStatement

@@ -1,0 +1,29 @@
+/// Why a run's database cannot be read or a content cannot be found.
+///
+/// Every case is a one-line reason that names the file; all of them exit with status 2 (a usage
+/// error: the wrong file or reference was given), except ``Code/output`` (the report or export
+/// could not be written: exit 1).
+public struct InspectError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case notFound = "not_found"
+        case notWADUP = "not_wadup"
+        case newerSchema = "newer_schema"
+        case unreadable
+        case noSuchContent = "no_such_content"
+        case noSuchTable = "no_such_table"
+        case output
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// The process exit status for this error.
+    public var exitCode: Int32 { code == .output ? 1 : 2 }
+}

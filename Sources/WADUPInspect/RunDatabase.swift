@@ -1,0 +1,250 @@
+import Foundation
+import GRDB
+import WADUPCore
+import WADUPStore
+
+/// A run's database opened read-only: what every view (tree, show, stats, export, report) reads.
+///
+/// Opening never writes to the file, so every view is safe on evidence and during a run in
+/// progress (SQLite's WAL lets a reader see the last committed state while the writer goes on).
+public final class RunDatabase {
+    /// One row of `__wadup_content`.
+    public struct Content: Sendable, Equatable {
+        public let uuid: String
+        public let filename: String
+        public let parentUUID: String?
+        public let processedAt: Int64
+        public let status: String
+        public let errorMessage: String?
+        public let depth: Int
+        public let size: Int64?
+        public let sha256: String?
+        public let duplicateOf: String?
+    }
+
+    /// A module table: its name, the module that defined it (unknown in databases of schema 0) and its columns.
+    public struct Table: Sendable {
+        public let name: String
+        public let module: String?
+        public let columns: [String]
+        /// The module's name, or the table's when the module is not recorded.
+        public var owner: String { module ?? name }
+    }
+
+    /// One attempt of the run (`__wadup_run`).
+    public struct Run: Sendable {
+        public let id: Int64
+        public let startedAt: Int64
+        public let finishedAt: Int64?
+        public let version: String
+        public let engine: String
+        public let settings: String
+        public let outcome: String
+        public let resumedFrom: Int64?
+    }
+
+    /// One module of the run (`__wadup_modules`, written when the run ends).
+    public struct Module: Sendable {
+        public let name: String
+        public let sha256: String
+        public let size: Int64
+        public let runs: Int64
+        public let failures: Int64
+        public let milliseconds: Double
+    }
+
+    public let path: String
+    public let schemaVersion: Int
+    public let tables: [Table]
+    let db: DatabaseQueue
+
+    /// The newest layout this program reads.
+    public static let supportedSchema = SQLiteStore.schemaVersion
+
+    /// Opens `path` read-only and checks that it is a WADUP database this version can read.
+    public init(path: String) throws(InspectError) {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InspectError(.notFound, "\(path): no such file")
+        }
+        guard !isDirectory.boolValue else { throw InspectError(.notWADUP, "\(path) is a folder, not a WADUP database") }
+        guard SQLiteStore.isWADUPDatabase(path: path) else {
+            throw InspectError(.notWADUP, "\(path) is not a WADUP database (no __wadup_content and __wadup_run tables)")
+        }
+        var config = Configuration()
+        config.readonly = true
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            let version = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } ?? 0
+            guard version <= Self.supportedSchema else {
+                throw InspectError(
+                    .newerSchema,
+                    "\(path) was written by a newer WADUP (schema \(version); this wadup reads up to \(Self.supportedSchema)): use a newer wadup")
+            }
+            schemaVersion = version
+            tables = try db.read { db in
+                let owners = try db.tableExists("__wadup_tables")
+                    ? Dictionary(try Row.fetchAll(db, sql: "SELECT name, module FROM __wadup_tables").map { ($0["name"] as String, $0["module"] as String) }, uniquingKeysWith: { a, _ in a })
+                    : [:]
+                return try SQLiteStore.moduleTables(db).map { schema in
+                    Table(name: schema.name, module: owners[schema.name], columns: schema.columns.map(\.name))
+                }
+            }
+        } catch let error as InspectError {
+            throw error
+        } catch {
+            throw InspectError(.unreadable, "\(path): cannot read the database: \(error)")
+        }
+    }
+
+    /// Runs `body` in one read transaction (one consistent snapshot, even while a run writes).
+    func read<T>(_ body: (Database) throws -> T) throws(InspectError) -> T {
+        do {
+            return try db.read(body)
+        } catch let error as InspectError {
+            throw error
+        } catch {
+            throw InspectError(.unreadable, "\(path): cannot read the database: \(error)")
+        }
+    }
+
+    static let contentColumns = "uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of"
+
+    static func content(_ row: Row) -> Content {
+        Content(
+            uuid: row[0], filename: row[1], parentUUID: row[2], processedAt: row[3] ?? 0, status: row[4], errorMessage: row[5],
+            depth: row[6] ?? 0, size: row[7], sha256: row[8], duplicateOf: row[9])
+    }
+
+    /// Every attempt of the run, oldest first.
+    public func runs() throws(InspectError) -> [Run] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, started_at, finished_at, wadup_version, engine, settings, outcome, resumed_from FROM __wadup_run ORDER BY id"
+            ).map { Run(id: $0[0], startedAt: $0[1], finishedAt: $0[2], version: $0[3], engine: $0[4], settings: $0[5], outcome: $0[6], resumedFrom: $0[7]) }
+        }
+    }
+
+    /// The modules of the run, by name (empty until the run's end is written).
+    public func modules() throws(InspectError) -> [Module] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms FROM __wadup_modules ORDER BY name").map {
+                Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5])
+            }
+        }
+    }
+
+    /// Every content, in the order they were written (a parent before its children).
+    public func allContents() throws(InspectError) -> [Content] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content ORDER BY rowid").map(Self.content) }
+    }
+
+    /// The content with this uuid.
+    public func content(uuid: String) throws(InspectError) -> Content? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE uuid = ?", arguments: [uuid.lowercased()]).map(Self.content) }
+    }
+
+    /// The children of `uuid`, in the order they were written.
+    public func children(of uuid: String) throws(InspectError) -> [Content] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE parent_uuid = ? ORDER BY rowid", arguments: [uuid]).map(Self.content)
+        }
+    }
+
+    /// `content`, its parent, … up to its input (the input first).
+    public func chain(to content: Content) throws(InspectError) -> [Content] {
+        var chain = [content]
+        var seen: Set<String> = [content.uuid]
+        while let parent = chain.last?.parentUUID, !seen.contains(parent), let next = try self.content(uuid: parent) {
+            chain.append(next)
+            seen.insert(parent)
+        }
+        return chain.reversed()
+    }
+
+    /// The rows every module table holds for `uuid`: (table, rows), tables without rows left out.
+    public func rows(of uuid: String) throws(InspectError) -> [(table: Table, rows: [[DatabaseValue]])] {
+        try read { db in
+            try tables.compactMap { table in
+                let columns = table.columns.map(SQL.quoted).joined(separator: ", ")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT \(columns) FROM \(SQL.quoted(table.name)) WHERE content_uuid = ? ORDER BY rowid", arguments: [uuid]
+                ).map { Array($0.databaseValues) }
+                return rows.isEmpty ? nil : (table, rows)
+            }
+        }
+    }
+
+    /// Rows per content for every table: `[table index: [content uuid: count]]`.
+    public func rowCounts() throws(InspectError) -> [[String: Int]] {
+        try read { db in
+            try tables.map { table in
+                var counts: [String: Int] = [:]
+                let cursor = try Row.fetchCursor(db, sql: "SELECT content_uuid, count(*) FROM \(SQL.quoted(table.name)) GROUP BY content_uuid")
+                while let row = try cursor.next() { counts[row[0]] = row[1] }
+                return counts
+            }
+        }
+    }
+
+    /// Finds a content by uuid, sha256 (the processed occurrence first) or path from its input
+    /// (`evidence/a.zip/b.jar/c.class`).
+    public func resolve(_ reference: String) throws(InspectError) -> Content {
+        let text = reference.lowercased()
+        if text.count == 36, UUID(uuidString: text) != nil, let found = try content(uuid: text) { return found }
+        if text.count == 64, text.allSatisfy(\.isHexDigit) {
+            let found = try read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE sha256 = ? ORDER BY status = 'duplicate', rowid LIMIT 1",
+                    arguments: [text]
+                ).map(Self.content)
+            }
+            if let found { return found }
+        }
+        if let found = try find(path: reference) { return found }
+        throw InspectError(.noSuchContent, "\(path): no content with uuid, sha256 or path \(reference)")
+    }
+
+    /// The content at `path`: names from an input down, joined by `/` (names may hold `/` themselves).
+    func find(path: String) throws(InspectError) -> Content? {
+        let path = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let roots = try read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE parent_uuid IS NULL ORDER BY rowid").map(Self.content)
+        }
+        return try descend(path, candidates: roots)
+    }
+
+    private func descend(_ rest: String, candidates: [Content]) throws(InspectError) -> Content? {
+        for candidate in candidates {
+            if rest == candidate.filename { return candidate }
+            if rest.hasPrefix(candidate.filename + "/") {
+                let remainder = String(rest.dropFirst(candidate.filename.count + 1))
+                if let found = try descend(remainder, candidates: try children(of: candidate.uuid)) { return found }
+            }
+        }
+        return nil
+    }
+}
+
+/// The module failures recorded in one `error_message` (`module: kind: detail; module: kind: detail`).
+public struct RecordedFailure: Sendable, Equatable {
+    public let module: String
+    public let kind: String
+    public let detail: String
+
+    /// Splits `message` at each `; module: kind: ` whose kind is a known ``FailureKind``; text that
+    /// does not start a failure stays in the detail of the one before it.
+    public static func parse(_ message: String) -> [RecordedFailure] {
+        var failures: [RecordedFailure] = []
+        for piece in message.components(separatedBy: "; ") {
+            let parts = piece.split(separator: ": ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            if parts.count >= 2, FailureKind(rawValue: parts[1]) != nil, !parts[0].isEmpty, !parts[0].contains(" ") {
+                failures.append(RecordedFailure(module: parts[0], kind: parts[1], detail: parts.count > 2 ? parts[2] : ""))
+            } else if let last = failures.popLast() {
+                failures.append(RecordedFailure(module: last.module, kind: last.kind, detail: last.detail + "; " + piece))
+            }
+        }
+        return failures
+    }
+}

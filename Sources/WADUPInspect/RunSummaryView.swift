@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+/// A run's summary, from its database alone: what `wadup stats` prints and the report shows.
+public struct RunOverview: Sendable {
+    public let runs: [RunDatabase.Run]
+    public let modules: [RunDatabase.Module]
+    public let inputs: Int
+    public let inputBytes: Int64
+    public let contents: Int
+    public let bytes: Int64
+    /// Contents per status (`success`, `failed`, `skipped`, `duplicate`).
+    public let statuses: [String: Int]
+    /// Failed module-runs per kind.
+    public let failureKinds: [String: Int]
+
+    public init(_ database: RunDatabase) throws(InspectError) {
+        runs = try database.runs()
+        modules = try database.modules()
+        (inputs, inputBytes, contents, bytes, statuses) = try database.read { db in
+            let totals = try Row.fetchOne(
+                db, sql: "SELECT count(*), coalesce(sum(size), 0), coalesce(sum(CASE WHEN parent_uuid IS NULL THEN 1 END), 0), coalesce(sum(CASE WHEN parent_uuid IS NULL THEN size END), 0) FROM __wadup_content")!
+            var statuses: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM __wadup_content GROUP BY status") { statuses[row[0]] = row[1] }
+            return (totals[2], totals[3], totals[0], totals[1], statuses)
+        }
+        var kinds: [String: Int] = [:]
+        try database.read { db in
+            let cursor = try String.fetchCursor(db, sql: "SELECT error_message FROM __wadup_content WHERE status = 'failed' AND error_message IS NOT NULL")
+            while let message = try cursor.next() {
+                for failure in RecordedFailure.parse(message) { kinds[failure.kind, default: 0] += 1 }
+            }
+        }
+        failureKinds = kinds
+    }
+
+    /// Seconds from the first attempt's start to the last one's end (or now, for a run in progress).
+    public var seconds: Double {
+        guard let first = runs.first, let last = runs.last else { return 0 }
+        let end = last.finishedAt ?? Int64(Date().timeIntervalSince1970)
+        return Double(max(end - first.startedAt, 0))
+    }
+
+    /// The outcome of the last attempt.
+    public var outcome: String { runs.last?.outcome ?? "unknown" }
+}
+
+/// `wadup stats`: the run's summary as the end of a run prints it, from the database alone.
+public struct StatsView {
+    public let database: RunDatabase
+    public var palette = Palette(enabled: false)
+
+    public init(database: RunDatabase, palette: Palette = Palette(enabled: false)) {
+        self.database = database
+        self.palette = palette
+    }
+
+    public func render(to sink: OutputSink) throws(InspectError) {
+        let o = try RunOverview(database)
+        var text = ""
+        let last = o.runs.last
+        text += "run        \(o.outcome)" + (o.runs.count > 1 ? " after \(o.runs.count) attempts" : "")
+        text += last.map { ", wadup \($0.version), \($0.engine)" } ?? ""
+        text += "\n"
+        text += "started    \(timeText(o.runs.first?.startedAt))\n"
+        text += "finished   \(last?.finishedAt.map { timeText($0) } ?? "not yet")\n"
+        text += "inputs     \(o.inputs) (\(byteText(o.inputBytes)))\n"
+        let statuses = ["success", "failed", "skipped", "duplicate"].map { "\(o.statuses[$0] ?? 0) \(palette.status($0))" }
+        text += "contents   \(o.contents): " + statuses.joined(separator: ", ") + "\n"
+        let seconds = max(o.seconds, 1)
+        text += String(format: "throughput %.1f MB in %.0f s: %.1f MB/s, %.0f contents/s (start and end are recorded to the second)\n",
+                       Double(o.bytes) / 1e6, o.seconds, Double(o.bytes) / 1e6 / seconds, Double(o.contents) / seconds)
+        if !o.failureKinds.isEmpty {
+            text += "\n" + palette.bold("Failed module-runs by kind") + "\n"
+            var t = TextTable(["kind", "runs"])
+            for (kind, n) in o.failureKinds.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) { t.append([kind, String(n)]) }
+            text += t.render()
+        }
+        text += "\n" + palette.bold("Modules") + "\n"
+        if o.modules.isEmpty {
+            text += "  (recorded when the run ends)\n"
+        } else {
+            var t = TextTable(["module", "runs", "failures", "time ms", "ms/run", "sha256"])
+            for m in o.modules {
+                t.append([m.name, String(m.runs), String(m.failures), String(format: "%.1f", m.milliseconds),
+                          String(format: "%.3f", m.runs > 0 ? m.milliseconds / Double(m.runs) : 0), String(m.sha256.prefix(16))])
+            }
+            text += t.render()
+        }
+        try sink.write(text)
+        try sink.flush()
+    }
+}
