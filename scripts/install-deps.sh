@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project uses when they are missing: wabt (wat2wasm, for the
 # benchmark), sqlite3 and Info-ZIP zip (test archives), Debian's Rust with its wasm32 standard
-# library (the Rust guest crate and example), and what the format modules' build and tests use.
+# library (the Rust guest crate and example), what the format modules' build and tests use, and
+# Chromium for the report's browser test.
 set -euo pipefail
 need=()
 command -v wat2wasm >/dev/null || need+=(wabt)
@@ -22,6 +23,8 @@ for tool in xz:xz-utils bzip2:bzip2 zstd:zstd lz4:lz4 compress:ncompress cpio:cp
             gcab:gcab bsdtar:libarchive-tools file:file dpkg-deb:dpkg ar:binutils; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
+# Headless Chromium: the HTML report's test loads a report in a real browser.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -223,7 +223,12 @@ $("status").addEventListener("change", () => {
   if (v === "") { only = null; } else {
     only = new Uint8Array(N);
     const want = +v;
-    for (let i = 0; i < N; i++) if (C.status[i] === want) for (let p = i; p >= 0 && !only[p]; p = C.parent[p]) { only[p] = 1; if (p !== i) expanded[p] = 1; }
+    // Matches and their ancestors, the ancestors open (a matching content may be an ancestor too).
+    for (let i = 0; i < N; i++) {
+      if (C.status[i] !== want) continue;
+      only[i] = 1;
+      for (let p = C.parent[i]; p >= 0 && !(only[p] && expanded[p]); p = C.parent[p]) { only[p] = 1; expanded[p] = 1; }
+    }
   }
   $("tree").scrollTop = 0;
   rebuild();
@@ -232,7 +237,8 @@ $("expand").addEventListener("click", () => { expanded.fill(1); rebuild(); });
 $("collapse").addEventListener("click", () => { expanded.fill(0); rebuild(); });
 
 rebuild();
-window.wadup = { count: N, reveal, select, search, visible: () => visible.length, pathOf, uuidIndex: (u) => C.uuid.indexOf(u) };
+// For scripts and tests driving the page: the rows the tree shows now (scrolled into view or not).
+window.wadup = { count: N, reveal, select, search, pathOf, visibleNames: () => visible.map((i) => C.name[i]) };
 window.wadupReadyMs = performance.now();
 document.body.dataset.ready = "1";
 })();
