@@ -126,9 +126,9 @@ const kinds = [...byKind.entries()].sort((a, b) => b[1].length - a[1].length);
 const failRows = (list, from, to) => list.slice(from, to).map((x) => "<tr><td>" + link(x[0], pathOf(x[0])) + "</td><td>" + esc(x[1]) + "</td><td>" + esc(x[2]) + "</td></tr>").join("");
 $("failures").innerHTML = kinds.length === 0 ? "<p>No module failed.</p>" : kinds.map(([kind, list], k) =>
   '<h3 class="fail" data-kind="' + esc(kind) + '" data-count="' + list.length + '">' + esc(kind) + ": " + list.length + " module-run" + (list.length === 1 ? "" : "s") + "</h3>" +
-  '<table class="grid"><tbody id="kind-' + k + '"><tr><th>content</th><th>module</th><th>detail</th></tr>' + failRows(list, 0, 50) + "</tbody></table>" +
-  (list.length > 50 ? '<button type="button" data-more="' + k + '">Show all ' + list.length + "</button>" : "")).join("");
-$("failures").addEventListener("click", (e) => { const b = e.target.closest("[data-more]"); if (!b) return; const k = +b.dataset.more; $("kind-" + k).insertAdjacentHTML("beforeend", failRows(kinds[k][1], 50, Infinity)); b.remove(); });
+  '<table class="grid"><tbody id="kind-' + k + '"><tr><th>content</th><th>module</th><th>detail</th></tr>' + failRows(list, 0, 10) + "</tbody></table>" +
+  (list.length > 10 ? '<button type="button" data-more="' + k + '">Show all ' + list.length + "</button>" : "")).join("");
+$("failures").addEventListener("click", (e) => { const b = e.target.closest("[data-more]"); if (!b) return; const k = +b.dataset.more; $("kind-" + k).insertAdjacentHTML("beforeend", failRows(kinds[k][1], 10, Infinity)); b.remove(); });
 if (kinds.length) $("failures-section").open = true;
 
 // The tree: only the rows in view are in the page.

@@ -133,6 +133,7 @@ def main():
             browser.wait("document.getElementById('result-count') !== null")
             out["search"] = browser.eval("""({count: +document.getElementById('result-count').dataset.count,
                 hits: Array.from(document.querySelectorAll('#results .hit')).map(h => h.textContent.slice(2))})""")
+        browser.eval("document.querySelector('.explorer').scrollIntoView()")
         png = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"})["data"])
         with open(screenshot, "wb") as f:
             f.write(png)
