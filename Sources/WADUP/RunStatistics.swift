@@ -14,10 +14,14 @@ public final class RunStatistics: Sendable {
         /// Sub-contents refused because their input's budget was reached.
         public var refused = 0
         public var bytes = 0
+        /// Bytes of the inputs read so far (depth 0 only): what the progress bar measures against.
+        public var inputBytes = 0
         /// Contents whose module-runs were stopped by an interrupt: not recorded.
         public var interrupted = 0
         /// Failed module-runs per kind.
         public var failureKinds: [FailureKind: Int] = [:]
+
+        public init() {}
     }
 
     private let state = Mutex(Snapshot())

@@ -71,6 +71,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                     return try record(tree: tree, name: file.name, reason: "unreadable: \(InputWalker.reason(error.errno))", size: nil)
                 }
                 let name = file.name
+                statistics.update { $0.inputBytes += data.count }
                 return try process(
                     PendingContent(uuid: tree.rootUUID, filename: name.text, parentUUID: nil, depth: 0, data: data, tree: tree),
                     filenameBytes: name.isUTF8 ? nil : name.bytes)

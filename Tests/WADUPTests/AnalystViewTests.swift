@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import WADUPCommands
+import WADUP
 import WADUPInspect
 import WAT
 
@@ -291,5 +292,26 @@ struct AnalystViewTests {
         #expect(!filtered.isEmpty && Set(filtered) == failedAndUp, "\(Set(filtered).symmetricDifference(failedAndUp))")
         #expect(seen["failure_kinds"] as? [String: Int] == ["trap": contents.values.filter { $0.status == "failed" }.count])
         #expect((seen["screenshot"] as? Int ?? 0) > 10_000)
+    }
+}
+
+/// The progress line's text: a bar and an ETA once the inputs are counted, plain text throughout.
+struct ProgressLineTests {
+    @Test func theBarAndETAFollowInputBytesDoneOfTheCountedTotal() {
+        var s = RunStatistics.Snapshot()
+        s.inputs = 3
+        s.inputBytes = 250_000_000
+        s.bytes = 400_000_000
+        s.contents = 1234
+        s.failed = 2
+        // A quarter of 1 GB in 20 s: 60 s to go.
+        let line = ProgressLine.line(s, elapsed: 20, total: (files: 12, bytes: 1_000_000_000))
+        #expect(line == "[#####---------------]  25% 3/12 inputs, 250.0 MB/1000.0 MB, 1234 contents, 20.0 MB/s, 2 failed, ETA 1:00")
+        #expect(!line.contains("\u{1B}"))
+        #expect(ProgressLine.line(s, elapsed: 20, total: nil) == "3 inputs (counting…), 1234 contents, 20.0 MB/s, 2 failed")
+        s.inputBytes = 1_000_000_000
+        #expect(ProgressLine.line(s, elapsed: 3700, total: (files: 12, bytes: 1_000_000_000)).hasSuffix("ETA 0:00"))
+        s.inputBytes = 100_000_000
+        #expect(ProgressLine.line(s, elapsed: 400, total: (files: 12, bytes: 1_000_000_000)).hasSuffix("ETA 1:00:00"))
     }
 }
