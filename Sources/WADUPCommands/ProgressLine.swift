@@ -33,7 +33,7 @@ public final class ProgressLine: Sendable {
         thread.start()
     }
 
-    /// Counts the regular files under `input` and their sizes (stopping early if the run ends first).
+    /// Counts the paths under `input` that are inputs and the sizes of the regular files (stopping early if the run ends first).
     private func count(_ input: String, followSymlinks: Bool) {
         var files = 0
         var bytes = 0
@@ -45,10 +45,10 @@ public final class ProgressLine: Sendable {
             while running.load(ordering: .relaxed), let relative = walker.nextObject() as? String {
                 let path = input + "/" + relative
                 let found = followSymlinks ? stat(path, &st) : lstat(path, &st)
-                if found == 0, (st.st_mode & S_IFMT) == S_IFREG {
-                    files += 1
-                    bytes += Int(st.st_size)
-                }
+                // Every path but a folder is an input (links, FIFOs and the like are recorded as skipped).
+                guard found == 0, (st.st_mode & S_IFMT) != S_IFDIR else { continue }
+                files += 1
+                if (st.st_mode & S_IFMT) == S_IFREG { bytes += Int(st.st_size) }
             }
         }
         totalFiles.store(files, ordering: .relaxed)
