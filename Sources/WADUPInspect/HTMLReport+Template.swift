@@ -43,6 +43,7 @@ table.grid th { background:var(--bg); font-weight:600; } td.num { text-align:rig
 .st { flex:none; font-size:11px; padding:0 6px; border-radius:8px; line-height:18px; margin-top:3px; border:1px solid currentColor; }
 .s0 { color:var(--ok); } .s1 { color:var(--bad); } .s2 { color:var(--skip); } .s3 { color:var(--dup); }
 .mods { color:var(--muted); flex:none; font-size:12px; }
+.meta { color:var(--muted); flex:none; font:11px ui-monospace, "DejaVu Sans Mono", monospace; }
 #detail { padding:10px 14px; overflow:auto; height:calc(70vh + 43px); }
 #detail .empty { color:var(--muted); } .mono { font-family:ui-monospace, "DejaVu Sans Mono", monospace; font-size:12px; }
 a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
@@ -153,7 +154,7 @@ function draw() {
   for (let k = first; k < last; k++) {
     const i = visible[k], has = kids[i + 1] > kids[i], s = C.status[i];
     const mods = rowCounts(i).map((x) => esc(x[0]) + " " + x[1]).join(", ");
-    html += '<div class="row' + (i === selected ? " sel" : "") + '" data-i="' + i + '" style="padding-left:' + (C.depth[i] * 16 + 4) + 'px"><span class="tg' + (has ? " has" : "") + '">' + (has ? (expanded[i] ? "▾" : "▸") : "") + '</span><span class="nm" title="' + esc(C.name[i]) + '">' + esc(C.name[i]) + '</span><span class="sz">' + fmtBytes(C.size[i]) + '</span><span class="st s' + s + '">' + STATUS[s] + "</span>" + (mods ? '<span class="mods">' + mods + "</span>" : "") + "</div>";
+    html += '<div class="row' + (i === selected ? " sel" : "") + '" data-i="' + i + '" style="padding-left:' + (C.depth[i] * 16 + 4) + 'px"><span class="tg' + (has ? " has" : "") + '">' + (has ? (expanded[i] ? "▾" : "▸") : "") + '</span><span class="nm" title="' + esc(C.name[i]) + '">' + esc(C.name[i]) + '</span><span class="sz">' + fmtBytes(C.size[i]) + '</span><span class="st s' + s + '">' + STATUS[s] + '</span><span class="meta">d' + C.depth[i] + (C.sha[i] ? " " + C.sha[i].slice(0, 12) : "") + "</span>" + (mods ? '<span class="mods">' + mods + "</span>" : "") + "</div>";
   }
   const rows = $("rows");
   rows.style.top = first * ROW + "px";
