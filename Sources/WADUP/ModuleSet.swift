@@ -48,7 +48,7 @@ public struct ModuleSet: Sendable {
 
 extension Sequence where Element == UInt8 {
     /// Lowercase hexadecimal.
-    var hex: String {
+    public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)

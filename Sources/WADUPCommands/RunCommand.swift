@@ -20,68 +20,14 @@ public struct RunCommand: ParsableCommand {
             (I/O, database); 2 usage error, invalid module, or the output exists; 130 interrupted (Ctrl-C).
             """)
 
-    @Option(help: "Folder of .wasm modules, run in file-name order (default: the standard modules).")
-    var modules: String?
+    @OptionGroup(title: "Input and output")
+    var files: FileOptions
 
-    @Option(help: "Folder (searched recursively) or single file to process.")
-    var input: String
+    @OptionGroup(title: "Limits (sizes take units: 4096, 256MiB, 2GB; durations: 30, 30s, 5m, 1h30m)")
+    var limits: LimitOptions
 
-    @Option(help: "SQLite database to create (or, with --resume, the run to continue).")
-    var output: String
-
-    @Option(help: "Worker threads (default: the number of cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Fuel (CPU budget) per module per content; unlimited when absent.")
-    var fuel: UInt64?
-
-    @Option(name: .customLong("max-memory"), help: "Largest linear memory of one module instance, in bytes.")
-    var maxMemory: Int?
-
-    @Option(name: .customLong("max-stack"), help: "Interpreter stack of one module instance, in bytes (default 524288).")
-    var maxStack: Int?
-
-    @Option(name: .customLong("max-recursion-depth"), help: "Deepest sub-content processed; deeper ones are recorded as skipped.")
-    var maxRecursionDepth: Int = RunLimits.defaultMaxRecursionDepth
-
-    @Option(name: .customLong("max-subcontent"), help: "Sub-contents one module-run may emit.")
-    var maxSubcontent: Int = RunLimits.defaultMaxSubcontent
-
-    @Option(name: .customLong("max-subcontent-bytes"), help: "Bytes one module-run may copy out as sub-content.")
-    var maxSubcontentBytes: Int = RunLimits.defaultMaxSubcontentBytes
-
-    @Option(name: .customLong("max-rows"), help: "Rows one module-run may insert (held in memory until the run succeeds).")
-    var maxRows: Int = RunLimits.defaultMaxRows
-
-    @Option(help: "Wall-clock seconds one module-run may take, 0 for none (wasmtime only; default 60).")
-    var timeout: Double?
-
-    @Option(help: "WebAssembly engine: wasmtime (default; falls back to wasmkit if its library is missing) or wasmkit.")
-    var engine: EngineKind?
-
-    @Option(name: .customLong("cache-dir"), help: "Folder of compiled modules (wasmtime; default $XDG_CACHE_HOME/wadup or ~/.cache/wadup).")
-    var cacheDir: String?
-
-    @Flag(name: .customLong("no-cache"), help: "Compile every module at start instead of using the compile cache.")
-    var noCache = false
-
-    @Option(name: .customLong("max-input-bytes"), help: "Bytes of sub-content under one input, all depths (16 GiB).")
-    var maxInputBytes: Int = RunLimits.defaultMaxInputBytes
-
-    @Option(name: .customLong("max-input-contents"), help: "Sub-contents under one input, all depths.")
-    var maxInputContents: Int = RunLimits.defaultMaxInputContents
-
-    @Flag(help: "Replace the output if it is a WADUP database (never a folder or another file).")
-    var overwrite = false
-
-    @Flag(help: "Continue the run recorded in --output (interrupted, killed or failed): complete inputs are kept, partial ones redone.")
-    var resume = false
-
-    @Flag(name: .customLong("no-dedup"), help: "Process every occurrence of the same content (default: once, repeats linked by duplicate_of).")
-    var noDedup = false
-
-    @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
-    var followSymlinks = false
+    @OptionGroup(title: "Engine")
+    var engineOptions: EngineOptions
 
     @Flag(name: .shortAndLong, help: "Log at debug level (module output, each failure).")
     var verbose = false
@@ -89,37 +35,39 @@ public struct RunCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard (fuel ?? 1) >= 1 else { throw ValidationError("--fuel must be at least 1") }
-        guard (maxMemory ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (one wasm page)") }
-        guard (maxStack ?? 4096) >= 4096, (maxStack ?? 0) <= 1 << 30 else { throw ValidationError("--max-stack must be between 4096 and 1073741824 (1 GiB)") }
-        guard maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
-        guard maxSubcontent >= 0, maxSubcontentBytes >= 0, maxRows >= 0, maxInputBytes >= 0, maxInputContents >= 0 else {
-            throw ValidationError("--max-subcontent, --max-subcontent-bytes, --max-rows, --max-input-bytes and --max-input-contents must not be negative")
+        guard engineOptions.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (limits.fuel ?? 1) >= 1 else { throw ValidationError("--fuel must be at least 1") }
+        guard (limits.maxMemory?.bytes ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (64KiB, one wasm page)") }
+        let stack = limits.maxStack?.bytes
+        guard (stack ?? 4096) >= 4096, (stack ?? 0) <= 1 << 30 else { throw ValidationError("--max-stack must be between 4096 (4KiB) and 1073741824 (1GiB)") }
+        guard limits.maxRecursionDepth >= 0 else { throw ValidationError("--max-recursion-depth must not be negative") }
+        guard limits.maxSubcontent >= 0, limits.maxRows >= 0, limits.maxInputContents >= 0 else {
+            throw ValidationError("--max-subcontent, --max-rows and --max-input-contents must not be negative")
         }
-        guard !(resume && overwrite) else { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
-        let t = timeout ?? 0
-        guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds") }
+        guard !(files.resume && files.overwrite) else { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
+        let t = limits.timeout?.seconds ?? 0
+        guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds (365 days)") }
     }
 
     /// The compile cache folder, or `nil` with `--no-cache`.
     var cacheDirectory: String? {
-        if noCache { return nil }
-        if let cacheDir { return cacheDir }
+        if engineOptions.noCache { return nil }
+        if let cacheDir = engineOptions.cacheDir { return cacheDir }
         let environment = ProcessInfo.processInfo.environment
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/wadup" }
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/wadup"
     }
 
     var runConfiguration: RunConfiguration {
-        RunConfiguration(
-            modulesDirectory: modules ?? StandardModules.directory, input: input, output: output, threads: threads,
+        let timeout = limits.timeout?.seconds ?? RunLimits.defaultTimeout
+        return RunConfiguration(
+            modulesDirectory: files.modules ?? StandardModules.directory, input: files.input, output: files.output, threads: engineOptions.threads,
             limits: RunLimits(
-                fuel: fuel, maxMemory: maxMemory, maxStack: maxStack, maxRecursionDepth: maxRecursionDepth,
-                maxSubcontent: maxSubcontent, maxSubcontentBytes: maxSubcontentBytes,
-                timeout: (timeout ?? RunLimits.defaultTimeout) > 0 ? (timeout ?? RunLimits.defaultTimeout) : nil,
-                maxRows: maxRows, maxInputBytes: maxInputBytes, maxInputContents: maxInputContents),
-            overwrite: overwrite, dedup: !noDedup, followSymlinks: followSymlinks, resume: resume)
+                fuel: limits.fuel, maxMemory: limits.maxMemory?.bytes, maxStack: limits.maxStack?.bytes, maxRecursionDepth: limits.maxRecursionDepth,
+                maxSubcontent: limits.maxSubcontent, maxSubcontentBytes: limits.maxSubcontentBytes.bytes,
+                timeout: timeout > 0 ? timeout : nil,
+                maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
+            overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume)
     }
 
     public func run() throws {
@@ -129,7 +77,8 @@ public struct RunCommand: ParsableCommand {
         let engine: any WasmEngine
         do {
             engine = try EngineSelection.make(
-                kind: self.engine, limits: configuration.limits, timeoutIsDefault: timeout == nil || timeout == RunLimits.defaultTimeout || timeout == 0,
+                kind: engineOptions.engine, limits: configuration.limits,
+                timeoutIsDefault: limits.timeout == nil || limits.timeout?.seconds == RunLimits.defaultTimeout || limits.timeout?.seconds == 0,
                 cacheDirectory: cacheDirectory, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
@@ -141,7 +90,7 @@ public struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\nwadup: interrupted; \(what) (Ctrl-C again to quit at once)\n".utf8))
             pipeline.cancel()
         }
-        let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(statistics: pipeline.statistics, input: input, followSymlinks: followSymlinks) : nil
+        let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(statistics: pipeline.statistics, input: files.input, followSymlinks: files.followSymlinks) : nil
         let summary: RunSummary
         do {
             summary = try pipeline.run()
@@ -195,3 +144,109 @@ extension RunSummary {
 }
 
 extension EngineKind: ExpressibleByArgument {}
+
+/// `--input`, `--output`, `--modules` and what decides what is done with them.
+struct FileOptions: ParsableArguments {
+    @Option(help: "Folder (searched recursively) or single file to process.")
+    var input: String
+
+    @Option(help: "SQLite database to create (or, with --resume, the run to continue).")
+    var output: String
+
+    @Option(help: "Folder of .wasm modules, run in file-name order (default: the standard modules).")
+    var modules: String?
+
+    @Flag(help: "Replace the output if it is a WADUP database (never a folder or another file).")
+    var overwrite = false
+
+    @Flag(help: "Continue the run recorded in --output (interrupted, killed or failed): complete inputs are kept, partial ones redone.")
+    var resume = false
+
+    @Flag(name: .customLong("no-dedup"), help: "Process every occurrence of the same content (default: once, repeats linked by duplicate_of).")
+    var noDedup = false
+
+    @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
+    var followSymlinks = false
+}
+
+/// What one module-run, and one input, may take.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "Fuel (CPU budget) per module per content; unlimited when absent.")
+    var fuel: UInt64?
+
+    @Option(name: .customLong("max-memory"), help: "Largest linear memory of one module instance (default: 4GiB, all of wasm32).")
+    var maxMemory: ByteSize?
+
+    @Option(name: .customLong("max-stack"), help: "Wasm stack of one module instance (default 512KiB).")
+    var maxStack: ByteSize?
+
+    @Option(help: "Wall-clock time one module-run may take, 0 for none (wasmtime only; default 60s).")
+    var timeout: TimeSpan?
+
+    @Option(name: .customLong("max-recursion-depth"), help: "Deepest sub-content processed; deeper ones are recorded as skipped.")
+    var maxRecursionDepth: Int = RunLimits.defaultMaxRecursionDepth
+
+    @Option(name: .customLong("max-subcontent"), help: "Sub-contents one module-run may emit.")
+    var maxSubcontent: Int = RunLimits.defaultMaxSubcontent
+
+    @Option(name: .customLong("max-subcontent-bytes"), help: "Bytes one module-run may copy out as sub-content.")
+    var maxSubcontentBytes = ByteSize(bytes: RunLimits.defaultMaxSubcontentBytes)
+
+    @Option(name: .customLong("max-rows"), help: "Rows one module-run may insert (held in memory until the run succeeds).")
+    var maxRows: Int = RunLimits.defaultMaxRows
+
+    @Option(name: .customLong("max-input-bytes"), help: "Bytes of sub-content under one input, all depths.")
+    var maxInputBytes = ByteSize(bytes: RunLimits.defaultMaxInputBytes)
+
+    @Option(name: .customLong("max-input-contents"), help: "Sub-contents under one input, all depths.")
+    var maxInputContents: Int = RunLimits.defaultMaxInputContents
+}
+
+/// Which engine runs the modules, on how many threads, with which compile cache.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "WebAssembly engine: wasmtime (default; falls back to wasmkit if its library is missing) or wasmkit.")
+    var engine: EngineKind?
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("cache-dir"), help: "Folder of compiled modules (wasmtime; default $XDG_CACHE_HOME/wadup or ~/.cache/wadup).")
+    var cacheDir: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Compile every module at start instead of using the compile cache.")
+    var noCache = false
+}
+
+/// A size on the command line: bytes, or a number with a unit (`256MiB`, `2GB`).
+struct ByteSize: ExpressibleByArgument, Sendable {
+    let bytes: Int
+
+    init(bytes: Int) {
+        self.bytes = bytes
+    }
+
+    init?(argument: String) {
+        guard let bytes = Units.bytes(argument) else { return nil }
+        self.bytes = bytes
+    }
+
+    var defaultValueDescription: String { Self.describe(bytes) }
+
+    /// `1073741824` as `1GiB`: the largest IEC unit that divides it.
+    static func describe(_ bytes: Int) -> String {
+        for (unit, size) in [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where bytes >= size && bytes % size == 0 {
+            return "\(bytes / size)\(unit)"
+        }
+        return String(bytes)
+    }
+}
+
+/// A duration on the command line: seconds, or numbers with units (`30s`, `5m`, `1h30m`, `500ms`).
+struct TimeSpan: ExpressibleByArgument, Sendable {
+    let seconds: Double
+
+    init?(argument: String) {
+        guard let seconds = Units.seconds(argument), seconds.isFinite, seconds >= 0 else { return nil }
+        self.seconds = seconds
+    }
+}

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WADUP
+import WADUPCore
+import WADUPRuntime
 
 /// `wadup`: the one binary. Running modules is the default command, so `wadup --input … --output …`
 /// works as it always did; the other subcommands read a run's database.
@@ -16,13 +18,34 @@ public struct WadupCommand: ParsableCommand {
             the output exists, or a database that is missing, not WADUP's or newer than this wadup; 130 interrupted.
             """,
         version: Pipeline.version,
-        subcommands: [RunCommand.self, ReportCommand.self, TreeCommand.self, ShowCommand.self, StatsCommand.self, ExportCommand.self],
+        subcommands: [
+            RunCommand.self, ReportCommand.self, TreeCommand.self, ShowCommand.self, StatsCommand.self, ExportCommand.self,
+            CheckCommand.self, TryCommand.self,
+        ],
         defaultSubcommand: RunCommand.self)
 
     public init() {}
 
+    /// `wadup --version`: WADUP's version, the guest ABI's, and each engine with its version and where it comes from.
+    public static var versionText: String {
+        let wasmtime = switch WasmtimeLibrary.shared {
+        case .success(let library): "wasmtime \(library.version) (\(library.path))"
+        case .failure: "wasmtime not found (set \(WasmtimeLibrary.environmentVariable), or run scripts/install-wasmtime.sh)"
+        }
+        return """
+            wadup \(Pipeline.version)
+            guest ABI \(ABI.version): \(ABI.hostFunctions.count) host functions in "\(ABI.importModule)", WASI preview 1 (\(ABI.wasiModule))
+            engines: \(wasmtime); wasmkit \(WasmKitEngine.version) (built in)
+
+            """
+    }
+
     /// Parses `arguments` and runs, returning the process exit code (usage errors are 2, not 64).
     public static func execute(_ arguments: [String]) -> Int32 {
+        if arguments == ["--version"] {
+            print(versionText, terminator: "")
+            return 0
+        }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

@@ -3,6 +3,9 @@
 /// This file and `Guests/C/wadup.h` are the two machine-readable copies of `docs/ABI.md`;
 /// `ABIConsistencyTests` keeps all three in step.
 public enum ABI {
+    /// The version of this interface, shown by `wadup --version`: raised when a host function is
+    /// added or changes, so that a module author can tell which hosts run a module.
+    public static let version = 1
     /// The import module every WADUP host function lives in.
     public static let importModule = "env"
     /// The WASI preview 1 import module, served with no file system and no network.
