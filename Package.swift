@@ -6,8 +6,9 @@ import PackageDescription
 //   WADUPCore     ABI constants, error codes, values, identifiers, limits, failure kinds (no dependencies)
 //   CWasmtime     wasmtime's C API, declared by hand and opened at run time (dlopen)
 //   WADUPRuntime  engine interface, the wasmtime and WasmKit engines, the host ABI
-//   WADUPStore    output schema and the single batched writer; the only target that speaks SQL
-//   WADUP         pipeline: inputs, scheduler, recursion, run summary
+//   WADUPStore    output schema, the single batched writer and merge; the target that writes SQL
+//   WADUP         pipeline: inputs, shards, scheduler, recursion, run summary
+//   WADUPInspect  read-only views of a run's database: report (HTML), tree, show, stats, export
 //   CInterrupt    the SIGINT/SIGTERM handler (the second signal exits from inside the handler)
 //   WADUPCommands argument-parser commands, testable
 //   wadup         @main only
@@ -70,12 +71,15 @@ let package = Package(
         .target(
             name: "WADUPCommands",
             dependencies: [
-                "WADUP", "WADUPRuntime", "WADUPInspect", "CInterrupt",
+                "WADUP", "WADUPRuntime", "WADUPInspect", "WADUPStore", "CInterrupt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "wadup", dependencies: ["WADUPCommands"]),
+        .executableTarget(
+            name: "wadup", dependencies: ["WADUPCommands"],
+            // An installed package keeps its own libsqlite3 in lib/wadup/ (scripts/package.sh).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib/wadup"])]),
         .testTarget(
             name: "WADUPTests",
             dependencies: [

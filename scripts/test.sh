@@ -4,6 +4,8 @@
 # Testing suite. Release mode: the WasmKit interpreter is ~100x slower unoptimised. Then the short
 # fuzz run of the host's decoders (scripts/fuzz.sh, 20 s) and 2,000 mutants of real archives and
 # databases through the standard modules (scripts/mutants.py; the README reports a 10,000 run).
+# Last, the release package: built (scripts/package.sh) and run without the Swift toolchain
+# (scripts/test-package.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,3 +15,5 @@ bash scripts/build-guests.sh
 swift test -c release
 bash scripts/fuzz.sh --seconds 20
 python3 scripts/mutants.py --count 2000
+bash scripts/package.sh
+bash scripts/test-package.sh

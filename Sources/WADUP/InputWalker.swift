@@ -63,12 +63,15 @@ public struct InputWalker: IteratorProtocol {
     private let followSymlinks: Bool
     /// Relative paths (bytes) not to yield again: the input trees a resumed run already completed.
     private let done: Set<[UInt8]>
+    /// Only the inputs of this shard are yielded (`--shard K/N`); the others belong to other jobs.
+    private let shard: Shard?
     /// Files left out by the exclusion (the run's own output), with its reason.
     public private(set) var excluded: [(path: String, reason: String)] = []
 
     /// `root` itself is followed if it is a link (the user named it).
-    public init(root: String, excluding exclusion: Exclusion? = nil, followSymlinks: Bool = false, skipping done: Set<[UInt8]> = []) {
+    public init(root: String, excluding exclusion: Exclusion? = nil, followSymlinks: Bool = false, skipping done: Set<[UInt8]> = [], shard: Shard? = nil) {
         self.root = root
+        self.shard = shard
         self.exclusion = exclusion
         self.followSymlinks = followSymlinks
         self.done = done
@@ -87,9 +90,14 @@ public struct InputWalker: IteratorProtocol {
             push(fd: fd, relative: [], st: st)
         } else {
             let name = InputName(bytes: Array((root as NSString).lastPathComponent.utf8))
-            guard !done.contains(name.bytes) else { return }
+            guard !skips(name.bytes) else { return }
             pending = [classify(at: AT_FDCWD, name: Array(root.utf8), recorded: name, st: st, followed: true)]
         }
+    }
+
+    /// Whether the input at `relative` is not this walk's: done by an earlier attempt, or in another shard.
+    private func skips(_ relative: [UInt8]) -> Bool {
+        done.contains(relative) || !(shard?.contains(relative) ?? true)
     }
 
     public mutating func next() -> Input? {
@@ -111,14 +119,14 @@ public struct InputWalker: IteratorProtocol {
             }
             var st = stat()
             guard fstatat(level.fd, cString(entry), &st, AT_SYMLINK_NOFOLLOW) == 0 else {
-                if done.contains(relative) { continue }
+                if skips(relative) { continue }
                 return .record(name: InputName(bytes: relative), reason: "unreadable: \(Self.reason(errno))", size: nil)
             }
             if st.st_mode & S_IFMT == S_IFDIR {
                 descend(level.fd, entry, relative, st)
                 continue
             }
-            if done.contains(relative) { continue }
+            if skips(relative) { continue }
             if st.st_mode & S_IFMT == S_IFLNK {
                 if let input = link(level.fd, entry, relative, st) { return input }
                 continue
@@ -153,7 +161,7 @@ public struct InputWalker: IteratorProtocol {
 
     /// Queues the record of a path that cannot be walked, unless an earlier attempt recorded it.
     private mutating func record(_ name: InputName, _ reason: String) {
-        if !done.contains(name.bytes) { pending.append(.record(name: name, reason: reason, size: nil)) }
+        if !skips(name.bytes) { pending.append(.record(name: name, reason: reason, size: nil)) }
     }
 
     /// A symbolic link: a record, or (following) its target under the link's own path.

@@ -19,11 +19,14 @@ public struct RunConfiguration: Sendable, Codable {
     public var followSymlinks: Bool
     /// Continue the run recorded in the output instead of starting one.
     public var resume: Bool
+    /// Process only this part of the inputs (`--shard K/N`); `wadup merge` combines the parts.
+    public var shard: Shard?
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
-        dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false
+        dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil
     ) {
+        self.shard = shard
         self.dedup = dedup
         self.followSymlinks = followSymlinks
         self.resume = resume
@@ -63,6 +66,8 @@ struct RecordedSettings: Codable, Equatable {
     var limits: RunLimits
     var dedup: Bool
     var followSymlinks: Bool
+    /// `nil` for a whole run (and in the settings of runs before shards existed).
+    var shard: Shard?
 
     /// What differs from `earlier` in a way that changes results (`threads` and paths of the output may differ).
     func differences(from earlier: RecordedSettings) -> [String] {
@@ -75,6 +80,7 @@ struct RecordedSettings: Codable, Equatable {
         if limits != earlier.limits { out.append("limits \(Self.json(limits)) (the run has \(Self.json(earlier.limits)))") }
         if dedup != earlier.dedup { out.append("dedup \(dedup) (the run has \(earlier.dedup))") }
         if followSymlinks != earlier.followSymlinks { out.append("follow-symlinks \(followSymlinks) (the run has \(earlier.followSymlinks))") }
+        if shard != earlier.shard { out.append("shard \(shard.map { "\($0)" } ?? "none") (the run has \(earlier.shard.map { "\($0)" } ?? "none"))") }
         return out
     }
 
@@ -143,7 +149,7 @@ public final class Pipeline: Sendable {
         let recorded = RecordedSettings(
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
             modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
-            dedup: config.dedup, followSymlinks: config.followSymlinks)
+            dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
         let settings = RecordedSettings.json(recorded)
         if config.resume {
             guard try checkResumable(recorded) else {
@@ -168,7 +174,7 @@ public final class Pipeline: Sendable {
         }
         let registry = TableRegistry(existing: resumed?.tables ?? []) { schema, id, module in store.createTable(schema, id: id, module: module) }
         let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
-        let walker = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [])
+        let walker = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [], shard: config.shard)
         let scheduler = Scheduler(workers: config.threads, inputs: walker)
         let dedup = config.dedup ? DedupIndex(processed: resumed?.processed ?? []) : nil
         let cancelledEarly = state.withLock { state -> Bool in

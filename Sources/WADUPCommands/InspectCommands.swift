@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WADUPInspect
+import WADUPStore
 
 /// What every read-only subcommand shares: the database argument and how errors end the process.
 protocol InspectCommand: ParsableCommand {
@@ -142,3 +143,32 @@ public struct ExportCommand: InspectCommand {
 }
 
 extension Exporter.Format: ExpressibleByArgument {}
+
+/// `wadup merge A.db B.db … --output ALL.db`
+public struct MergeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine the databases of one run's shards (--shard K/N) or pieces into one new database.",
+        discussion: """
+            The parts must be complete and record the same input, modules (sha256), limits and dedup; their inputs \
+            must not overlap. Every part's attempts are kept in __wadup_run. Exit 2 when they cannot be merged.
+            """)
+
+    @Argument(help: "The databases to combine.")
+    var parts: [String]
+
+    @Option(name: .shortAndLong, help: "The database to create (must not exist).")
+    var output: String
+
+    public init() {}
+
+    public func run() throws {
+        do {
+            let summary = try SQLiteMerge.merge(parts, into: output)
+            FileHandle.standardError.write(Data("wadup: merged \(summary.parts) databases (\(summary.inputs) inputs, \(summary.contents) contents) into \(output)\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

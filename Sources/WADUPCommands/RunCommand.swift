@@ -67,7 +67,8 @@ public struct RunCommand: ParsableCommand {
                 maxSubcontent: limits.maxSubcontent, maxSubcontentBytes: limits.maxSubcontentBytes.bytes,
                 timeout: timeout > 0 ? timeout : nil,
                 maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
-            overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume)
+            overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume,
+            shard: files.shard)
     }
 
     public func run() throws {
@@ -145,6 +146,10 @@ extension RunSummary {
 
 extension EngineKind: ExpressibleByArgument {}
 
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
 /// `--input`, `--output`, `--modules` and what decides what is done with them.
 struct FileOptions: ParsableArguments {
     @Option(help: "Folder (searched recursively) or single file to process.")
@@ -167,6 +172,9 @@ struct FileOptions: ParsableArguments {
 
     @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
     var followSymlinks = false
+
+    @Option(help: "Process only part K of N of the inputs (0 <= K < N; by a hash of each path), for job arrays; combine with wadup merge.")
+    var shard: Shard?
 }
 
 /// What one module-run, and one input, may take.

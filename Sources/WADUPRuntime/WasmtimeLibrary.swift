@@ -62,14 +62,14 @@ public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is wri
     }
 
     /// Where the library is looked for, in order: `$WADUP_WASMTIME_LIB` alone if set; else `lib/`
-    /// beside the executable, `../lib/` (an installed tree), and this checkout's build folder.
+    /// beside the executable, `../lib/wadup/` (an installed package), and this checkout's build folder.
     public static func candidates(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         if let explicit = environment[environmentVariable], !explicit.isEmpty { return [explicit] }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return [
             executable.appendingPathComponent("lib/\(fileName)").standardizedFileURL.path,
-            executable.appendingPathComponent("../lib/\(fileName)").standardizedFileURL.path,
+            executable.appendingPathComponent("../lib/wadup/\(fileName)").standardizedFileURL.path,
             checkout.appendingPathComponent(".build/wasmtime/\(fileName)").path,
         ]
     }

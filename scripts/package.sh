@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds dist/wadup-VERSION-linux-ARCH.tar.gz: a wadup that runs on a Linux machine without Swift.
+#   bin/wadup                   the Swift standard library and Foundation linked in (--static-swift-stdlib)
+#   lib/wadup/                  libwasmtime.so (the default engine) and libsqlite3.so.0 (found through
+#                               the binary's runpath $ORIGIN/../lib/wadup, so a system without SQLite
+#                               runs it; kept out of lib/ so that no other program picks them up)
+#   share/wadup/modules/        the standard modules (found by default)
+#   share/wadup/sdk/            the guest SDKs: C header, Swift package, Rust crate (what `wadup new` uses)
+#   share/doc/wadup/            README, ABI, license notices of every bundled component
+#   share/man/man1/, completions for bash, zsh and fish
+#   install.sh [--prefix DIR]
+# The version comes from `wadup --version` (one place: Pipeline.version); the tarball's sha256 is
+# printed and written beside it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+# Its own build folder: the tests' release build links the Swift runtime dynamically, and swift test
+# would relink a shared build folder.
+swift build -c release --static-swift-stdlib --scratch-path .build/package
+bash scripts/install-wasmtime.sh
+bash scripts/build-guests.sh
+swift build --product generate-manual >/dev/null
+
+wadup=.build/package/release/wadup
+version=$("$wadup" --version | head -1 | cut -d' ' -f2)
+name="wadup-$version-linux-$(uname -m)"
+stage="dist/$name"
+rm -rf "$stage" "dist/$name.tar.gz" "dist/$name.tar.gz.sha256"
+mkdir -p "$stage"/{bin,lib/wadup,share/wadup/modules,share/wadup/sdk,share/doc/wadup/licenses,share/man/man1} \
+  "$stage"/share/bash-completion/completions "$stage"/share/zsh/site-functions "$stage"/share/fish/vendor_completions.d
+
+cp "$wadup" "$stage/bin/wadup"
+strip "$stage/bin/wadup"
+if [ -f .build/wasmtime/libwasmtime.so ]; then
+  cp .build/wasmtime/libwasmtime.so .build/wasmtime/libwasmtime.so.version "$stage/lib/wadup/"
+fi
+sqlite=$(ldd "$wadup" | awk '/libsqlite3/ { print $3 }')
+cp -L "$sqlite" "$stage/lib/wadup/libsqlite3.so.0"
+cp .build/guest-modules/standard/*.wasm "$stage/share/wadup/modules/"
+
+# The SDK: the guest package as in the checkout (its manifest names the standard modules and examples
+# too), without build products or the format modules (those build from Debian sources).
+tar -C Guests --exclude=.build --exclude=target --exclude=Formats --exclude=Cargo.lock -cf - . | tar -C "$stage/share/wadup/sdk" -xf -
+mkdir -p "$stage/share/wadup/docs" && cp docs/ABI.md "$stage/share/wadup/docs/"
+cp README.md docs/ABI.md "$stage/share/doc/wadup/"
+
+# License notices: WADUP's dependencies, the Swift runtime linked in, wasmtime, SQLite, and the
+# Debian source packages compiled into the format modules.
+lic="$stage/share/doc/wadup/licenses"
+for dir in .build/checkouts/*; do
+  for f in "$dir"/LICENSE*; do [ -f "$f" ] && cp "$f" "$lic/$(basename "$dir").$(basename "$f")"; done
+done
+cp /opt/swift/usr/share/swift/LICENSE.txt "$lic/swift-runtime.LICENSE.txt" 2>/dev/null || cp "$(dirname "$(readlink -f "$(command -v swift)")")/../share/swift/LICENSE.txt" "$lic/swift-runtime.LICENSE.txt"
+python3 - "$lic/wasmtime.LICENSE" <<'PY'
+import glob, sys, zipfile
+with zipfile.ZipFile(glob.glob(".build/wasmtime/wheel/*.whl")[0]) as z:
+    open(sys.argv[1], "wb").write(z.read("wasmtime-50.0.1.dist-info/licenses/LICENSE"))
+PY
+cp /usr/share/doc/libsqlite3-0/copyright "$lic/sqlite3.copyright" 2>/dev/null || echo "SQLite is in the public domain: https://sqlite.org/copyright.html" > "$lic/sqlite3.copyright"
+for src in .build/formats/src/*/debian/copyright; do
+  [ -f "$src" ] && cp "$src" "$lic/$(basename "$(dirname "$(dirname "$src")")").copyright"
+done
+
+"$stage/bin/wadup" --generate-completion-script bash > "$stage/share/bash-completion/completions/wadup"
+"$stage/bin/wadup" --generate-completion-script zsh > "$stage/share/zsh/site-functions/_wadup"
+"$stage/bin/wadup" --generate-completion-script fish > "$stage/share/fish/vendor_completions.d/wadup.fish"
+.build/debug/generate-manual "$stage/bin/wadup" --multi-page --authors "WADUP developers" -o "$stage/share/man/man1" >/dev/null
+
+cp scripts/install-package.sh "$stage/install.sh"
+chmod 755 "$stage/install.sh"
+tar -C dist -czf "dist/$name.tar.gz" "$name"
+(cd dist && sha256sum "$name.tar.gz" > "$name.tar.gz.sha256")
+echo "package: dist/$name.tar.gz ($(stat -c %s "dist/$name.tar.gz") bytes)"
+echo "sha256: $(cut -d' ' -f1 "dist/$name.tar.gz.sha256")"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Tests the release package (scripts/package.sh) on this machine made to look like one without
+# Swift: in a private mount namespace (unshare -m), the toolchain (/opt/swift), this checkout's
+# build folder and the system's libsqlite3 are hidden, then the unpacked package runs its main job.
+# Its database must hold what the checkout's own build writes for the same inputs (compared with
+# sqlite3, uuids and times aside). Also: ldd shows only system libraries, install.sh into a prefix
+# and into one it cannot write, `wadup new` finds the packaged SDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+version=$(.build/release/wadup --version | head -1 | cut -d' ' -f2)
+name="wadup-$version-linux-$(uname -m)"
+tarball="dist/$name.tar.gz"
+[ -f "$tarball" ] || { echo "test-package: $tarball missing: run scripts/package.sh" >&2; exit 1; }
+(cd dist && sha256sum -c --quiet "$name.tar.gz.sha256")
+work=$(mktemp -d /tmp/wadup-package-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+tar -C "$work" -xzf "$tarball"
+pkg="$work/$name"
+fail() { echo "test-package: FAIL: $*" >&2; exit 1; }
+
+# Only system libraries: no Swift runtime, nothing from the toolchain or the checkout.
+libs=$(ldd "$pkg/bin/wadup")
+echo "$libs" | grep -qiE "swift|/opt/|$root" && fail "bin/wadup links non-system libraries: $libs"
+echo "$libs" | grep -q "$pkg/bin/../lib/wadup/libsqlite3.so.0" || fail "bin/wadup does not take libsqlite3 from lib/wadup: $libs"
+
+inputs="$root/Tests/Fixtures/peer-wadup2"
+swift_dir=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")")
+system_sqlite=$(readlink -f /lib/x86_64-linux-gnu/libsqlite3.so.0 2>/dev/null || true)
+unshare -m bash -euo pipefail -c "
+  mount -t tmpfs none '$swift_dir'
+  mount -t tmpfs none '$root/.build'
+  if [ -n '$system_sqlite' ]; then mount --bind /dev/null '$system_sqlite'; fi
+  ! command -v swift >/dev/null || { echo 'swift still visible' >&2; exit 1; }
+  '$pkg/bin/wadup' --version > '$work/version.txt'
+  '$pkg/bin/wadup' --input '$inputs' --output '$work/package.db' 2> '$work/run.txt'
+  '$pkg/bin/wadup' stats '$work/package.db' > '$work/stats.txt'
+  cd '$work' && '$pkg/bin/wadup' new first_module --language c > '$work/new.txt'
+"
+grep -q "^engines: wasmtime .*($pkg/bin/../lib/wadup/libwasmtime.so)" "$work/version.txt" || fail "the package's wasmtime was not used: $(cat "$work/version.txt")"
+grep -q "complete" "$work/run.txt" || fail "the main job did not complete: $(cat "$work/run.txt")"
+grep -q "$pkg/bin/../share/wadup/sdk\|$pkg/share/wadup/sdk" "$work/first_module/build.sh" || fail "wadup new did not find the packaged SDK"
+
+# The same results as the checkout's build (which reads the same standard modules from the checkout).
+.build/release/wadup --input "$inputs" --output "$work/checkout.db" 2>/dev/null
+modules=$(ls "$pkg/share/wadup/modules" | wc -l)
+[ "$(sqlite3 "$work/package.db" 'SELECT count(*) FROM __wadup_modules')" = "$modules" ] || fail "the package did not run its $modules standard modules"
+dump() {
+  sqlite3 "$1" "SELECT filename || ' ' || status || ' ' || coalesce(sha256, '') || ' ' || depth FROM __wadup_content ORDER BY 1"
+  for t in $(sqlite3 "$1" "SELECT name FROM __wadup_tables ORDER BY name"); do
+    sqlite3 "$1" "SELECT '$t', c.filename, t.* FROM \"$t\" t JOIN __wadup_content c ON c.uuid = t.content_uuid" | sed 's/|[0-9a-f-]\{36\}|/|/' | sort
+  done
+}
+diff <(dump "$work/package.db") <(dump "$work/checkout.db") || fail "the package's results differ from the checkout's"
+[ "$(dump "$work/package.db" | wc -l)" -gt 10 ] || fail "too few results to compare"
+
+# install.sh: into a prefix, then into one it cannot write (nothing copied, exit 1).
+"$pkg/install.sh" --prefix "$work/prefix" > /dev/null
+"$work/prefix/bin/wadup" --input "$inputs" --output "$work/installed.db" 2>/dev/null
+diff <(dump "$work/installed.db") <(dump "$work/checkout.db") || fail "the installed package's results differ"
+if "$pkg/install.sh" --prefix /proc/wadup-cannot 2> "$work/refused.txt"; then fail "install.sh into /proc succeeded"; fi
+grep -q "nothing was copied" "$work/refused.txt" || fail "install.sh did not say why: $(cat "$work/refused.txt")"
+for f in share/man/man1/wadup.1 share/bash-completion/completions/wadup share/doc/wadup/licenses/wasmtime.LICENSE share/doc/wadup/licenses/swift-runtime.LICENSE.txt; do
+  [ -s "$pkg/$f" ] || fail "$f missing"
+done
+echo "test-package: ok: $tarball ($(stat -c %s "$tarball") bytes) runs without the toolchain, same results as the checkout"
