@@ -37,7 +37,7 @@ unshare -m bash -euo pipefail -c "
   '$pkg/bin/wadup' stats '$work/package.db' > '$work/stats.txt'
   cd '$work' && '$pkg/bin/wadup' new first_module --language c > '$work/new.txt'
 "
-grep -q "^engines: wasmtime .*($pkg/bin/../lib/wadup/libwasmtime.so)" "$work/version.txt" || fail "the package's wasmtime was not used: $(cat "$work/version.txt")"
+grep -q "^engines: wasmtime .*($pkg/lib/wadup/libwasmtime.so)" "$work/version.txt" || fail "the package's wasmtime was not used: $(cat "$work/version.txt")"
 grep -q "complete" "$work/run.txt" || fail "the main job did not complete: $(cat "$work/run.txt")"
 grep -q "$pkg/bin/../share/wadup/sdk\|$pkg/share/wadup/sdk" "$work/first_module/build.sh" || fail "wadup new did not find the packaged SDK"
 
