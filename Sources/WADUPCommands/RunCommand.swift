@@ -16,6 +16,8 @@ public struct RunCommand: ParsableCommand {
             Engines: wasmtime (default) and wasmkit (pure Swift, the fallback when wasmtime's library is \
             missing; no --timeout).
 
+            Sizes take units: 4096, 64KiB, 256MiB, 2GB, 1.5GiB. Durations: seconds (30, 2.5) or 30s, 5m, 1h30m, 500ms.
+
             Exit codes: 0 the run completed (module failures are recorded, not fatal); 1 the run itself failed \
             (I/O, database); 2 usage error, invalid module, or the output exists; 130 interrupted (Ctrl-C).
             """)
@@ -23,7 +25,7 @@ public struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Input and output")
     var files: FileOptions
 
-    @OptionGroup(title: "Limits (sizes take units: 4096, 256MiB, 2GB; durations: 30, 30s, 5m, 1h30m)")
+    @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
     @OptionGroup(title: "Engine")
@@ -173,7 +175,7 @@ struct FileOptions: ParsableArguments {
     @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
     var followSymlinks = false
 
-    @Option(help: "Process only part K of N of the inputs (0 <= K < N; by a hash of each path), for job arrays; combine with wadup merge.")
+    @Option(help: ArgumentHelp("Process only part K of N of the inputs (0 <= K < N; by a hash of each path), for job arrays; combine with wadup merge.", valueName: "K/N"))
     var shard: Shard?
 }
 
@@ -182,13 +184,13 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Fuel (CPU budget) per module per content; unlimited when absent.")
     var fuel: UInt64?
 
-    @Option(name: .customLong("max-memory"), help: "Largest linear memory of one module instance (default: 4GiB, all of wasm32).")
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp("Largest linear memory of one module instance (default: 4GiB, all of wasm32).", valueName: "size"))
     var maxMemory: ByteSize?
 
-    @Option(name: .customLong("max-stack"), help: "Wasm stack of one module instance (default 512KiB).")
+    @Option(name: .customLong("max-stack"), help: ArgumentHelp("Wasm stack of one module instance (default 512KiB).", valueName: "size"))
     var maxStack: ByteSize?
 
-    @Option(help: "Wall-clock time one module-run may take, 0 for none (wasmtime only; default 60s).")
+    @Option(help: ArgumentHelp("Wall-clock time one module-run may take, 0 for none (wasmtime only; default 60s).", valueName: "duration"))
     var timeout: TimeSpan?
 
     @Option(name: .customLong("max-recursion-depth"), help: "Deepest sub-content processed; deeper ones are recorded as skipped.")
@@ -197,13 +199,13 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("max-subcontent"), help: "Sub-contents one module-run may emit.")
     var maxSubcontent: Int = RunLimits.defaultMaxSubcontent
 
-    @Option(name: .customLong("max-subcontent-bytes"), help: "Bytes one module-run may copy out as sub-content.")
+    @Option(name: .customLong("max-subcontent-bytes"), help: ArgumentHelp("Bytes one module-run may copy out as sub-content.", valueName: "size"))
     var maxSubcontentBytes = ByteSize(bytes: RunLimits.defaultMaxSubcontentBytes)
 
     @Option(name: .customLong("max-rows"), help: "Rows one module-run may insert (held in memory until the run succeeds).")
     var maxRows: Int = RunLimits.defaultMaxRows
 
-    @Option(name: .customLong("max-input-bytes"), help: "Bytes of sub-content under one input, all depths.")
+    @Option(name: .customLong("max-input-bytes"), help: ArgumentHelp("Bytes of sub-content under one input, all depths.", valueName: "size"))
     var maxInputBytes = ByteSize(bytes: RunLimits.defaultMaxInputBytes)
 
     @Option(name: .customLong("max-input-contents"), help: "Sub-contents under one input, all depths.")
