@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 import WADUP
 import WADUPCore
+import WADUPInspect
 import WADUPRuntime
 
 /// `wadup check MODULE.wasm`: the module against the ABI, without running it.
@@ -43,7 +44,7 @@ public struct CheckCommand: ParsableCommand {
             // The same loading as a run: compile, instantiate a probe, check `process`'s type and the WASI names.
             do {
                 let engine = try EngineSelection.make(
-                    kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: Harnessless.quietLogger)
+                    kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
                 _ = try engine.load(name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module)
                 text += "loads on \(engine)\n"
             } catch let error as ModuleLoadError {
@@ -172,11 +173,11 @@ public struct TryCommand: ParsableCommand {
                 for (id, rows) in byTable.sorted(by: { $0.key < $1.key }) {
                     guard let schema = registry.schema(for: id) else { continue }
                     text += "\(indent)\(schema.name): \(rows.count) row\(rows.count == 1 ? "" : "s")\n"
-                    text += Self.table(schema.columns.map(\.name), rows.map { $0.map(Self.cell) }, indent: indent + "  ")
+                    text += TextTable(schema.columns.map(\.name), rows: rows.map { $0.map(Self.cell) }).render(indent: indent + "  ")
                 }
                 if !context.children.isEmpty {
                     text += "\(indent)sub-contents: \(context.children.count)\n"
-                    text += Self.table(["name", "size", "sha256"], context.children.map { [$0.name, String($0.data.count), $0.digest.bytes.hex] }, indent: indent + "  ")
+                    text += TextTable(["name", "size", "sha256"], rows: context.children.map { [$0.name, String($0.data.count), $0.digest.bytes.hex] }).render(indent: indent + "  ")
                 }
                 if recursive && depth < maxDepth {
                     for child in context.children.reversed() { pending.append((file + "/" + child.name, child.data, depth + 1)) }
@@ -194,22 +195,8 @@ public struct TryCommand: ParsableCommand {
         case .null: "NULL"
         case .int64(let i): String(i)
         case .float64(let d): "\(d)"
-        case .string(let s): s
+        case .string(let s): s.count > 120 ? String(s.prefix(119)) + "…" : s
         }
-    }
-
-    /// Aligned columns; numbers right-aligned.
-    static func table(_ header: [String], _ rows: [[String]], indent: String) -> String {
-        var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], min(cell.count, 80)) } }
-        func line(_ cells: [String]) -> String {
-            indent + cells.enumerated().map { i, c in
-                let cell = c.count > 80 ? String(c.prefix(79)) + "…" : c
-                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-                return Int64(cell) != nil ? pad + cell : cell + pad
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
-        }
-        return line(header) + rows.map(line).joined()
     }
 }
 
@@ -229,8 +216,9 @@ enum ModuleFile {
     }
 }
 
-enum Harnessless {
-    static var quietLogger: Logger {
+/// A logger that drops everything (`wadup check`'s probe load).
+enum QuietLogger {
+    static var logger: Logger {
         var logger = Logger(label: "wadup-check") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
         return logger

@@ -1,19 +1,20 @@
 import Foundation
 import GRDB
 
-/// Aligned columns for the terminal views: numbers right-aligned, text left-aligned.
-struct TextTable {
-    var header: [String]
-    var rows: [[String]] = []
+/// Aligned columns for the terminal views and `wadup try`: numbers right-aligned, text left-aligned.
+public struct TextTable {
+    public var header: [String]
+    public var rows: [[String]] = []
 
-    init(_ header: [String]) {
+    public init(_ header: [String], rows: [[String]] = []) {
         self.header = header
+        self.rows = rows
     }
 
-    mutating func append(_ row: [String]) { rows.append(row) }
+    public mutating func append(_ row: [String]) { rows.append(row) }
 
     /// The table as lines, each prefixed by `indent`; a column is right-aligned when every value in it is a number.
-    func render(indent: String = "  ") -> String {
+    public func render(indent: String = "  ") -> String {
         let columns = header.count
         var widths = header.map(\.count)
         var numeric = Array(repeating: true, count: columns)
