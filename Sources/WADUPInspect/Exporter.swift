@@ -65,19 +65,18 @@ public struct Exporter {
     @discardableResult
     public func csv(table name: String?, to sink: OutputSink) throws(InspectError) -> Int {
         let name = name ?? "__wadup_content"
+        let table: String
         let columns: [String]
         let uuidColumn: String
         if name == "__wadup_content" {
-            columns = RunDatabase.contentColumns.components(separatedBy: ", ")
-            uuidColumn = "uuid"
-        } else if let table = database.tables.first(where: { $0.name == name }) ?? database.tables.first(where: { $0.name.lowercased() == name.lowercased() }) {
-            columns = ["content_uuid"] + table.columns
-            uuidColumn = "content_uuid"
+            (table, columns, uuidColumn) = (name, RunDatabase.contentColumns.components(separatedBy: ", "), "uuid")
+        } else if let found = database.tables.first(where: { $0.name.lowercased() == name.lowercased() }) {
+            // SQLite table names are unique without case, so this is the one table of that name.
+            (table, columns, uuidColumn) = (found.name, ["content_uuid"] + found.columns, "content_uuid")
         } else {
             let known = (["__wadup_content"] + database.tables.map(\.name)).joined(separator: ", ")
             throw InspectError(.noSuchTable, "\(database.path): no table \(name) (tables: \(known))")
         }
-        let table = name == "__wadup_content" ? name : database.tables.first { $0.name.lowercased() == name.lowercased() }!.name
         return try database.read { db in
             let paths = try PathResolver(db)
             // The added column is `path`, or `content_path` when the table has a `path` of its own.

@@ -118,7 +118,7 @@ public enum SQLiteMerge {
                         if try db.tableExists("__wadup_tables", in: "part") {
                             try db.execute(sql: "INSERT OR IGNORE INTO main.__wadup_tables SELECT name, module FROM part.__wadup_tables")
                         }
-                        for name in try String.fetchAll(db, sql: "SELECT name FROM part.sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_wadup%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid") {
+                        for name in try SQLiteStore.moduleTableNames(db, schema: "part") {
                             if try !db.tableExists(name, in: "main") {
                                 let create = try String.fetchOne(db, sql: "SELECT sql FROM part.sqlite_master WHERE type = 'table' AND name = ?", arguments: [name])!
                                 try db.execute(sql: create)
@@ -144,10 +144,7 @@ public enum SQLiteMerge {
                             sql: "INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)",
                             arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms])
                     }
-                    try db.execute(sql: SQLiteStore.parentIndex)
-                    for schema in try SQLiteStore.moduleTables(db) {
-                        try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(SQL.quoted("__wadup_idx_" + schema.name)) ON \(SQL.quoted(schema.name))(content_uuid)")
-                    }
+                    try SQLiteStore.createIndexes(db, moduleTables: try SQLiteStore.moduleTableNames(db))
                     return .commit
                 }
             }

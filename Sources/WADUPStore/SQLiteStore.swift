@@ -174,11 +174,24 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackTrees: partialTrees)
     }
 
+    /// The names of the module tables in `schema` (`main`, or an attached database), in creation order.
+    static func moduleTableNames(_ db: Database, schema: String = "main") throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: "SELECT name FROM \(SQL.quoted(schema)).sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_wadup%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid")
+    }
+
+    /// The indexes a finished run has: contents by parent, and each module table by content.
+    static func createIndexes(_ db: Database, moduleTables names: [String]) throws {
+        try db.execute(sql: parentIndex)
+        for name in names {
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(SQL.quoted("__wadup_idx_" + name)) ON \(SQL.quoted(name))(content_uuid)")
+        }
+    }
+
     /// The module tables of the database, in creation order, with their declared columns.
     public static func moduleTables(_ db: Database) throws -> [TableSchema] {
-        let names = try String.fetchAll(
-            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_wadup%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid")
-        return try names.map { name in
+        try moduleTableNames(db).map { name in
             let columns = try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", arguments: [name]).dropFirst().map { row in
                 Column(name: row["name"], type: SQL.columnType(row["type"]) ?? .string)
             }
@@ -460,10 +473,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         do {
             try db.write { db in
                 // Indexes are built once at the end: cheaper than keeping them up to date row by row.
-                try db.execute(sql: Self.parentIndex)
-                for schema in knownTables.values {
-                    try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(SQL.quoted("__wadup_idx_" + schema.name)) ON \(SQL.quoted(schema.name))(content_uuid)")
-                }
+                try Self.createIndexes(db, moduleTables: knownTables.values.map(\.name))
                 try db.execute(
                     sql: """
                         UPDATE __wadup_run SET finished_at = ?, outcome = ?, inputs = ?, contents = ?, failed = ?, skipped = ?,
