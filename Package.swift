@@ -7,6 +7,7 @@ import PackageDescription
 //   CWasmtime     wasmtime's C API, declared by hand and opened at run time (dlopen)
 //   WADUPRuntime  engine interface, the wasmtime and WasmKit engines, the host ABI
 //   WADUPStore    output schema, the single batched writer and merge; the target that writes SQL
+//   WADUPPostgres the PostgreSQL store and work queue (several processes, one run)
 //   WADUP         pipeline: inputs, shards, scheduler, recursion, run summary
 //   WADUPInspect  read-only views of a run's database: report (HTML), tree, show, stats, export
 //   CInterrupt    the SIGINT/SIGTERM handler (the second signal exits from inside the handler)
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .target(name: "WADUPCore"),
@@ -53,6 +55,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WADUPPostgres",
+            dependencies: [
+                "WADUPCore", "WADUPStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "WADUP",
             dependencies: [
                 "WADUPCore", "WADUPRuntime", "WADUPStore",
@@ -71,7 +81,7 @@ let package = Package(
         .target(
             name: "WADUPCommands",
             dependencies: [
-                "WADUP", "WADUPRuntime", "WADUPInspect", "WADUPStore", "CInterrupt",
+                "WADUP", "WADUPRuntime", "WADUPInspect", "WADUPStore", "WADUPPostgres", "CInterrupt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -83,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "WADUPTests",
             dependencies: [
-                "WADUPCommands", "WADUP", "WADUPRuntime", "WADUPStore", "WADUPCore", "WADUPInspect",
+                "WADUPCommands", "WADUP", "WADUPRuntime", "WADUPStore", "WADUPCore", "WADUPInspect", "WADUPPostgres",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

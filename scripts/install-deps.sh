@@ -23,6 +23,9 @@ for tool in xz:xz-utils bzip2:bzip2 zstd:zstd lz4:lz4 compress:ncompress cpio:cp
             gcab:gcab bsdtar:libarchive-tools file:file dpkg-deb:dpkg ar:binutils; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
+# PostgreSQL's server: the tests of the PostgreSQL output start a private one (scripts/pg-test-server.sh).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null || need+=(postgresql-client)
 # Headless Chromium: the HTML report's test loads a report in a real browser.
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

@@ -5,13 +5,16 @@
 # fuzz run of the host's decoders (scripts/fuzz.sh, 20 s) and 2,000 mutants of real archives and
 # databases through the standard modules (scripts/mutants.py; the README reports a 10,000 run).
 # Last, the release package: built (scripts/package.sh) and run without the Swift toolchain
-# (scripts/test-package.sh).
+# (scripts/test-package.sh). The PostgreSQL tests run against a private server started here on
+# loopback (scripts/pg-test-server.sh) and stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release
 bash scripts/install-wasmtime.sh
 bash scripts/build-guests.sh
+bash scripts/pg-test-server.sh start
+trap 'bash scripts/pg-test-server.sh stop' EXIT
 swift test -c release
 bash scripts/fuzz.sh --seconds 20
 python3 scripts/mutants.py --count 2000

@@ -21,6 +21,9 @@ final class InputTree: SubcontentBudget {
     }
 
     private let state = Mutex(State())
+    /// Contents of this tree by SHA-256, for a run whose dedup links only within a tree and to
+    /// committed trees (``DedupIndex/Scope/committed``).
+    let local = Mutex<[[UInt8]: UUID]>([:])
 
     init(name: InputName, limits: RunLimits) {
         self.name = name
@@ -81,9 +84,57 @@ final class DedupIndex: Sendable {
 
     private let state = Mutex(State())
 
-    init(processed: [(sha256: String, uuid: String)] = []) {
+    /// Which earlier contents a repeat may be linked to.
+    enum Scope {
+        /// Any content of the run, even one still being processed (one process writes the run).
+        case run
+        /// Contents of committed trees (``publish(_:)``) and of the repeat's own tree. A run shared
+        /// by several processes needs this: a tree not committed yet may be redone elsewhere, and
+        /// a link into it would dangle.
+        case committed
+    }
+
+    let scope: Scope
+
+    init(processed: [(sha256: String, uuid: String)] = [], scope: Scope = .run) {
+        self.scope = scope
+        publish(processed)
+    }
+
+    /// Adds processed contents (sha256 in hex) that later repeats may be linked to.
+    func publish(_ processed: [(sha256: String, uuid: String)]) {
         for (sha256, uuid) in processed {
             if let digest = Self.digest(hex: sha256), let uuid = UUID(uuidString: uuid) { _ = claim(digest: digest, uuid: uuid) }
+        }
+    }
+
+    /// The content `uuid` of `tree` repeats, by ``scope``; `nil` if it is the first and is to be processed.
+    func claim(digest: [UInt8], uuid: UUID, tree: InputTree) -> UUID? {
+        switch scope {
+        case .run:
+            return claim(digest: digest, uuid: uuid)
+        case .committed:
+            if let original = find(digest: digest) { return original }
+            return tree.local.withLock { local in
+                if let original = local[digest] { return original }
+                local[digest] = uuid
+                return nil
+            }
+        }
+    }
+
+    /// The processed content with SHA-256 `digest`, without claiming it.
+    private func find(digest: [UInt8]) -> UUID? {
+        let shard = Int(digest[0])
+        let key = digest.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 1, as: UInt32.self) }
+        return state.withLock { state in
+            var index = state.heads[shard][key] ?? -1
+            while index >= 0 {
+                let record = state.log.record(Int(index))
+                if record.digest == digest { return record.uuid }
+                index = record.next
+            }
+            return nil
         }
     }
 

@@ -65,11 +65,17 @@ public struct InputWalker: IteratorProtocol {
     private let done: Set<[UInt8]>
     /// Only the inputs of this shard are yielded (`--shard K/N`); the others belong to other jobs.
     private let shard: Shard?
+    /// Whether regular files are opened (`false` only lists them: the file of a ``Input/file`` is not open).
+    private let opensFiles: Bool
     /// Files left out by the exclusion (the run's own output), with its reason.
     public private(set) var excluded: [(path: String, reason: String)] = []
 
     /// `root` itself is followed if it is a link (the user named it).
-    public init(root: String, excluding exclusion: Exclusion? = nil, followSymlinks: Bool = false, skipping done: Set<[UInt8]> = [], shard: Shard? = nil) {
+    public init(
+        root: String, excluding exclusion: Exclusion? = nil, followSymlinks: Bool = false, skipping done: Set<[UInt8]> = [], shard: Shard? = nil,
+        opensFiles: Bool = true
+    ) {
+        self.opensFiles = opensFiles
         self.root = root
         self.shard = shard
         self.exclusion = exclusion
@@ -195,6 +201,7 @@ public struct InputWalker: IteratorProtocol {
         let kind: String
         switch st.st_mode & S_IFMT {
         case S_IFREG:
+            guard opensFiles else { return .file(InputFile(fd: -1, name: recorded)) }
             let fd = openat(dirfd, cString(name), O_RDONLY | O_CLOEXEC | O_NOCTTY | (followed ? 0 : O_NOFOLLOW))
             guard fd >= 0 else { return .record(name: recorded, reason: "unreadable: \(Self.reason(errno))", size: Int(st.st_size)) }
             return .file(InputFile(fd: fd, name: recorded))
@@ -259,7 +266,7 @@ public final class InputFile: Sendable {
         self.name = name
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 }
 
 /// A path under the input as its exact bytes, and the text recorded for it.

@@ -94,14 +94,19 @@ public final class Pipeline: Sendable {
 
     public let configuration: RunConfiguration
     public let statistics = RunStatistics()
-    /// Opens the run's result store for the run's first record (``sqlite(path:)`` by default).
-    public typealias StoreFactory = @Sendable (RunRecord) throws(StoreError) -> any ResultStore
+    /// Opens the run's result store for the run's first record (``sqlite(path:resume:)`` by default).
+    public typealias StoreFactory = @Sendable (StoreRequest) throws(StoreError) -> any ResultStore
     let makeStore: StoreFactory
 
     /// The SQLite database at `path` (which ``run()`` has checked and cleared before).
     public static func sqlite(path: String, resume: Bool = false) -> StoreFactory {
-        { run throws(StoreError) in resume ? try SQLiteStore(resuming: path, run: run) : try SQLiteStore(path: path, run: run) }
+        { request throws(StoreError) in
+            resume ? try SQLiteStore(resuming: path, run: request.run) : try SQLiteStore(path: path, run: request.run)
+        }
     }
+
+    /// The most inputs a process of a shared run claims at a time.
+    static let claimBatch = 256
 
     /// The engine that runs the modules (``EngineSelection/make(kind:limits:timeoutIsDefault:cacheDirectory:logger:library:)``).
     public let engine: any WasmEngine
@@ -142,8 +147,9 @@ public final class Pipeline: Sendable {
             Result { () throws(WADUPError) in try ModuleSet.load(directory: config.modulesDirectory, engine: engine) }
         }
         let modules = try loaded.get()
+        let shared = StoreURL.isServer(config.output)
         var outputStat = stat()
-        if lstat(config.output, &outputStat) == 0, outputStat.st_mode & S_IFMT == S_IFREG, Self.sameFile(config.input, config.output) {
+        if !shared, lstat(config.output, &outputStat) == 0, outputStat.st_mode & S_IFMT == S_IFREG, Self.sameFile(config.input, config.output) {
             throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input) is the output database itself; give the folder of the evidence and a new \(WADUPError.Setting.output) path")
         }
         let recorded = RecordedSettings(
@@ -151,7 +157,9 @@ public final class Pipeline: Sendable {
             modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
         let settings = RecordedSettings.json(recorded)
-        if config.resume {
+        if shared {
+            // The store checks the run the server holds (several processes share it).
+        } else if config.resume {
             guard try checkResumable(recorded) else {
                 return RunSummary(outcome: .complete, statistics: statistics.snapshot, seconds: 0, abandoned: 0, resumed: nil)
             }
@@ -161,22 +169,48 @@ public final class Pipeline: Sendable {
 
         let store: any ResultStore
         do {
+            let run = RunRecord(
+                startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
+                settings: settings, outcome: "running", inputs: 0, contents: 0, failed: 0, skipped: 0)
             store = try makeStore(
-                RunRecord(
-                    startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
-                    settings: settings, outcome: "running", inputs: 0, contents: 0, failed: 0, skipped: 0))
+                StoreRequest(
+                    run: run,
+                    differences: { json in
+                        (try? JSONDecoder().decode(RecordedSettings.self, from: Data(json.utf8))).map { recorded.differences(from: $0) }
+                    },
+                    enumerate: { each in
+                        var walker = InputWalker(root: config.input, followSymlinks: config.followSymlinks, shard: config.shard, opensFiles: false)
+                        while let input = walker.next() {
+                            switch input {
+                            case .file(let file): try each(QueuedInput(path: file.name.bytes, reason: nil, size: nil))
+                            case .record(let name, let reason, let size): try each(QueuedInput(path: name.bytes, reason: reason, size: size))
+                            }
+                        }
+                    }))
         } catch {
+            if error.refused { throw WADUPError(.usage, "\(error)") }
             throw WADUPError(.database, "\(error); \(error.isFull ? "free space on its disk" : "check that the folder exists and is writable")")
         }
+        let sharedStore = store as? any SharedRunStore
         let resumed = (store as? SQLiteStore)?.resumePoint
         if let resumed {
             logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackTrees) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
         }
-        let registry = TableRegistry(existing: resumed?.tables ?? []) { schema, id, module in store.createTable(schema, id: id, module: module) }
-        let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
-        let walker = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [], shard: config.shard)
-        let scheduler = Scheduler(workers: config.threads, inputs: walker)
-        let dedup = config.dedup ? DedupIndex(processed: resumed?.processed ?? []) : nil
+        let existing = resumed ?? sharedStore?.joined
+        let registry = TableRegistry(existing: existing?.tables ?? []) { schema, id, module in store.createTable(schema, id: id, module: module) }
+        let dedup = config.dedup ? DedupIndex(processed: existing?.processed ?? [], scope: sharedStore == nil ? .run : .committed) : nil
+        let inputs: any InputSource
+        let queue: QueueInputs?
+        if let sharedStore {
+            if let dedup { sharedStore.onCommit { dedup.publish($0) } }
+            queue = QueueInputs(store: sharedStore, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
+            inputs = queue!
+        } else {
+            let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
+            inputs = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [], shard: config.shard)
+            queue = nil
+        }
+        let scheduler = Scheduler(workers: config.threads, inputs: inputs)
         let cancelledEarly = state.withLock { state -> Bool in
             state.scheduler = scheduler
             return state.cancelled
@@ -207,6 +241,7 @@ public final class Pipeline: Sendable {
         group.wait()
 
         for (path, reason) in scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
+        if let failure = queue?.failure { state.withLock { if $0.storeError == nil { $0.storeError = failure } } }
         let (cancelled, storeError) = state.withLock { ($0.cancelled, $0.storeError) }
         let snapshot = statistics.snapshot
         let outcome: RunSummary.Outcome = cancelled || storeError != nil ? .interrupted : .complete

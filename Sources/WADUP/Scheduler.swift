@@ -31,13 +31,16 @@ public struct PendingContent: Sendable {
 final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by `condition`.
     private let condition = NSCondition()
     private var deques: [Deque<PendingContent>]
-    private var inputs: InputWalker
+    private var inputs: any InputSource
     private var inputsDone = false
     private var active = 0
     private var cancelled = false
     private var waiting = 0
 
-    init(workers: Int, inputs: InputWalker) {
+    /// How long an idle worker waits before asking a shared run's queue again.
+    static let pollInterval = 0.5
+
+    init(workers: Int, inputs: any InputSource) {
         self.deques = Array(repeating: Deque(), count: workers)
         self.inputs = inputs
     }
@@ -61,11 +64,19 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
                 }
             }
             if !inputsDone {
-                if let input = inputs.next() {
+                switch inputs.nextInput() {
+                case .input(let input):
                     active += 1
                     return .input(input)
+                case .done:
+                    inputsDone = true
+                case .later:
+                    // Other processes hold the rest: ask again soon (a lease may expire), or take new sub-content.
+                    waiting += 1
+                    _ = condition.wait(until: Date().addingTimeInterval(Self.pollInterval))
+                    waiting -= 1
+                    continue
                 }
-                inputsDone = true
             }
             if active == 0 {
                 condition.broadcast()

@@ -125,7 +125,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         let now = Int64(Date().timeIntervalSince1970)
         let digest = content.digest?.bytes ?? data.sha256Digest
         let sha256 = digest.hex
-        if let dedup, let original = dedup.claim(digest: digest, uuid: uuid) {
+        if let dedup, let original = dedup.claim(digest: digest, uuid: uuid, tree: tree) {
             // The same bytes were processed (or are being processed) elsewhere: linked, not expanded again.
             var record = ContentRecord(
                 uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,

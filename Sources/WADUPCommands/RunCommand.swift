@@ -4,7 +4,9 @@ import Foundation
 import Logging
 import WADUP
 import WADUPCore
+import WADUPPostgres
 import WADUPRuntime
+import WADUPStore
 
 /// `wadup run` (the default command): runs every file under `--input` through every module under
 /// `--modules` into one SQLite database.
@@ -47,6 +49,15 @@ public struct RunCommand: ParsableCommand {
             throw ValidationError("--max-subcontent, --max-rows and --max-input-contents must not be negative")
         }
         guard !(files.resume && files.overwrite) else { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
+        if PostgresLocation.isURL(files.output) {
+            do {
+                _ = try PostgresLocation(url: files.output)
+            } catch {
+                throw ValidationError("--output \(error)")
+            }
+            guard files.shard == nil else { throw ValidationError("--shard splits a run into SQLite databases for wadup merge; processes writing to PostgreSQL share the work without it") }
+        }
+        guard files.leaseTimeout.seconds >= 1 else { throw ValidationError("--lease-timeout must be at least 1 second") }
         let t = limits.timeout?.seconds ?? 0
         guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds (365 days)") }
     }
@@ -87,7 +98,7 @@ public struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
             throw ExitCode(error.code.exitCode)
         }
-        let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger)
+        let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger, store: storeFactory(logger: logger))
         let interrupts = InterruptHandler {
             let what = engine.canInterrupt ? "stopping module-runs in progress" : "finishing contents in progress"
             FileHandle.standardError.write(Data("\nwadup: interrupted; \(what) (Ctrl-C again to quit at once)\n".utf8))
@@ -107,6 +118,22 @@ public struct RunCommand: ParsableCommand {
         interrupts.cancel()
         FileHandle.standardError.write(Data(summary.report.utf8))
         if summary.outcome == .interrupted { throw ExitCode(130) }
+    }
+
+    /// The PostgreSQL store when `--output` is a URL; `nil` for the SQLite default.
+    func storeFactory(logger: Logger) -> Pipeline.StoreFactory? {
+        guard PostgresLocation.isURL(files.output) else { return nil }
+        let (output, leaseTimeout, overwrite, resume) = (files.output, files.leaseTimeout.seconds, files.overwrite, files.resume)
+        return { request throws(StoreError) in
+            let location: PostgresLocation
+            do {
+                location = try PostgresLocation(url: output)
+            } catch {
+                throw StoreError(path: output, message: "\(error)", refused: true)
+            }
+            return try PostgresStore(
+                request: request, options: .init(location: location, leaseTimeout: leaseTimeout, overwrite: overwrite, resume: resume), logger: logger)
+        }
     }
 
     /// The command-line flag of a run setting: the one place that knows the flags' spelling.
@@ -157,7 +184,7 @@ struct FileOptions: ParsableArguments {
     @Option(help: "Folder (searched recursively) or single file to process.")
     var input: String
 
-    @Option(help: "SQLite database to create (or, with --resume, the run to continue).")
+    @Option(help: "SQLite database to create (or, with --resume, the run to continue), or postgres://USER@HOST:PORT/DB to write to PostgreSQL and share the run with every process given the same command.")
     var output: String
 
     @Option(help: "Folder of .wasm modules, run in file-name order (default: the standard modules).")
@@ -174,6 +201,11 @@ struct FileOptions: ParsableArguments {
 
     @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
     var followSymlinks = false
+
+    @Option(
+        name: .customLong("lease-timeout"),
+        help: ArgumentHelp("PostgreSQL output: how long an input claimed by a process that stopped answering stays its own before another process redoes it.", valueName: "duration"))
+    var leaseTimeout = TimeSpan(seconds: 60)
 
     @Option(help: ArgumentHelp("Process only part K of N of the inputs (0 <= K < N; by a hash of each path), for job arrays; combine with wadup merge.", valueName: "K/N"))
     var shard: Shard?
@@ -254,6 +286,12 @@ struct ByteSize: ExpressibleByArgument, Sendable {
 /// A duration on the command line: seconds, or numbers with units (`30s`, `5m`, `1h30m`, `500ms`).
 struct TimeSpan: ExpressibleByArgument, Sendable {
     let seconds: Double
+
+    init(seconds: Double) {
+        self.seconds = seconds
+    }
+
+    var defaultValueDescription: String { seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s" }
 
     init?(argument: String) {
         guard let seconds = Units.seconds(argument), seconds.isFinite, seconds >= 0 else { return nil }

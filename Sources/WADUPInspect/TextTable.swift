@@ -100,7 +100,7 @@ public struct Palette: Sendable {
     }
 
     func dim(_ text: String) -> String { enabled ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
-    func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+    public func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 }
 
 /// Seconds since 1970 as `2026-11-27 11:26:32 UTC`.

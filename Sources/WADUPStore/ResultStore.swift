@@ -136,10 +136,14 @@ public struct ModuleRecord: Sendable {
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let message: String
+    /// The store refused to open before writing anything (unreachable, refused credentials, a
+    /// database holding another run): the run exits 2, like any other bad setting.
+    public let refused: Bool
 
-    public init(path: String, message: String) {
+    public init(path: String, message: String, refused: Bool = false) {
         self.path = path
         self.message = message
+        self.refused = refused
     }
 
     public var description: String { "database \(path): \(message)" }
@@ -164,4 +168,17 @@ public struct ResumePoint: Sendable {
     /// Contents rolled back, and the partial input trees they formed.
     public var rolledBackContents: Int
     public var rolledBackTrees: Int
+
+    public init(
+        previousAttempt: Int64, previousOutcome: String, completedInputs: Set<[UInt8]>, processed: [(sha256: String, uuid: String)],
+        tables: [TableSchema], rolledBackContents: Int, rolledBackTrees: Int
+    ) {
+        self.previousAttempt = previousAttempt
+        self.previousOutcome = previousOutcome
+        self.completedInputs = completedInputs
+        self.processed = processed
+        self.tables = tables
+        self.rolledBackContents = rolledBackContents
+        self.rolledBackTrees = rolledBackTrees
+    }
 }

@@ -1,0 +1,122 @@
+import Foundation
+import PostgresNIO
+import WADUPStore
+
+/// Where a PostgreSQL output is: parsed from `postgres://USER@HOST:PORT/DB?sslmode=…`.
+///
+/// The password never comes from the URL (it would show in `ps`, shell history and logs): it comes
+/// from `PGPASSWORD`, else from the password file (`PGPASSFILE`, else `~/.pgpass`, as libpq reads it).
+public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+    public enum SSLMode: String, Sendable, CaseIterable {
+        case disable, prefer, require
+        /// TLS required and the server's certificate checked against the system's roots and the host name.
+        case verifyFull = "verify-full"
+    }
+
+    public var user: String
+    public var host: String
+    public var port: Int
+    public var database: String
+    public var sslMode: SSLMode
+
+    /// Whether `output` names a PostgreSQL database rather than an SQLite file.
+    public static func isURL(_ output: String) -> Bool { StoreURL.isServer(output) }
+
+    /// Parses `url`; the error says what is wrong with it.
+    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresLocationError) {
+        guard Self.isURL(url), let components = URLComponents(string: url) else {
+            throw PostgresLocationError("\(url) is not a postgres://USER@HOST:PORT/DATABASE URL")
+        }
+        guard components.password == nil else {
+            throw PostgresLocationError("the URL holds a password, which would show in the process list and shell history; give it in PGPASSWORD or ~/.pgpass instead")
+        }
+        user = components.user.flatMap { $0.removingPercentEncoding } ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
+        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        port = components.port ?? 5432
+        guard (1...65535).contains(port) else { throw PostgresLocationError("port \(port) is out of range") }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        database = path.removingPercentEncoding ?? path
+        guard !database.isEmpty, !database.contains("/") else { throw PostgresLocationError("the URL names no database (postgres://USER@HOST:PORT/DATABASE)") }
+        sslMode = .prefer
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = SSLMode(rawValue: item.value ?? "") else {
+                    throw PostgresLocationError("sslmode=\(item.value ?? "") is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                sslMode = mode
+            case "user", "password":
+                throw PostgresLocationError("the URL parameter \(item.name) is not read: put the user before the host, and the password in PGPASSWORD or ~/.pgpass")
+            default:
+                throw PostgresLocationError("the URL parameter \(item.name) is not supported (only sslmode)")
+            }
+        }
+    }
+
+    /// The URL without anything secret, for messages and the recorded settings.
+    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    /// The password for this location: `PGPASSWORD`, else the first matching line of the password file.
+    public func password(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let password = environment["PGPASSWORD"] { return password }
+        let file = environment["PGPASSFILE"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.pgpass")
+        var st = stat()
+        // libpq ignores a password file that others can read; so do we.
+        guard stat(file, &st) == 0, st.st_mode & 0o077 == 0, let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+            let fields = Self.passFields(String(line))
+            guard fields.count == 5 else { continue }
+            let wanted = [host, String(port), database, user]
+            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return fields[4] }
+        }
+        return nil
+    }
+
+    /// The `:`-separated fields of a password file line, with `\:` and `\\` unescaped.
+    static func passFields(_ line: String) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var escaped = false
+        for c in line {
+            if escaped {
+                current.append(c)
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == ":" && fields.count < 4 {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+
+    /// The connection settings PostgresNIO takes.
+    func configuration(password: String?) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case .disable:
+            tls = .disable
+        case .prefer, .require:
+            // As libpq's prefer/require: encrypted, certificate not checked (verify-full checks it).
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            let context = try NIOSSLContext(configuration: config)
+            tls = sslMode == .prefer ? .prefer(context) : .require(context)
+        case .verifyFull:
+            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+}
+
+/// A PostgreSQL URL that cannot be used.
+public struct PostgresLocationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

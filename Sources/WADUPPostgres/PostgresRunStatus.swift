@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import PostgresNIO
+import WADUPStore
+
+/// Where a run shared through PostgreSQL stands: its queue, its processes, its contents.
+public struct PostgresRunStatus: Sendable {
+    /// One process that joined the run.
+    public struct Process: Sendable {
+        public var runID: Int64
+        public var host: String
+        public var pid: Int64
+        /// Renewing its leases within the lease time, and not ended.
+        public var live: Bool
+        public var ended: Bool
+        public var secondsSinceHeartbeat: Double
+        /// Contents and input trees it committed.
+        public var contents: Int64
+        public var trees: Int64
+    }
+
+    /// Input roots by queue state; `expired` are claimed ones whose lease ran out (redone by the next claim).
+    public var pending: Int64
+    public var claimed: Int64
+    public var expired: Int64
+    public var done: Int64
+    public var processes: [Process]
+    public var contentsByStatus: [String: Int64]
+    /// The error messages of failed contents, with how many contents have each.
+    public var failureMessages: [(message: String, count: Int64)]
+    /// Seconds from the run's first start to now (or to its last end, once complete).
+    public var seconds: Double
+    /// Contents processed in the last 60 seconds.
+    public var lastMinute: Int64
+
+    public var inputs: Int64 { pending + claimed + expired + done }
+    public var complete: Bool { pending + claimed + expired == 0 }
+    public var contents: Int64 { contentsByStatus.values.reduce(0, +) }
+
+    /// Reads the status of the run in `location`; a database without a run is an error.
+    public static func read(_ location: PostgresLocation, logger: Logger) throws(StoreError) -> PostgresRunStatus {
+        let db = try PostgresSession.connect(location, password: location.password(), logger: logger, id: 9)
+        defer { db.close() }
+        do {
+            guard try db.query("SELECT to_regclass('__wadup_queue') IS NOT NULL")[0].decode(Bool.self) else {
+                throw StoreError(path: location.description, message: "holds no WADUP run (no __wadup_queue table)", refused: true)
+            }
+            let queue = try db.query("""
+                SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'claimed' AND lease_until >= now()),
+                    count(*) FILTER (WHERE state = 'claimed' AND lease_until < now()), count(*) FILTER (WHERE state = 'done')
+                FROM __wadup_queue
+                """)[0].decode((Int64, Int64, Int64, Int64).self)
+            let processes = try db.query("""
+                SELECT run_id, host, pid, ended_at IS NULL AND heartbeat_at > now() - make_interval(secs => lease_seconds), ended_at IS NOT NULL,
+                    extract(epoch FROM now() - heartbeat_at)::float8, contents, trees
+                FROM __wadup_workers ORDER BY run_id
+                """).map { row in
+                let (id, host, pid, live, ended, ago, contents, trees) = try row.decode((Int64, String, Int64, Bool, Bool, Double, Int64, Int64).self)
+                return Process(runID: id, host: host, pid: pid, live: live, ended: ended, secondsSinceHeartbeat: ago, contents: contents, trees: trees)
+            }
+            var byStatus: [String: Int64] = [:]
+            for row in try db.query("SELECT status, count(*) FROM __wadup_content GROUP BY status") {
+                let (status, count) = try row.decode((String, Int64).self)
+                byStatus[status] = count
+            }
+            let failures = try db.query("""
+                SELECT error_message, count(*) FROM __wadup_content WHERE status = 'failed' AND error_message IS NOT NULL GROUP BY error_message
+                """).map { row in
+                let (message, count) = try row.decode((String, Int64).self)
+                return (message: message, count: count)
+            }
+            let complete = queue.0 + queue.1 + queue.2 == 0
+            let seconds = try db.query("""
+                SELECT (CASE WHEN $1 THEN coalesce(max(finished_at), extract(epoch FROM now())::bigint) ELSE extract(epoch FROM now())::bigint END
+                    - min(started_at))::float8 FROM __wadup_run
+                """, binds(complete))[0].decode(Double?.self) ?? 0
+            let lastMinute = try db.query("SELECT count(*) FROM __wadup_content WHERE processed_at > extract(epoch FROM now())::bigint - 60")[0].decode(Int64.self)
+            return PostgresRunStatus(
+                pending: queue.0, claimed: queue.1, expired: queue.2, done: queue.3, processes: processes, contentsByStatus: byStatus,
+                failureMessages: failures, seconds: seconds, lastMinute: lastMinute)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(path: location.description, message: PostgresSession.describe(error))
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import PostgresNIO
+import WADUPCore
+import WADUPStore
+
+/// The layout of a run in PostgreSQL: the SQLite tables with PostgreSQL's types, plus the work
+/// queue and the live processes.
+enum PostgresSchema {
+    /// The run's own tables, dropped by `--overwrite` (with the module tables `__wadup_tables` lists).
+    static let ownTables = ["__wadup_input", "__wadup_queue", "__wadup_workers", "__wadup_modules", "__wadup_tables", "__wadup_content", "__wadup_run"]
+
+    static let create = """
+        CREATE TABLE __wadup_content (
+            uuid TEXT PRIMARY KEY,
+            filename TEXT NOT NULL,
+            parent_uuid TEXT,
+            processed_at BIGINT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped', 'duplicate')),
+            error_message TEXT,
+            depth BIGINT NOT NULL,
+            size BIGINT,
+            sha256 TEXT,
+            duplicate_of TEXT,
+            filename_bytes BYTEA
+        );
+        CREATE INDEX __wadup_content_parent ON __wadup_content(parent_uuid);
+        CREATE TABLE __wadup_run (
+            id BIGSERIAL PRIMARY KEY,
+            started_at BIGINT NOT NULL,
+            finished_at BIGINT,
+            wadup_version TEXT NOT NULL,
+            engine TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            inputs BIGINT,
+            contents BIGINT,
+            failed BIGINT,
+            skipped BIGINT,
+            duplicates BIGINT,
+            refused BIGINT,
+            resumed_from BIGINT
+        );
+        CREATE TABLE __wadup_input (
+            path BYTEA NOT NULL,
+            root_uuid TEXT NOT NULL,
+            run_id BIGINT NOT NULL
+        );
+        CREATE TABLE __wadup_modules (
+            name TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            runs BIGINT NOT NULL,
+            failures BIGINT NOT NULL,
+            total_time_ms DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE __wadup_tables (
+            name TEXT PRIMARY KEY,
+            module TEXT NOT NULL,
+            seq BIGSERIAL
+        );
+        CREATE TABLE __wadup_queue (
+            seq BIGINT PRIMARY KEY,
+            path BYTEA NOT NULL,
+            reason TEXT,
+            size BIGINT,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'claimed', 'done')),
+            lease_owner BIGINT,
+            lease_until TIMESTAMPTZ,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            root_uuid TEXT,
+            done_by BIGINT
+        );
+        CREATE INDEX __wadup_queue_pending ON __wadup_queue(seq) WHERE state = 'pending';
+        CREATE INDEX __wadup_queue_claimed ON __wadup_queue(lease_until) WHERE state = 'claimed';
+        CREATE INDEX __wadup_queue_owner ON __wadup_queue(lease_owner) WHERE state = 'claimed';
+        CREATE TABLE __wadup_workers (
+            run_id BIGINT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid BIGINT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            ended_at TIMESTAMPTZ,
+            lease_seconds DOUBLE PRECISION NOT NULL,
+            contents BIGINT NOT NULL DEFAULT 0,
+            trees BIGINT NOT NULL DEFAULT 0
+        );
+        """
+
+    /// The PostgreSQL type of a module column.
+    static func type(_ type: ColumnType) -> String {
+        switch type {
+        case .int64: "BIGINT"
+        case .float64: "DOUBLE PRECISION"
+        case .string: "TEXT"
+        }
+    }
+
+    /// The column type stored as `dataType` (`information_schema.columns.data_type`).
+    static func columnType(_ dataType: String) -> ColumnType? { ColumnType.allCases.first { type($0).lowercased() == dataType } }
+
+    /// The statements that create module table `schema` (with its index on `content_uuid`).
+    static func createTable(_ schema: TableSchema) -> [String] {
+        let table = SQL.quoted(schema.name)
+        let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(type($0.type))" }
+        return [
+            "CREATE TABLE \(table) (content_uuid TEXT NOT NULL, \(columns.joined(separator: ", ")))",
+            // Named by PostgreSQL: "__wadup_idx_" + a 63-byte name would be cut to a name another table's index may have.
+            "CREATE INDEX ON \(table)(content_uuid)",
+        ]
+    }
+
+    static let contentColumns = ["uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes"]
+}
+
+/// Rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. Values travel as
+/// data, never as SQL text.
+///
+/// PostgreSQL's TEXT cannot hold U+0000 (SQLite's can): such a character is written as U+FFFD.
+struct CopyText {
+    private(set) var buffer = ByteBufferAllocator().buffer(capacity: 1 << 16)
+    private var first = true
+
+    mutating func text(_ value: String?) {
+        separate()
+        guard var value else { return null() }
+        value.withUTF8 { utf8 in
+            var start = 0
+            for (i, byte) in utf8.enumerated() {
+                let escape: StaticString
+                switch byte {
+                case 0x5C: escape = "\\\\"
+                case 0x09: escape = "\\t"
+                case 0x0A: escape = "\\n"
+                case 0x0D: escape = "\\r"
+                case 0x00: escape = "\u{FFFD}"
+                default: continue
+                }
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start..<i]))
+                buffer.writeStaticString(escape)
+                start = i + 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start...]))
+        }
+    }
+
+    mutating func int(_ value: Int64?) {
+        separate()
+        guard let value else { return null() }
+        buffer.writeString(String(value))
+    }
+
+    mutating func double(_ value: Double) {
+        separate()
+        if value.isNaN {
+            buffer.writeStaticString("NaN")
+        } else if value.isInfinite {
+            buffer.writeStaticString(value < 0 ? "-Infinity" : "Infinity")
+        } else {
+            buffer.writeString("\(value)")
+        }
+    }
+
+    /// A BYTEA value: `\x` and hex digits (the backslash escaped for COPY).
+    mutating func bytes(_ value: [UInt8]?) {
+        separate()
+        guard let value else { return null() }
+        buffer.writeStaticString("\\\\x")
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        for byte in value {
+            buffer.writeInteger(digits[Int(byte >> 4)])
+            buffer.writeInteger(digits[Int(byte & 15)])
+        }
+    }
+
+    mutating func cell(_ value: CellValue) {
+        switch value {
+        case .null:
+            separate()
+            null()
+        case .int64(let v): int(v)
+        case .float64(let v): double(v)
+        case .string(let v): text(v)
+        }
+    }
+
+    mutating func endRow() {
+        buffer.writeInteger(UInt8(0x0A))
+        first = true
+    }
+
+    var isEmpty: Bool { buffer.readableBytes == 0 }
+
+    private mutating func null() { buffer.writeStaticString("\\N") }
+
+    private mutating func separate() {
+        if !first { buffer.writeInteger(UInt8(0x09)) }
+        first = false
+    }
+}

@@ -1,0 +1,716 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import WADUPCore
+import WADUPStore
+
+/// The PostgreSQL output: the same tables as SQLite, and the run's work queue for every process
+/// that runs the same command against it.
+///
+/// Each process claims input paths with a lease (`FOR UPDATE SKIP LOCKED`), renews its leases while
+/// it works, and buffers each input tree's records until the tree is complete. A tree is then
+/// written (COPY) in the transaction that marks its queue row done, which succeeds only while the
+/// lease is still this process's: every content is committed exactly once. A tree too large to
+/// buffer is written in parts, marked on its queue row; whoever claims that row again (after the
+/// lease expires, or after this process released it) first deletes those parts.
+public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe: `queue`/`closing`/`failure`/`writerDone` are guarded by `condition`; `claimer` by `claimLock`; the writer-thread state below is touched by the writer thread only (and by `finish` after it ended).
+    /// How the store opens a run.
+    public struct Options: Sendable {
+        public var location: PostgresLocation
+        /// Seconds a claim lasts without renewal before another process may take it over.
+        public var leaseTimeout: Double
+        public var overwrite: Bool
+        public var resume: Bool
+
+        public init(location: PostgresLocation, leaseTimeout: Double = 60, overwrite: Bool = false, resume: Bool = false) {
+            self.location = location
+            self.leaseTimeout = leaseTimeout
+            self.overwrite = overwrite
+            self.resume = resume
+        }
+    }
+
+    enum Item {
+        case table(TableSchema, Int32, module: String)
+        case content(ContentRecord)
+        case input(InputCompletion)
+    }
+
+    /// One input tree's records, held until the tree is complete.
+    final class TreeBuffer {
+        var records: [ContentRecord] = []
+        /// Every content uuid of the tree, for forgetting them once it is committed.
+        var uuids: [String] = []
+        var completion: InputCompletion?
+        /// Set once part of the tree was written (and its queue row marked).
+        var spilledSeq: Int64?
+    }
+
+    struct LostLeases: Error { let seqs: Set<Int64> }
+
+    public let location: PostgresLocation
+    /// This process's `__wadup_run.id`: the owner of its leases.
+    public let runID: Int64
+    public let joined: ResumePoint
+    /// Whether this process created the run (and enumerated its inputs).
+    public let registered: Bool
+    let leaseTimeout: Double
+    let logger: Logger
+
+    private let writer: PostgresSession
+    private let claimer: PostgresSession
+    private let renewer: PostgresSession
+    private let claimLock = Mutex(())
+    /// Claimed input paths and their queue rows (claims add, commits remove).
+    private let claimed = Mutex<[[UInt8]: Int64]>([:])
+    private let commitHandler = Mutex<(@Sendable ([(sha256: String, uuid: String)]) -> Void)?>(nil)
+
+    private let condition = NSCondition()
+    private var queue: [Item] = []
+    private var closing = false
+    private var failure: StoreError?
+    private var writerDone = false
+    private var renewerDone = false
+    private let maxQueued = 8192
+    private let batchSize = 1024
+    private let batchDelay = 0.05
+    /// A tree with more buffered records than this is written in parts (`WADUP_TEST_PG_SPILL_LIMIT`
+    /// lowers it, for the tests of partial trees).
+    static let spillLimit = ProcessInfo.processInfo.environment["WADUP_TEST_PG_SPILL_LIMIT"].flatMap { Int($0) } ?? 4096
+
+    // The writer thread's state.
+    private var knownTables: [Int32: TableSchema] = [:]
+    private var roots: [String: String] = [:]
+    private var trees: [String: TreeBuffer] = [:]
+    private var lost: Set<String> = []
+
+    /// Opens the run in the database `options.location` names: registers it (and lists its inputs
+    /// into the queue) if the database is empty, joins it if it records the same run, and refuses
+    /// anything else (exit 2, nothing written).
+    public init(request: StoreRequest, options: Options, logger: Logger) throws(StoreError) {
+        let location = options.location
+        self.location = location
+        self.leaseTimeout = options.leaseTimeout
+        self.logger = logger
+        let password = location.password()
+        writer = try PostgresSession.connect(location, password: password, logger: logger, id: 1)
+        let registration: (runID: Int64, registered: Bool)
+        do {
+            registration = try Self.register(writer, request: request, options: options, logger: logger)
+            claimer = try PostgresSession.connect(location, password: password, logger: logger, id: 2)
+            renewer = try PostgresSession.connect(location, password: password, logger: logger, id: 3)
+        } catch let error as StoreError {
+            writer.close()
+            throw error
+        } catch {
+            writer.close()
+            throw StoreError(path: location.description, message: PostgresSession.describe(error))
+        }
+        runID = registration.runID
+        registered = registration.registered
+        do {
+            joined = try Self.joinedPoint(writer, runID: runID)
+        } catch {
+            throw StoreError(path: location.description, message: PostgresSession.describe(error))
+        }
+        for (id, schema) in joined.tables.enumerated() { knownTables[Int32(id)] = schema }
+        let writerThread = Thread { [self] in writerLoop() }
+        writerThread.name = "wadup-pg-writer"
+        writerThread.start()
+        let renewerThread = Thread { [self] in renewLoop() }
+        renewerThread.name = "wadup-pg-leases"
+        renewerThread.start()
+    }
+
+    // MARK: Registering or joining a run
+
+    /// The advisory lock that serializes registration: the first process creates, the others join.
+    static let registrationLock: Int64 = 0x5741_4455_5052_4547
+
+    private static func register(_ db: PostgresSession, request: StoreRequest, options: Options, logger: Logger) throws -> (runID: Int64, registered: Bool) {
+        let location = options.location
+        func refuse(_ message: String) -> StoreError { StoreError(path: location.description, message: message, refused: true) }
+        return try db.transaction {
+            try db.query("SELECT pg_advisory_xact_lock(\(registrationLock))")
+            let exists = try db.query("SELECT to_regclass('__wadup_run') IS NOT NULL AND to_regclass('__wadup_queue') IS NOT NULL")[0].decode(Bool.self)
+            var create = !exists
+            var previous: Int64?
+            if exists {
+                let first = try db.query("SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
+                let settings = try first.first?.decode(String.self)
+                let remaining = try db.query("SELECT count(*) FROM __wadup_queue WHERE state <> 'done'")[0].decode(Int64.self)
+                let live = try db.query("""
+                    SELECT count(*) FROM __wadup_workers
+                    WHERE ended_at IS NULL AND heartbeat_at > now() - make_interval(secs => lease_seconds)
+                    """)[0].decode(Int64.self)
+                let differences = settings.flatMap { request.differences($0) }
+                if differences == nil || !(differences ?? []).isEmpty {
+                    let what = differences.map { "it holds another run: \($0.joined(separator: "; "))" } ?? "it holds a run this wadup cannot read"
+                    guard options.overwrite else {
+                        throw refuse("\(what); nothing was written. Use that run's input, modules and limits to join it, or --overwrite to replace it")
+                    }
+                    guard live == 0 else {
+                        throw refuse("\(what), and \(live) live process(es) work on it; --overwrite never replaces a run in progress: stop them first")
+                    }
+                    create = true
+                } else if remaining == 0 {
+                    if options.overwrite {
+                        create = true
+                    } else if !options.resume {
+                        throw refuse("it holds this run, complete; nothing was written. Read it, or use --overwrite to run again")
+                    }
+                } else if options.overwrite && live == 0 {
+                    create = true
+                }
+                if create {
+                    try drop(db)
+                } else {
+                    previous = try db.query("SELECT max(id) FROM __wadup_run")[0].decode(Int64?.self)
+                    logger.info("joining the run in \(location): \(remaining) inputs to go, \(live) other live process(es)")
+                }
+            } else {
+                let foreign = try db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename LIMIT 5").map { try $0.decode(String.self) }
+                if !foreign.isEmpty {
+                    throw refuse("the database holds tables that are not a WADUP run's (\(foreign.joined(separator: ", "))); nothing was written. Give an empty database")
+                }
+            }
+            if create {
+                for statement in PostgresSchema.create.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try db.query(statement)
+                }
+                let listed = try enumerate(db, request)
+                logger.info("registered a new run in \(location): \(listed) inputs queued")
+            }
+            var binds = PostgresBindings()
+            let run = request.run
+            binds.append(run.startedAt)
+            binds.append(run.version)
+            binds.append(run.engine)
+            binds.append(run.settings)
+            binds.append(previous)
+            let id = try db.query("""
+                INSERT INTO __wadup_run (started_at, wadup_version, engine, settings, outcome, resumed_from)
+                VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id
+                """, binds)[0].decode(Int64.self)
+            var worker = PostgresBindings()
+            worker.append(id)
+            worker.append(ProcessInfo.processInfo.hostName)
+            worker.append(Int64(getpid()))
+            worker.append(options.leaseTimeout)
+            try db.query("INSERT INTO __wadup_workers (run_id, host, pid, lease_seconds) VALUES ($1, $2, $3, $4)", worker)
+            return (id, create)
+        }
+    }
+
+    /// Drops the run's tables: its own and the module tables it lists, nothing else.
+    private static func drop(_ db: PostgresSession) throws {
+        if try db.query("SELECT to_regclass('__wadup_tables') IS NOT NULL")[0].decode(Bool.self) {
+            for name in try db.query("SELECT name FROM __wadup_tables").map({ try $0.decode(String.self) }) {
+                try db.query("DROP TABLE IF EXISTS \(SQL.quoted(name))")
+            }
+        }
+        for table in PostgresSchema.ownTables { try db.query("DROP TABLE IF EXISTS \(table)") }
+    }
+
+    /// Lists the run's inputs into the queue, in walk order; returns how many.
+    private static func enumerate(_ db: PostgresSession, _ request: StoreRequest) throws -> Int64 {
+        var seq: Int64 = 0
+        var copy = CopyText()
+        let columns = ["seq", "path", "reason", "size"]
+        try request.enumerate { input in
+            copy.int(seq)
+            copy.bytes(input.path)
+            copy.text(input.reason)
+            copy.int(input.size.map(Int64.init))
+            copy.endRow()
+            seq += 1
+            if copy.buffer.readableBytes >= 1 << 20 {
+                try db.copy(into: "__wadup_queue", columns: columns, copy.buffer)
+                copy = CopyText()
+            }
+        }
+        if !copy.isEmpty { try db.copy(into: "__wadup_queue", columns: columns, copy.buffer) }
+        return seq
+    }
+
+    /// The module tables and the processed contents of committed trees, for dedup.
+    private static func joinedPoint(_ db: PostgresSession, runID: Int64) throws -> ResumePoint {
+        let tables = try moduleTables(db)
+        let processed = try db.query("""
+            WITH RECURSIVE partial(uuid) AS (
+                SELECT root_uuid FROM __wadup_queue WHERE root_uuid IS NOT NULL
+                UNION ALL
+                SELECT c.uuid FROM __wadup_content c JOIN partial p ON c.parent_uuid = p.uuid)
+            SELECT sha256, uuid FROM __wadup_content
+            WHERE status IN ('success', 'failed') AND sha256 IS NOT NULL AND uuid NOT IN (SELECT uuid FROM partial)
+            """).map { row in
+            let (sha256, uuid) = try row.decode((String, String).self)
+            return (sha256: sha256, uuid: uuid)
+        }
+        let done = try db.query("SELECT count(*) FROM __wadup_queue WHERE state = 'done'")[0].decode(Int64.self)
+        let previous = try db.query("SELECT id, outcome FROM __wadup_run WHERE id < $1 ORDER BY id DESC LIMIT 1", binds(runID)).first
+        let (attempt, outcome) = try previous?.decode((Int64, String).self) ?? (Int64(0), "none")
+        return ResumePoint(
+            previousAttempt: attempt, previousOutcome: outcome, completedInputs: [], processed: processed, tables: tables,
+            rolledBackContents: 0, rolledBackTrees: Int(done))
+    }
+
+    /// The module tables in creation order, with their columns.
+    static func moduleTables(_ db: PostgresSession) throws -> [TableSchema] {
+        let rows = try db.query("""
+            SELECT t.name, c.column_name, c.data_type FROM __wadup_tables t
+            JOIN information_schema.columns c ON c.table_name = t.name AND c.table_schema = current_schema()
+            WHERE c.ordinal_position > 1
+            ORDER BY t.seq, c.ordinal_position
+            """)
+        var tables: [TableSchema] = []
+        var columns: [Column] = []
+        var current: String?
+        for row in rows {
+            let (name, column, type) = try row.decode((String, String, String).self)
+            if name != current {
+                if let current { tables.append(TableSchema(name: current, columns: columns)) }
+                current = name
+                columns = []
+            }
+            columns.append(Column(name: column, type: PostgresSchema.columnType(type) ?? .string))
+        }
+        if let current { tables.append(TableSchema(name: current, columns: columns)) }
+        return tables
+    }
+
+    // MARK: SharedRunStore
+
+    public func onCommit(_ handler: @escaping @Sendable ([(sha256: String, uuid: String)]) -> Void) {
+        commitHandler.withLock { $0 = handler }
+    }
+
+    public func claim(max: Int) throws(StoreError) -> ClaimResult {
+        condition.lock()
+        let failure = self.failure
+        condition.unlock()
+        // A writer that failed commits nothing more: claiming more would only hold inputs back.
+        if let failure { throw failure }
+        do {
+            return try claimLock.withLock { _ in try claimLocked(max: max) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(path: location.description, message: "claiming inputs: \(PostgresSession.describe(error))")
+        }
+    }
+
+    private func claimLocked(max: Int) throws -> ClaimResult {
+        let db = claimer
+        var b = PostgresBindings()
+        b.append(runID)
+        b.append(leaseTimeout)
+        b.append(Int64(max))
+        // One statement, one round trip: expired leases first (a process died or stalled), then
+        // inputs never claimed, in walk order. Rows another process is claiming are skipped, not waited for.
+        let rows = try db.query("""
+            WITH expired AS (
+                SELECT seq FROM __wadup_queue WHERE state = 'claimed' AND lease_until < now() ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
+            fresh AS (
+                SELECT seq FROM __wadup_queue WHERE state = 'pending' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
+            chosen AS (
+                SELECT seq FROM (SELECT seq, 0 AS pass FROM expired UNION ALL SELECT seq, 1 FROM fresh) c ORDER BY pass, seq LIMIT $3)
+            UPDATE __wadup_queue q SET state = 'claimed', lease_owner = $1, lease_until = now() + make_interval(secs => $2),
+                attempts = q.attempts + 1
+            FROM chosen WHERE q.seq = chosen.seq
+            RETURNING q.seq, q.path, q.reason, q.size, q.root_uuid
+            """, b)
+        var items: [(seq: Int64, input: QueuedInput)] = []
+        var rolledBack = 0
+        for row in rows {
+            let (seq, path, reason, size, root) = try row.decode((Int64, ByteBuffer, String?, Int64?, String?).self)
+            // Part of this tree was written by an owner that is gone: delete it before redoing the tree.
+            // (The mark stays until the delete commits, so a crash here only repeats the delete.)
+            if let root { rolledBack += try db.transaction { try Self.rollBack(db, seq: seq, root: root) } }
+            items.append((seq, QueuedInput(path: Array(path.readableBytesView), reason: reason, size: size.map(Int.init))))
+        }
+        items.sort { $0.seq < $1.seq }
+        if rolledBack > 0 { logger.info("rolled back \(rolledBack) contents of partial input trees another process left") }
+        if items.isEmpty {
+            let open = try db.query("""
+                SELECT EXISTS (SELECT 1 FROM __wadup_queue WHERE state = 'pending') OR EXISTS (SELECT 1 FROM __wadup_queue WHERE state = 'claimed')
+                """)[0].decode(Bool.self)
+            return open ? .later : .done
+        }
+        claimed.withLock { claimed in for item in items { claimed[item.input.path] = item.seq } }
+        return .inputs(items.map(\.input))
+    }
+
+    /// Deletes the part of a tree another attempt wrote (contents and their rows); returns how many contents.
+    static func rollBack(_ db: PostgresSession, seq: Int64, root: String) throws -> Int {
+        let uuids = try db.query("""
+            WITH RECURSIVE tree(uuid) AS (
+                SELECT $1::text UNION ALL SELECT c.uuid FROM __wadup_content c JOIN tree ON c.parent_uuid = tree.uuid)
+            SELECT uuid FROM tree
+            """, binds(root)).map { try $0.decode(String.self) }
+        for name in try db.query("SELECT name FROM __wadup_tables").map({ try $0.decode(String.self) }) {
+            try db.query("DELETE FROM \(SQL.quoted(name)) WHERE content_uuid = ANY($1)", binds(uuids))
+        }
+        try db.query("DELETE FROM __wadup_content WHERE uuid = ANY($1)", binds(uuids))
+        try db.query("UPDATE __wadup_queue SET root_uuid = NULL WHERE seq = $1", binds(seq))
+        return uuids.count
+    }
+
+    // MARK: ResultStore
+
+    public func createTable(_ schema: TableSchema, id: Int32, module: String) {
+        try? enqueue(.table(schema, id, module: module))
+    }
+
+    public func submit(_ record: ContentRecord) throws(StoreError) {
+        try enqueue(.content(record))
+    }
+
+    public func completeInput(path: [UInt8], rootUUID: String, note: String?) throws(StoreError) {
+        try enqueue(.input(InputCompletion(path: path, rootUUID: rootUUID, note: note)))
+    }
+
+    private func enqueue(_ item: Item) throws(StoreError) {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= maxQueued && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        queue.append(item)
+        if queue.count == 1 || queue.count == batchSize { condition.broadcast() }
+    }
+
+    private func writerLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closing { condition.wait() }
+            let deadline = Date().addingTimeInterval(batchDelay)
+            while queue.count < batchSize && !closing && condition.wait(until: deadline) {}
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            let done = closing && batch.isEmpty
+            condition.broadcast()
+            condition.unlock()
+            if done { break }
+            do {
+                try write(batch)
+            } catch {
+                condition.lock()
+                failure = error as? StoreError ?? StoreError(path: location.description, message: PostgresSession.describe(error))
+                condition.broadcast()
+                condition.unlock()
+                break
+            }
+        }
+        condition.lock()
+        writerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func write(_ batch: [Item]) throws {
+        var complete: [String] = []
+        for item in batch {
+            switch item {
+            case .table(let schema, let id, let module):
+                try createTable(schema, module: module)
+                knownTables[id] = schema
+            case .content(let record):
+                let root = record.parentUUID.flatMap { roots[$0] } ?? record.uuid
+                roots[record.uuid] = root
+                let tree = trees[root] ?? TreeBuffer()
+                trees[root] = tree
+                tree.uuids.append(record.uuid)
+                if !lost.contains(root) { tree.records.append(record) }
+                if let completion = record.completesInput {
+                    tree.completion = completion
+                    complete.append(root)
+                }
+            case .input(let completion):
+                let tree = trees[completion.rootUUID] ?? TreeBuffer()
+                trees[completion.rootUUID] = tree
+                tree.completion = completion
+                complete.append(completion.rootUUID)
+            }
+        }
+        if !complete.isEmpty { try commit(complete) }
+        for (root, tree) in trees where tree.records.count >= Self.spillLimit && tree.completion == nil && !lost.contains(root) {
+            try spill(root, tree)
+        }
+    }
+
+    /// Creates module table `schema` unless another process did; refuses other columns under its name.
+    private func createTable(_ schema: TableSchema, module: String) throws {
+        let db = writer
+        try db.transaction {
+            try db.query("SELECT pg_advisory_xact_lock(\(Self.registrationLock + 1))")
+            if try !db.query("SELECT 1 FROM __wadup_tables WHERE name = $1", binds(schema.name)).isEmpty {
+                guard let existing = try Self.moduleTables(db).first(where: { $0.name == schema.name }), existing.columns == schema.columns else {
+                    throw StoreError(
+                        path: location.description,
+                        message: "table \(schema.name) is defined with other columns by another process of this run; module \(module) asked for \(schema.signature)")
+                }
+                return
+            }
+            for statement in PostgresSchema.createTable(schema) { try db.query(statement) }
+            var b = PostgresBindings()
+            b.append(schema.name)
+            b.append(module)
+            try db.query("INSERT INTO __wadup_tables (name, module) VALUES ($1, $2)", b)
+        }
+    }
+
+    /// The queue row of the tree at `root`: claimed by this process for the input's path.
+    private func seq(of tree: TreeBuffer, root: String) -> Int64? {
+        if let seq = tree.spilledSeq { return seq }
+        let path = tree.completion?.path ?? tree.records.first(where: { $0.uuid == root }).map { $0.filenameBytes ?? Array($0.filename.utf8) }
+        return path.flatMap { path in claimed.withLock { $0[path] } }
+    }
+
+    /// Commits the complete trees at `roots` in one transaction, each only if its lease is still ours.
+    private func commit(_ completeRoots: [String]) throws {
+        var pending = completeRoots.filter { !lost.contains($0) }
+        for root in completeRoots where lost.contains(root) { forget(root) }
+        while !pending.isEmpty {
+            var seqs: [String: Int64] = [:]
+            for root in pending {
+                guard let tree = trees[root], let seq = seq(of: tree, root: root) else {
+                    throw StoreError(path: location.description, message: "an input tree was completed that this process never claimed")
+                }
+                seqs[root] = seq
+            }
+            do {
+                try writeTrees(pending, seqs: seqs)
+            } catch let error as LostLeases {
+                let lostRoots = pending.filter { error.seqs.contains(seqs[$0]!) }
+                logger.warning("lost the lease on \(lostRoots.count) input(s) to another process (this one stalled past --lease-timeout); their results are dropped here and redone there")
+                for root in lostRoots {
+                    lost.insert(root)
+                    forget(root)
+                }
+                pending.removeAll { lostRoots.contains($0) }
+                continue
+            }
+            var processed: [(sha256: String, uuid: String)] = []
+            for root in pending {
+                for record in trees[root]!.records where record.status == .success || record.status == .failed {
+                    if let sha256 = record.sha256 { processed.append((sha256, record.uuid)) }
+                }
+                forget(root)
+            }
+            if let handler = commitHandler.withLock({ $0 }), !processed.isEmpty { handler(processed) }
+            break
+        }
+    }
+
+    private func writeTrees(_ roots: [String], seqs: [String: Int64]) throws {
+        let db = writer
+        let runID = self.runID
+        try db.transaction {
+            var b = PostgresBindings()
+            b.append(runID)
+            b.append(roots.map { seqs[$0]! })
+            let kept = Set(try db.query("""
+                UPDATE __wadup_queue SET state = 'done', lease_owner = NULL, lease_until = NULL, root_uuid = NULL, done_by = $1
+                WHERE seq = ANY($2) AND lease_owner = $1 AND state = 'claimed' RETURNING seq
+                """, b).map { try $0.decode(Int64.self) })
+            if kept.count != roots.count { throw LostLeases(seqs: Set(seqs.values).subtracting(kept)) }
+            var contents = 0
+            var records: [ContentRecord] = []
+            var inputs = CopyText()
+            for root in roots {
+                let tree = trees[root]!
+                var treeRecords = tree.records
+                if let completion = tree.completion {
+                    if let note = completion.note {
+                        if let i = treeRecords.firstIndex(where: { $0.uuid == root }) {
+                            treeRecords[i].errorMessage = treeRecords[i].errorMessage.map { $0 + "; " + note } ?? note
+                        } else {
+                            var n = PostgresBindings()
+                            n.append(note)
+                            n.append(root)
+                            try db.query("""
+                                UPDATE __wadup_content SET error_message = CASE WHEN error_message IS NULL THEN $1 ELSE error_message || '; ' || $1 END
+                                WHERE uuid = $2
+                                """, n)
+                        }
+                    }
+                    inputs.bytes(completion.path)
+                    inputs.text(root)
+                    inputs.int(runID)
+                    inputs.endRow()
+                }
+                contents += tree.uuids.count
+                records.append(contentsOf: treeRecords)
+            }
+            try writeRecords(records)
+            if !inputs.isEmpty { try db.copy(into: "__wadup_input", columns: ["path", "root_uuid", "run_id"], inputs.buffer) }
+            var w = PostgresBindings()
+            w.append(Int64(contents))
+            w.append(Int64(roots.count))
+            w.append(runID)
+            try db.query("UPDATE __wadup_workers SET contents = contents + $1, trees = trees + $2 WHERE run_id = $3", w)
+        }
+    }
+
+    /// Writes part of an incomplete tree, marking its queue row so that a new owner rolls it back.
+    private func spill(_ root: String, _ tree: TreeBuffer) throws {
+        guard let seq = seq(of: tree, root: root) else { return }
+        let db = writer
+        let runID = self.runID
+        do {
+            try db.transaction {
+                var b = PostgresBindings()
+                b.append(root)
+                b.append(seq)
+                b.append(runID)
+                let rows = try db.query("""
+                    UPDATE __wadup_queue SET root_uuid = $1 WHERE seq = $2 AND lease_owner = $3 AND state = 'claimed' RETURNING seq
+                    """, b)
+                if rows.isEmpty { throw LostLeases(seqs: [seq]) }
+                try writeRecords(tree.records)
+            }
+            tree.spilledSeq = seq
+            tree.records.removeAll(keepingCapacity: true)
+        } catch is LostLeases {
+            logger.warning("lost the lease on an input to another process; its results are dropped here and redone there")
+            lost.insert(root)
+            tree.records.removeAll()
+        }
+    }
+
+    /// COPYs `records` and their module rows.
+    private func writeRecords(_ records: [ContentRecord]) throws {
+        guard !records.isEmpty else { return }
+        var contents = CopyText()
+        var tables: [Int32: CopyText] = [:]
+        for r in records {
+            contents.text(r.uuid)
+            contents.text(r.filename)
+            contents.text(r.parentUUID)
+            contents.int(r.processedAt)
+            contents.text(r.status.rawValue)
+            contents.text(r.errorMessage)
+            contents.int(Int64(r.depth))
+            contents.int(r.size.map(Int64.init))
+            contents.text(r.sha256)
+            contents.text(r.duplicateOf)
+            contents.bytes(r.filenameBytes)
+            contents.endRow()
+            for row in r.rows {
+                var copy = tables[row.tableID] ?? CopyText()
+                copy.text(r.uuid)
+                for value in row.values { copy.cell(value) }
+                copy.endRow()
+                tables[row.tableID] = copy
+            }
+        }
+        try writer.copy(into: "__wadup_content", columns: PostgresSchema.contentColumns, contents.buffer)
+        for (id, copy) in tables.sorted(by: { $0.key < $1.key }) {
+            guard let schema = knownTables[id] else {
+                throw StoreError(path: location.description, message: "row for unknown table \(id)")
+            }
+            try writer.copy(into: schema.name, columns: ["content_uuid"] + schema.columns.map(\.name), copy.buffer)
+        }
+    }
+
+    /// Forgets a tree that is committed (or lost).
+    private func forget(_ root: String) {
+        guard let tree = trees.removeValue(forKey: root) else { return }
+        for uuid in tree.uuids { roots.removeValue(forKey: uuid) }
+        if let path = tree.completion?.path { _ = claimed.withLock { $0.removeValue(forKey: path) } }
+    }
+
+    // MARK: Leases
+
+    /// Renews this process's leases (and its heartbeat) every third of the lease time.
+    private func renewLoop() {
+        let interval = max(0.2, leaseTimeout / 3)
+        while true {
+            condition.lock()
+            let deadline = Date().addingTimeInterval(interval)
+            while !closing && condition.wait(until: deadline) {}
+            let stop = closing
+            condition.unlock()
+            if stop { break }
+            do {
+                var b = PostgresBindings()
+                b.append(runID)
+                b.append(leaseTimeout)
+                try renewer.query("""
+                    UPDATE __wadup_queue SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1 AND state = 'claimed'
+                    """, b)
+                try renewer.query("UPDATE __wadup_workers SET heartbeat_at = now() WHERE run_id = $1", binds(runID))
+            } catch {
+                logger.warning("could not renew this process's leases: \(PostgresSession.describe(error)); they expire \(leaseTimeout) s after the last renewal")
+            }
+        }
+        condition.lock()
+        renewerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    // MARK: Finishing
+
+    public func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError) {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !writerDone || !renewerDone { condition.wait() }
+        let failure = self.failure
+        condition.unlock()
+        defer {
+            writer.close()
+            claimer.close()
+            renewer.close()
+        }
+        let db = writer
+        let runID = self.runID
+        do {
+            try db.transaction {
+                // Whatever this process still holds goes back to the queue; parts already written
+                // are marked on their rows, and the next owner rolls them back.
+                try db.query("""
+                    UPDATE __wadup_queue SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND state = 'claimed'
+                    """, binds(runID))
+                try db.query("UPDATE __wadup_workers SET ended_at = now() WHERE run_id = $1", binds(runID))
+                var b = PostgresBindings()
+                b.append(run.finishedAt)
+                b.append(failure == nil ? run.outcome : "failed")
+                for value in [run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused] { b.append(Int64(value)) }
+                b.append(runID)
+                try db.query("""
+                    UPDATE __wadup_run SET finished_at = $1, outcome = $2, inputs = $3, contents = $4, failed = $5, skipped = $6,
+                        duplicates = $7, refused = $8
+                    WHERE id = $9
+                    """, b)
+                for m in modules {
+                    var mb = PostgresBindings()
+                    mb.append(m.name)
+                    mb.append(m.sha256)
+                    mb.append(Int64(m.size))
+                    mb.append(Int64(m.runs))
+                    mb.append(Int64(m.failures))
+                    mb.append(m.totalTimeMs)
+                    try db.query("""
+                        INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES ($1, $2, $3, $4, $5, $6)
+                        ON CONFLICT (name) DO UPDATE SET runs = __wadup_modules.runs + excluded.runs,
+                            failures = __wadup_modules.failures + excluded.failures,
+                            total_time_ms = __wadup_modules.total_time_ms + excluded.total_time_ms
+                        """, mb)
+                }
+            }
+        } catch {
+            throw failure ?? StoreError(path: location.description, message: PostgresSession.describe(error))
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// Bindings of one value.
+func binds<T: PostgresThrowingDynamicTypeEncodable>(_ value: T) -> PostgresBindings {
+    var b = PostgresBindings()
+    try! b.append(value)
+    return b
+}

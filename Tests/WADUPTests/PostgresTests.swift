@@ -1,0 +1,365 @@
+import Foundation
+import GRDB
+import Testing
+import WAT
+
+/// The PostgreSQL output, on the private server `scripts/pg-test-server.sh` starts (the test command
+/// starts it): real `wadup` processes, one of them killed, against a single-process SQLite run.
+@Suite(.serialized)
+struct PostgresTests {
+    /// The test server: its port and the `wadup` role's password, from `.build/pgtest.env`.
+    struct Server {
+        let port: String
+        let password: String
+
+        static func load() throws -> Server {
+            let file = Harness.packageRoot.appendingPathComponent(".build/pgtest.env").path
+            let text = try #require(try? String(contentsOfFile: file, encoding: .utf8), "no test server: run scripts/pg-test-server.sh start (the test command does)")
+            var values: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { values[parts[0]] = parts[1] }
+            }
+            return Server(port: try #require(values["WADUP_TEST_PG_PORT"]), password: try #require(values["WADUP_TEST_PG_PASSWORD"]))
+        }
+
+        func url(_ database: String) -> String { "postgres://wadup@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+
+        var environment: [String: String] {
+            var env = ProcessInfo.processInfo.environment
+            env["PGPASSWORD"] = password
+            env["PGPASSFILE"] = "/nonexistent"
+            return env
+        }
+
+        /// A new empty database.
+        func createDatabase() throws -> String {
+            let name = "wadup_test_" + UUID().uuidString.prefix(8).lowercased()
+            _ = try psql("postgres", "CREATE DATABASE \(name)")
+            return name
+        }
+
+        /// `sql`'s output from psql (libpq: an independent reader), unaligned, tuples only.
+        func psql(_ database: String, _ sql: String) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            process.arguments = ["-h", "127.0.0.1", "-p", port, "-U", "wadup", "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
+            process.environment = environment
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown, userInfo: ["sql": sql]) }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func json(_ database: String, _ sql: String) throws -> [Any] {
+            let text = try psql(database, "SELECT coalesce(json_agg(x), '[]') FROM (\(sql)) x")
+            return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any])
+        }
+
+        func count(_ database: String, _ sql: String) throws -> Int { try #require(Int(try psql(database, sql))) }
+    }
+
+    /// A `wadup` process, its stderr in a file.
+    final class Wadup {
+        let process = Process()
+        let log: String
+
+        init(_ arguments: [String], environment: [String: String]) throws {
+            log = Harness.temporaryDirectory() + "/stderr.txt"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.executableURL = URL(fileURLWithPath: Harness.wadupBinary)
+            process.arguments = arguments
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try process.run()
+        }
+
+        func wait() -> Int32 {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        var stderr: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    }
+
+    /// Burns CPU on every content (a few ms), so that a run lasts long enough to kill a process in it.
+    static let slowModule = """
+        (module
+          (memory (export "memory") 1)
+          (func (export "process") (result i32)
+            (local $i i32)
+            (local.set $i (i32.const 8000000))
+            (block $done (loop $again
+              (br_if $done (i32.eqz (local.get $i)))
+              (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+              (br $again)))
+            (i32.const 0)))
+        """
+
+    /// The format corpus (nested archives), six ZIPs of 40 files and 400 small files; the standard archive and ZIP modules,
+    /// byte_counter and the slow module.
+    static func workload() throws -> (inputs: String, modules: String) {
+        let (corpus, _) = try FormatModuleTests.corpus()
+        let inputs = Harness.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: corpus, toPath: inputs + "/corpus")
+        for i in 0..<400 {
+            let bytes = (0..<(64 + i)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+            let dir = "\(inputs)/files/\(i % 10)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/file-\(i).bin"))
+        }
+        // Six ZIPs of 40 files: trees large enough to be written in parts, one of them by the process the test kills.
+        _ = try GuestModuleTests.python("""
+            import sys, zipfile
+            for k in range(6):
+                with zipfile.ZipFile(f"{sys.argv[1]}/big-{k}.zip", "w") as z:
+                    for i in range(40):
+                        z.writestr(f"member-{i}.bin", bytes((j * 7 + i + 40 * k) % 251 for j in range(100 + i)))
+            """, [inputs])
+        let modules = try GuestModuleTests.modules(["archive", "zip_parser", "byte_counter"])
+        try Data(try wat2wasm(slowModule)).write(to: URL(fileURLWithPath: modules + "/zz_slow.wasm"))
+        return (inputs, modules)
+    }
+
+    /// Every content as (path chain, sha256, status) and every module row keyed by its content's path chain.
+    static func dump(contents: [(uuid: String, name: String, parent: String?, sha256: String?, status: String)], rows: [(table: String, content: String, values: [String])]) -> [String] {
+        var parent: [String: (String, String?)] = [:]
+        for c in contents { parent[c.uuid] = (c.name, c.parent) }
+        func chain(_ uuid: String) -> String {
+            var names: [String] = []
+            var next: String? = uuid
+            while let u = next, let (name, up) = parent[u] {
+                names.insert(name, at: 0)
+                next = up
+            }
+            return names.joined(separator: "/")
+        }
+        var out = contents.map { "\(chain($0.uuid)) \($0.sha256 ?? "-") \($0.status)" }
+        out += rows.map { "\($0.table) \(chain($0.content)) \($0.values.joined(separator: " "))" }
+        return out.sorted()
+    }
+
+    /// A value as both readers agree to print it: integers and reals by value, text quoted.
+    static func canonical(_ value: Any?) -> String {
+        switch value {
+        case nil, is NSNull: return "null"
+        case let n as NSNumber:
+            let d = n.doubleValue
+            return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case let s as String: return "\"\(s)\""
+        default: return "\(value!)"
+        }
+    }
+
+    static func sqliteDump(_ path: String) throws -> [String] {
+        let db = try DatabaseQueue(path: path)
+        return try db.read { db in
+            let contents = try Row.fetchAll(db, sql: "SELECT uuid, filename, parent_uuid, sha256, status FROM __wadup_content").map {
+                (uuid: $0[0] as String, name: $0[1] as String, parent: $0[2] as String?, sha256: $0[3] as String?, status: $0[4] as String)
+            }
+            var rows: [(table: String, content: String, values: [String])] = []
+            for table in try String.fetchAll(db, sql: "SELECT name FROM __wadup_tables") {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"") {
+                    let values = row.columnNames.filter { $0 != "content_uuid" }.map { name -> String in
+                        switch (row[name] as DatabaseValue).storage {
+                        case .null: "null"
+                        case .int64(let v): canonical(NSNumber(value: v))
+                        case .double(let v): canonical(NSNumber(value: v))
+                        case .string(let v): canonical(v)
+                        case .blob: "blob"
+                        }
+                    }
+                    rows.append((table, row["content_uuid"], Array(values)))
+                }
+            }
+            return dump(contents: contents, rows: rows)
+        }
+    }
+
+    static func postgresDump(_ server: Server, _ database: String) throws -> [String] {
+        let contents = try server.json(database, "SELECT uuid, filename, parent_uuid, sha256, status FROM __wadup_content").map { item in
+            let o = item as! [String: Any]
+            return (uuid: o["uuid"] as! String, name: o["filename"] as! String, parent: o["parent_uuid"] as? String, sha256: o["sha256"] as? String, status: o["status"] as! String)
+        }
+        var rows: [(table: String, content: String, values: [String])] = []
+        let tables = try server.psql(database, "SELECT name FROM __wadup_tables ORDER BY name").split(separator: "\n").map(String.init)
+        for table in tables {
+            let columns = try server.psql(database, "SELECT column_name FROM information_schema.columns WHERE table_name = '\(table)' ORDER BY ordinal_position")
+                .split(separator: "\n").map(String.init).filter { $0 != "content_uuid" }
+            for item in try server.json(database, "SELECT * FROM \"\(table)\"") {
+                let o = item as! [String: Any]
+                rows.append((table, o["content_uuid"] as! String, columns.map { canonical(o[$0]) }))
+            }
+        }
+        return dump(contents: contents, rows: rows)
+    }
+
+    @Test func threeProcessesOneKilledEqualOneSQLiteRun() throws {
+        let server = try Server.load()
+        let (inputs, modules) = try Self.workload()
+        let dir = Harness.temporaryDirectory()
+        let common = ["--modules", modules, "--input", inputs, "--no-dedup"]
+        let single = try Wadup(common + ["--output", dir + "/single.db"], environment: server.environment)
+        #expect(single.wait() == 0, "\(single.stderr)")
+        let expected = try Self.sqliteDump(dir + "/single.db")
+        #expect(expected.count > 600)
+
+        let database = try server.createDatabase()
+        let shared = common + ["--output", server.url(database), "--lease-timeout", "2s", "--threads", "1"]
+        // Trees of more than 3 contents are written in parts, so the victim leaves a partial tree behind.
+        var environment = server.environment
+        environment["WADUP_TEST_PG_SPILL_LIMIT"] = "3"
+        let processes = try (0..<3).map { _ in try Wadup(shared, environment: environment) }
+        // Kill the second process with SIGKILL once it has committed trees and holds a partly written one.
+        let victim = processes[1]
+        let pid = victim.process.processIdentifier
+        var heldAtKill = 0
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && victim.process.isRunning {
+            let held = (try? server.count(database, """
+                SELECT count(*) FROM __wadup_queue q JOIN __wadup_workers w ON q.lease_owner = w.run_id
+                WHERE w.pid = \(pid) AND q.state = 'claimed' AND q.root_uuid IS NOT NULL AND w.trees > 0
+                """)) ?? 0
+            if held > 0 {
+                // Frozen first, so that what it holds is what the check sees: then killed, or let go on.
+                kill(pid, SIGSTOP)
+                let still = (try? server.count(database, """
+                    SELECT count(*) FROM __wadup_queue q JOIN __wadup_workers w ON q.lease_owner = w.run_id
+                    WHERE w.pid = \(pid) AND q.state = 'claimed' AND q.root_uuid IS NOT NULL
+                    """)) ?? 0
+                if still > 0 {
+                    heldAtKill = still
+                    kill(pid, SIGKILL)
+                    break
+                }
+                kill(pid, SIGCONT)
+            }
+            usleep(20_000)
+        }
+        for (i, p) in processes.enumerated() where i != 1 { #expect(p.wait() == 0, "\(p.stderr)") }
+        _ = victim.wait()
+        #expect(victim.process.terminationReason == .uncaughtSignal, "the victim was killed mid-run")
+        #expect(heldAtKill > 0)
+        let rolledBack = processes.filter { $0 !== victim }.map(\.stderr).joined()
+        #expect(rolledBack.contains("rolled back"), "a survivor deleted the partial tree before redoing it: \(rolledBack)")
+
+        // Every content and row exactly once, the same as one process's SQLite run.
+        #expect(try Self.postgresDump(server, database) == expected)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE state <> 'done'") == 0)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE attempts > 1") >= 1, "the killed process's inputs were claimed again")
+        #expect(try server.count(database, "SELECT count(*) FROM (SELECT uuid FROM __wadup_content GROUP BY uuid HAVING count(*) > 1) d") == 0)
+        let inputCount = try server.count(database, "SELECT count(*) FROM __wadup_queue")
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_input") == inputCount)
+        #expect(try server.count(database, "SELECT count(DISTINCT path) FROM __wadup_input") == inputCount)
+        // The module runs of the three processes add up; the killed one recorded nothing.
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 3)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_run WHERE outcome = 'complete'") == 2)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_run WHERE outcome = 'running'") == 1)
+
+        // wadup status: the counts the queue and contents tables hold.
+        let text = try Self.statusText(server, database)
+        let contents = try server.count(database, "SELECT count(*) FROM __wadup_content")
+        #expect(text.contains("Run complete"))
+        #expect(text.contains("contents: \(contents) ("))
+        #expect(text.contains("(0 live of 3)"), "the two that finished ended, the killed one is lost: \(text)")
+        let lost = text.split(separator: "\n").filter { $0.contains(" \(pid) ") }
+        #expect(lost.count == 1 && lost[0].contains("lost"), "the killed process shows as lost: \(text)")
+
+        // The same command once more: the run is complete, so it is refused (exit 2), nothing written.
+        let again = try Wadup(shared, environment: server.environment)
+        #expect(again.wait() == 2)
+        #expect(again.stderr.contains("complete"), "\(again.stderr)")
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 3)
+    }
+
+    /// `wadup status`'s stdout.
+    static func statusText(_ server: Server, _ database: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.wadupBinary)
+        process.arguments = ["status", "--output", server.url(database)]
+        process.environment = server.environment
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func repeatsAreLinkedOnlyToCommittedContents() throws {
+        let server = try Server.load()
+        let (inputs, modules) = try Self.workload()
+        // Every file twice: repeats within and across processes.
+        try FileManager.default.copyItem(atPath: inputs + "/files", toPath: inputs + "/files-again")
+        let database = try server.createDatabase()
+        let shared = ["--modules", modules, "--input", inputs, "--output", server.url(database), "--threads", "1"]
+        let processes = try (0..<2).map { _ in try Wadup(shared, environment: server.environment) }
+        for p in processes { #expect(p.wait() == 0, "\(p.stderr)") }
+        // No link dangles, and each points at the same bytes, processed.
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_content WHERE status = 'duplicate'") > 100)
+        #expect(try server.count(database, """
+            SELECT count(*) FROM __wadup_content d LEFT JOIN __wadup_content o ON o.uuid = d.duplicate_of
+            WHERE d.status = 'duplicate' AND (o.uuid IS NULL OR o.sha256 <> d.sha256 OR o.status NOT IN ('success', 'failed'))
+            """) == 0)
+        // Every distinct content's rows are there once per processed occurrence: each path's bytes have rows.
+        #expect(try server.count(database, """
+            SELECT count(*) FROM __wadup_content c WHERE c.status = 'success' AND c.size > 0
+              AND NOT EXISTS (SELECT 1 FROM file_sizes b WHERE b.content_uuid = c.uuid)
+            """) == 0)
+    }
+
+    @Test func badServersAndOtherRunsExitTwoAndWriteNothing() throws {
+        let server = try Server.load()
+        let (inputs, modules) = try Self.workload()
+        let database = try server.createDatabase()
+        func run(_ output: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> (Int32, String) {
+            let p = try Wadup(["--modules", modules, "--input", inputs + "/files/0", "--output", output] + extra, environment: environment ?? server.environment)
+            return (p.wait(), p.stderr)
+        }
+        // Nothing listens on a closed port.
+        let closed = try #require(Int(try GuestModuleTests.python("import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let (unreachable, unreachableText) = try run("postgres://wadup@127.0.0.1:\(closed)/\(database)?sslmode=disable")
+        #expect(unreachable == 2)
+        #expect(unreachableText.contains("cannot reach PostgreSQL at 127.0.0.1:\(closed)"), "\(unreachableText)")
+        var wrong = server.environment
+        wrong["PGPASSWORD"] = "not-the-password"
+        let (refused, refusedText) = try run(server.url(database), environment: wrong)
+        #expect(refused == 2)
+        #expect(refusedText.contains("refused user wadup"), "\(refusedText)")
+        #expect(!refusedText.contains("not-the-password"))
+        let (withPassword, withPasswordText) = try run("postgres://wadup:secret@127.0.0.1:\(server.port)/\(database)")
+        #expect(withPassword == 2)
+        #expect(withPasswordText.contains("PGPASSWORD"))
+        #expect(try server.count(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0, "nothing was written")
+
+        // A run, then another run's settings against it: refused, naming the difference; nothing written.
+        let (first, firstText) = try run(server.url(database))
+        #expect(first == 0, "\(firstText)")
+        let runs = try server.count(database, "SELECT count(*) FROM __wadup_run")
+        let (other, otherText) = try run(server.url(database), ["--max-input-contents", "5"])
+        #expect(other == 2)
+        #expect(otherText.contains("limits"), "\(otherText)")
+        #expect(otherText.split(separator: "\n").count == 1, "one line: \(otherText)")
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == runs)
+
+        // A database holding someone else's tables is never written to, nor replaced.
+        let foreign = try server.createDatabase()
+        _ = try server.psql(foreign, "CREATE TABLE evidence (id int); INSERT INTO evidence VALUES (1)")
+        let (mixed, mixedText) = try run(server.url(foreign), ["--overwrite"])
+        #expect(mixed == 2)
+        #expect(mixedText.contains("evidence"), "\(mixedText)")
+        #expect(try server.count(foreign, "SELECT count(*) FROM evidence") == 1)
+        #expect(try server.count(foreign, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 1)
+
+        // --overwrite replaces a finished run (with the other settings).
+        let (replaced, replacedText) = try run(server.url(database), ["--overwrite", "--max-input-contents", "5"])
+        #expect(replaced == 0, "\(replacedText)")
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 1)
+    }
+}
