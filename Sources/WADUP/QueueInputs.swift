@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import WADUPStore
@@ -24,24 +25,29 @@ extension InputWalker: InputSource {
     }
 }
 
-/// The inputs this process claims from a shared run's queue, a few at a time, opened when handed out.
-final class QueueInputs: InputSource, Sendable {
+/// The inputs this process claims from a shared run's queue, opened when handed out.
+///
+/// The next batch is claimed in the background when half of the current one is handed out, so
+/// that workers never wait for the server while inputs are left; only the first claim, and the
+/// claims after the queue ran dry, are made by the worker that asks.
+final class QueueInputs: InputSource, @unchecked Sendable {  // Safe: every mutable field is guarded by `condition`.
     let store: any SharedRunStore
     let root: String
     let followSymlinks: Bool
     /// The most inputs one claim takes.
     let maxBatch: Int
-    private struct State {
-        var buffer: [QueuedInput] = []
-        var failure: StoreError?
-        /// Inputs the next claim asks for: doubled while a batch lasts under ``fastBatch`` seconds,
-        /// halved when it lasts over ``slowBatch``, so that a claim covers about a second of work:
-        /// few round trips for small files, and large inputs stay spread over the processes.
-        var batch = 1
-        var lastClaim: Date?
-    }
-
-    private let state = Mutex(State())
+    private let condition = NSCondition()
+    private var buffer: [QueuedInput] = []
+    private var next = 0
+    private var failure_: StoreError?
+    private var claiming = false
+    /// Whether the last claim found inputs (so claiming ahead is worth it).
+    private var flowing = true
+    /// Inputs the next claim asks for: doubled while a batch lasts under ``fastBatch`` seconds,
+    /// halved when it lasts over ``slowBatch``, so that a claim covers about a second of work:
+    /// few round trips for small files, and large inputs stay spread over the processes.
+    private var batch = 1
+    private var lastClaim: Date?
     static let fastBatch = 0.25
     static let slowBatch = 1.0
 
@@ -53,38 +59,79 @@ final class QueueInputs: InputSource, Sendable {
     }
 
     /// The store failure that ended the claims, if one did.
-    var failure: StoreError? { state.withLock { $0.failure } }
+    var failure: StoreError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failure_
+    }
 
     var excluded: [(path: String, reason: String)] { [] }
 
     func nextInput() -> InputSourceResult {
-        let next: QueuedInput? = state.withLock { $0.buffer.isEmpty ? nil : $0.buffer.removeFirst() }
-        if let next { return .input(InputWalker.openQueued(root: root, next, followSymlinks: followSymlinks)) }
-        let batch = state.withLock { state in
-            let now = Date()
-            if let last = state.lastClaim {
-                let lasted = now.timeIntervalSince(last)
-                if lasted < Self.fastBatch { state.batch = min(state.batch * 2, maxBatch) }
-                if lasted > Self.slowBatch { state.batch = max(state.batch / 2, 1) }
-            }
-            state.lastClaim = now
-            return state.batch
-        }
-        do {
-            switch try store.claim(max: batch) {
-            case .inputs(let inputs):
-                guard let first = inputs.first else { return .later }
-                state.withLock { $0.buffer = Array(inputs.dropFirst()) }
-                return .input(InputWalker.openQueued(root: root, first, followSymlinks: followSymlinks))
-            case .later:
-                return .later
-            case .done:
+        condition.lock()
+        while next == buffer.count && claiming { condition.wait() }
+        var result: ClaimResult? = nil
+        if next == buffer.count {
+            if failure_ != nil {
+                condition.unlock()
                 return .done
             }
-        } catch {
-            state.withLock { $0.failure = error }
-            return .done
+            claiming = true
+            condition.unlock()
+            result = claimOnce()
+            condition.lock()
         }
+        guard next < buffer.count else {
+            condition.unlock()
+            if case .done = result { return .done }
+            return failure == nil ? .later : .done
+        }
+        let input = buffer[next]
+        next += 1
+        if !claiming && flowing && failure_ == nil && buffer.count - next <= batch / 2 {
+            claiming = true
+            DispatchQueue.global().async { _ = self.claimOnce() }
+        }
+        condition.unlock()
+        return .input(InputWalker.openQueued(root: root, input, followSymlinks: followSymlinks))
+    }
+
+    /// One claim; its inputs join the buffer. Called with `claiming` set, which it clears.
+    private func claimOnce() -> ClaimResult? {
+        condition.lock()
+        let now = Date()
+        if let last = lastClaim {
+            let lasted = now.timeIntervalSince(last)
+            if lasted < Self.fastBatch { batch = min(batch * 2, maxBatch) }
+            if lasted > Self.slowBatch { batch = max(batch / 2, 1) }
+        }
+        lastClaim = now
+        let size = batch
+        condition.unlock()
+        var result: ClaimResult?
+        var error: StoreError?
+        do {
+            result = try store.claim(max: size)
+        } catch let e {
+            error = e
+        }
+        condition.lock()
+        if next > 0 {
+            buffer.removeFirst(next)
+            next = 0
+        }
+        switch result {
+        case .inputs(let inputs):
+            buffer.append(contentsOf: inputs)
+            flowing = !inputs.isEmpty
+        case .later, .done, nil:
+            flowing = false
+        }
+        if let error { failure_ = error }
+        claiming = false
+        condition.broadcast()
+        condition.unlock()
+        return result
     }
 }
 

@@ -22,7 +22,6 @@ enum PostgresSchema {
             duplicate_of TEXT,
             filename_bytes BYTEA
         );
-        CREATE INDEX __wadup_content_parent ON __wadup_content(parent_uuid);
         CREATE TABLE __wadup_run (
             id BIGSERIAL PRIMARY KEY,
             started_at BIGINT NOT NULL,
@@ -71,7 +70,6 @@ enum PostgresSchema {
         );
         CREATE INDEX __wadup_queue_pending ON __wadup_queue(seq) WHERE state = 'pending';
         CREATE INDEX __wadup_queue_claimed ON __wadup_queue(lease_until) WHERE state = 'claimed';
-        CREATE INDEX __wadup_queue_owner ON __wadup_queue(lease_owner) WHERE state = 'claimed';
         CREATE TABLE __wadup_workers (
             run_id BIGINT PRIMARY KEY,
             host TEXT NOT NULL,
@@ -97,15 +95,18 @@ enum PostgresSchema {
     /// The column type stored as `dataType` (`information_schema.columns.data_type`).
     static func columnType(_ dataType: String) -> ColumnType? { ColumnType.allCases.first { type($0).lowercased() == dataType } }
 
-    /// The statements that create module table `schema` (with its index on `content_uuid`).
-    static func createTable(_ schema: TableSchema) -> [String] {
-        let table = SQL.quoted(schema.name)
+    /// The statement that creates module table `schema`.
+    static func createTable(_ schema: TableSchema) -> String {
         let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(type($0.type))" }
-        return [
-            "CREATE TABLE \(table) (content_uuid TEXT NOT NULL, \(columns.joined(separator: ", ")))",
-            // Named by PostgreSQL: "__wadup_idx_" + a 63-byte name would be cut to a name another table's index may have.
-            "CREATE INDEX ON \(table)(content_uuid)",
-        ]
+        return "CREATE TABLE \(SQL.quoted(schema.name)) (content_uuid TEXT NOT NULL, \(columns.joined(separator: ", ")))"
+    }
+
+    /// The indexes of a complete run, built once by the process that finds it complete (cheaper
+    /// than keeping them up to date row by row): contents by parent, module rows by content.
+    /// Module-table indexes are named by their table's number: "__wadup_idx_" + a 63-byte name would be cut.
+    static func finishIndexes(moduleTables: [(name: String, seq: Int64)]) -> [String] {
+        ["CREATE INDEX IF NOT EXISTS __wadup_content_parent ON __wadup_content(parent_uuid)"]
+            + moduleTables.map { "CREATE INDEX IF NOT EXISTS __wadup_idx_\($0.seq) ON \(SQL.quoted($0.name))(content_uuid)" }
     }
 
     static let contentColumns = ["uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes"]

@@ -72,7 +72,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     private var failure: StoreError?
     private var writerDone = false
     private var renewerDone = false
-    private let maxQueued = 8192
+    private let maxQueued = 32768
     private let batchSize = 1024
     private let batchDelay = 0.05
     /// A tree with more buffered records than this is written in parts (`WADUP_TEST_PG_SPILL_LIMIT`
@@ -100,6 +100,10 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             registration = try Self.register(writer, request: request, options: options, logger: logger)
             claimer = try PostgresSession.connect(location, password: password, logger: logger, id: 2)
             renewer = try PostgresSession.connect(location, password: password, logger: logger, id: 3)
+            // Commits need not wait for the disk: a claim or renewal lost in a server crash only makes
+            // an input claimable again, and the trees committed last are lost together with their
+            // queue rows (the log is replayed in order), so they are redone, never half there.
+            for session in [writer, claimer, renewer] { try session.query("SET synchronous_commit = off") }
         } catch let error as StoreError {
             writer.close()
             throw error
@@ -309,26 +313,36 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         b.append(Int64(max))
         // One statement, one round trip: expired leases first (a process died or stalled), then
         // inputs never claimed, in walk order. Rows another process is claiming are skipped, not waited for.
-        let rows = try db.query("""
+        // The claimed rows come back as one JSON value: one value to decode instead of a row each.
+        let text = try db.query("""
             WITH expired AS (
                 SELECT seq FROM __wadup_queue WHERE state = 'claimed' AND lease_until < now() ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
             fresh AS (
                 SELECT seq FROM __wadup_queue WHERE state = 'pending' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
             chosen AS (
-                SELECT seq FROM (SELECT seq, 0 AS pass FROM expired UNION ALL SELECT seq, 1 FROM fresh) c ORDER BY pass, seq LIMIT $3)
-            UPDATE __wadup_queue q SET state = 'claimed', lease_owner = $1, lease_until = now() + make_interval(secs => $2),
-                attempts = q.attempts + 1
-            FROM chosen WHERE q.seq = chosen.seq
-            RETURNING q.seq, q.path, q.reason, q.size, q.root_uuid
-            """, b)
+                SELECT seq FROM (SELECT seq, 0 AS pass FROM expired UNION ALL SELECT seq, 1 FROM fresh) c ORDER BY pass, seq LIMIT $3),
+            claimed AS (
+                UPDATE __wadup_queue q SET state = 'claimed', lease_owner = $1, lease_until = now() + make_interval(secs => $2),
+                    attempts = q.attempts + 1
+                WHERE q.seq = ANY (ARRAY (SELECT seq FROM chosen))
+                RETURNING q.seq, q.path, q.reason, q.size, q.root_uuid)
+            SELECT coalesce(json_agg(json_build_array(seq, encode(path, 'hex'), reason, size, root_uuid) ORDER BY seq), '[]')::text FROM claimed
+            """, b)[0].decode(String.self)
+        guard let rows = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[Any]] else {
+            throw StoreError(path: location.description, message: "claiming inputs: the server's answer could not be read")
+        }
         var items: [(seq: Int64, input: QueuedInput)] = []
         var rolledBack = 0
         for row in rows {
-            let (seq, path, reason, size, root) = try row.decode((Int64, ByteBuffer, String?, Int64?, String?).self)
+            guard row.count == 5, let seq = (row[0] as? NSNumber)?.int64Value, let hex = row[1] as? String, let path = Self.bytes(hex: hex) else {
+                throw StoreError(path: location.description, message: "claiming inputs: the server's answer could not be read")
+            }
+            let reason = row[2] as? String
+            let size = (row[3] as? NSNumber)?.intValue
             // Part of this tree was written by an owner that is gone: delete it before redoing the tree.
             // (The mark stays until the delete commits, so a crash here only repeats the delete.)
-            if let root { rolledBack += try db.transaction { try Self.rollBack(db, seq: seq, root: root) } }
-            items.append((seq, QueuedInput(path: Array(path.readableBytesView), reason: reason, size: size.map(Int.init))))
+            if let root = row[4] as? String { rolledBack += try db.transaction { try Self.rollBack(db, seq: seq, root: root) } }
+            items.append((seq, QueuedInput(path: path, reason: reason, size: size)))
         }
         items.sort { $0.seq < $1.seq }
         if rolledBack > 0 { logger.info("rolled back \(rolledBack) contents of partial input trees another process left") }
@@ -340,6 +354,29 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         }
         claimed.withLock { claimed in for item in items { claimed[item.input.path] = item.seq } }
         return .inputs(items.map(\.input))
+    }
+
+    /// The bytes of lowercase or uppercase hex text.
+    static func bytes(hex: String) -> [UInt8]? {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            case 0x41...0x46: c - 0x41 + 10
+            default: nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var i = 0
+        while i < utf8.count {
+            guard let high = nibble(utf8[i]), let low = nibble(utf8[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
     }
 
     /// Deletes the part of a tree another attempt wrote (contents and their rows); returns how many contents.
@@ -452,7 +489,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                 }
                 return
             }
-            for statement in PostgresSchema.createTable(schema) { try db.query(statement) }
+            try db.query(PostgresSchema.createTable(schema))
             var b = PostgresBindings()
             b.append(schema.name)
             b.append(module)
@@ -511,9 +548,11 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             b.append(runID)
             b.append(roots.map { seqs[$0]! })
             let kept = Set(try db.query("""
-                UPDATE __wadup_queue SET state = 'done', lease_owner = NULL, lease_until = NULL, root_uuid = NULL, done_by = $1
-                WHERE seq = ANY($2) AND lease_owner = $1 AND state = 'claimed' RETURNING seq
-                """, b).map { try $0.decode(Int64.self) })
+                WITH done AS (
+                    UPDATE __wadup_queue SET state = 'done', lease_owner = NULL, lease_until = NULL, root_uuid = NULL, done_by = $1
+                    WHERE seq = ANY($2) AND lease_owner = $1 AND state = 'claimed' RETURNING seq)
+                SELECT coalesce(array_agg(seq), '{}') FROM done
+                """, b)[0].decode([Int64].self))
             if kept.count != roots.count { throw LostLeases(seqs: Set(seqs.values).subtracting(kept)) }
             var contents = 0
             var records: [ContentRecord] = []
@@ -685,6 +724,12 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                         duplicates = $7, refused = $8
                     WHERE id = $9
                     """, b)
+                if try !db.query("SELECT EXISTS (SELECT 1 FROM __wadup_queue WHERE state <> 'done')")[0].decode(Bool.self) {
+                    // The run is complete: whoever ends first after that builds the indexes.
+                    try db.query("SELECT pg_advisory_xact_lock(\(Self.registrationLock + 2))")
+                    let tables = try db.query("SELECT name, seq FROM __wadup_tables").map { try $0.decode((String, Int64).self) }
+                    for statement in PostgresSchema.finishIndexes(moduleTables: tables.map { (name: $0.0, seq: $0.1) }) { try db.query(statement) }
+                }
                 for m in modules {
                     var mb = PostgresBindings()
                     mb.append(m.name)

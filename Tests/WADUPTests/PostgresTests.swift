@@ -101,7 +101,7 @@ struct PostgresTests {
             (i32.const 0)))
         """
 
-    /// The format corpus (nested archives), six ZIPs of 40 files and 400 small files; the standard archive and ZIP modules,
+    /// The format corpus (nested archives), ten ZIPs of 40 files and 400 small files; the standard archive and ZIP modules,
     /// byte_counter and the slow module.
     static func workload() throws -> (inputs: String, modules: String) {
         let (corpus, _) = try FormatModuleTests.corpus()
@@ -113,11 +113,12 @@ struct PostgresTests {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/file-\(i).bin"))
         }
-        // Six ZIPs of 40 files: trees large enough to be written in parts, one of them by the process the test kills.
+        // Ten ZIPs of 40 files, one in each folder of small files (spread over the walk): trees large
+        // enough to be written in parts, one of them by the process the test kills.
         _ = try GuestModuleTests.python("""
             import sys, zipfile
-            for k in range(6):
-                with zipfile.ZipFile(f"{sys.argv[1]}/big-{k}.zip", "w") as z:
+            for k in range(10):
+                with zipfile.ZipFile(f"{sys.argv[1]}/files/{k}/big-{k}.zip", "w") as z:
                     for i in range(40):
                         z.writestr(f"member-{i}.bin", bytes((j * 7 + i + 40 * k) % 251 for j in range(100 + i)))
             """, [inputs])
@@ -260,6 +261,12 @@ struct PostgresTests {
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 3)
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run WHERE outcome = 'complete'") == 2)
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run WHERE outcome = 'running'") == 1)
+
+        // The complete run got its indexes once: contents by parent, and one per module table.
+        let tables = try server.count(database, "SELECT count(*) FROM __wadup_tables")
+        #expect(tables >= 3)
+        #expect(try server.count(database, "SELECT count(*) FROM pg_indexes WHERE indexname LIKE '\\_\\_wadup\\_idx\\_%'") == tables)
+        #expect(try server.count(database, "SELECT count(*) FROM pg_indexes WHERE indexname = '__wadup_content_parent'") == 1)
 
         // wadup status: the counts the queue and contents tables hold.
         let text = try Self.statusText(server, database)
