@@ -130,6 +130,7 @@ def main():
                 rate = args.small / t
                 rows.append((f"{args.small} small files, {label}: PostgreSQL, {processes} process(es) x {threads} thread(s)",
                              f"{rate:,.0f} contents/s", f"server CPU {cpu:.2f} s", f"{rate / base:.2f}x SQLite"))
+                print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
                 if processes == 1 and label == "trivial module":
                     server_cpu_per_k = cpu / args.small * 1000
 
@@ -153,7 +154,8 @@ def main():
                 f.write(b"x")
             subprocess.check_call([WADUP, "--modules", trivial, "--input", empty, "--output", f"postgres://wadup@127.0.0.1:{port}/coord?sslmode=disable"],
                                   env=env, stderr=subprocess.DEVNULL)
-            psql(port, env, "coord", "INSERT INTO __wadup_queue (seq, path) SELECT g, convert_to('dir/' || g, 'UTF8') FROM generate_series(1, 2000000) g; VACUUM ANALYZE __wadup_queue")
+            psql(port, env, "coord", "INSERT INTO __wadup_queue (seq, path) SELECT g, convert_to('dir/' || g, 'UTF8') FROM generate_series(1, 2000000) g")
+            psql(port, env, "coord", "VACUUM ANALYZE __wadup_queue")
             claim = os.path.join(work, "claim.sql")
             with open(claim, "w") as f:
                 f.write("""WITH expired AS (SELECT seq FROM __wadup_queue WHERE state = 'claimed' AND lease_until < now() ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED),

@@ -299,6 +299,41 @@ struct PostgresTests {
         return String(decoding: data, as: UTF8.self)
     }
 
+    @Test func anInterruptedProcessGivesItsInputsBackAndAnotherFinishesTheRun() throws {
+        let server = try Server.load()
+        let (inputs, modules) = try Self.workload()
+        let dir = Harness.temporaryDirectory()
+        let common = ["--modules", modules, "--input", inputs, "--no-dedup", "--threads", "1"]
+        let single = try Wadup(common + ["--output", dir + "/single.db"], environment: server.environment)
+        #expect(single.wait() == 0, "\(single.stderr)")
+        let database = try server.createDatabase()
+        var environment = server.environment
+        environment["WADUP_TEST_PG_SPILL_LIMIT"] = "3"
+        let shared = common + ["--output", server.url(database)]
+        let first = try Wadup(shared, environment: environment)
+        let pid = first.process.processIdentifier
+        let deadline = Date().addingTimeInterval(60)
+        var sent = false
+        while Date() < deadline && first.process.isRunning {
+            let trees = (try? server.count(database, "SELECT coalesce(sum(trees), 0) FROM __wadup_workers WHERE pid = \(pid)")) ?? 0
+            if trees >= 20 {
+                kill(pid, SIGINT)
+                sent = true
+                break
+            }
+            usleep(20_000)
+        }
+        #expect(sent)
+        #expect(first.wait() == 130, "\(first.stderr)")
+        // Nothing stays claimed: what it had not finished is pending again, at once (no lease to wait for).
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE state = 'claimed'") == 0)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE state = 'pending'") > 0)
+        #expect(try server.psql(database, "SELECT outcome FROM __wadup_run") == "interrupted")
+        let second = try Wadup(shared, environment: environment)
+        #expect(second.wait() == 0, "\(second.stderr)")
+        #expect(try Self.postgresDump(server, database) == (try Self.sqliteDump(dir + "/single.db")))
+    }
+
     @Test func repeatsAreLinkedOnlyToCommittedContents() throws {
         let server = try Server.load()
         let (inputs, modules) = try Self.workload()
