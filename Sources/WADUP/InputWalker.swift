@@ -201,10 +201,10 @@ public struct InputWalker: IteratorProtocol {
         let kind: String
         switch st.st_mode & S_IFMT {
         case S_IFREG:
-            guard opensFiles else { return .file(InputFile(fd: -1, name: recorded)) }
+            guard opensFiles else { return .file(InputFile(fd: -1, name: recorded, size: Int(st.st_size))) }
             let fd = openat(dirfd, cString(name), O_RDONLY | O_CLOEXEC | O_NOCTTY | (followed ? 0 : O_NOFOLLOW))
             guard fd >= 0 else { return .record(name: recorded, reason: "unreadable: \(Self.reason(errno))", size: Int(st.st_size)) }
-            return .file(InputFile(fd: fd, name: recorded))
+            return .file(InputFile(fd: fd, name: recorded, size: Int(st.st_size)))
         case S_IFIFO: kind = "fifo"
         case S_IFSOCK: kind = "socket"
         case S_IFCHR: kind = "character device"
@@ -260,10 +260,13 @@ struct SystemError: Error {
 public final class InputFile: Sendable {
     public let fd: Int32
     public let name: InputName
+    /// Its size when it was found.
+    public let size: Int
 
-    init(fd: Int32, name: InputName) {
+    init(fd: Int32, name: InputName, size: Int) {
         self.fd = fd
         self.name = name
+        self.size = size
     }
 
     deinit { if fd >= 0 { close(fd) } }

@@ -106,7 +106,7 @@ public final class Pipeline: Sendable {
     }
 
     /// The most inputs a process of a shared run claims at a time.
-    static let claimBatch = 256
+    static let claimBatch = 2048
 
     /// The engine that runs the modules (``EngineSelection/make(kind:limits:timeoutIsDefault:cacheDirectory:logger:library:)``).
     public let engine: any WasmEngine
@@ -182,7 +182,7 @@ public final class Pipeline: Sendable {
                         var walker = InputWalker(root: config.input, followSymlinks: config.followSymlinks, shard: config.shard, opensFiles: false)
                         while let input = walker.next() {
                             switch input {
-                            case .file(let file): try each(QueuedInput(path: file.name.bytes, reason: nil, size: nil))
+                            case .file(let file): try each(QueuedInput(path: file.name.bytes, reason: nil, size: file.size))
                             case .record(let name, let reason, let size): try each(QueuedInput(path: name.bytes, reason: reason, size: size))
                             }
                         }

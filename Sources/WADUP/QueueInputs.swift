@@ -46,13 +46,18 @@ final class QueueInputs: InputSource, @unchecked Sendable {  // Safe: every muta
     /// Inputs the next claim asks for: doubled while a batch lasts under ``fastBatch`` seconds,
     /// halved when it lasts over ``slowBatch``, so that a claim covers about a second of work:
     /// few round trips for small files, and large inputs stay spread over the processes.
-    private var batch = 1
+    private var batch = 64
     private var lastClaim: Date?
     static let fastBatch = 0.25
     static let slowBatch = 1.0
 
+    /// Whether the run's input is a folder (else the one input is the input itself).
+    let rootIsFolder: Bool
+
     init(store: any SharedRunStore, root: String, followSymlinks: Bool, maxBatch: Int) {
         self.store = store
+        var st = stat()
+        rootIsFolder = stat(root, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
         self.root = root
         self.followSymlinks = followSymlinks
         self.maxBatch = maxBatch
@@ -93,7 +98,7 @@ final class QueueInputs: InputSource, @unchecked Sendable {  // Safe: every muta
             DispatchQueue.global().async { _ = self.claimOnce() }
         }
         condition.unlock()
-        return .input(InputWalker.openQueued(root: root, input, followSymlinks: followSymlinks))
+        return .input(InputWalker.openQueued(root: root, rootIsFolder: rootIsFolder, input, followSymlinks: followSymlinks))
     }
 
     /// One claim; its inputs join the buffer. Called with `claiming` set, which it clears.
@@ -138,11 +143,10 @@ final class QueueInputs: InputSource, @unchecked Sendable {  // Safe: every muta
 extension InputWalker {
     /// Opens one input another process listed: the record it was listed as, or the regular file at
     /// its path now (a path that changed kind since is recorded, not read).
-    static func openQueued(root: String, _ queued: QueuedInput, followSymlinks: Bool) -> Input {
+    static func openQueued(root: String, rootIsFolder: Bool, _ queued: QueuedInput, followSymlinks: Bool) -> Input {
         let name = InputName(bytes: queued.path)
         if let reason = queued.reason { return .record(name: name, reason: reason, size: queued.size) }
         var st = stat()
-        let rootIsFolder = stat(root, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
         let path = rootIsFolder ? Array(root.utf8) + [UInt8(ascii: "/")] + queued.path : Array(root.utf8)
         let cPath = path.map { CChar(bitPattern: $0) } + [0]
         // The root itself is followed if it is a link (the user named it), as the walk does.
@@ -156,6 +160,6 @@ extension InputWalker {
             close(fd)
             return .record(name: name, reason: "not a regular file (changed since the inputs were listed)", size: nil)
         }
-        return .file(InputFile(fd: fd, name: name))
+        return .file(InputFile(fd: fd, name: name, size: Int(st.st_size)))
     }
 }

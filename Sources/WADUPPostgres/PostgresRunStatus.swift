@@ -42,14 +42,20 @@ public struct PostgresRunStatus: Sendable {
         let db = try PostgresSession.connect(location, password: location.password(), logger: logger, id: 9)
         defer { db.close() }
         do {
-            guard try db.query("SELECT to_regclass('__wadup_queue') IS NOT NULL")[0].decode(Bool.self) else {
-                throw StoreError(path: location.description, message: "holds no WADUP run (no __wadup_queue table)", refused: true)
+            guard try db.query("SELECT to_regclass('__wadup_chunks') IS NOT NULL")[0].decode(Bool.self) else {
+                throw StoreError(path: location.description, message: "holds no WADUP run (no __wadup_chunks table)", refused: true)
             }
-            let queue = try db.query("""
-                SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'claimed' AND lease_until >= now()),
-                    count(*) FILTER (WHERE state = 'claimed' AND lease_until < now()), count(*) FILTER (WHERE state = 'done')
-                FROM __wadup_queue
-                """)[0].decode((Int64, Int64, Int64, Int64).self)
+            let done = try db.query("SELECT count(*) FROM __wadup_input")[0].decode(Int64.self)
+            var open: (pending: Int64, claimed: Int64, expired: Int64) = (0, 0, 0)
+            for row in try db.query("""
+                SELECT c.state, coalesce(c.lease_until < now(), false),
+                    sum(c.last_seq - c.first_seq + 1 - (SELECT count(*) FROM __wadup_input i WHERE i.seq BETWEEN c.first_seq AND c.last_seq))::bigint
+                FROM __wadup_chunks c WHERE c.state <> 'done' GROUP BY 1, 2
+                """) {
+                let (state, expired, inputs) = try row.decode((String, Bool, Int64).self)
+                if state == "pending" { open.pending += inputs } else if expired { open.expired += inputs } else { open.claimed += inputs }
+            }
+            let queue = (open.pending, open.claimed, open.expired, done)
             let processes = try db.query("""
                 SELECT run_id, host, pid, ended_at IS NULL AND heartbeat_at > now() - make_interval(secs => lease_seconds), ended_at IS NOT NULL,
                     extract(epoch FROM now() - heartbeat_at)::float8, contents, trees

@@ -4,9 +4,18 @@ import WADUPStore
 
 /// The layout of a run in PostgreSQL: the SQLite tables with PostgreSQL's types, plus the work
 /// queue and the live processes.
+///
+/// The queue is written once: `__wadup_queue` lists the inputs, and `__wadup_chunks` groups them
+/// into runs of consecutive inputs (64, or fewer adding up to 16 MiB) that are claimed, leased and
+/// finished as one row. An input is done when its `__wadup_input` row is (written with its tree);
+/// `__wadup_partial` marks the trees written in parts. So the server updates one row per chunk,
+/// not two per input.
 enum PostgresSchema {
     /// The run's own tables, dropped by `--overwrite` (with the module tables `__wadup_tables` lists).
-    static let ownTables = ["__wadup_input", "__wadup_queue", "__wadup_workers", "__wadup_modules", "__wadup_tables", "__wadup_content", "__wadup_run"]
+    static let ownTables = [
+        "__wadup_input", "__wadup_queue", "__wadup_chunks", "__wadup_partial", "__wadup_workers", "__wadup_modules", "__wadup_tables",
+        "__wadup_content", "__wadup_run",
+    ]
 
     static let create = """
         CREATE TABLE __wadup_content (
@@ -41,8 +50,10 @@ enum PostgresSchema {
         CREATE TABLE __wadup_input (
             path BYTEA NOT NULL,
             root_uuid TEXT NOT NULL,
-            run_id BIGINT NOT NULL
+            run_id BIGINT NOT NULL,
+            seq BIGINT NOT NULL
         );
+        CREATE INDEX __wadup_input_seq ON __wadup_input(seq);
         CREATE TABLE __wadup_modules (
             name TEXT PRIMARY KEY,
             sha256 TEXT NOT NULL,
@@ -60,16 +71,24 @@ enum PostgresSchema {
             seq BIGINT PRIMARY KEY,
             path BYTEA NOT NULL,
             reason TEXT,
-            size BIGINT,
+            size BIGINT
+        );
+        CREATE TABLE __wadup_chunks (
+            id BIGINT PRIMARY KEY,
+            first_seq BIGINT NOT NULL,
+            last_seq BIGINT NOT NULL,
             state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'claimed', 'done')),
             lease_owner BIGINT,
             lease_until TIMESTAMPTZ,
             attempts INTEGER NOT NULL DEFAULT 0,
-            root_uuid TEXT,
             done_by BIGINT
         );
-        CREATE INDEX __wadup_queue_pending ON __wadup_queue(seq) WHERE state = 'pending';
-        CREATE INDEX __wadup_queue_claimed ON __wadup_queue(lease_until) WHERE state = 'claimed';
+        CREATE INDEX __wadup_chunks_pending ON __wadup_chunks(id) WHERE state = 'pending';
+        CREATE INDEX __wadup_chunks_claimed ON __wadup_chunks(lease_until) WHERE state = 'claimed';
+        CREATE TABLE __wadup_partial (
+            seq BIGINT PRIMARY KEY,
+            root_uuid TEXT NOT NULL
+        );
         CREATE TABLE __wadup_workers (
             run_id BIGINT PRIMARY KEY,
             host TEXT NOT NULL,
@@ -108,6 +127,10 @@ enum PostgresSchema {
         ["CREATE INDEX IF NOT EXISTS __wadup_content_parent ON __wadup_content(parent_uuid)"]
             + moduleTables.map { "CREATE INDEX IF NOT EXISTS __wadup_idx_\($0.seq) ON \(SQL.quoted($0.name))(content_uuid)" }
     }
+
+    /// A chunk ends after this many inputs, or once its inputs add up to ``chunkBytes``.
+    static let chunkInputs = 64
+    static let chunkBytes = 16 << 20
 
     static let contentColumns = ["uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes"]
 }

@@ -43,11 +43,11 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         /// Every content uuid of the tree, for forgetting them once it is committed.
         var uuids: [String] = []
         var completion: InputCompletion?
-        /// Set once part of the tree was written (and its queue row marked).
-        var spilledSeq: Int64?
+        /// Its queue row and chunk, once part of the tree was written (and marked in `__wadup_partial`).
+        var spilled: (seq: Int64, chunk: Int64)?
     }
 
-    struct LostLeases: Error { let seqs: Set<Int64> }
+    struct LostLeases: Error { let chunks: Set<Int64> }
 
     public let location: PostgresLocation
     /// This process's `__wadup_run.id`: the owner of its leases.
@@ -62,8 +62,14 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     private let claimer: PostgresSession
     private let renewer: PostgresSession
     private let claimLock = Mutex(())
-    /// Claimed input paths and their queue rows (claims add, commits remove).
-    private let claimed = Mutex<[[UInt8]: Int64]>([:])
+    /// What this process holds: claimed inputs by path (their queue row and chunk), and per chunk
+    /// the inputs not committed yet (claims add, commits remove).
+    private struct Claims {
+        var byPath: [[UInt8]: (seq: Int64, chunk: Int64)] = [:]
+        var open: [Int64: Int] = [:]
+    }
+
+    private let claimed = Mutex(Claims())
     private let commitHandler = Mutex<(@Sendable ([(sha256: String, uuid: String)]) -> Void)?>(nil)
 
     private let condition = NSCondition()
@@ -73,7 +79,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     private var writerDone = false
     private var renewerDone = false
     private let maxQueued = 32768
-    private let batchSize = 1024
+    private let batchSize = 4096
     private let batchDelay = 0.05
     /// A tree with more buffered records than this is written in parts (`WADUP_TEST_PG_SPILL_LIMIT`
     /// lowers it, for the tests of partial trees).
@@ -84,6 +90,8 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     private var roots: [String: String] = [:]
     private var trees: [String: TreeBuffer] = [:]
     private var lost: Set<String> = []
+    /// Inputs of chunks another process took over.
+    private var lostPaths: Set<[UInt8]> = []
 
     /// Opens the run in the database `options.location` names: registers it (and lists its inputs
     /// into the queue) if the database is empty, joins it if it records the same run, and refuses
@@ -137,13 +145,15 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         func refuse(_ message: String) -> StoreError { StoreError(path: location.description, message: message, refused: true) }
         return try db.transaction {
             try db.query("SELECT pg_advisory_xact_lock(\(registrationLock))")
-            let exists = try db.query("SELECT to_regclass('__wadup_run') IS NOT NULL AND to_regclass('__wadup_queue') IS NOT NULL")[0].decode(Bool.self)
+            let exists = try db.query("SELECT to_regclass('__wadup_run') IS NOT NULL AND to_regclass('__wadup_chunks') IS NOT NULL")[0].decode(Bool.self)
             var create = !exists
             var previous: Int64?
             if exists {
                 let first = try db.query("SELECT settings FROM __wadup_run ORDER BY id LIMIT 1")
                 let settings = try first.first?.decode(String.self)
-                let remaining = try db.query("SELECT count(*) FROM __wadup_queue WHERE state <> 'done'")[0].decode(Int64.self)
+                let remaining = try db.query("""
+                    SELECT (SELECT count(*) FROM __wadup_queue) - (SELECT count(*) FROM __wadup_input)
+                    """)[0].decode(Int64.self)
                 let live = try db.query("""
                     SELECT count(*) FROM __wadup_workers
                     WHERE ended_at IS NULL AND heartbeat_at > now() - make_interval(secs => lease_seconds)
@@ -217,11 +227,25 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         for table in PostgresSchema.ownTables { try db.query("DROP TABLE IF EXISTS \(table)") }
     }
 
-    /// Lists the run's inputs into the queue, in walk order; returns how many.
+    /// Lists the run's inputs into the queue, in walk order, and groups them into chunks; returns how many.
     private static func enumerate(_ db: PostgresSession, _ request: StoreRequest) throws -> Int64 {
         var seq: Int64 = 0
         var copy = CopyText()
+        var chunks = CopyText()
+        var chunkID: Int64 = 0
+        var chunkFirst: Int64 = 0
+        var chunkBytes = 0
         let columns = ["seq", "path", "reason", "size"]
+        func closeChunk() {
+            guard seq > chunkFirst else { return }
+            chunks.int(chunkID)
+            chunks.int(chunkFirst)
+            chunks.int(seq - 1)
+            chunks.endRow()
+            chunkID += 1
+            chunkFirst = seq
+            chunkBytes = 0
+        }
         try request.enumerate { input in
             copy.int(seq)
             copy.bytes(input.path)
@@ -229,12 +253,16 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             copy.int(input.size.map(Int64.init))
             copy.endRow()
             seq += 1
+            chunkBytes += input.size ?? 0
+            if seq - chunkFirst >= PostgresSchema.chunkInputs || chunkBytes >= PostgresSchema.chunkBytes { closeChunk() }
             if copy.buffer.readableBytes >= 1 << 20 {
                 try db.copy(into: "__wadup_queue", columns: columns, copy.buffer)
                 copy = CopyText()
             }
         }
+        closeChunk()
         if !copy.isEmpty { try db.copy(into: "__wadup_queue", columns: columns, copy.buffer) }
+        if !chunks.isEmpty { try db.copy(into: "__wadup_chunks", columns: ["id", "first_seq", "last_seq"], chunks.buffer) }
         return seq
     }
 
@@ -243,7 +271,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         let tables = try moduleTables(db)
         let processed = try db.query("""
             WITH RECURSIVE partial(uuid) AS (
-                SELECT root_uuid FROM __wadup_queue WHERE root_uuid IS NOT NULL
+                SELECT root_uuid FROM __wadup_partial
                 UNION ALL
                 SELECT c.uuid FROM __wadup_content c JOIN partial p ON c.parent_uuid = p.uuid)
             SELECT sha256, uuid FROM __wadup_content
@@ -252,7 +280,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             let (sha256, uuid) = try row.decode((String, String).self)
             return (sha256: sha256, uuid: uuid)
         }
-        let done = try db.query("SELECT count(*) FROM __wadup_queue WHERE state = 'done'")[0].decode(Int64.self)
+        let done = try db.query("SELECT count(*) FROM __wadup_input")[0].decode(Int64.self)
         let previous = try db.query("SELECT id, outcome FROM __wadup_run WHERE id < $1 ORDER BY id DESC LIMIT 1", binds(runID)).first
         let (attempt, outcome) = try previous?.decode((Int64, String).self) ?? (Int64(0), "none")
         return ResumePoint(
@@ -310,53 +338,75 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         var b = PostgresBindings()
         b.append(runID)
         b.append(leaseTimeout)
-        b.append(Int64(max))
-        // One statement, one round trip: expired leases first (a process died or stalled), then
-        // inputs never claimed, in walk order. Rows another process is claiming are skipped, not waited for.
-        // The claimed rows come back as one JSON value: one value to decode instead of a row each.
+        b.append(Int64(Swift.max(1, max / PostgresSchema.chunkInputs)))
+        // One statement, one round trip: chunks whose lease expired first (a process died or
+        // stalled), then chunks never claimed, in walk order. Rows another process is claiming are
+        // skipped, not waited for. The answer is one JSON value: one value to decode, not a row each
+        // (measured: faster than a row of arrays, and than rows).
         let text = try db.query("""
             WITH expired AS (
-                SELECT seq FROM __wadup_queue WHERE state = 'claimed' AND lease_until < now() ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
+                SELECT id FROM __wadup_chunks WHERE state = 'claimed' AND lease_until < now() ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
             fresh AS (
-                SELECT seq FROM __wadup_queue WHERE state = 'pending' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
+                SELECT id FROM __wadup_chunks WHERE state = 'pending' ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
             chosen AS (
-                SELECT seq FROM (SELECT seq, 0 AS pass FROM expired UNION ALL SELECT seq, 1 FROM fresh) c ORDER BY pass, seq LIMIT $3),
+                SELECT id FROM (SELECT id, 0 AS pass FROM expired UNION ALL SELECT id, 1 FROM fresh) c ORDER BY pass, id LIMIT $3),
             claimed AS (
-                UPDATE __wadup_queue q SET state = 'claimed', lease_owner = $1, lease_until = now() + make_interval(secs => $2),
-                    attempts = q.attempts + 1
-                WHERE q.seq = ANY (ARRAY (SELECT seq FROM chosen))
-                RETURNING q.seq, q.path, q.reason, q.size, q.root_uuid)
-            SELECT coalesce(json_agg(json_build_array(seq, encode(path, 'hex'), reason, size, root_uuid) ORDER BY seq), '[]')::text FROM claimed
+                UPDATE __wadup_chunks SET state = 'claimed', lease_owner = $1, lease_until = now() + make_interval(secs => $2),
+                    attempts = attempts + 1
+                WHERE id = ANY (ARRAY (SELECT id FROM chosen))
+                RETURNING id, first_seq, last_seq, attempts)
+            SELECT coalesce(json_agg(json_build_array(c.id, q.seq, encode(q.path, 'hex'), q.reason, q.size, p.root_uuid) ORDER BY q.seq), '[]')::text
+            FROM claimed c JOIN __wadup_queue q ON q.seq BETWEEN c.first_seq AND c.last_seq
+            LEFT JOIN __wadup_partial p ON p.seq = q.seq
+            WHERE c.attempts = 1 OR NOT EXISTS (SELECT 1 FROM __wadup_input i WHERE i.seq = q.seq)
             """, b)[0].decode(String.self)
         guard let rows = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[Any]] else {
             throw StoreError(path: location.description, message: "claiming inputs: the server's answer could not be read")
         }
-        var items: [(seq: Int64, input: QueuedInput)] = []
+        var items: [(seq: Int64, chunk: Int64, input: QueuedInput)] = []
         var rolledBack = 0
         for row in rows {
-            guard row.count == 5, let seq = (row[0] as? NSNumber)?.int64Value, let hex = row[1] as? String, let path = Self.bytes(hex: hex) else {
+            guard row.count == 6, let chunk = (row[0] as? NSNumber)?.int64Value, let seq = (row[1] as? NSNumber)?.int64Value,
+                let hex = row[2] as? String, let path = Self.bytes(hex: hex)
+            else {
                 throw StoreError(path: location.description, message: "claiming inputs: the server's answer could not be read")
             }
-            let reason = row[2] as? String
-            let size = (row[3] as? NSNumber)?.intValue
+            let reason = row[3] as? String
+            let size = (row[4] as? NSNumber)?.intValue
             // Part of this tree was written by an owner that is gone: delete it before redoing the tree.
             // (The mark stays until the delete commits, so a crash here only repeats the delete.)
-            if let root = row[4] as? String { rolledBack += try db.transaction { try Self.rollBack(db, seq: seq, root: root) } }
-            items.append((seq, QueuedInput(path: path, reason: reason, size: size)))
+            if let root = row[5] as? String { rolledBack += try db.transaction { try Self.rollBack(db, seq: seq, root: root) } }
+            items.append((seq, chunk, QueuedInput(path: path, reason: reason, size: size)))
         }
-        items.sort { $0.seq < $1.seq }
         if rolledBack > 0 { logger.info("rolled back \(rolledBack) contents of partial input trees another process left") }
         if items.isEmpty {
             let open = try db.query("""
-                SELECT EXISTS (SELECT 1 FROM __wadup_queue WHERE state = 'pending') OR EXISTS (SELECT 1 FROM __wadup_queue WHERE state = 'claimed')
+                SELECT EXISTS (SELECT 1 FROM __wadup_chunks WHERE state = 'pending') OR EXISTS (SELECT 1 FROM __wadup_chunks WHERE state = 'claimed')
                 """)[0].decode(Bool.self)
+            // A chunk claimed again whose inputs were all committed is finished here.
+            if open { try finishEmptyChunks(db) }
             return open ? .later : .done
         }
-        claimed.withLock { claimed in for item in items { claimed[item.input.path] = item.seq } }
+        claimed.withLock { claims in
+            for item in items {
+                claims.byPath[item.input.path] = (item.seq, item.chunk)
+                claims.open[item.chunk, default: 0] += 1
+            }
+        }
         return .inputs(items.map(\.input))
     }
 
-    /// The bytes of lowercase or uppercase hex text.
+    /// Marks done the chunks this process holds whose every input is committed (a chunk claimed
+    /// again after its owner committed all its trees but died before marking it).
+    private func finishEmptyChunks(_ db: PostgresSession) throws {
+        try db.query("""
+            UPDATE __wadup_chunks c SET state = 'done', lease_owner = NULL, lease_until = NULL, done_by = $1
+            WHERE c.lease_owner = $1 AND c.state = 'claimed'
+              AND (SELECT count(*) FROM __wadup_input i WHERE i.seq BETWEEN c.first_seq AND c.last_seq) = c.last_seq - c.first_seq + 1
+            """, binds(runID))
+    }
+
+    /// The bytes of hex text.
     static func bytes(hex: String) -> [UInt8]? {
         let utf8 = Array(hex.utf8)
         guard utf8.count % 2 == 0 else { return nil }
@@ -390,7 +440,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             try db.query("DELETE FROM \(SQL.quoted(name)) WHERE content_uuid = ANY($1)", binds(uuids))
         }
         try db.query("DELETE FROM __wadup_content WHERE uuid = ANY($1)", binds(uuids))
-        try db.query("UPDATE __wadup_queue SET root_uuid = NULL WHERE seq = $1", binds(seq))
+        try db.query("DELETE FROM __wadup_partial WHERE seq = $1", binds(seq))
         return uuids.count
     }
 
@@ -497,34 +547,57 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         }
     }
 
-    /// The queue row of the tree at `root`: claimed by this process for the input's path.
-    private func seq(of tree: TreeBuffer, root: String) -> Int64? {
-        if let seq = tree.spilledSeq { return seq }
-        let path = tree.completion?.path ?? tree.records.first(where: { $0.uuid == root }).map { $0.filenameBytes ?? Array($0.filename.utf8) }
-        return path.flatMap { path in claimed.withLock { $0[path] } }
+    /// The queue row and chunk of the tree at `root`, claimed by this process for the input's path.
+    private func place(of tree: TreeBuffer, root: String) -> (seq: Int64, chunk: Int64)? {
+        if let place = tree.spilled { return place }
+        guard let path = self.path(of: tree, root: root) else { return nil }
+        return claimed.withLock { $0.byPath[path] }
+    }
+
+    private func path(of tree: TreeBuffer, root: String) -> [UInt8]? {
+        tree.completion?.path ?? tree.records.first(where: { $0.uuid == root }).map { $0.filenameBytes ?? Array($0.filename.utf8) }
+    }
+
+    /// Gives up the chunks another process took over: their trees are dropped here (redone there).
+    private func lose(chunks: Set<Int64>) {
+        claimed.withLock { claims in
+            for (path, place) in claims.byPath where chunks.contains(place.chunk) {
+                claims.byPath[path] = nil
+                lostPaths.insert(path)
+            }
+            for chunk in chunks { claims.open[chunk] = nil }
+        }
+        for (root, tree) in trees {
+            if let place = tree.spilled, chunks.contains(place.chunk) { lost.insert(root) }
+            if let path = path(of: tree, root: root), lostPaths.contains(path) { lost.insert(root) }
+        }
+        logger.warning("lost the lease on \(chunks.count) chunk(s) of inputs to another process (this one stalled past --lease-timeout); their results are dropped here and redone there")
     }
 
     /// Commits the complete trees at `roots` in one transaction, each only if its lease is still ours.
     private func commit(_ completeRoots: [String]) throws {
-        var pending = completeRoots.filter { !lost.contains($0) }
-        for root in completeRoots where lost.contains(root) { forget(root) }
+        var pending: [String] = []
+        for root in completeRoots {
+            if lost.contains(root) || trees[root].flatMap({ path(of: $0, root: root) }).map(lostPaths.contains) == true {
+                forget(root)
+            } else {
+                pending.append(root)
+            }
+        }
         while !pending.isEmpty {
-            var seqs: [String: Int64] = [:]
+            var places: [String: (seq: Int64, chunk: Int64)] = [:]
             for root in pending {
-                guard let tree = trees[root], let seq = seq(of: tree, root: root) else {
+                guard let tree = trees[root], let place = place(of: tree, root: root) else {
                     throw StoreError(path: location.description, message: "an input tree was completed that this process never claimed")
                 }
-                seqs[root] = seq
+                places[root] = place
             }
             do {
-                try writeTrees(pending, seqs: seqs)
+                try writeTrees(pending, places: places)
             } catch let error as LostLeases {
-                let lostRoots = pending.filter { error.seqs.contains(seqs[$0]!) }
-                logger.warning("lost the lease on \(lostRoots.count) input(s) to another process (this one stalled past --lease-timeout); their results are dropped here and redone there")
-                for root in lostRoots {
-                    lost.insert(root)
-                    forget(root)
-                }
+                lose(chunks: error.chunks)
+                let lostRoots = pending.filter { error.chunks.contains(places[$0]!.chunk) }
+                for root in lostRoots { forget(root) }
                 pending.removeAll { lostRoots.contains($0) }
                 continue
             }
@@ -535,31 +608,45 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                 }
                 forget(root)
             }
+            claimed.withLock { claims in
+                for root in pending {
+                    let chunk = places[root]!.chunk
+                    claims.open[chunk, default: 1] -= 1
+                    if claims.open[chunk] == 0 { claims.open[chunk] = nil }
+                }
+            }
             if let handler = commitHandler.withLock({ $0 }), !processed.isEmpty { handler(processed) }
             break
         }
     }
 
-    private func writeTrees(_ roots: [String], seqs: [String: Int64]) throws {
+    private func writeTrees(_ roots: [String], places: [String: (seq: Int64, chunk: Int64)]) throws {
         let db = writer
         let runID = self.runID
+        // Chunks this commit finishes: every input of theirs this process claimed is in it.
+        var committing: [Int64: Int] = [:]
+        for root in roots { committing[places[root]!.chunk, default: 0] += 1 }
+        let open = claimed.withLock { $0.open }
+        let finishing = committing.filter { open[$0.key] == $0.value }.map(\.key)
         try db.transaction {
+            // The leases, checked and held (row locks) until the commit: a process taking a chunk
+            // over waits for this transaction, then finds its trees committed.
             var b = PostgresBindings()
             b.append(runID)
-            b.append(roots.map { seqs[$0]! })
+            b.append(Array(committing.keys))
             let kept = Set(try db.query("""
-                WITH done AS (
-                    UPDATE __wadup_queue SET state = 'done', lease_owner = NULL, lease_until = NULL, root_uuid = NULL, done_by = $1
-                    WHERE seq = ANY($2) AND lease_owner = $1 AND state = 'claimed' RETURNING seq)
-                SELECT coalesce(array_agg(seq), '{}') FROM done
+                WITH held AS (SELECT id FROM __wadup_chunks WHERE id = ANY($2) AND lease_owner = $1 AND state = 'claimed' FOR UPDATE)
+                SELECT coalesce(array_agg(id), '{}') FROM held
                 """, b)[0].decode([Int64].self))
-            if kept.count != roots.count { throw LostLeases(seqs: Set(seqs.values).subtracting(kept)) }
+            if kept.count != committing.count { throw LostLeases(chunks: Set(committing.keys).subtracting(kept)) }
             var contents = 0
             var records: [ContentRecord] = []
             var inputs = CopyText()
+            var spilled: [Int64] = []
             for root in roots {
                 let tree = trees[root]!
                 var treeRecords = tree.records
+                if let place = tree.spilled { spilled.append(place.seq) }
                 if let completion = tree.completion {
                     if let note = completion.note {
                         if let i = treeRecords.firstIndex(where: { $0.uuid == root }) {
@@ -577,13 +664,23 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                     inputs.bytes(completion.path)
                     inputs.text(root)
                     inputs.int(runID)
+                    inputs.int(places[root]!.seq)
                     inputs.endRow()
                 }
                 contents += tree.uuids.count
                 records.append(contentsOf: treeRecords)
             }
             try writeRecords(records)
-            if !inputs.isEmpty { try db.copy(into: "__wadup_input", columns: ["path", "root_uuid", "run_id"], inputs.buffer) }
+            if !inputs.isEmpty { try db.copy(into: "__wadup_input", columns: ["path", "root_uuid", "run_id", "seq"], inputs.buffer) }
+            if !spilled.isEmpty { try db.query("DELETE FROM __wadup_partial WHERE seq = ANY($1)", binds(spilled)) }
+            if !finishing.isEmpty {
+                var d = PostgresBindings()
+                d.append(runID)
+                d.append(finishing)
+                try db.query("""
+                    UPDATE __wadup_chunks SET state = 'done', lease_owner = NULL, lease_until = NULL, done_by = $1 WHERE id = ANY($2)
+                    """, d)
+            }
             var w = PostgresBindings()
             w.append(Int64(contents))
             w.append(Int64(roots.count))
@@ -592,27 +689,30 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         }
     }
 
-    /// Writes part of an incomplete tree, marking its queue row so that a new owner rolls it back.
+    /// Writes part of an incomplete tree, marking it (`__wadup_partial`) so that a new owner rolls it back.
     private func spill(_ root: String, _ tree: TreeBuffer) throws {
-        guard let seq = seq(of: tree, root: root) else { return }
+        guard let place = place(of: tree, root: root) else { return }
         let db = writer
         let runID = self.runID
         do {
             try db.transaction {
                 var b = PostgresBindings()
-                b.append(root)
-                b.append(seq)
+                b.append(place.chunk)
                 b.append(runID)
-                let rows = try db.query("""
-                    UPDATE __wadup_queue SET root_uuid = $1 WHERE seq = $2 AND lease_owner = $3 AND state = 'claimed' RETURNING seq
-                    """, b)
-                if rows.isEmpty { throw LostLeases(seqs: [seq]) }
+                let rows = try db.query("SELECT id FROM __wadup_chunks WHERE id = $1 AND lease_owner = $2 AND state = 'claimed' FOR UPDATE", b)
+                if rows.isEmpty { throw LostLeases(chunks: [place.chunk]) }
+                if tree.spilled == nil {
+                    var p = PostgresBindings()
+                    p.append(place.seq)
+                    p.append(root)
+                    try db.query("INSERT INTO __wadup_partial (seq, root_uuid) VALUES ($1, $2)", p)
+                }
                 try writeRecords(tree.records)
             }
-            tree.spilledSeq = seq
+            tree.spilled = place
             tree.records.removeAll(keepingCapacity: true)
-        } catch is LostLeases {
-            logger.warning("lost the lease on an input to another process; its results are dropped here and redone there")
+        } catch let error as LostLeases {
+            lose(chunks: error.chunks)
             lost.insert(root)
             tree.records.removeAll()
         }
@@ -657,7 +757,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     private func forget(_ root: String) {
         guard let tree = trees.removeValue(forKey: root) else { return }
         for uuid in tree.uuids { roots.removeValue(forKey: uuid) }
-        if let path = tree.completion?.path { _ = claimed.withLock { $0.removeValue(forKey: path) } }
+        if let path = tree.completion?.path { _ = claimed.withLock { $0.byPath.removeValue(forKey: path) } }
     }
 
     // MARK: Leases
@@ -677,7 +777,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                 b.append(runID)
                 b.append(leaseTimeout)
                 try renewer.query("""
-                    UPDATE __wadup_queue SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1 AND state = 'claimed'
+                    UPDATE __wadup_chunks SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1 AND state = 'claimed'
                     """, b)
                 try renewer.query("UPDATE __wadup_workers SET heartbeat_at = now() WHERE run_id = $1", binds(runID))
             } catch {
@@ -711,7 +811,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                 // Whatever this process still holds goes back to the queue; parts already written
                 // are marked on their rows, and the next owner rolls them back.
                 try db.query("""
-                    UPDATE __wadup_queue SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND state = 'claimed'
+                    UPDATE __wadup_chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND state = 'claimed'
                     """, binds(runID))
                 try db.query("UPDATE __wadup_workers SET ended_at = now() WHERE run_id = $1", binds(runID))
                 var b = PostgresBindings()
@@ -724,7 +824,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                         duplicates = $7, refused = $8
                     WHERE id = $9
                     """, b)
-                if try !db.query("SELECT EXISTS (SELECT 1 FROM __wadup_queue WHERE state <> 'done')")[0].decode(Bool.self) {
+                if try !db.query("SELECT EXISTS (SELECT 1 FROM __wadup_chunks WHERE state <> 'done')")[0].decode(Bool.self) {
                     // The run is complete: whoever ends first after that builds the indexes.
                     try db.query("SELECT pg_advisory_xact_lock(\(Self.registrationLock + 2))")
                     let tables = try db.query("SELECT name, seq FROM __wadup_tables").map { try $0.decode((String, Int64).self) }

@@ -33,7 +33,7 @@ public struct QueuedInput: Sendable, Equatable {
     public var path: [UInt8]
     /// Why the path is not processed (a link, a fifo, an unreadable folder), or `nil` for a regular file.
     public var reason: String?
-    /// The size recorded with a ``reason`` when known.
+    /// Its size when listed, if known (recorded with a ``reason``; for a file, what the work is split by).
     public var size: Int?
 
     public init(path: [UInt8], reason: String?, size: Int?) {

@@ -222,17 +222,11 @@ struct PostgresTests {
         var heldAtKill = 0
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline && victim.process.isRunning {
-            let held = (try? server.count(database, """
-                SELECT count(*) FROM __wadup_queue q JOIN __wadup_workers w ON q.lease_owner = w.run_id
-                WHERE w.pid = \(pid) AND q.state = 'claimed' AND q.root_uuid IS NOT NULL AND w.trees > 0
-                """)) ?? 0
+            let held = (try? server.count(database, Self.partialTreesHeld(by: pid) + " AND w.trees > 0")) ?? 0
             if held > 0 {
                 // Frozen first, so that what it holds is what the check sees: then killed, or let go on.
                 kill(pid, SIGSTOP)
-                let still = (try? server.count(database, """
-                    SELECT count(*) FROM __wadup_queue q JOIN __wadup_workers w ON q.lease_owner = w.run_id
-                    WHERE w.pid = \(pid) AND q.state = 'claimed' AND q.root_uuid IS NOT NULL
-                    """)) ?? 0
+                let still = (try? server.count(database, Self.partialTreesHeld(by: pid))) ?? 0
                 if still > 0 {
                     heldAtKill = still
                     kill(pid, SIGKILL)
@@ -251,8 +245,9 @@ struct PostgresTests {
 
         // Every content and row exactly once, the same as one process's SQLite run.
         #expect(try Self.postgresDump(server, database) == expected)
-        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE state <> 'done'") == 0)
-        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE attempts > 1") >= 1, "the killed process's inputs were claimed again")
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_chunks WHERE state <> 'done'") == 0)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_partial") == 0)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_chunks WHERE attempts > 1") >= 1, "the killed process's inputs were claimed again")
         #expect(try server.count(database, "SELECT count(*) FROM (SELECT uuid FROM __wadup_content GROUP BY uuid HAVING count(*) > 1) d") == 0)
         let inputCount = try server.count(database, "SELECT count(*) FROM __wadup_queue")
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_input") == inputCount)
@@ -282,6 +277,14 @@ struct PostgresTests {
         #expect(again.wait() == 2)
         #expect(again.stderr.contains("complete"), "\(again.stderr)")
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 3)
+    }
+
+    /// Counts the partly written trees in chunks the process `pid` holds.
+    static func partialTreesHeld(by pid: Int32) -> String {
+        """
+        SELECT count(*) FROM __wadup_partial p JOIN __wadup_chunks c ON p.seq BETWEEN c.first_seq AND c.last_seq
+        JOIN __wadup_workers w ON c.lease_owner = w.run_id WHERE w.pid = \(pid) AND c.state = 'claimed'
+        """
     }
 
     /// `wadup status`'s stdout.
@@ -326,8 +329,8 @@ struct PostgresTests {
         #expect(sent)
         #expect(first.wait() == 130, "\(first.stderr)")
         // Nothing stays claimed: what it had not finished is pending again, at once (no lease to wait for).
-        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE state = 'claimed'") == 0)
-        #expect(try server.count(database, "SELECT count(*) FROM __wadup_queue WHERE state = 'pending'") > 0)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_chunks WHERE state = 'claimed'") == 0)
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_chunks WHERE state = 'pending'") > 0)
         #expect(try server.psql(database, "SELECT outcome FROM __wadup_run") == "interrupted")
         let second = try Wadup(shared, environment: environment)
         #expect(second.wait() == 0, "\(second.stderr)")
