@@ -11,8 +11,9 @@ in one run:
   - the server's CPU seconds per 1,000 contents (its processes' utime + stime, from /proc) in the
     1-process PostgreSQL run;
   - the coordination ceiling with pgbench on WADUP's own tables: claims/s (the claim statement WADUP
-    runs, one input per claim, 8 clients) and single-tree commits/s (a queue row marked done and its
-    content written, one transaction each, 8 clients); each 10 s on a queue of 2,000,000 inputs;
+    runs, one one-input chunk per claim, 8 clients) and single-tree commits/s (a chunk row locked,
+    one content and its input row written, one transaction each, 8 clients); each 10 s on a queue of
+    2,000,000 inputs;
   - per-core input rates of the standard modules for 1 KB, 100 KB and 10 MB inputs (SQLite, 1 thread),
     from which the worker count that would saturate this server is extrapolated.
 
@@ -154,29 +155,36 @@ def main():
                 f.write(b"x")
             subprocess.check_call([WADUP, "--modules", trivial, "--input", empty, "--output", f"postgres://wadup@127.0.0.1:{port}/coord?sslmode=disable"],
                                   env=env, stderr=subprocess.DEVNULL)
+            # 2,000,000 one-input chunks: each claim below takes one, so the queue never runs dry in 10 s.
             psql(port, env, "coord", "INSERT INTO __wadup_queue (seq, path) SELECT g, convert_to('dir/' || g, 'UTF8') FROM generate_series(1, 2000000) g")
+            psql(port, env, "coord", "INSERT INTO __wadup_chunks (id, first_seq, last_seq) SELECT g, g, g FROM generate_series(1, 2000000) g")
             psql(port, env, "coord", "VACUUM ANALYZE __wadup_queue")
+            psql(port, env, "coord", "VACUUM ANALYZE __wadup_chunks")
             claim = os.path.join(work, "claim.sql")
             with open(claim, "w") as f:
-                f.write("""WITH expired AS (SELECT seq FROM __wadup_queue WHERE state = 'claimed' AND lease_until < now() ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED),
-fresh AS (SELECT seq FROM __wadup_queue WHERE state = 'pending' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED),
-chosen AS (SELECT seq FROM (SELECT seq, 0 AS pass FROM expired UNION ALL SELECT seq, 1 FROM fresh) c ORDER BY pass, seq LIMIT 1)
-UPDATE __wadup_queue q SET state = 'claimed', lease_owner = 1, lease_until = now() + make_interval(secs => 60), attempts = q.attempts + 1
-WHERE q.seq = ANY (ARRAY (SELECT seq FROM chosen)) RETURNING q.seq, q.path, q.reason, q.size, q.root_uuid;
+                f.write("""WITH expired AS (SELECT id FROM __wadup_chunks WHERE state = 'claimed' AND lease_until < now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),
+fresh AS (SELECT id FROM __wadup_chunks WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),
+chosen AS (SELECT id FROM (SELECT id, 0 AS pass FROM expired UNION ALL SELECT id, 1 FROM fresh) c ORDER BY pass, id LIMIT 1),
+claimed AS (UPDATE __wadup_chunks SET state = 'claimed', lease_owner = 1, lease_until = now() + make_interval(secs => 60), attempts = attempts + 1
+    WHERE id = ANY (ARRAY (SELECT id FROM chosen)) RETURNING id, first_seq, last_seq, attempts)
+SELECT coalesce(json_agg(json_build_array(c.id, q.seq, encode(q.path, 'hex'), q.reason, q.size, p.root_uuid) ORDER BY q.seq), '[]')::text
+FROM claimed c JOIN __wadup_queue q ON q.seq BETWEEN c.first_seq AND c.last_seq LEFT JOIN __wadup_partial p ON p.seq = q.seq
+WHERE c.attempts = 1 OR NOT EXISTS (SELECT 1 FROM __wadup_input i WHERE i.seq = q.seq);
 """)
             commit = os.path.join(work, "commit.sql")
             with open(commit, "w") as f:
                 f.write("""\\set s random(1, 2000000)
 BEGIN;
-UPDATE __wadup_queue SET state = 'done', lease_owner = NULL, lease_until = NULL, root_uuid = NULL, done_by = 1 WHERE seq = :s;
+SELECT id FROM __wadup_chunks WHERE id = :s FOR UPDATE;
 INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, depth, size, sha256) VALUES (gen_random_uuid()::text, 'dir/file', NULL, 0, 'success', 0, 4096, md5(random()::text) || md5(random()::text));
-INSERT INTO __wadup_input (path, root_uuid, run_id) VALUES ('\\x00', 'r', 1);
+INSERT INTO __wadup_input (path, root_uuid, run_id, seq) VALUES ('\\x00', 'r', 1, :s);
 COMMIT;
 """)
 
             def pgbench(script):
+                # Without JIT, as WADUP's own sessions run (see PostgresSession.connect).
                 out = subprocess.check_output([os.path.join(PGBIN, "pgbench"), "-h", "127.0.0.1", "-p", port, "-U", "wadup", "-n", "-c", "8", "-j", "2",
-                                               "-T", "10", "-f", script, "coord"], env=env, text=True)
+                                               "-T", "10", "-f", script, "coord"], env=dict(env, PGOPTIONS="-c jit=off"), text=True)
                 return float([l for l in out.splitlines() if l.startswith("tps")][0].split("=")[1].split()[0])
             claims = pgbench(claim)
             commits = pgbench(commit)

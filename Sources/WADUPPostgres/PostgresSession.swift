@@ -28,7 +28,11 @@ final class PostgresSession: Sendable {
             let connection = try blocking {
                 try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
             }
-            return PostgresSession(connection: connection, logger: logger, location: location)
+            let session = PostgresSession(connection: connection, logger: logger, location: location)
+            // WADUP's statements are short; JIT compiling one (a range join looks costly to the
+            // planner on a large queue) took 250 ms of a 2 ms claim here.
+            try session.query("SET jit = off")
+            return session
         } catch {
             throw StoreError(path: location.description, message: describeConnect(error, location, password: password), refused: true)
         }
