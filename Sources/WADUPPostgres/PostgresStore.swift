@@ -8,12 +8,13 @@ import WADUPStore
 /// The PostgreSQL output: the same tables as SQLite, and the run's work queue for every process
 /// that runs the same command against it.
 ///
-/// Each process claims input paths with a lease (`FOR UPDATE SKIP LOCKED`), renews its leases while
-/// it works, and buffers each input tree's records until the tree is complete. A tree is then
-/// written (COPY) in the transaction that marks its queue row done, which succeeds only while the
-/// lease is still this process's: every content is committed exactly once. A tree too large to
-/// buffer is written in parts, marked on its queue row; whoever claims that row again (after the
-/// lease expires, or after this process released it) first deletes those parts.
+/// Each process claims chunks of inputs with a lease (`FOR UPDATE SKIP LOCKED`), renews its leases
+/// while it works, and buffers each input tree's records until the tree is complete. A tree is then
+/// written (COPY) with its `__wadup_input` row, which makes the input done, in a transaction that
+/// holds the chunk's row locked and commits only while the lease is still this process's: every
+/// content is committed exactly once. A tree too large to buffer is written in parts, marked in
+/// `__wadup_partial`; whoever claims that input again (after the lease expires, or after this
+/// process gave it back) first deletes those parts.
 public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe: `queue`/`closing`/`failure`/`writerDone` are guarded by `condition`; `claimer` by `claimLock`; the writer-thread state below is touched by the writer thread only (and by `finish` after it ended).
     /// How the store opens a run.
     public struct Options: Sendable {
@@ -110,7 +111,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             renewer = try PostgresSession.connect(location, password: password, logger: logger, id: 3)
             // Commits need not wait for the disk: a claim or renewal lost in a server crash only makes
             // an input claimable again, and the trees committed last are lost together with their
-            // queue rows (the log is replayed in order), so they are redone, never half there.
+            // input rows (the log is replayed in order), so they are redone, never half there.
             for session in [writer, claimer, renewer] { try session.query("SET synchronous_commit = off") }
         } catch let error as StoreError {
             writer.close()
