@@ -159,22 +159,7 @@ final class DedupIndex: Sendable {
 
     /// The 32 bytes of a SHA-256 in hex (as the database stores it), or `nil`.
     static func digest(hex: String) -> [UInt8]? {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var out = [UInt8](repeating: 0, count: 32)
-        for i in 0..<32 {
-            guard let high = nibble(utf8[2 * i]), let low = nibble(utf8[2 * i + 1]) else { return nil }
-            out[i] = high << 4 | low
-        }
-        return out
+        hex.utf8.count == 64 ? Hex.bytes(hex) : nil
     }
 }
 

@@ -368,7 +368,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         var rolledBack = 0
         for row in rows {
             guard row.count == 6, let chunk = (row[0] as? NSNumber)?.int64Value, let seq = (row[1] as? NSNumber)?.int64Value,
-                let hex = row[2] as? String, let path = Self.bytes(hex: hex)
+                let hex = row[2] as? String, let path = Hex.bytes(hex)
             else {
                 throw StoreError(path: location.description, message: "claiming inputs: the server's answer could not be read")
             }
@@ -405,29 +405,6 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             WHERE c.lease_owner = $1 AND c.state = 'claimed'
               AND (SELECT count(*) FROM __wadup_input i WHERE i.seq BETWEEN c.first_seq AND c.last_seq) = c.last_seq - c.first_seq + 1
             """, binds(runID))
-    }
-
-    /// The bytes of hex text.
-    static func bytes(hex: String) -> [UInt8]? {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count / 2)
-        var i = 0
-        while i < utf8.count {
-            guard let high = nibble(utf8[i]), let low = nibble(utf8[i + 1]) else { return nil }
-            out.append(high << 4 | low)
-            i += 2
-        }
-        return out
     }
 
     /// Deletes the part of a tree another attempt wrote (contents and their rows); returns how many contents.

@@ -26,26 +26,18 @@ struct ShardTests {
     static func dump(_ path: String) throws -> [String] {
         let db = try DatabaseQueue(path: path)
         return try db.read { db in
-            var parent: [String: (String, String?)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT uuid, filename, parent_uuid FROM __wadup_content") { parent[row[0]] = (row[1], row[2]) }
-            func chain(_ uuid: String) -> String {
-                var names: [String] = []
-                var next: String? = uuid
-                while let u = next, let (name, up) = parent[u] {
-                    names.insert(name, at: 0)
-                    next = up
-                }
-                return names.joined(separator: "/")
+            let contents = try Row.fetchAll(db, sql: "SELECT uuid, filename, parent_uuid, sha256, status FROM __wadup_content").map {
+                (uuid: $0[0] as String, name: $0[1] as String, parent: $0[2] as String?, sha256: $0[3] as String?, status: $0[4] as String)
             }
-            var out = try Row.fetchAll(db, sql: "SELECT uuid, sha256, status FROM __wadup_content").map { "\(chain($0[0])) \($0[1] as String? ?? "-") \($0[2] as String)" }
+            var rows: [(table: String, content: String, values: [String])] = []
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_wadup%' ESCAPE '\\'")
             for table in tables {
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"") {
                     let values = row.columnNames.filter { $0 != "content_uuid" }.map { "\(row[$0] as DatabaseValue)" }
-                    out.append("\(table) \(chain(row["content_uuid"])) \(values.joined(separator: " "))")
+                    rows.append((table, row["content_uuid"], Array(values)))
                 }
             }
-            return out.sorted()
+            return PostgresTests.dump(contents: contents, rows: rows)
         }
     }
 
