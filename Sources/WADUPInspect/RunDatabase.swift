@@ -72,10 +72,8 @@ public final class RunDatabase {
         guard SQLiteStore.isWADUPDatabase(path: path) else {
             throw InspectError(.notWADUP, "\(path) is not a WADUP database (no __wadup_content and __wadup_run tables)")
         }
-        var config = Configuration()
-        config.readonly = true
         do {
-            db = try DatabaseQueue(path: path, configuration: config)
+            db = try DatabaseQueue(path: path, configuration: SQLiteStore.readOnlyConfiguration())
             let version = try db.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } ?? 0
             guard version <= Self.supportedSchema else {
                 throw InspectError(

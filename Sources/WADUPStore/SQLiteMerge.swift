@@ -35,9 +35,7 @@ public enum SQLiteMerge {
         for part in parts {
             guard SQLiteStore.isWADUPDatabase(path: part) else { throw Refusal(message: "\(part) is not a WADUP database") }
             do {
-                var config = Configuration()
-                config.readonly = true
-                let db = try DatabaseQueue(path: part, configuration: config)
+                let db = try DatabaseQueue(path: part, configuration: SQLiteStore.readOnlyConfiguration())
                 defer { try? db.close() }
                 try db.read { db in
                     let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0

@@ -36,6 +36,21 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     /// What a resumed run continues from (`nil` for a new database).
     public private(set) var resumePoint: ResumePoint?
 
+    /// How long a connection waits for another connection's lock before it fails.
+    ///
+    /// Analysts read a database while a run writes it (`wadup stats`, `sqlite3`); without a wait,
+    /// a reader that opens at the moment the writer switches to WAL or commits fails the run with
+    /// "database is locked".
+    static let busyTimeout: TimeInterval = 30
+
+    /// A read-only connection's configuration, waiting out a writer's lock like the writer does.
+    public static func readOnlyConfiguration() -> Configuration {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(busyTimeout)
+        return config
+    }
+
     static let parentIndex = "CREATE INDEX IF NOT EXISTS __wadup_content_parent ON __wadup_content(parent_uuid)"
 
     /// Creates the database at `path`, which must not exist, with the WADUP schema.
@@ -55,6 +70,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
             lockFD = try Self.lock(path)
             var config = Configuration()
             config.foreignKeysEnabled = false
+            config.busyMode = .timeout(Self.busyTimeout)
             config.prepareDatabase { db in
                 // Foreign keys are declared but not enforced: the writer inserts every parent before its
                 // children and rows by construction, and enforcing would cost a lookup per row.
@@ -111,9 +127,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     /// its first attempt's settings. `nil` if `path` is not a WADUP database.
     public static func recordedRun(path: String) -> (attempt: Int64, outcome: String, settings: String)? {
         guard isWADUPDatabase(path: path) else { return nil }
-        var config = Configuration()
-        config.readonly = true
-        guard let db = try? DatabaseQueue(path: path, configuration: config) else { return nil }
+        guard let db = try? DatabaseQueue(path: path, configuration: readOnlyConfiguration()) else { return nil }
         defer { try? db.close() }
         return try? db.read { try lastAttempt($0) }
     }
@@ -209,9 +223,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         let header = (try? handle.read(upToCount: 16)) ?? Data()
         try? handle.close()
         guard header == Data("SQLite format 3\0".utf8) else { return false }
-        var config = Configuration()
-        config.readonly = true
-        guard let db = try? DatabaseQueue(path: path, configuration: config) else { return false }
+        guard let db = try? DatabaseQueue(path: path, configuration: readOnlyConfiguration()) else { return false }
         defer { try? db.close() }
         let tables = (try? db.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('__wadup_content', '__wadup_run')")
@@ -494,7 +506,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
                         arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs])
                 }
             }
-            _ = try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            // Best effort: a reader that keeps a transaction open holds the WAL, and its pages stay
+            // readable there; the run is complete either way.
+            _ = try? db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try db.close()
         } catch {
             throw StoreError(path: path, message: "\(error)")

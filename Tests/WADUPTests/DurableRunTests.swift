@@ -92,6 +92,44 @@ struct DurableRunTests {
         #expect(raw.map { Array($0) } == Array("name".utf8) + [0xFF, 0xFE, 0x2D, 0xE2, 0x82] + Array(".txt".utf8))
     }
 
+    /// An analyst's reader (the `sqlite3` shell, `wadup stats`) may open the database at any moment
+    /// of a run, also while wadup creates it, switches it to WAL or commits: the run waits out the
+    /// reader's lock and never fails with "database is locked". Before the writer waited, more
+    /// than half of such runs failed.
+    @Test func readersOpeningTheDatabaseDuringARunNeverFailIt() throws {
+        let input = Harness.packageRoot.appendingPathComponent("Tests/Fixtures/peer-wadup2").path
+        let modules = try GuestModuleTests.modules(["byte_counter", "zip_parser", "sqlite_parser"])
+        let listing = "SELECT filename || '|' || sha256 || '|' || status FROM __wadup_content ORDER BY 1"
+        func run(_ out: String, reading: Bool) throws -> (code: Int32, stderr: String, reads: Int) {
+            let (process, stderr) = try CommandTests.launch(["--input", input, "--output", out, "--modules", modules, "--threads", "2"])
+            var reads = 0
+            while reading && process.isRunning {
+                // Like the sqlite3 shell: read-only, and failing at once on a lock rather than waiting.
+                var configuration = Configuration()
+                configuration.readonly = true
+                guard FileManager.default.fileExists(atPath: out), let db = try? DatabaseQueue(path: out, configuration: configuration) else { continue }
+                if (try? db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") }) != nil { reads += 1 }
+                try? db.close()
+            }
+            process.waitUntilExit()
+            return (process.terminationStatus, (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "", reads)
+        }
+        let reference = Harness.temporaryDirectory() + "/alone.db"
+        #expect(try run(reference, reading: false).code == 0)
+        let expected = try DatabaseQueue(path: reference).read { try String.fetchAll($0, sql: listing) }
+        #expect(expected.count > 5)
+        var reads = 0
+        for attempt in 0..<25 {
+            let out = Harness.temporaryDirectory() + "/read-\(attempt).db"
+            let outcome = try run(out, reading: true)
+            reads += outcome.reads
+            #expect(outcome.code == 0, "attempt \(attempt): \(outcome.stderr)")
+            #expect(try DatabaseQueue(path: out).read { try String.fetchAll($0, sql: listing) } == expected)
+        }
+        // The readers did read while runs were going on.
+        #expect(reads > 0)
+    }
+
     @Test func followedLinksAreProcessedUnderTheirOwnPathAndLoopsAreRecorded() throws {
         let root = try Self.mixedFolder()
         let outcome = try Harness.run(

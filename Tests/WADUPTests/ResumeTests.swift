@@ -105,7 +105,7 @@ struct ResumeTests {
     /// Starts a run (or a resume), waits until `committed` contents are in the database (or the
     /// process ends first), and kills it.
     static func kill(_ arguments: [String], output: String, afterCommitted committed: Int) throws {
-        let (process, _) = try CommandTests.launch(withModules(arguments))
+        let (process, stderr) = try CommandTests.launch(withModules(arguments))
         var configuration = Configuration()
         configuration.readonly = true
         while process.isRunning {
@@ -118,6 +118,8 @@ struct ResumeTests {
         }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        // Killed, or done (a resume with little left): a run that failed first would make every later check moot.
+        #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 0, "wadup ended before the kill: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
     }
 
     @Test(arguments: [1, 1500, 3200, 9000, 16000, 22500])
