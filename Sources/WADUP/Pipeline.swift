@@ -202,7 +202,6 @@ public final class Pipeline: Sendable {
         let inputs: any InputSource
         let queue: QueueInputs?
         if let sharedStore {
-            if let dedup { sharedStore.onCommit { dedup.publish($0) } }
             queue = QueueInputs(store: sharedStore, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
             inputs = queue!
         } else {
@@ -211,6 +210,10 @@ public final class Pipeline: Sendable {
             queue = nil
         }
         let scheduler = Scheduler(workers: config.threads, inputs: inputs)
+        sharedStore?.onCommit { processed in
+            dedup?.publish(processed)
+            scheduler.wake()
+        }
         let cancelledEarly = state.withLock { state -> Bool in
             state.scheduler = scheduler
             return state.cancelled

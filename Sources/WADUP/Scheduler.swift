@@ -37,8 +37,13 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
     private var cancelled = false
     private var waiting = 0
 
-    /// How long an idle worker waits before asking a shared run's queue again.
+    /// How long an idle worker waits at most before asking a shared run's queue again.
     static let pollInterval = 0.5
+    /// The first wait after the queue answered `later`; it doubles up to ``pollInterval``, so the
+    /// end of a run held up by another process's last inputs is seen soon, and a long wait costs
+    /// the server two queries a second per process.
+    static let firstPoll = 0.05
+    private var poll = Scheduler.firstPoll
 
     init(workers: Int, inputs: any InputSource) {
         self.deques = Array(repeating: Deque(), count: workers)
@@ -67,13 +72,17 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
                 switch inputs.nextInput() {
                 case .input(let input):
                     active += 1
+                    poll = Self.firstPoll
                     return .input(input)
                 case .done:
                     inputsDone = true
                 case .later:
-                    // Other processes hold the rest: ask again soon (a lease may expire), or take new sub-content.
+                    // Leases on the rest are held (another process's, or this one's trees not yet
+                    // committed): ask again after a commit here (``wake()``), or soon (a lease may
+                    // expire, another process may finish), or take new sub-content.
                     waiting += 1
-                    _ = condition.wait(until: Date().addingTimeInterval(Self.pollInterval))
+                    _ = condition.wait(until: Date().addingTimeInterval(poll))
+                    poll = min(poll * 2, Self.pollInterval)
                     waiting -= 1
                     continue
                 }
@@ -95,6 +104,14 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
         active -= 1
         // Idle workers wait for new sub-content to steal, or for the end of the run.
         if waiting > 0 && (!children.isEmpty || active == 0) { condition.broadcast() }
+        condition.unlock()
+    }
+
+    /// Wakes the workers waiting for a shared run's queue: this process committed trees, which may
+    /// have been the last ones the queue waited for.
+    func wake() {
+        condition.lock()
+        if waiting > 0 { condition.broadcast() }
         condition.unlock()
     }
 

@@ -593,7 +593,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                     if claims.open[chunk] == 0 { claims.open[chunk] = nil }
                 }
             }
-            if let handler = commitHandler.withLock({ $0 }), !processed.isEmpty { handler(processed) }
+            if let handler = commitHandler.withLock({ $0 }) { handler(processed) }
             break
         }
     }

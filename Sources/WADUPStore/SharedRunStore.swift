@@ -9,8 +9,9 @@ import WADUPCore
 public protocol SharedRunStore: ResultStore {
     /// Claims up to `max` inputs for this process; see ``ClaimResult``.
     func claim(max: Int) throws(StoreError) -> ClaimResult
-    /// Called after each commit with the processed contents (sha256, uuid) it made durable: only
-    /// those may be the target of another tree's `duplicate_of` (a tree not committed may be redone).
+    /// Called after each commit with the processed contents (sha256, uuid) it made durable (maybe
+    /// none): only those may be the target of another tree's `duplicate_of` (a tree not committed
+    /// may be redone), and a queue that waited for this process's own trees may now be done.
     func onCommit(_ handler: @escaping @Sendable ([(sha256: String, uuid: String)]) -> Void)
     /// What the run already holds when this process joined it: module tables and processed contents.
     var joined: ResumePoint { get }
