@@ -15,7 +15,7 @@ import WADUPStore
 /// content is committed exactly once. A tree too large to buffer is written in parts, marked in
 /// `__wadup_partial`; whoever claims that input again (after the lease expires, or after this
 /// process gave it back) first deletes those parts.
-public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe: `queue`/`closing`/`failure`/`writerDone` are guarded by `condition`; `claimer` by `claimLock`; the writer-thread state below is touched by the writer thread only (and by `finish` after it ended).
+public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe: `closing`/`renewerDone` are guarded by `condition`; the queue is `BatchWriter`'s; `claimer` by `claimLock`; the writer-thread state below is touched by the writer thread only (and by `finish` after it ended).
     /// How the store opens a run.
     public struct Options: Sendable {
         public var location: PostgresLocation
@@ -73,15 +73,12 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     private let claimed = Mutex(Claims())
     private let commitHandler = Mutex<(@Sendable ([(sha256: String, uuid: String)]) -> Void)?>(nil)
 
+    /// A transaction is written once 4,096 items are queued, or 50 ms after the first.
+    private let batches = BatchWriter<Item>(name: "wadup-pg-writer", maxQueued: 32768, batchSize: 4096)
+    /// Stops the lease renewer.
     private let condition = NSCondition()
-    private var queue: [Item] = []
     private var closing = false
-    private var failure: StoreError?
-    private var writerDone = false
     private var renewerDone = false
-    private let maxQueued = 32768
-    private let batchSize = 4096
-    private let batchDelay = 0.05
     /// A tree with more buffered records than this is written in parts (`WADUP_TEST_PG_SPILL_LIMIT`
     /// lowers it, for the tests of partial trees).
     static let spillLimit = ProcessInfo.processInfo.environment["WADUP_TEST_PG_SPILL_LIMIT"].flatMap { Int($0) } ?? 4096
@@ -128,9 +125,9 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             throw StoreError(path: location.description, message: PostgresSession.describe(error))
         }
         for (id, schema) in joined.tables.enumerated() { knownTables[Int32(id)] = schema }
-        let writerThread = Thread { [self] in writerLoop() }
-        writerThread.name = "wadup-pg-writer"
-        writerThread.start()
+        batches.start(write: { [self] in try write($0) }, describe: { [location] error in
+            error as? StoreError ?? StoreError(path: location.description, message: PostgresSession.describe(error))
+        })
         let renewerThread = Thread { [self] in renewLoop() }
         renewerThread.name = "wadup-pg-leases"
         renewerThread.start()
@@ -320,9 +317,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     }
 
     public func claim(max: Int) throws(StoreError) -> ClaimResult {
-        condition.lock()
-        let failure = self.failure
-        condition.unlock()
+        let failure = batches.failure
         // A writer that failed commits nothing more: claiming more would only hold inputs back.
         if let failure { throw failure }
         do {
@@ -437,40 +432,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     }
 
     private func enqueue(_ item: Item) throws(StoreError) {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= maxQueued && failure == nil { condition.wait() }
-        if let failure { throw failure }
-        queue.append(item)
-        if queue.count == 1 || queue.count == batchSize { condition.broadcast() }
-    }
-
-    private func writerLoop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !closing { condition.wait() }
-            let deadline = Date().addingTimeInterval(batchDelay)
-            while queue.count < batchSize && !closing && condition.wait(until: deadline) {}
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            let done = closing && batch.isEmpty
-            condition.broadcast()
-            condition.unlock()
-            if done { break }
-            do {
-                try write(batch)
-            } catch {
-                condition.lock()
-                failure = error as? StoreError ?? StoreError(path: location.description, message: PostgresSession.describe(error))
-                condition.broadcast()
-                condition.unlock()
-                break
-            }
-        }
-        condition.lock()
-        writerDone = true
-        condition.broadcast()
-        condition.unlock()
+        try batches.enqueue(item)
     }
 
     private func write(_ batch: [Item]) throws {
@@ -771,11 +733,11 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     // MARK: Finishing
 
     public func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError) {
+        let failure = batches.close()
         condition.lock()
         closing = true
         condition.broadcast()
-        while !writerDone || !renewerDone { condition.wait() }
-        let failure = self.failure
+        while !renewerDone { condition.wait() }
         condition.unlock()
         defer {
             writer.close()

@@ -5,10 +5,9 @@ import WADUPCore
 
 /// The SQLite output: one writer thread that commits many contents per transaction.
 ///
-/// Workers hand over finished contents with ``submit(_:)`` and go on; the writer drains everything
-/// queued in one transaction, so SQLite is never waited on row by row. The queue is bounded, so a
-/// slow disk slows the workers instead of filling memory.
-public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `queue`/`state` are guarded by `condition`; `db` is used only by the writer thread (and by init/finish before/after it runs).
+/// Workers hand over finished contents with ``submit(_:)`` and go on; a ``BatchWriter`` writes
+/// everything queued in one transaction, so SQLite is never waited on row by row.
+public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db` and the statements are used only by the writer thread (and by init/finish before/after it runs); the queue is `BatchWriter`'s.
     enum Item {
         case table(TableSchema, Int32, module: String)
         case content(ContentRecord)
@@ -17,11 +16,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
 
     public let path: String
     private let db: DatabaseQueue
-    private let condition = NSCondition()
-    private var queue: [Item] = []
-    private var closing = false
-    private var failure: StoreError?
-    private var writerDone = false
+    /// A transaction is written once 1,024 items are queued, or 50 ms after the first.
+    private let batches = BatchWriter<Item>(name: "wadup-writer", maxQueued: 8192, batchSize: 1024)
     /// Insert statements of the module tables, by table id (the writer thread's only).
     private var tableStatements: [Int32: Statement] = [:]
     private var contentStatement: Statement?
@@ -30,7 +26,6 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     /// Module tables by id whose insert statement is prepared on first use (tables of an earlier attempt).
     private var knownTables: [Int32: TableSchema] = [:]
     private var runID: Int64 = 0
-    private let maxQueued = 8192
     /// An exclusive `flock` on the database file for the life of the run: one writer per run.
     private var lockFD: Int32 = -1
     /// What a resumed run continues from (`nil` for a new database).
@@ -105,9 +100,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
         } catch {
             throw StoreError(path: path, message: "\(error)")
         }
-        let thread = Thread { [self] in writerLoop() }
-        thread.name = "wadup-writer"
-        thread.start()
+        batches.start(write: { [self] in try write($0) }, describe: { [path] in StoreError(path: path, message: "\($0)") })
     }
 
     /// Takes the run lock of the database at `path` (creating the file if needed).
@@ -300,46 +293,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     }
 
     private func enqueue(_ item: Item) throws(StoreError) {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= maxQueued && failure == nil { condition.wait() }
-        if let failure { throw failure }
-        queue.append(item)
-        // Wake the writer only when a batch is ready; otherwise its deadline wakes it.
-        if queue.count == 1 || queue.count == batchSize { condition.broadcast() }
-    }
-
-    /// A transaction is written once this many items are queued, or `batchDelay` after the first.
-    private let batchSize = 1024
-    private let batchDelay = 0.05
-
-    private func writerLoop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !closing { condition.wait() }
-            // Let a batch gather: one transaction per many contents keeps the WAL writes few.
-            let deadline = Date().addingTimeInterval(batchDelay)
-            while queue.count < batchSize && !closing && condition.wait(until: deadline) {}
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            let done = closing && batch.isEmpty
-            condition.broadcast()
-            condition.unlock()
-            if done { break }
-            do {
-                try write(batch)
-            } catch {
-                condition.lock()
-                failure = StoreError(path: path, message: "\(error)")
-                condition.broadcast()
-                condition.unlock()
-                break
-            }
-        }
-        condition.lock()
-        writerDone = true
-        condition.broadcast()
-        condition.unlock()
+        try batches.enqueue(item)
     }
 
     private func write(_ batch: [Item]) throws {
@@ -466,12 +420,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `qu
     }
 
     public func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError) {
-        condition.lock()
-        closing = true
-        condition.broadcast()
-        while !writerDone { condition.wait() }
-        let failure = self.failure
-        condition.unlock()
+        let failure = batches.close()
         // The writer thread has ended: its statements must be finalized before the database closes.
         contentStatement = nil
         inputStatement = nil
