@@ -4,8 +4,12 @@ import WADUPStore
 
 /// Where a PostgreSQL output is: parsed from `postgres://USER@HOST:PORT/DB?sslmode=…`.
 ///
-/// The password never comes from the URL (it would show in `ps`, shell history and logs): it comes
-/// from `PGPASSWORD`, else from the password file (`PGPASSFILE`, else `~/.pgpass`, as libpq reads it).
+/// A host that is a folder (`%2Frun%2Fpostgresql`, or `?host=/run/postgresql`) is the folder of
+/// the server's Unix socket, as in libpq; with no host at all, `PGHOST` or Debian's socket folder
+/// `/var/run/postgresql` (where `psql` connects by default, with the server's `peer` or `trust`
+/// authentication for local users). The password never comes from the URL (it would show in `ps`,
+/// shell history and logs): it comes from `PGPASSWORD`, else from the password file (`PGPASSFILE`,
+/// else `~/.pgpass`, as libpq reads it).
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public enum SSLMode: String, Sendable, CaseIterable {
         case disable, prefer, require
@@ -14,6 +18,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var user: String
+    /// A host name or address, or (starting with `/`) the folder holding the server's Unix socket.
     public var host: String
     public var port: Int
     public var database: String
@@ -31,30 +36,56 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             throw PostgresLocationError("the URL holds a password, which would show in the process list and shell history; give it in PGPASSWORD or ~/.pgpass instead")
         }
         user = components.user.flatMap { $0.removingPercentEncoding } ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
-        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
-        port = components.port ?? 5432
+        var host = components.host.flatMap { $0.isEmpty ? nil : $0 }
+        port = components.port ?? environment["PGPORT"].flatMap { Int($0) } ?? 5432
         guard (1...65535).contains(port) else { throw PostgresLocationError("port \(port) is out of range") }
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.removingPercentEncoding ?? path
         guard !database.isEmpty, !database.contains("/") else { throw PostgresLocationError("the URL names no database (postgres://USER@HOST:PORT/DATABASE)") }
         sslMode = .prefer
+        var explicitSSL = false
         for item in components.queryItems ?? [] {
             switch item.name {
+            case "host":
+                guard let value = item.value, !value.isEmpty, host == nil else {
+                    throw PostgresLocationError("host= names the server (or its socket folder) once, and not beside a host in the URL")
+                }
+                host = value
             case "sslmode":
                 guard let mode = SSLMode(rawValue: item.value ?? "") else {
                     throw PostgresLocationError("sslmode=\(item.value ?? "") is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 sslMode = mode
+                explicitSSL = true
             case "user", "password":
                 throw PostgresLocationError("the URL parameter \(item.name) is not read: put the user before the host, and the password in PGPASSWORD or ~/.pgpass")
             default:
-                throw PostgresLocationError("the URL parameter \(item.name) is not supported (only sslmode)")
+                throw PostgresLocationError("the URL parameter \(item.name) is not supported (only sslmode and host)")
             }
+        }
+        self.host = host ?? environment["PGHOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/run/postgresql"
+        if isSocket {
+            guard !explicitSSL || sslMode == .disable || sslMode == .prefer else {
+                throw PostgresLocationError("sslmode=\(sslMode.rawValue) cannot apply to the Unix socket \(socketPath): TLS is never used on a local socket; give a host name to use TLS, or drop sslmode")
+            }
+            sslMode = .disable
         }
     }
 
+    /// Whether the server is reached through a Unix socket (``host`` is its folder).
+    public var isSocket: Bool { host.hasPrefix("/") }
+
+    /// The Unix socket's path, as libpq names it: `FOLDER/.s.PGSQL.PORT`.
+    public var socketPath: String { host + "/.s.PGSQL.\(port)" }
+
+    /// Where the server is, for messages: `HOST:PORT`, or the socket's path.
+    public var endpoint: String { isSocket ? socketPath : "\(host):\(port)" }
+
     /// The URL without anything secret, for messages and the recorded settings.
-    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+    public var description: String {
+        let host = isSocket ? self.host.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? self.host : self.host
+        return "postgres://\(user)@\(host):\(port)/\(database)"
+    }
 
     /// The password for this location: `PGPASSWORD`, else the first matching line of the password file.
     public func password(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
@@ -66,7 +97,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
             let fields = Self.passFields(String(line))
             guard fields.count == 5 else { continue }
-            let wanted = [host, String(port), database, user]
+            // libpq matches a socket connection against `localhost`.
+            let wanted = [isSocket ? "localhost" : host, String(port), database, user]
             if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return fields[4] }
         }
         return nil
@@ -109,7 +141,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case .verifyFull:
             tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        var configuration = isSocket
+            ? PostgresConnection.Configuration(unixSocketPath: socketPath, username: user, password: password, database: database)
+            : PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         return configuration
     }

@@ -113,12 +113,12 @@ final class PostgresSession: Sendable {
             case .authMechanismRequiresPassword:
                 return "PostgreSQL asks user \(location.user) for a password and none was found; set PGPASSWORD or add a line to ~/.pgpass"
             case .connectionError:
-                return "cannot reach PostgreSQL at \(location.host):\(location.port): \(reason); check that the server runs and that --output names it"
+                return "cannot reach PostgreSQL at \(location.endpoint): \(reason); check that the server runs and that --output names it"
             default:
                 break
             }
         }
-        return "cannot connect to PostgreSQL at \(location.host):\(location.port): \(reason)"
+        return "cannot connect to PostgreSQL at \(location.endpoint): \(reason)"
     }
 }
 

@@ -11,6 +11,8 @@ struct PostgresTests {
     struct Server {
         let port: String
         let password: String
+        /// The folder of the server's Unix socket (local connections are trusted, without a password).
+        let folder: String
 
         static func load() throws -> Server {
             let file = Harness.packageRoot.appendingPathComponent(".build/pgtest.env").path
@@ -20,7 +22,9 @@ struct PostgresTests {
                 let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
                 if parts.count == 2 { values[parts[0]] = parts[1] }
             }
-            return Server(port: try #require(values["WADUP_TEST_PG_PORT"]), password: try #require(values["WADUP_TEST_PG_PASSWORD"]))
+            return Server(
+                port: try #require(values["WADUP_TEST_PG_PORT"]), password: try #require(values["WADUP_TEST_PG_PASSWORD"]),
+                folder: try #require(values["WADUP_TEST_PG_DIR"]))
         }
 
         func url(_ database: String) -> String { "postgres://wadup@127.0.0.1:\(port)/\(database)?sslmode=disable" }
@@ -406,5 +410,41 @@ struct PostgresTests {
         let (replaced, replacedText) = try run(server.url(database), ["--overwrite", "--max-input-contents", "5"])
         #expect(replaced == 0, "\(replacedText)")
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 1)
+    }
+
+    /// A server on this machine is reached through its Unix socket, named as libpq names it (a host
+    /// that is a folder, percent-encoded in the URL, or `host=` in the query), with no password where
+    /// the server trusts local users: the same results as an SQLite run. TLS asked for on a socket,
+    /// and a socket nobody listens on, exit 2 naming the socket.
+    @Test func aLocalServerIsReachedThroughItsUnixSocket() throws {
+        let server = try Server.load()
+        let (inputs, modules) = try Self.workload()
+        let common = ["--modules", modules, "--input", inputs + "/files/0", "--no-dedup"]
+        let reference = Harness.temporaryDirectory() + "/single.db"
+        let single = try Wadup(common + ["--output", reference], environment: server.environment)
+        #expect(single.wait() == 0, "\(single.stderr)")
+        let expected = try Self.sqliteDump(reference)
+        #expect(expected.count > 5)
+        var noPassword = ProcessInfo.processInfo.environment
+        noPassword["PGPASSWORD"] = nil
+        noPassword["PGPASSFILE"] = "/nonexistent"
+        // RFC 3986: every character but the unreserved ones percent-encoded, as messages show it.
+        let encoded = try #require(server.folder.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))))
+        for url in ["postgres://wadup@\(encoded):\(server.port)/DB", "postgres://wadup@:\(server.port)/DB?host=\(server.folder)"] {
+            let database = try server.createDatabase()
+            let run = try Wadup(common + ["--output", url.replacingOccurrences(of: "DB", with: database)], environment: noPassword)
+            #expect(run.wait() == 0, "\(url): \(run.stderr)")
+            #expect(run.stderr.contains("postgres://wadup@\(encoded):\(server.port)/\(database)"), "\(run.stderr)")
+            #expect(try Self.postgresDump(server, database) == expected)
+        }
+        let database = try server.createDatabase()
+        let tls = try Wadup(common + ["--output", "postgres://wadup@:\(server.port)/\(database)?host=\(server.folder)&sslmode=require"], environment: noPassword)
+        #expect(tls.wait() == 2)
+        #expect(tls.stderr.contains("sslmode=require cannot apply to the Unix socket \(server.folder)/.s.PGSQL.\(server.port)"), "\(tls.stderr)")
+        let missing = Harness.temporaryDirectory()
+        let nobody = try Wadup(common + ["--output", "postgres://wadup@:\(server.port)/\(database)?host=\(missing)"], environment: noPassword)
+        #expect(nobody.wait() == 2)
+        #expect(nobody.stderr.contains("cannot reach PostgreSQL at \(missing)/.s.PGSQL.\(server.port)"), "\(nobody.stderr)")
+        #expect(try server.count(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0, "nothing was written")
     }
 }
