@@ -88,12 +88,30 @@ struct RecordedSettings: Codable, Equatable {
     static func json<T: Encodable>(_ value: T) -> String { (try? String(decoding: JSONEncoder.sorted.encode(value), as: UTF8.self)) ?? "?" }
 }
 
+/// What a progress display measures a run against.
+public enum ProgressTotals: Sendable, Equatable {
+    /// Not known yet: the count has not ended (or the run has not started).
+    case counting
+    /// The inputs this process has to do (this shard's, those a resume has left) and their bytes.
+    case counted(files: Int, bytes: Int)
+    /// A run shared through a server: this process does only the part it claims, so there is no
+    /// total of its own (`wadup status` shows the whole run's).
+    case shared
+}
+
 /// One run: loads the modules, walks the inputs, processes them on all workers, writes the database.
 public final class Pipeline: Sendable {
     public static let version = "0.1.0"
 
     public let configuration: RunConfiguration
     public let statistics = RunStatistics()
+    /// The totals a progress display measures ``statistics`` against, counted in the background
+    /// once the run's store is open, by a walk with the run's own rules (shard, exclusions, inputs
+    /// a resume skips), so that the first content starts at once.
+    public var progressTotals: ProgressTotals { totals.withLock { $0 } }
+    private let totals = Mutex<ProgressTotals>(.counting)
+    /// Cleared by ``cancel()``: the count stops early (its walk is never longer than the run's own).
+    private let counting = Atomic<Bool>(true)
     /// Opens the run's result store for the run's first record (``sqlite(path:resume:)`` by default).
     public typealias StoreFactory = @Sendable (StoreRequest) throws(StoreError) -> any ResultStore
     let makeStore: StoreFactory
@@ -128,6 +146,7 @@ public final class Pipeline: Sendable {
             state.cancelled = true
             return state.scheduler
         }
+        counting.store(false, ordering: .relaxed)
         engine.interrupt()
         scheduler?.cancel()
     }
@@ -201,6 +220,7 @@ public final class Pipeline: Sendable {
         let dedup = config.dedup ? DedupIndex(processed: existing?.processed ?? [], scope: sharedStore == nil ? .run : .committed) : nil
         let inputs: any InputSource
         let queue: QueueInputs?
+        let counted = DispatchGroup()
         if let sharedStore {
             queue = QueueInputs(store: sharedStore, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
             inputs = queue!
@@ -208,7 +228,24 @@ public final class Pipeline: Sendable {
             let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
             inputs = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [], shard: config.shard)
             queue = nil
+            counted.enter()
+            let counter = Thread { [self] in
+                defer { counted.leave() }
+                var walker = InputWalker(
+                    root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [],
+                    shard: config.shard, opensFiles: false)
+                var files = 0
+                var bytes = 0
+                while counting.load(ordering: .relaxed), let input = walker.next() {
+                    files += 1
+                    if case .file(let file) = input { bytes += file.size }
+                }
+                if counting.load(ordering: .relaxed) { totals.withLock { $0 = .counted(files: files, bytes: bytes) } }
+            }
+            counter.name = "wadup-count"
+            counter.start()
         }
+        if sharedStore != nil { totals.withLock { $0 = .shared } }
         let scheduler = Scheduler(workers: config.threads, inputs: inputs)
         sharedStore?.onCommit { processed in
             dedup?.publish(processed)
@@ -242,6 +279,7 @@ public final class Pipeline: Sendable {
             thread.start()
         }
         group.wait()
+        counted.wait()
 
         for (path, reason) in scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
         if let failure = queue?.failure { state.withLock { if $0.storeError == nil { $0.storeError = failure } } }

@@ -104,7 +104,7 @@ public struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\nwadup: interrupted; \(what) (Ctrl-C again to quit at once)\n".utf8))
             pipeline.cancel()
         }
-        let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(statistics: pipeline.statistics, input: files.input, followSymlinks: files.followSymlinks) : nil
+        let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(pipeline: pipeline) : nil
         let summary: RunSummary
         do {
             summary = try pipeline.run()
