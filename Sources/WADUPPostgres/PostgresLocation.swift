@@ -13,7 +13,9 @@ import WADUPStore
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public enum SSLMode: String, Sendable, CaseIterable {
         case disable, prefer, require
-        /// TLS required and the server's certificate checked against the system's roots and the host name.
+        /// TLS required and the server's certificate chain checked against the trusted roots.
+        case verifyCA = "verify-ca"
+        /// As `verify-ca`, and the certificate must name the host the URL names.
         case verifyFull = "verify-full"
     }
 
@@ -23,6 +25,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
     public var database: String
     public var sslMode: SSLMode
+    /// PEM file of the roots that may sign the server's certificate (`sslrootcert`); `nil` for the
+    /// system's. As in libpq, `~/.postgresql/root.crt` by default when it exists, and with a file
+    /// of roots `require` checks the chain too (as `verify-ca`).
+    public var rootCertificate: String?
+    /// PEM files of a client certificate and its key (`sslcert`, `sslkey`), for servers that log
+    /// users in by certificate; by default `~/.postgresql/postgresql.crt` and `.key` when they exist.
+    public var clientCertificate: String?
+    public var clientKey: String?
 
     /// Whether `output` names a PostgreSQL database rather than an SQLite file.
     public static func isURL(_ output: String) -> Bool { StoreURL.isServer(output) }
@@ -44,6 +54,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         guard !database.isEmpty, !database.contains("/") else { throw PostgresLocationError("the URL names no database (postgres://USER@HOST:PORT/DATABASE)") }
         sslMode = .prefer
         var explicitSSL = false
+        var parameters: [String: String] = [:]
         for item in components.queryItems ?? [] {
             switch item.name {
             case "host":
@@ -57,16 +68,39 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                 }
                 sslMode = mode
                 explicitSSL = true
+            case "sslrootcert", "sslcert", "sslkey":
+                guard let value = item.value, !value.isEmpty, parameters[item.name] == nil else {
+                    throw PostgresLocationError("\(item.name)= names one file, once")
+                }
+                parameters[item.name] = value
             case "user", "password":
                 throw PostgresLocationError("the URL parameter \(item.name) is not read: put the user before the host, and the password in PGPASSWORD or ~/.pgpass")
             default:
-                throw PostgresLocationError("the URL parameter \(item.name) is not supported (only sslmode and host)")
+                throw PostgresLocationError("the URL parameter \(item.name) is not supported (only host, sslmode, sslrootcert, sslcert and sslkey)")
             }
         }
         self.host = host ?? environment["PGHOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/run/postgresql"
+        // Explicit files (URL, then libpq's variables) must be readable; the defaults are used if present.
+        let home = (environment["HOME"] ?? NSHomeDirectory()) + "/.postgresql/"
+        func file(_ name: String, _ variable: String, _ fallback: String) throws(PostgresLocationError) -> String? {
+            if let path = parameters[name] ?? environment[variable].flatMap({ $0.isEmpty ? nil : $0 }) {
+                if name == "sslrootcert" && path == "system" { return nil }
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw PostgresLocationError("\(name) \(path): no such file, or not readable")
+                }
+                return path
+            }
+            return FileManager.default.isReadableFile(atPath: home + fallback) ? home + fallback : nil
+        }
+        rootCertificate = try file("sslrootcert", "PGSSLROOTCERT", "root.crt")
+        clientCertificate = try file("sslcert", "PGSSLCERT", "postgresql.crt")
+        clientKey = try file("sslkey", "PGSSLKEY", "postgresql.key")
+        guard (clientCertificate == nil) == (clientKey == nil) else {
+            throw PostgresLocationError("a client certificate needs its key, and a key its certificate: give both sslcert and sslkey")
+        }
         if isSocket {
-            guard !explicitSSL || sslMode == .disable || sslMode == .prefer else {
-                throw PostgresLocationError("sslmode=\(sslMode.rawValue) cannot apply to the Unix socket \(socketPath): TLS is never used on a local socket; give a host name to use TLS, or drop sslmode")
+            guard !explicitSSL || sslMode == .disable || sslMode == .prefer, parameters.isEmpty else {
+                throw PostgresLocationError("\(explicitSSL ? "sslmode=\(sslMode.rawValue)" : "a certificate") cannot apply to the Unix socket \(socketPath): TLS is never used on a local socket; give a host name to use TLS, or drop the ssl parameters")
             }
             sslMode = .disable
         }
@@ -129,17 +163,28 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// The connection settings PostgresNIO takes.
     func configuration(password: String?) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
+        var config = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
-        case .disable:
-            tls = .disable
-        case .prefer, .require:
-            // As libpq's prefer/require: encrypted, certificate not checked (verify-full checks it).
-            var config = TLSConfiguration.makeClientConfiguration()
+        case .disable, .prefer:
+            // As libpq's prefer: encrypted if the server can, certificate not checked.
             config.certificateVerification = .none
-            let context = try NIOSSLContext(configuration: config)
-            tls = sslMode == .prefer ? .prefer(context) : .require(context)
+        case .require:
+            // As libpq's require: the chain is checked only against roots given as a file.
+            config.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+        case .verifyCA:
+            config.certificateVerification = .noHostnameVerification
         case .verifyFull:
-            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            config.certificateVerification = .fullVerification
+        }
+        if let rootCertificate { config.trustRoots = .file(rootCertificate) }
+        if let clientCertificate, let clientKey {
+            config.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate).map { .certificate($0) }
+            config.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientKey, format: .pem))
+        }
+        switch sslMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: config))
+        case .require, .verifyCA, .verifyFull: tls = .require(try NIOSSLContext(configuration: config))
         }
         var configuration = isSocket
             ? PostgresConnection.Configuration(unixSocketPath: socketPath, username: user, password: password, database: database)

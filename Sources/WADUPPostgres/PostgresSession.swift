@@ -101,9 +101,21 @@ final class PostgresSession: Sendable {
     static func describeConnect(_ error: any Error, _ location: PostgresLocation, password: String?) -> String {
         let reason = describe(error)
         if let error = error as? PSQLError {
+            let tls = "\(error.underlying.map { "\($0)" } ?? "")"
+            if error.underlying as? NIOSSLExtraError == .failedToValidateHostname {
+                return "the server at \(location.endpoint) shows a certificate that does not name \(location.host) (sslmode=verify-full); connect by a name the certificate holds, or use sslmode=verify-ca"
+            }
+            if tls.contains("CERTIFICATE_VERIFY_FAILED") {
+                let roots = location.rootCertificate.map { "the roots in \($0)" } ?? "the system's roots"
+                return "the server at \(location.endpoint) shows a certificate that \(roots) do not sign (sslmode=\(location.sslMode.rawValue)); give its CA's certificate with sslrootcert=FILE (or in ~/.postgresql/root.crt)"
+            }
             switch error.code {
             case .server:
                 let state = error.serverInfo?[.sqlState] ?? ""
+                if state == "28000" && reason.contains("certificate") {
+                    let given = location.clientCertificate.map { "the certificate \($0) was not accepted" } ?? "none was given"
+                    return "PostgreSQL refused user \(location.user): \(reason); \(given): give one the server's CA signed for this user with sslcert=FILE and sslkey=FILE"
+                }
                 if state == "28P01" || state == "28000" {
                     let source = password == nil ? "no password was found in PGPASSWORD or ~/.pgpass" : "check the password in PGPASSWORD or ~/.pgpass"
                     return "PostgreSQL refused user \(location.user): \(reason); \(source)"

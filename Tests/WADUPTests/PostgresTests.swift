@@ -44,10 +44,12 @@ struct PostgresTests {
         }
 
         /// `sql`'s output from psql (libpq: an independent reader), unaligned, tuples only.
-        func psql(_ database: String, _ sql: String) throws -> String {
+        func psql(_ database: String, _ sql: String, user: String = "wadup") throws -> String {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-            process.arguments = ["-h", "127.0.0.1", "-p", port, "-U", "wadup", "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
+            // Other roles than wadup through the socket, where local users are trusted.
+            let host = user == "wadup" ? "127.0.0.1" : folder
+            process.arguments = ["-h", host, "-p", port, "-U", user, "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
             process.environment = environment
             let out = Pipe()
             process.standardOutput = out
@@ -446,5 +448,56 @@ struct PostgresTests {
         #expect(nobody.wait() == 2)
         #expect(nobody.stderr.contains("cannot reach PostgreSQL at \(missing)/.s.PGSQL.\(server.port)"), "\(nobody.stderr)")
         #expect(try server.count(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0, "nothing was written")
+    }
+
+    /// TLS as libpq does it, against the test server's private CA (its certificate names only
+    /// `wadup-test-server`): verify-full to 127.0.0.1 fails on the name, without the CA on the chain,
+    /// each with its remedy; verify-ca with the CA passes; a role the server logs in by certificate
+    /// runs with sslcert/sslkey and no password, and is refused without them. Results equal an
+    /// SQLite run's.
+    @Test func tlsChecksTheServersCertificateAndLogsInByClientCertificate() throws {
+        let server = try Server.load()
+        let tls = server.folder + "/tls"
+        let (inputs, modules) = try Self.workload()
+        let common = ["--modules", modules, "--input", inputs + "/files/0", "--no-dedup"]
+        let reference = Harness.temporaryDirectory() + "/single.db"
+        let single = try Wadup(common + ["--output", reference], environment: server.environment)
+        #expect(single.wait() == 0, "\(single.stderr)")
+        let expected = try Self.sqliteDump(reference)
+        // No ~/.postgresql of this machine's user: only what the URL gives.
+        var environment = server.environment
+        environment["HOME"] = Harness.temporaryDirectory()
+        func run(_ url: String, _ environment: [String: String], _ extra: [String] = []) throws -> (code: Int32, stderr: String) {
+            let p = try Wadup(common + ["--output", url] + extra, environment: environment)
+            return (p.wait(), p.stderr)
+        }
+        let database = try server.createDatabase()
+        let base = "postgres://wadup@127.0.0.1:\(server.port)/\(database)"
+        let name = try run(base + "?sslmode=verify-full&sslrootcert=\(tls)/ca.crt", environment)
+        #expect(name.code == 2)
+        #expect(name.stderr.contains("does not name 127.0.0.1 (sslmode=verify-full)") && name.stderr.contains("sslmode=verify-ca"), "\(name.stderr)")
+        let roots = try run(base + "?sslmode=verify-full", environment)
+        #expect(roots.code == 2)
+        #expect(roots.stderr.contains("the system's roots do not sign") && roots.stderr.contains("sslrootcert=FILE"), "\(roots.stderr)")
+        #expect(try server.count(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0, "nothing was written")
+        let chain = try run(base + "?sslmode=verify-ca&sslrootcert=\(tls)/ca.crt", environment)
+        #expect(chain.code == 0, "\(chain.stderr)")
+        #expect(try Self.postgresDump(server, database) == expected)
+
+        var noPassword = environment
+        noPassword["PGPASSWORD"] = nil
+        let certificate = "postgres://wadupcert@127.0.0.1:\(server.port)/certdb?sslmode=verify-ca&sslrootcert=\(tls)/ca.crt"
+        let refused = try run(certificate, noPassword)
+        #expect(refused.code == 2)
+        #expect(refused.stderr.contains("refused user wadupcert") && refused.stderr.contains("sslcert=FILE and sslkey=FILE"), "\(refused.stderr)")
+        // certdb is the role's own database, the same for every run on this server: replaced.
+        let loggedIn = try run(certificate + "&sslcert=\(tls)/client.crt&sslkey=\(tls)/client.key", noPassword, ["--overwrite"])
+        #expect(loggedIn.code == 0, "\(loggedIn.stderr)")
+        let contents = try DatabaseQueue(path: reference).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_content") ?? -1 }
+        #expect(contents > 5)
+        #expect(try server.psql("certdb", "SELECT count(*) FROM __wadup_content", user: "wadupcert") == String(contents))
+        let half = try run(certificate + "&sslcert=\(tls)/client.crt", noPassword)
+        #expect(half.code == 2)
+        #expect(half.stderr.contains("give both sslcert and sslkey"), "\(half.stderr)")
     }
 }
