@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import WADUPInspect
+import WADUPPostgres
 import WADUPStore
 
 /// What every read-only subcommand shares: the database argument and how errors end the process.
@@ -152,6 +154,9 @@ public struct MergeCommand: ParsableCommand {
         discussion: """
             The parts must be complete and record the same input, modules (sha256), limits and dedup; their inputs \
             must not overlap. Every part's attempts are kept in __wadup_run. Exit 2 when they cannot be merged.
+
+            Given one postgres://… URL instead, copies that complete PostgreSQL run into the new SQLite database, \
+            for report, tree, show, stats and export.
             """)
 
     @Argument(help: "The databases to combine.")
@@ -163,6 +168,26 @@ public struct MergeCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        if parts.contains(where: StoreURL.isServer) {
+            guard parts.count == 1, let url = parts.first else {
+                FileHandle.standardError.write(Data("wadup: error: a PostgreSQL run is copied alone: wadup merge postgres://… --output RUN.db\n".utf8))
+                throw ExitCode(2)
+            }
+            do {
+                let location = try PostgresLocation(url: url)
+                var logger = Logger(label: "wadup")
+                logger.logLevel = .warning
+                let summary = try PostgresRunCopy.copy(from: location, into: output, logger: logger)
+                FileHandle.standardError.write(Data("wadup: copied the run in \(location) (\(summary.inputs) inputs, \(summary.contents) contents) into \(output)\n".utf8))
+            } catch let error as PostgresLocationError {
+                FileHandle.standardError.write(Data("wadup: error: \(url): \(error)\n".utf8))
+                throw ExitCode(2)
+            } catch let error as StoreError {
+                FileHandle.standardError.write(Data("wadup: error: \(error)\n".utf8))
+                throw ExitCode(error.refused ? 2 : 1)
+            }
+            return
+        }
         do {
             let summary = try SQLiteMerge.merge(parts, into: output)
             FileHandle.standardError.write(Data("wadup: merged \(summary.parts) databases (\(summary.inputs) inputs, \(summary.contents) contents) into \(output)\n".utf8))

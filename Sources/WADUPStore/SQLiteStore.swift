@@ -181,6 +181,12 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             processed: processed, tables: tables, rolledBackContents: rolledBackContents, rolledBackTrees: partialTrees)
     }
 
+    /// The statement that creates module table `schema`: `content_uuid`, then its columns.
+    static func createTableSQL(_ schema: TableSchema) -> String {
+        let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(SQL.type($0.type))" }
+        return "CREATE TABLE \(SQL.quoted(schema.name)) (content_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid), \(columns.joined(separator: ", ")))"
+    }
+
     /// The names of the module tables in `schema` (`main`, or an attached database), in creation order.
     static func moduleTableNames(_ db: Database, schema: String = "main") throws -> [String] {
         try String.fetchAll(
@@ -306,10 +312,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             for item in batch {
                 switch item {
                 case .table(let schema, let id, let module):
-                    let table = SQL.quoted(schema.name)
-                    let columns = schema.columns.map { "\(SQL.quoted($0.name)) \(SQL.type($0.type))" }
-                    try db.execute(
-                        sql: "CREATE TABLE \(table) (content_uuid TEXT NOT NULL REFERENCES __wadup_content(uuid), \(columns.joined(separator: ", ")))")
+                    try db.execute(sql: Self.createTableSQL(schema))
                     try db.execute(sql: "INSERT INTO __wadup_tables (name, module) VALUES (?, ?)", arguments: [schema.name, module])
                     knownTables[id] = schema
                 case .content(let record):

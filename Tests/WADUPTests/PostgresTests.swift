@@ -283,6 +283,19 @@ struct PostgresTests {
         #expect(again.wait() == 2)
         #expect(again.stderr.contains("complete"), "\(again.stderr)")
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 3)
+
+        // Copied into SQLite (wadup merge URL), the run reads as the single-process run does, with
+        // its three attempts; the analyst's views read the copy, and point from the URL to it.
+        let copy = dir + "/copy.db"
+        let merged = try Wadup(["merge", server.url(database), "--output", copy], environment: server.environment)
+        #expect(merged.wait() == 0, "\(merged.stderr)")
+        #expect(try Self.sqliteDump(copy) == expected)
+        #expect(try DatabaseQueue(path: copy).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_run") } == 3)
+        let stats = try Wadup(["stats", copy], environment: server.environment)
+        #expect(stats.wait() == 0, "\(stats.stderr)")
+        let pointed = try Wadup(["stats", server.url(database)], environment: server.environment)
+        #expect(pointed.wait() == 2)
+        #expect(pointed.stderr.contains("wadup merge \(server.url(database)) --output"), "\(pointed.stderr)")
     }
 
     /// Counts the partly written trees in chunks the process `pid` holds.
@@ -338,6 +351,12 @@ struct PostgresTests {
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_chunks WHERE state = 'claimed'") == 0)
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_chunks WHERE state = 'pending'") > 0)
         #expect(try server.psql(database, "SELECT outcome FROM __wadup_run") == "interrupted")
+        // An incomplete run is not copied into SQLite, and no file is left behind.
+        let copy = dir + "/copy.db"
+        let early = try Wadup(["merge", server.url(database), "--output", copy], environment: server.environment)
+        #expect(early.wait() == 2)
+        #expect(early.stderr.contains("not complete"), "\(early.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: copy + ".partial"))
         let second = try Wadup(shared, environment: environment)
         #expect(second.wait() == 0, "\(second.stderr)")
         #expect(try Self.postgresDump(server, database) == (try Self.sqliteDump(dir + "/single.db")))
