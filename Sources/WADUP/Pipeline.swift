@@ -110,6 +110,7 @@ public final class Pipeline: Sendable {
     /// a resume skips), so that the first content starts at once.
     public var progressTotals: ProgressTotals { totals.withLock { $0 } }
     private let totals = Mutex<ProgressTotals>(.counting)
+    private let countsTotals: Bool
     /// Cleared by ``cancel()``: the count stops early (its walk is never longer than the run's own).
     private let counting = Atomic<Bool>(true)
     /// Opens the run's result store for the run's first record (``sqlite(path:resume:)`` by default).
@@ -131,8 +132,11 @@ public final class Pipeline: Sendable {
     let logger: Logger
     private let state = Mutex<(scheduler: Scheduler?, cancelled: Bool, storeError: StoreError?)>((nil, false, nil))
 
-    public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, store: StoreFactory? = nil) {
+    /// `countsTotals`: count ``progressTotals`` (a second walk of the inputs, sizes only), for a
+    /// progress display; without one nothing is counted.
+    public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, store: StoreFactory? = nil, countsTotals: Bool = false) {
         self.configuration = configuration
+        self.countsTotals = countsTotals
         self.engine = engine
         self.makeStore = store ?? Self.sqlite(path: configuration.output, resume: configuration.resume)
         self.logger = logger
@@ -221,13 +225,15 @@ public final class Pipeline: Sendable {
         let inputs: any InputSource
         let queue: QueueInputs?
         let counted = DispatchGroup()
+        let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
         if let sharedStore {
             queue = QueueInputs(store: sharedStore, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
             inputs = queue!
         } else {
-            let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
             inputs = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: resumed?.completedInputs ?? [], shard: config.shard)
             queue = nil
+        }
+        if sharedStore == nil && countsTotals {
             counted.enter()
             let counter = Thread { [self] in
                 defer { counted.leave() }

@@ -98,13 +98,14 @@ public struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
             throw ExitCode(error.code.exitCode)
         }
-        let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger, store: storeFactory(logger: logger))
+        let showsProgress = isatty(STDERR_FILENO) != 0
+        let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger, store: storeFactory(logger: logger), countsTotals: showsProgress)
         let interrupts = InterruptHandler {
             let what = engine.canInterrupt ? "stopping module-runs in progress" : "finishing contents in progress"
             FileHandle.standardError.write(Data("\nwadup: interrupted; \(what) (Ctrl-C again to quit at once)\n".utf8))
             pipeline.cancel()
         }
-        let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine(pipeline: pipeline) : nil
+        let progress = showsProgress ? ProgressLine(pipeline: pipeline) : nil
         let summary: RunSummary
         do {
             summary = try pipeline.run()

@@ -328,7 +328,7 @@ struct ProgressLineTests {
             configuration: RunConfiguration(
                 modulesDirectory: try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)]), input: input, output: output, threads: 2,
                 shard: shard),
-            engine: try Harness.engine(.wasmtime, limits: RunLimits()), logger: Harness.quietLogger)
+            engine: try Harness.engine(.wasmtime, limits: RunLimits()), logger: Harness.quietLogger, countsTotals: true)
         _ = try pipeline.run()
         let (roots, bytes) = try DatabaseQueue(path: output).read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM __wadup_content WHERE parent_uuid IS NULL") ?? -1,
