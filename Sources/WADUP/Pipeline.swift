@@ -227,6 +227,7 @@ public final class Pipeline: Sendable {
         let counted = DispatchGroup()
         let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
         if let sharedStore {
+            totals.withLock { $0 = .shared }
             queue = QueueInputs(store: sharedStore, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
             inputs = queue!
         } else {
@@ -251,7 +252,6 @@ public final class Pipeline: Sendable {
             counter.name = "wadup-count"
             counter.start()
         }
-        if sharedStore != nil { totals.withLock { $0 = .shared } }
         let scheduler = Scheduler(workers: config.threads, inputs: inputs)
         sharedStore?.onCommit { processed in
             dedup?.publish(processed)

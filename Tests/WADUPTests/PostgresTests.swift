@@ -433,19 +433,26 @@ struct PostgresTests {
         #expect(try server.count(database, "SELECT count(*) FROM __wadup_run") == 1)
     }
 
+    /// The arguments of a small run (one folder of the workload), and its single-process SQLite
+    /// run: the database and its dump, which a PostgreSQL run of the same arguments must equal.
+    static func smallRun(_ server: Server) throws -> (arguments: [String], reference: String, expected: [String]) {
+        let (inputs, modules) = try workload()
+        let arguments = ["--modules", modules, "--input", inputs + "/files/0", "--no-dedup"]
+        let reference = Harness.temporaryDirectory() + "/single.db"
+        let single = try Wadup(arguments + ["--output", reference], environment: server.environment)
+        #expect(single.wait() == 0, "\(single.stderr)")
+        let expected = try sqliteDump(reference)
+        #expect(expected.count > 5)
+        return (arguments, reference, expected)
+    }
+
     /// A server on this machine is reached through its Unix socket, named as libpq names it (a host
     /// that is a folder, percent-encoded in the URL, or `host=` in the query), with no password where
     /// the server trusts local users: the same results as an SQLite run. TLS asked for on a socket,
     /// and a socket nobody listens on, exit 2 naming the socket.
     @Test func aLocalServerIsReachedThroughItsUnixSocket() throws {
         let server = try Server.load()
-        let (inputs, modules) = try Self.workload()
-        let common = ["--modules", modules, "--input", inputs + "/files/0", "--no-dedup"]
-        let reference = Harness.temporaryDirectory() + "/single.db"
-        let single = try Wadup(common + ["--output", reference], environment: server.environment)
-        #expect(single.wait() == 0, "\(single.stderr)")
-        let expected = try Self.sqliteDump(reference)
-        #expect(expected.count > 5)
+        let (common, _, expected) = try Self.smallRun(server)
         var noPassword = ProcessInfo.processInfo.environment
         noPassword["PGPASSWORD"] = nil
         noPassword["PGPASSFILE"] = "/nonexistent"
@@ -477,12 +484,7 @@ struct PostgresTests {
     @Test func tlsChecksTheServersCertificateAndLogsInByClientCertificate() throws {
         let server = try Server.load()
         let tls = server.folder + "/tls"
-        let (inputs, modules) = try Self.workload()
-        let common = ["--modules", modules, "--input", inputs + "/files/0", "--no-dedup"]
-        let reference = Harness.temporaryDirectory() + "/single.db"
-        let single = try Wadup(common + ["--output", reference], environment: server.environment)
-        #expect(single.wait() == 0, "\(single.stderr)")
-        let expected = try Self.sqliteDump(reference)
+        let (common, reference, expected) = try Self.smallRun(server)
         // No ~/.postgresql of this machine's user: only what the URL gives.
         var environment = server.environment
         environment["HOME"] = Harness.temporaryDirectory()
