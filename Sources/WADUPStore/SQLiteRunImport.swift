@@ -10,6 +10,11 @@ import WADUPCore
 /// module tables created through ``createModuleTable(_:module:)`` (validated names, quoted). The
 /// copy is written under a temporary name beside `path` and renamed there by ``finish()``: a
 /// failure or a crash never leaves a partial database at `path`.
+///
+/// The foreign keys are checked once, by ``finish()``, not row by row: rows arrive in the source's
+/// order, and a content may come before the one it references (a repeat at depth 0 links, by
+/// `duplicate_of`, to the same bytes met first inside an archive, at depth 2). A copy with any
+/// reference left dangling at the end is refused.
 public final class SQLiteRunImport {
     /// A value to store: SQLite's storage classes.
     public enum Value: Sendable, Equatable {
@@ -36,7 +41,9 @@ public final class SQLiteRunImport {
         }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         do {
-            db = try DatabaseQueue(path: partial)
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = false
+            db = try DatabaseQueue(path: partial, configuration: configuration)
             try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
             try db.write { try $0.execute(sql: SQLiteStore.schema) }
         } catch {
@@ -88,8 +95,15 @@ public final class SQLiteRunImport {
         }
     }
 
-    /// Builds the indexes a finished run has and puts the database at `path`.
+    /// Checks every reference (``foreignKeyViolations()``), builds the indexes a finished run has
+    /// and puts the database at `path`.
     public func finish() throws(StoreError) {
+        let violations = try foreignKeyViolations()
+        guard violations.isEmpty else {
+            abandon()
+            let first = violations.prefix(3).map { "\($0.table) row \($0.rowid) → \($0.parent)" }.joined(separator: ", ")
+            throw StoreError(path: path, message: "the copied run has \(violations.count) reference(s) to rows it does not hold (\(first)); nothing was written")
+        }
         do {
             try db.write { try SQLiteStore.createIndexes($0, moduleTables: moduleTables) }
             _ = try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
@@ -104,6 +118,20 @@ public final class SQLiteRunImport {
         } catch {
             abandon()
             throw StoreError(path: path, message: "\(error)")
+        }
+    }
+
+    /// The rows whose foreign keys point at no row (SQLite's `PRAGMA foreign_key_check`): the
+    /// table, the row and the table it should reference.
+    public func foreignKeyViolations() throws(StoreError) -> [(table: String, rowid: Int64, parent: String)] {
+        do {
+            return try db.read { db in
+                try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").map { row in
+                    (table: row[0] as String, rowid: (row[1] as Int64?) ?? -1, parent: row[2] as String)
+                }
+            }
+        } catch {
+            throw StoreError(path: path, message: "checking the references: \(error)")
         }
     }
 
