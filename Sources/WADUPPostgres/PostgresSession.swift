@@ -10,40 +10,108 @@ import WADUPStore
 /// The pipeline's threads are plain threads (workers, the writer): they wait for PostgresNIO's
 /// async calls here instead of becoming async themselves. Never call these from a task of Swift's
 /// concurrency pool: the wait would hold one of its few threads.
-final class PostgresSession: Sendable {
-    let connection: PostgresConnection
+///
+/// No wait is unbounded: each statement has a deadline (``statementSeconds``, or
+/// ``longStatementSeconds`` for the few that may run long), after which the connection is closed
+/// and the statement fails as a lost connection; after Ctrl-C (``PostgresInterrupt``) a wait gives
+/// up within ``PostgresInterrupt/grace`` seconds. A session whose connection was lost is opened
+/// again by ``reconnect(until:)``, with the same settings.
+final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `settings` are behind mutexes; the rest is immutable.
     let logger: Logger
     let location: PostgresLocation
+    private let password: String?
+    private let id: Int
+    /// The open connection, or `nil` once it was lost (until ``reconnect(until:)``).
+    private let current: Mutex<PostgresConnection?>
+    /// Statements every new connection runs first (`SET …`), in order.
+    private let settings = Mutex<[String]>([])
 
-    private init(connection: PostgresConnection, logger: Logger, location: PostgresLocation) {
-        self.connection = connection
+    /// Seconds an ordinary statement may wait for its answer.
+    static let statementSeconds: Double = 120
+    /// Seconds a statement that may rightly run long (listing the inputs, building indexes) may wait.
+    static let longStatementSeconds: Double = 6 * 3600
+    /// Seconds one connection attempt may take (TCP, TLS, login).
+    static let connectSeconds: Double = 15
+
+    private init(connection: PostgresConnection, logger: Logger, location: PostgresLocation, password: String?, id: Int) {
+        self.current = Mutex(connection)
         self.logger = logger
         self.location = location
+        self.password = password
+        self.id = id
     }
 
     /// Connects, or says in one line why not (unreachable, refused credentials, no such database).
     static func connect(_ location: PostgresLocation, password: String?, logger: Logger, id: Int) throws(StoreError) -> PostgresSession {
         do {
-            let configuration = try location.configuration(password: password)
-            let connection = try blocking {
-                try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
-            }
-            let session = PostgresSession(connection: connection, logger: logger, location: location)
+            let connection = try open(location, password: password, logger: logger, id: id)
+            let session = PostgresSession(connection: connection, logger: logger, location: location, password: password, id: id)
             // WADUP's statements are short; JIT compiling one (a range join looks costly to the
             // planner on a large queue) took 250 ms of a 2 ms claim here.
-            try session.query("SET jit = off")
+            try session.configure("SET jit = off")
             return session
         } catch {
             throw StoreError(path: location.description, message: describeConnect(error, location, password: password), refused: true)
         }
     }
 
-    /// Runs `sql` with bound values; returns the rows.
+    private static func open(_ location: PostgresLocation, password: String?, logger: Logger, id: Int) throws -> PostgresConnection {
+        let configuration = try location.configuration(password: password)
+        return try blocking(seconds: connectSeconds, interruptible: true) {
+            try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        }
+    }
+
+    /// Runs `statement` now and on every connection this session opens later.
+    func configure(_ statement: String) throws {
+        try query(statement)
+        settings.withLock { $0.append(statement) }
+    }
+
+    /// Opens the connection again after it was lost, trying with bounded back-off (0.1 s, doubling
+    /// up to 2 s) until `deadline`; throws ``PostgresFailure/gone(reason:)`` then, or
+    /// ``PostgresFailure/interrupted`` after Ctrl-C, or the server's refusal of the login.
+    func reconnect(until deadline: Date) throws {
+        drop()
+        var delay = 0.1
+        var reason = "no answer"
+        while true {
+            if PostgresInterrupt.isInterrupted { throw PostgresFailure.interrupted }
+            do {
+                let connection = try Self.open(location, password: password, logger: logger, id: id)
+                current.withLock { $0 = connection }
+                for statement in settings.withLock({ $0 }) { try query(statement) }
+                return
+            } catch let error as PSQLError where error.code == .server && !Self.isConnectionLoss(error) {
+                // A login the server refuses now (password changed, database dropped) will not pass by waiting.
+                throw error
+            } catch {
+                reason = Self.describe(error)
+                drop()
+            }
+            let now = Date()
+            guard now.addingTimeInterval(delay) < deadline else { throw PostgresFailure.gone(reason: reason) }
+            PostgresInterrupt.sleep(delay)
+            delay = min(delay * 2, 2)
+        }
+    }
+
+    /// Closes the connection (if open) without waiting, and forgets it.
+    private func drop() {
+        guard let connection = current.withLock({ c -> PostgresConnection? in
+            defer { c = nil }
+            return c
+        }) else { return }
+        Task { try? await connection.close() }
+    }
+
+    /// Runs `sql` with bound values; returns the rows. `long` gives the statement
+    /// ``longStatementSeconds`` and lets it finish after Ctrl-C.
     @discardableResult
-    func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PostgresRow] {
+    func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings(), long: Bool = false) throws -> [PostgresRow] {
         let query = PostgresQuery(unsafeSQL: sql, binds: binds)
-        let (connection, logger) = (self.connection, self.logger)
-        return try blocking {
+        let (connection, logger) = (try live(), self.logger)
+        return try wait(long: long) {
             var rows: [PostgresRow] = []
             for try await row in try await connection.query(query, logger: logger) { rows.append(row) }
             return rows
@@ -57,11 +125,30 @@ final class PostgresSession: Sendable {
         guard !([table] + columns).contains(where: { $0.contains("\"") || $0.contains("\0") }) else {
             throw StoreError(path: location.description, message: "refused to COPY into \(table): a name holds a double quote")
         }
-        let (connection, logger) = (self.connection, self.logger)
-        try blocking {
+        let (connection, logger) = (try live(), self.logger)
+        try wait(long: false) {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 try await writer.write(data)
             }
+        }
+    }
+
+    /// The open connection, or a lost-connection failure.
+    private func live() throws -> PostgresConnection {
+        guard let connection = current.withLock({ $0 }) else { throw PostgresFailure.disconnected }
+        return connection
+    }
+
+    /// Waits for `body` with this session's deadline; on a timeout the connection is dropped.
+    private func wait<T: Sendable>(long: Bool, _ body: @escaping @Sendable () async throws -> T) throws -> T {
+        do {
+            return try blocking(seconds: long ? Self.longStatementSeconds : Self.statementSeconds, interruptible: !long, body)
+        } catch let error as PostgresFailure {
+            drop()
+            throw error
+        } catch {
+            if Self.isConnectionLoss(error) { drop() }
+            throw error
         }
     }
 
@@ -73,14 +160,44 @@ final class PostgresSession: Sendable {
             try query("COMMIT")
             return value
         } catch {
-            _ = try? query("ROLLBACK")
+            if !Self.isConnectionLoss(error) { _ = try? query("ROLLBACK") }
             throw error
         }
     }
 
     func close() {
-        let connection = self.connection
-        _ = try? blocking { try await connection.close() }
+        guard let connection = current.withLock({ c -> PostgresConnection? in
+            defer { c = nil }
+            return c
+        }) else { return }
+        _ = try? blocking(seconds: 2, interruptible: false) { try await connection.close() }
+    }
+
+    /// Whether `error` means the connection is gone (the server went away, restarted, ended this
+    /// session, or did not answer in time), so that a new connection may succeed.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        switch error {
+        case let failure as PostgresFailure:
+            switch failure {
+            case .disconnected, .timedOut: return true
+            case .interrupted, .gone: return false
+            }
+        case let error as PSQLError:
+            switch error.code {
+            case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown:
+                return true
+            case .server:
+                // 08: connection exceptions; 57P01-03: the server shut down, crashed, or is starting.
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+            default:
+                return false
+            }
+        case is ChannelError, is IOError:
+            return true
+        default:
+            return false
+        }
     }
 
     /// What went wrong, in one line: the server's own message when it sent one.
@@ -134,8 +251,63 @@ final class PostgresSession: Sendable {
     }
 }
 
-/// Runs `body` on Swift's concurrency pool and waits for it on the calling (non-pool) thread.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+/// Why a statement or a connection ended without the server's answer.
+enum PostgresFailure: Error, CustomStringConvertible {
+    /// The connection was lost earlier and not opened again.
+    case disconnected
+    /// No answer within `seconds`: the connection was closed.
+    case timedOut(seconds: Double)
+    /// Ctrl-C: the wait was given up.
+    case interrupted
+    /// Reconnecting failed until its deadline; `reason` is the last attempt's failure.
+    case gone(reason: String)
+
+    var description: String {
+        switch self {
+        case .disconnected: "the connection was lost"
+        case .timedOut(let seconds): "no answer within \(Int(seconds)) s"
+        case .interrupted: "interrupted while waiting for the server"
+        case .gone(let reason): reason
+        }
+    }
+}
+
+/// Ctrl-C, for every PostgreSQL session of this process: reconnecting stops at once, and a wait
+/// for an answer gives up ``grace`` seconds after the interrupt (or after it began, if later), so
+/// that a process whose server is gone ends within seconds. Statements on a live server answer
+/// well within that, so the claims are still given back.
+public enum PostgresInterrupt {
+    /// Seconds a wait may still last after Ctrl-C.
+    static let grace: Double = 3
+    private static let at = Mutex<Date?>(nil)
+
+    /// Marks the process interrupted (the command layer calls this on the first Ctrl-C).
+    public static func interrupt() {
+        at.withLock { if $0 == nil { $0 = Date() } }
+    }
+
+    static var isInterrupted: Bool { at.withLock { $0 != nil } }
+
+    /// When a wait that began at `start` gives up because of Ctrl-C, if the process was interrupted.
+    static func giveUp(start: Date) -> Date? {
+        at.withLock { $0 }.map { max($0, start).addingTimeInterval(grace) }
+    }
+
+    /// Sleeps `seconds`, or less if Ctrl-C comes.
+    static func sleep(_ seconds: Double) {
+        let end = Date().addingTimeInterval(seconds)
+        while !isInterrupted {
+            let left = end.timeIntervalSinceNow
+            if left <= 0 { return }
+            usleep(UInt32(min(left, 0.1) * 1_000_000))
+        }
+    }
+}
+
+/// Runs `body` on Swift's concurrency pool and waits for it on the calling (non-pool) thread, at
+/// most `seconds` (then ``PostgresFailure/timedOut(seconds:)``; `body` is left to end on its own,
+/// once its connection is closed), and if `interruptible`, until ``PostgresInterrupt`` gives up.
+func blocking<T: Sendable>(seconds: Double, interruptible: Bool, _ body: @escaping @Sendable () async throws -> T) throws -> T {
     let result = Mutex<Result<T, any Error>?>(nil)
     let done = DispatchSemaphore(value: 0)
     Task {
@@ -144,6 +316,13 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
         result.withLock { $0 = outcome }
         done.signal()
     }
-    done.wait()
+    let start = Date()
+    let deadline = start.addingTimeInterval(seconds)
+    // Woken at once by the answer; the slices only bound how late a timeout or Ctrl-C is seen.
+    while done.wait(timeout: .now() + 0.25) == .timedOut {
+        let now = Date()
+        if now >= deadline { throw PostgresFailure.timedOut(seconds: seconds) }
+        if interruptible, let end = PostgresInterrupt.giveUp(start: start), now >= end { throw PostgresFailure.interrupted }
+    }
     return try result.withLock { $0! }.get()
 }

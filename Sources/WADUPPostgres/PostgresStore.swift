@@ -23,12 +23,16 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         public var leaseTimeout: Double
         public var overwrite: Bool
         public var resume: Bool
+        /// Seconds a process keeps reconnecting (with bounded back-off) after it lost the server,
+        /// before it gives up and exits non-zero; the same command then carries on.
+        public var reconnectTimeout: Double
 
-        public init(location: PostgresLocation, leaseTimeout: Double = 60, overwrite: Bool = false, resume: Bool = false) {
+        public init(location: PostgresLocation, leaseTimeout: Double = 60, overwrite: Bool = false, resume: Bool = false, reconnectTimeout: Double = 60) {
             self.location = location
             self.leaseTimeout = leaseTimeout
             self.overwrite = overwrite
             self.resume = resume
+            self.reconnectTimeout = reconnectTimeout
         }
     }
 
@@ -57,6 +61,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
     /// Whether this process created the run (and enumerated its inputs).
     public let registered: Bool
     let leaseTimeout: Double
+    let reconnectTimeout: Double
     let logger: Logger
 
     private let writer: PostgresSession
@@ -98,6 +103,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         let location = options.location
         self.location = location
         self.leaseTimeout = options.leaseTimeout
+        self.reconnectTimeout = options.reconnectTimeout
         self.logger = logger
         let password = location.password()
         writer = try PostgresSession.connect(location, password: password, logger: logger, id: 1)
@@ -109,7 +115,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
             // Commits need not wait for the disk: a claim or renewal lost in a server crash only makes
             // an input claimable again, and the trees committed last are lost together with their
             // input rows (the log is replayed in order), so they are redone, never half there.
-            for session in [writer, claimer, renewer] { try session.query("SET synchronous_commit = off") }
+            for session in [writer, claimer, renewer] { try session.configure("SET synchronous_commit = off") }
         } catch let error as StoreError {
             writer.close()
             throw error
@@ -172,7 +178,18 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                     } else if !options.resume {
                         throw refuse("it holds this run, complete; nothing was written. Read it, or use --overwrite to run again")
                     }
-                } else if options.overwrite && live == 0 {
+                } else if options.overwrite {
+                    guard live == 0 else {
+                        let holders = try db.query("""
+                            SELECT host || ' pid ' || pid FROM __wadup_workers
+                            WHERE ended_at IS NULL AND heartbeat_at > now() - make_interval(secs => lease_seconds) ORDER BY run_id LIMIT 5
+                            """).map { try $0.decode(String.self) }
+                        let leased = try db.query("SELECT count(*) FROM __wadup_chunks WHERE state = 'claimed' AND lease_until > now()")[0].decode(Int64.self)
+                        throw refuse("""
+                            it is in use by a live run: \(live) process(es) (\(holders.joined(separator: ", "))) share it, with live leases on \(leased) chunk(s) of its \(remaining) inputs to go; \
+                            nothing was replaced: wait for it or stop it
+                            """)
+                    }
                     create = true
                 }
                 if create {
@@ -321,7 +338,11 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         // A writer that failed commits nothing more: claiming more would only hold inputs back.
         if let failure { throw failure }
         do {
-            return try claimLock.withLock { _ in try claimLocked(max: max) }
+            return try claimLock.withLock { _ in
+                // A claim lost with its connection may have been committed: its chunks are leased to
+                // this process but unknown to it, so they are given back before claiming again.
+                try resilient(claimer, "claiming inputs", beforeRetry: { try self.releaseUnknownClaims() }) { try claimLocked(max: max) }
+            }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -392,6 +413,19 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         return .inputs(items.map(\.input))
     }
 
+    /// Gives back the chunks leased to this process that it does not know it holds (a claim whose
+    /// answer was lost with the connection).
+    private func releaseUnknownClaims() throws {
+        let known = claimed.withLock { Array($0.open.keys) }
+        var b = PostgresBindings()
+        b.append(runID)
+        b.append(known)
+        try claimer.query("""
+            UPDATE __wadup_chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL
+            WHERE lease_owner = $1 AND state = 'claimed' AND NOT (id = ANY($2))
+            """, b)
+    }
+
     /// Marks done the chunks this process holds whose every input is committed (a chunk claimed
     /// again after its owner committed all its trees but died before marking it).
     private func finishEmptyChunks(_ db: PostgresSession) throws {
@@ -440,7 +474,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         for item in batch {
             switch item {
             case .table(let schema, let id, let module):
-                try createTable(schema, module: module)
+                try resilient(writer, "creating table \(schema.name)") { try createTable(schema, module: module) }
                 knownTables[id] = schema
             case .content(let record):
                 let root = record.parentUUID.flatMap { roots[$0] } ?? record.uuid
@@ -532,8 +566,22 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                 }
                 places[root] = place
             }
+            // If the connection is lost at COMMIT, the trees are committed when their first record
+            // (or, with none left to write, their input row) is there.
+            let firstUUID = pending.lazy.compactMap { self.trees[$0]?.records.first?.uuid }.first
+            let firstSeq = pending.first { self.trees[$0]?.completion != nil }.flatMap { places[$0]?.seq }
             do {
-                try writeTrees(pending, places: places)
+                try resilient(writer, "committing input trees", committed: { [writer] () throws -> Void? in
+                    if let firstUUID {
+                        return try writer.query("SELECT EXISTS (SELECT 1 FROM __wadup_content WHERE uuid = $1)", binds(firstUUID))[0].decode(Bool.self) ? () : nil
+                    }
+                    if let firstSeq {
+                        return try writer.query("SELECT EXISTS (SELECT 1 FROM __wadup_input WHERE seq = $1)", binds(firstSeq))[0].decode(Bool.self) ? () : nil
+                    }
+                    return nil
+                }) {
+                    try writeTrees(pending, places: places)
+                }
             } catch let error as LostLeases {
                 lose(chunks: error.chunks)
                 let lostRoots = pending.filter { error.chunks.contains(places[$0]!.chunk) }
@@ -634,8 +682,13 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         guard let place = place(of: tree, root: root) else { return }
         let db = writer
         let runID = self.runID
+        let firstUUID = tree.records.first?.uuid
         do {
-            try db.transaction {
+            try resilient(db, "writing part of an input tree", committed: { () throws -> Void? in
+                guard let firstUUID else { return nil }
+                return try db.query("SELECT EXISTS (SELECT 1 FROM __wadup_content WHERE uuid = $1)", binds(firstUUID))[0].decode(Bool.self) ? () : nil
+            }) {
+              try db.transaction {
                 var b = PostgresBindings()
                 b.append(place.chunk)
                 b.append(runID)
@@ -648,6 +701,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                     try db.query("INSERT INTO __wadup_partial (seq, root_uuid) VALUES ($1, $2)", p)
                 }
                 try writeRecords(tree.records)
+              }
             }
             tree.spilled = place
             tree.records.removeAll(keepingCapacity: true)
@@ -700,6 +754,71 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         if let path = tree.completion?.path { _ = claimed.withLock { $0.byPath.removeValue(forKey: path) } }
     }
 
+    // MARK: Losing the server
+
+    /// Set once this process gave up on the server (or was interrupted while it was away).
+    private let serverLost = Mutex(false)
+
+    /// Runs `body` (one statement, or one transaction) on `session`; when its connection is lost
+    /// (the server restarted or ended it, or no answer came in time), reconnects with bounded
+    /// back-off for up to `budget` seconds (``reconnectTimeout`` by default) and runs it again.
+    /// A transaction lost at its COMMIT may have committed: `committed`, asked on the new
+    /// connection first, says so (with `body`'s answer), and `body` is not run again.
+    /// `beforeRetry` runs on the new connection before `body` runs again. Gives up with a
+    /// ``StoreError`` naming the server and the remedy (run the same command again).
+    private func resilient<T>(
+        _ session: PostgresSession, _ what: String, budget: Double? = nil, committed: (() throws -> T?)? = nil, beforeRetry: (() throws -> Void)? = nil,
+        _ body: () throws -> T
+    ) throws -> T {
+        let budget = budget ?? reconnectTimeout
+        var lostAt: Date?
+        while true {
+            do {
+                if lostAt != nil, let committed, let value = try committed() { return value }
+                if lostAt != nil, let beforeRetry { try beforeRetry() }
+                let value = try body()
+                if let lostAt {
+                    logger.info("reconnected to PostgreSQL at \(location.endpoint) after \(String(format: "%.1f", Date().timeIntervalSince(lostAt))) s; going on with \(what)")
+                }
+                return value
+            } catch where PostgresSession.isConnectionLoss(error) {
+                let since = lostAt ?? Date()
+                if lostAt == nil {
+                    logger.warning("lost the connection to PostgreSQL at \(location.endpoint) while \(what) (\(PostgresSession.describe(error))); reconnecting for up to \(Self.seconds(budget))")
+                }
+                lostAt = since
+                do {
+                    try session.reconnect(until: since.addingTimeInterval(budget))
+                } catch {
+                    serverLost.withLock { $0 = true }
+                    throw serverGone(error, what: what, budget: budget)
+                }
+            }
+        }
+    }
+
+    /// The failure of a process that gave up on its server: what it was doing, and what to do.
+    private func serverGone(_ error: any Error, what: String, budget: Double) -> StoreError {
+        let kept = "every input tree committed so far is kept, and the inputs this process held go back to the queue when their leases expire (\(Self.seconds(leaseTimeout)))"
+        let message: String
+        switch error {
+        case PostgresFailure.interrupted:
+            message = "interrupted while reconnecting to PostgreSQL at \(location.endpoint) (lost while \(what)); \(kept); run the same command again to carry on"
+        case PostgresFailure.gone(let reason):
+            message = """
+                lost PostgreSQL at \(location.endpoint) while \(what), and it did not come back within the reconnect timeout (\(Self.seconds(budget)); last attempt: \(reason)); \
+                \(kept): once the server is up, run the same command again to carry on
+                """
+        default:
+            message = "lost PostgreSQL at \(location.endpoint) while \(what), and reconnecting failed: \(PostgresSession.describe(error)); \(kept): run the same command again to carry on"
+        }
+        return StoreError(path: location.description, message: message)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
     // MARK: Leases
 
     /// Renews this process's leases (and its heartbeat) every third of the lease time.
@@ -722,6 +841,9 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                 try renewer.query("UPDATE __wadup_workers SET heartbeat_at = now() WHERE run_id = $1", binds(runID))
             } catch {
                 logger.warning("could not renew this process's leases: \(PostgresSession.describe(error)); they expire \(leaseTimeout) s after the last renewal")
+                // Reconnect briefly here (the writer and the claims wait for the server the full
+                // reconnect time); the next round renews on the new connection.
+                if PostgresSession.isConnectionLoss(error) { try? renewer.reconnect(until: Date().addingTimeInterval(min(5, interval))) }
             }
         }
         condition.lock()
@@ -746,7 +868,12 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         }
         let db = writer
         let runID = self.runID
+        // After the server was given up on once, one short try: the claims expire anyway.
+        let budget = serverLost.withLock { $0 } ? PostgresInterrupt.grace : reconnectTimeout
         do {
+            try resilient(db, "ending this process's part of the run", budget: budget, committed: { () throws -> Void? in
+                try db.query("SELECT ended_at IS NOT NULL FROM __wadup_workers WHERE run_id = $1", binds(runID)).first?.decode(Bool.self) == true ? () : nil
+            }) {
             try db.transaction {
                 // Whatever this process still holds goes back to the queue; parts already written
                 // are marked on their rows, and the next owner rolls them back.
@@ -768,7 +895,7 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                     // The run is complete: whoever ends first after that builds the indexes.
                     try db.query("SELECT pg_advisory_xact_lock(\(Self.registrationLock + 2))")
                     let tables = try db.query("SELECT name, seq FROM __wadup_tables").map { try $0.decode((String, Int64).self) }
-                    for statement in PostgresSchema.finishIndexes(moduleTables: tables.map { (name: $0.0, seq: $0.1) }) { try db.query(statement) }
+                    for statement in PostgresSchema.finishIndexes(moduleTables: tables.map { (name: $0.0, seq: $0.1) }) { try db.query(statement, long: true) }
                 }
                 for m in modules {
                     var mb = PostgresBindings()
@@ -786,6 +913,9 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
                         """, mb)
                 }
             }
+            }
+        } catch let error as StoreError {
+            throw failure ?? error
         } catch {
             throw failure ?? StoreError(path: location.description, message: PostgresSession.describe(error))
         }
