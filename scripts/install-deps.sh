@@ -26,6 +26,8 @@ done
 # PostgreSQL's server: the tests of the PostgreSQL output start a private one (scripts/pg-test-server.sh).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)
+# A FUSE file system that answers EIO (InputFaultTests: reading inputs on a failing file system).
+[ -f /usr/lib/python3/dist-packages/fuse.py ] || need+=(python3-fuse)
 # Headless Chromium: the HTML report's test loads a report in a real browser.
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

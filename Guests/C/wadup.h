@@ -34,6 +34,7 @@ extern "C" {
 #define WADUP_E_LIMIT_REACHED      (-9)  /* a per-run limit: sub-contents, sub-content bytes, log lines, row bytes */
 #define WADUP_E_INVALID_ARGUMENT   (-10) /* bad length/capacity/level, or a sub-content name with NUL or > 4096 bytes */
 #define WADUP_E_NO_CONTENT         (-11) /* content function called outside process() */
+#define WADUP_E_INPUT_UNAVAILABLE  (-12) /* the input file changed or failed while it was read: return */
 
 /* Log levels for log_message. */
 #define WADUP_LOG_DEBUG   0

@@ -9,13 +9,15 @@
 
 static volatile sig_atomic_t count;
 static int pipe_write = -1;
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
 
 static void handle(int signal) {
-  (void)signal;
   count += 1;
-  if (count >= 2) _exit(130);
+  // A second signal ends the process at once, with the shell's status for that signal.
+  if (count >= 2) _exit(128 + signal);
   int saved = errno;
-  if (pipe_write >= 0) (void)!write(pipe_write, "x", 1);
+  unsigned char number = (unsigned char)signal;
+  if (pipe_write >= 0) (void)!write(pipe_write, &number, 1);
   errno = saved;
 }
 
@@ -31,21 +33,20 @@ int wadup_interrupt_install(void) {
   action.sa_handler = handle;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &action, NULL);
-  sigaction(SIGTERM, &action, NULL);
-  // A parent may have started us with these signals blocked (the mask survives exec): unblock them
-  // here, on the main thread, whose mask every thread created later inherits.
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+    sigaction(handled[i], &action, NULL);
+    sigaddset(&set, handled[i]);
+  }
+  // A parent may have started us with these signals blocked (the mask survives exec): unblock them
+  // here, on the main thread, whose mask every thread created later inherits.
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   return fds[0];
 }
 
 void wadup_interrupt_uninstall(void) {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) signal(handled[i], SIG_DFL);
   int fd = pipe_write;
   pipe_write = -1;
   if (fd >= 0) close(fd);  // the watcher reads end of file and ends

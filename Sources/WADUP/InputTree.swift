@@ -80,6 +80,9 @@ final class DedupIndex: Sendable {
         /// with the same 5 bytes are chained.
         var heads = [[UInt32: Int32]](repeating: [:], count: 256)
         var log = RecordLog()
+        /// Contents withdrawn after their claim (their input changed while it was read): their
+        /// records match nothing. Almost always empty.
+        var withdrawn: Set<UUID> = []
     }
 
     private let state = Mutex(State())
@@ -131,10 +134,24 @@ final class DedupIndex: Sendable {
             var index = state.heads[shard][key] ?? -1
             while index >= 0 {
                 let record = state.log.record(Int(index))
-                if record.digest == digest { return record.uuid }
+                if record.digest == digest && !state.withdrawn.contains(record.uuid) { return record.uuid }
                 index = record.next
             }
             return nil
+        }
+    }
+
+    /// Takes back the claim of content `uuid` of `tree` on `digest`: its input changed or failed
+    /// while it was read, so a later content with these bytes is processed, not linked to it. A
+    /// repeat linked to it in between stays linked (a `duplicate` of a `failed` content).
+    func withdraw(digest: [UInt8], uuid: UUID, tree: InputTree) {
+        switch scope {
+        case .run:
+            state.withLock { _ = $0.withdrawn.insert(uuid) }
+        case .committed:
+            tree.local.withLock { local in
+                if local[digest] == uuid { local[digest] = nil }
+            }
         }
     }
 
@@ -149,7 +166,7 @@ final class DedupIndex: Sendable {
             var index = head
             while index >= 0 {
                 let record = state.log.record(Int(index))
-                if record.digest == digest { return record.uuid }
+                if record.digest == digest && !state.withdrawn.contains(record.uuid) { return record.uuid }
                 index = record.next
             }
             state.heads[shard][key] = state.log.append(digest: digest, uuid: uuid, next: head)

@@ -201,10 +201,13 @@ public struct InputWalker: IteratorProtocol {
         let kind: String
         switch st.st_mode & S_IFMT {
         case S_IFREG:
-            guard opensFiles else { return .file(InputFile(fd: -1, name: recorded, size: Int(st.st_size))) }
-            let fd = openat(dirfd, cString(name), O_RDONLY | O_CLOEXEC | O_NOCTTY | (followed ? 0 : O_NOFOLLOW))
+            let path = dirfd == AT_FDCWD ? root : rootPath(recorded.bytes)
+            guard opensFiles else { return .file(InputFile(fd: -1, name: recorded, size: Int(st.st_size), path: path)) }
+            // O_NONBLOCK: a path replaced by a fifo since it was listed must not block the walk
+            // (opening a fifo waits for a writer); the type is checked again on the descriptor.
+            let fd = openat(dirfd, cString(name), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW))
             guard fd >= 0 else { return .record(name: recorded, reason: "unreadable: \(Self.reason(errno))", size: Int(st.st_size)) }
-            return .file(InputFile(fd: fd, name: recorded, size: Int(st.st_size)))
+            return Self.opened(fd: fd, name: recorded, path: path)
         case S_IFIFO: kind = "fifo"
         case S_IFSOCK: kind = "socket"
         case S_IFCHR: kind = "character device"
@@ -213,6 +216,21 @@ public struct InputWalker: IteratorProtocol {
         default: kind = "unknown file type"
         }
         return .record(name: recorded, reason: "not a regular file: \(kind)", size: nil)
+    }
+
+    /// The input open as `fd`, if it is (still) a regular file; else (closed) the record of what it is now.
+    static func opened(fd: Int32, name: InputName, path: String) -> Input {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let code = errno
+            close(fd)
+            return .record(name: name, reason: "unreadable: \(reason(code))", size: nil)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            return .record(name: name, reason: "not a regular file: \(InputFileSource.kind(of: st.st_mode)) (it changed type after the walk found it)", size: nil)
+        }
+        return .file(InputFile(fd: fd, name: name, size: Int(st.st_size), path: path))
     }
 
     /// The path of `relative` under the root, for messages.
@@ -262,9 +280,12 @@ public final class InputFile: Sendable {
     public let name: InputName
     /// Its size when it was found.
     public let size: Int
+    /// Its path (the root and the name), for messages.
+    public let path: String
 
-    init(fd: Int32, name: InputName, size: Int) {
+    init(fd: Int32, name: InputName, size: Int, path: String) {
         self.fd = fd
+        self.path = path
         self.name = name
         self.size = size
     }

@@ -131,11 +131,18 @@ public final class Pipeline: Sendable {
     public let engine: any WasmEngine
     let logger: Logger
     private let state = Mutex<(scheduler: Scheduler?, cancelled: Bool, storeError: StoreError?)>((nil, false, nil))
+    /// How input files are read: `pread`, or a test's stand-in that truncates or fails them.
+    let reader: FileReader
 
     /// `countsTotals`: count ``progressTotals`` (a second walk of the inputs, sizes only), for a
     /// progress display; without one nothing is counted.
-    public init(configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, store: StoreFactory? = nil, countsTotals: Bool = false) {
+    /// `reader`: how input files are read (tests inject faults).
+    public init(
+        configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, store: StoreFactory? = nil, countsTotals: Bool = false,
+        reader: FileReader = .system
+    ) {
         self.configuration = configuration
+        self.reader = reader
         self.countsTotals = countsTotals
         self.engine = engine
         self.makeStore = store ?? Self.sqlite(path: configuration.output, resume: configuration.resume)
@@ -169,7 +176,16 @@ public final class Pipeline: Sendable {
         let loaded = Self.onGuestStack(limits: config.limits) { () -> Result<ModuleSet, WADUPError> in
             Result { () throws(WADUPError) in try ModuleSet.load(directory: config.modulesDirectory, engine: engine) }
         }
-        let modules = try loaded.get()
+        let modules: ModuleSet
+        switch loaded {
+        case .success(let set):
+            modules = set
+        case .failure(let error):
+            // A signal during compilation or instantiation stops them: the run was interrupted,
+            // the modules are not at fault. Nothing was written.
+            guard state.withLock({ $0.cancelled }) else { throw error }
+            return RunSummary(outcome: .interrupted, statistics: statistics.snapshot, seconds: Date().timeIntervalSince(started), abandoned: 0, resumed: nil)
+        }
         let shared = StoreURL.isServer(config.output)
         var outputStat = stat()
         if !shared, lstat(config.output, &outputStat) == 0, outputStat.st_mode & S_IFMT == S_IFREG, Self.sameFile(config.input, config.output) {
@@ -180,6 +196,16 @@ public final class Pipeline: Sendable {
             modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
         let settings = RecordedSettings.json(recorded)
+        // Held until the run returns: no other run or merge replaces or writes this output meanwhile.
+        let lock: OutputLock?
+        do {
+            lock = shared ? nil : try OutputLock.acquire(database: config.output)
+        } catch {
+            throw error.isHeld
+                ? WADUPError(.outputInUse, "\(WADUPError.Setting.output) \(error)")
+                : WADUPError(.database, "\(error); check that the folder exists and is writable")
+        }
+        defer { lock?.release() }
         if shared {
             // The store checks the run the server holds (several processes share it).
         } else if config.resume {
@@ -214,6 +240,8 @@ public final class Pipeline: Sendable {
             if error.refused { throw WADUPError(.usage, "\(error)") }
             throw WADUPError(.database, "\(error); \(error.isFull ? "free space on its disk" : "check that the folder exists and is writable")")
         }
+        // What the output path names now: the run checks at its end that it still does.
+        let written = shared ? nil : Self.identity(config.output)
         let sharedStore = store as? any SharedRunStore
         let resumed = (store as? SQLiteStore)?.resumePoint
         if let resumed {
@@ -225,7 +253,8 @@ public final class Pipeline: Sendable {
         let inputs: any InputSource
         let queue: QueueInputs?
         let counted = DispatchGroup()
-        let exclusion = InputWalker.Exclusion(files: Self.outputCompanions(config.output), reason: "the output database of this run")
+        let exclusion = InputWalker.Exclusion(
+            files: Self.outputCompanions(config.output) + [OutputLock.path(for: config.output)], reason: "the output database of this run")
         if let sharedStore {
             totals.withLock { $0 = .shared }
             queue = QueueInputs(store: sharedStore, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
@@ -266,7 +295,7 @@ public final class Pipeline: Sendable {
         let workers = (0..<config.threads).map { index in
             Worker(
                 index: index, modules: modules, registry: registry, store: store, scheduler: scheduler, statistics: statistics,
-                limits: config.limits, logger: logger, dedup: dedup,
+                limits: config.limits, logger: logger, dedup: dedup, reader: reader,
                 onStoreFailure: { [self] error in
                     state.withLock { if $0.storeError == nil { $0.storeError = error } }
                     scheduler.cancel()
@@ -313,6 +342,11 @@ public final class Pipeline: Sendable {
             throw WADUPError(.database, "\(error); \(Self.remedy(error))")
         }
         if let storeError { throw WADUPError(.database, "\(storeError); \(Self.remedy(storeError))") }
+        if let written, Self.identity(config.output) != written {
+            throw WADUPError(
+                .outputLost,
+                "\(WADUPError.Setting.output) \(config.output) was removed or replaced while the run wrote it: this run's results (\(snapshot.contents) contents, \(outcome.rawValue)) are not in the file at that path now; run again into a path nothing else writes")
+        }
         return RunSummary(
             outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started),
             abandoned: scheduler.pendingCount + snapshot.interrupted, resumed: resumed)
@@ -365,6 +399,12 @@ public final class Pipeline: Sendable {
         thread.start()
         done.wait()
         return result.withLock { $0! }
+    }
+
+    /// The device and inode `path` names, or `nil` if it names nothing.
+    static func identity(_ path: String) -> [UInt64]? {
+        var st = stat()
+        return stat(path, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
     }
 
     /// Whether `a` and `b` name one existing file (same device and inode).

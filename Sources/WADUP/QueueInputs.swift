@@ -146,20 +146,16 @@ extension InputWalker {
     static func openQueued(root: String, rootIsFolder: Bool, _ queued: QueuedInput, followSymlinks: Bool) -> Input {
         let name = InputName(bytes: queued.path)
         if let reason = queued.reason { return .record(name: name, reason: reason, size: queued.size) }
-        var st = stat()
         let path = rootIsFolder ? Array(root.utf8) + [UInt8(ascii: "/")] + queued.path : Array(root.utf8)
         let cPath = path.map { CChar(bitPattern: $0) } + [0]
         // The root itself is followed if it is a link (the user named it), as the walk does.
-        let fd = Foundation.open(cPath, O_RDONLY | O_CLOEXEC | O_NOCTTY | (followSymlinks || !rootIsFolder ? 0 : O_NOFOLLOW))
+        // O_NONBLOCK: a path replaced by a fifo must not block (see InputWalker.classify).
+        let fd = Foundation.open(cPath, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followSymlinks || !rootIsFolder ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP { return .record(name: name, reason: "not a regular file: symbolic link (changed since the inputs were listed)", size: nil) }
             return .record(name: name, reason: "unreadable: \(reason(code))", size: nil)
         }
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            return .record(name: name, reason: "not a regular file (changed since the inputs were listed)", size: nil)
-        }
-        return .file(InputFile(fd: fd, name: name, size: Int(st.st_size)))
+        return opened(fd: fd, name: name, path: String(decoding: path, as: UTF8.self))
     }
 }

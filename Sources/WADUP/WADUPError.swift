@@ -5,7 +5,10 @@
 /// renders them (`--output`), and other callers get plain names (`output`).
 public struct WADUPError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String { case usage, invalidModule = "invalid_module", outputExists = "output_exists", resumeMismatch = "resume_mismatch", io, database }
+        private enum Value: String {
+            case usage, invalidModule = "invalid_module", outputExists = "output_exists", outputInUse = "output_in_use"
+            case resumeMismatch = "resume_mismatch", io, database, outputLost = "output_lost"
+        }
         private let value: Value
         /// A bad option or argument.
         public static let usage = Code(value: .usage)
@@ -13,6 +16,11 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
         public static let invalidModule = Code(value: .invalidModule)
         /// The output database exists and may not be replaced.
         public static let outputExists = Code(value: .outputExists)
+        /// Another live process (a run or a merge) is writing the output.
+        public static let outputInUse = Code(value: .outputInUse)
+        /// The output path no longer names the database the run wrote (removed or replaced during
+        /// the run): the results are not where the user will look.
+        public static let outputLost = Code(value: .outputLost)
         /// `--resume` with an input, modules or limits other than the run's.
         public static let resumeMismatch = Code(value: .resumeMismatch)
         /// Reading the inputs or modules failed.
@@ -25,8 +33,8 @@ public struct WADUPError: Error, Sendable, CustomStringConvertible {
         /// 2 for problems found before any input is touched, 1 for a run that failed.
         public var exitCode: Int32 {
             switch value {
-            case .usage, .invalidModule, .outputExists, .resumeMismatch: 2
-            case .io, .database: 1
+            case .usage, .invalidModule, .outputExists, .outputInUse, .resumeMismatch: 2
+            case .io, .database, .outputLost: 1
             }
         }
     }

@@ -18,14 +18,17 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     let dedup: DedupIndex?
     /// Called when the store fails; the run stops.
     let onStoreFailure: @Sendable (StoreError) -> Void
+    /// How input files are read (`pread`; tests inject faults here).
+    let reader: FileReader
     private var instances: [(any ModuleInstance)?]
     private(set) var counters: [ModuleCounters]
 
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
         statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?,
-        onStoreFailure: @escaping @Sendable (StoreError) -> Void
+        reader: FileReader = .system, onStoreFailure: @escaping @Sendable (StoreError) -> Void
     ) {
+        self.reader = reader
         self.dedup = dedup
         self.index = index
         self.modules = modules
@@ -63,13 +66,17 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             case .record(let name, let reason, let size):
                 return try record(tree: tree, name: name, reason: reason, size: size)
             case .file(let file):
+                let name = file.name
                 let data: ContentBuffer
                 do {
-                    data = try ContentBuffer.read(fd: file.fd, path: file.name.text)
+                    data = try ContentBuffer.read(fd: file.fd, path: file.path, reader: reader)
                 } catch {
-                    return try record(tree: tree, name: file.name, reason: "unreadable: \(InputWalker.reason(error.errno))", size: nil)
+                    guard error.kind != nil else { return try record(tree: tree, name: name, reason: error.detail, size: nil) }
+                    // Changed or failed while it was read at once (a small file).
+                    let content = PendingContent(
+                        uuid: tree.rootUUID, filename: name.text, parentUUID: nil, depth: 0, data: ContentBuffer([]), tree: tree)
+                    return try recordInputFault(error, module: nil, content: content, size: file.size, filenameBytes: name.isUTF8 ? nil : name.bytes)
                 }
-                let name = file.name
                 statistics.update { $0.inputBytes += data.count }
                 return try process(
                     PendingContent(uuid: tree.rootUUID, filename: name.text, parentUUID: nil, depth: 0, data: data, tree: tree),
@@ -107,6 +114,30 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         return InputCompletion(path: tree.name.bytes, rootUUID: tree.rootUUID.lowercasedString, note: tree.budgetNote)
     }
 
+    /// Records `content` as failed because its input file changed or failed while it was read:
+    /// with no sha256 (the bytes are not known to be those hashed), no rows and no sub-contents;
+    /// `module` is the module whose read met it, or `nil` for the host's own read.
+    private func recordInputFault(
+        _ fault: ContentReadError, module: String?, content: PendingContent, size: Int, filenameBytes: [UInt8]?
+    ) throws(StoreError) -> [PendingContent] {
+        let kind = fault.kind ?? .readError
+        let failure = ModuleFailure(module: module ?? "wadup", kind: kind, detail: fault.description)
+        logger.warning("\(failure)", metadata: ["content": "\(content.uuid.lowercasedString)"])
+        var record = ContentRecord(
+            uuid: content.uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString,
+            processedAt: Int64(Date().timeIntervalSince1970), status: .failed, errorMessage: failure.description, depth: content.depth,
+            size: size, sha256: nil, filenameBytes: filenameBytes)
+        record.completesInput = finish(content.tree, children: 0)
+        try store.submit(record)
+        statistics.update {
+            $0.contents += 1
+            $0.bytes += size
+            $0.failed += 1
+            $0.failureKinds[kind, default: 0] += 1
+        }
+        return []
+    }
+
     private func instance(_ i: Int) -> Result<any ModuleInstance, ModuleLoadError> {
         if let existing = instances[i] { return .success(existing) }
         let entry = modules.entries[i]
@@ -123,7 +154,11 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
         let now = Int64(Date().timeIntervalSince1970)
-        let digest = content.digest?.bytes ?? data.sha256Digest
+        let digest: [UInt8]
+        switch content.digest?.result ?? Result(catching: { () throws(ContentReadError) in try data.sha256Digest() }) {
+        case .success(let bytes): digest = bytes
+        case .failure(let fault): return try recordInputFault(fault, module: nil, content: content, size: data.count, filenameBytes: filenameBytes)
+        }
         let sha256 = digest.hex
         if let dedup, let original = dedup.claim(digest: digest, uuid: uuid, tree: tree) {
             // The same bytes were processed (or are being processed) elsewhere: linked, not expanded again.
@@ -144,7 +179,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         var emitted: [EmittedContent] = []
         var failures: [ModuleFailure] = []
         var interrupted = false
-        for (i, entry) in modules.entries.enumerated() where !interrupted {
+        /// The input file changed or failed under a module's read (and which module read it).
+        var inputFault: (error: ContentReadError, module: String)?
+        for (i, entry) in modules.entries.enumerated() where !interrupted && inputFault == nil {
             switch instance(i) {
             case .failure(let error):
                 counters[i].runs += 1
@@ -156,6 +193,12 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 let outcome = instance.process(context)
                 counters[i].runs += 1
                 counters[i].nanoseconds += DispatchTime.now().uptimeNanoseconds - start
+                if let fault = context.inputFault, outcome != .interrupted {
+                    // Not the module's doing: whatever it returned, the bytes it saw are not the file's.
+                    if outcome != .success { instances[i] = nil }
+                    inputFault = (fault, entry.name)
+                    continue
+                }
                 switch outcome {
                 case .success:
                     rows.append(contentsOf: context.rows)
@@ -178,6 +221,14 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             // incomplete, so a resumed run redoes the tree.
             statistics.update { $0.interrupted += 1 }
             return []
+        }
+        if inputFault == nil, let file = data.file {
+            // Read on demand: a file that grew or was written to in place reads without error.
+            do { try file.checkUnchanged() } catch { inputFault = (error, "wadup") }
+        }
+        if let (fault, module) = inputFault {
+            dedup?.withdraw(digest: digest, uuid: uuid, tree: tree)
+            return try recordInputFault(fault, module: module, content: content, size: data.count, filenameBytes: filenameBytes)
         }
         var record = ContentRecord(
             uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
@@ -202,7 +253,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                     ContentRecord(
                         uuid: childUUID.lowercasedString, filename: child.name, parentUUID: uuid.lowercasedString, processedAt: now,
                         status: .skipped, errorMessage: limits.depthDetail(depth + 1),
-                        depth: depth + 1, size: child.data.count, sha256: child.digest.bytes.hex))
+                        depth: depth + 1, size: child.data.count, sha256: try? child.digest.result.get().hex))
                 statistics.update {
                     $0.contents += 1
                     $0.skipped += 1

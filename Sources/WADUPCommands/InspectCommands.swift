@@ -168,6 +168,15 @@ public struct MergeCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        // Held while the new database is written: a run or another merge on the same path is refused.
+        let lock: OutputLock
+        do {
+            lock = try OutputLock.acquire(database: output)
+        } catch {
+            FileHandle.standardError.write(Data("wadup: error: --output \(error)\n".utf8))
+            throw ExitCode(error.isHeld ? 2 : 1)
+        }
+        defer { lock.release() }
         if parts.contains(where: StoreURL.isServer) {
             guard parts.count == 1, let url = parts.first else {
                 FileHandle.standardError.write(Data("wadup: error: a PostgreSQL run is copied alone: wadup merge postgres://… --output RUN.db\n".utf8))

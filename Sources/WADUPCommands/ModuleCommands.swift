@@ -146,10 +146,11 @@ public struct TryCommand: ParsableCommand {
             instance = current
             let context = RunContext(content: data, uuid: UUID(), filename: file, limits: limits)
             let start = DispatchTime.now().uptimeNanoseconds
-            let outcome = current.process(context)
+            var outcome = current.process(context)
+            if let fault = context.inputFault, outcome != .interrupted { outcome = .failure(fault.kind ?? .readError, fault.description) }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             let indent = String(repeating: "  ", count: depth)
-            var text = "\n\(indent)== \(file) (\(data.count) bytes, sha256 \(data.sha256Digest.hex.prefix(16))…)\n"
+            var text = "\n\(indent)== \(file) (\(data.count) bytes, sha256 \((try? data.sha256Digest().hex.prefix(16) + "…") ?? "unreadable"))\n"
             let log = lines.take()
             let fuelUsed = log.first { $0.hasPrefix("fuel used: ") }.map { String($0.dropFirst("fuel used: ".count)) }
             switch outcome {
@@ -177,7 +178,7 @@ public struct TryCommand: ParsableCommand {
                 }
                 if !context.children.isEmpty {
                     text += "\(indent)sub-contents: \(context.children.count)\n"
-                    text += TextTable(["name", "size", "sha256"], rows: context.children.map { [$0.name, String($0.data.count), $0.digest.bytes.hex] }).render(indent: indent + "  ")
+                    text += TextTable(["name", "size", "sha256"], rows: context.children.map { [$0.name, String($0.data.count), (try? $0.digest.result.get().hex) ?? "unreadable"] }).render(indent: indent + "  ")
                 }
                 if recursive && depth < maxDepth {
                     for child in context.children.reversed() { pending.append((file + "/" + child.name, child.data, depth + 1)) }

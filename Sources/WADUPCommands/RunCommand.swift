@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 import WADUP
 import WADUPCore
 import WADUPPostgres
@@ -21,7 +22,8 @@ public struct RunCommand: ParsableCommand {
             Sizes take units: 4096, 64KiB, 256MiB, 2GB, 1.5GiB. Durations: seconds (30, 2.5) or 30s, 5m, 1h30m, 500ms.
 
             Exit codes: 0 the run completed (module failures are recorded, not fatal); 1 the run itself failed \
-            (I/O, database); 2 usage error, invalid module, or the output exists; 130 interrupted (Ctrl-C).
+            (I/O, database); 2 usage error, invalid module, the output exists or is in use; 130 interrupted (Ctrl-C), \
+            143 stopped by SIGTERM, 129 by SIGHUP (each ends the run as interrupted: --resume continues it).
             """)
 
     @OptionGroup(title: "Input and output")
@@ -100,9 +102,12 @@ public struct RunCommand: ParsableCommand {
         }
         let showsProgress = isatty(STDERR_FILENO) != 0
         let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger, store: storeFactory(logger: logger), countsTotals: showsProgress)
-        let interrupts = InterruptHandler {
+        let received = Mutex<TerminationSignal?>(nil)
+        let interrupts = InterruptHandler { signal in
+            received.withLock { $0 = signal }
             let what = engine.canInterrupt ? "stopping module-runs in progress" : "finishing contents in progress"
-            FileHandle.standardError.write(Data("\nwadup: interrupted; \(what) (Ctrl-C again to quit at once)\n".utf8))
+            let by = signal == .interrupt ? "" : " by \(signal.name)"
+            FileHandle.standardError.write(Data("\nwadup: interrupted\(by); \(what) (\(signal.again) to quit at once)\n".utf8))
             pipeline.cancel()
         }
         let progress = showsProgress ? ProgressLine(pipeline: pipeline) : nil
@@ -118,7 +123,7 @@ public struct RunCommand: ParsableCommand {
         progress?.stop()
         interrupts.cancel()
         FileHandle.standardError.write(Data(summary.report.utf8))
-        if summary.outcome == .interrupted { throw ExitCode(130) }
+        if summary.outcome == .interrupted { throw ExitCode((received.withLock { $0 } ?? .interrupt).exitStatus) }
     }
 
     /// The PostgreSQL store when `--output` is a URL; `nil` for the SQLite default.

@@ -89,6 +89,10 @@ public enum ABIError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     case invalidArgument = -10
     /// A content function called outside `process` (from a start function or `_initialize`).
     case noContent = -11
+    /// The content's bytes could not be read: its input file changed or failed while it was read.
+    /// The content is recorded as failed (`input_changed` or `read_error`) whatever the module does
+    /// next; the module should return.
+    case inputUnavailable = -12
 
     /// The stable lowercase name used in docs and logs.
     public var name: String {
@@ -104,6 +108,7 @@ public enum ABIError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
         case .limitReached: "limit_reached"
         case .invalidArgument: "invalid_argument"
         case .noContent: "no_content"
+        case .inputUnavailable: "input_unavailable"
         }
     }
 

@@ -4,24 +4,37 @@
     import Darwin
 #endif
 
-/// Immutable bytes of one content: a file mapped into memory, bytes a module emitted, or a range
-/// of another buffer's storage (a zero-copy slice).
+/// Immutable bytes of one content: bytes in memory (a small file read at once, or bytes a module
+/// emitted), a large regular file read on demand, or a range of another buffer's storage (a
+/// zero-copy slice).
 ///
-/// Slices keep their storage alive; nothing is copied when a module emits a slice of its content.
+/// A large input is never mapped into memory: a mapped page that its file no longer backs (the file
+/// was truncated, or the disk failed under it) raises SIGBUS and kills the whole process. It is read
+/// with `pread` instead, so a file that shrinks, grows or fails while it is read is an error value
+/// (``ContentReadError``) naming the path and the offset, recorded as the content's failure.
+/// `docs/inputs.md` gives the measurements behind the choice.
 public struct ContentBuffer: Sendable {
     /// The owner of the bytes. Immutable after creation.
-    public final class Storage: @unchecked Sendable {  // Safe: the bytes are never written after init.
-        public let base: UnsafeRawPointer?
+    public final class Storage: @unchecked Sendable {  // Safe: the bytes are never written after init; `file` is itself Sendable.
+        /// The bytes in memory; `nil` for an empty content or a file read on demand.
+        let base: UnsafeRawPointer?
+        /// The regular file the bytes are read from, on demand.
+        public let file: InputFileSource?
         public let count: Int
-        /// A read-only file mapping: pages already used can be given back (the page cache keeps them).
-        public let isMapped: Bool
         private let release: () -> Void
 
-        init(base: UnsafeRawPointer?, count: Int, isMapped: Bool = false, release: @escaping () -> Void) {
+        init(base: UnsafeRawPointer?, count: Int, release: @escaping () -> Void) {
             self.base = base
+            self.file = nil
             self.count = count
-            self.isMapped = isMapped
             self.release = release
+        }
+
+        init(file: InputFileSource) {
+            self.base = nil
+            self.file = file
+            self.count = file.size
+            self.release = {}
         }
 
         deinit { release() }
@@ -56,90 +69,226 @@ public struct ContentBuffer: Sendable {
         return ContentBuffer(storage: storage, offset: self.offset + offset, count: count)
     }
 
-    /// The bytes, valid for the duration of `body`.
-    @inlinable
-    public func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try body(UnsafeRawBufferPointer(start: storage.base.map { $0 + offset }, count: count))
+    /// The file these bytes are read from on demand, if any (an input of at least ``readThreshold``
+    /// bytes, or a slice of one).
+    public var file: InputFileSource? { storage.file }
+
+    /// Copies `count` bytes from `offset` to `target`.
+    public func copy(from offset: Int, count: Int, to target: UnsafeMutableRawPointer) throws(ContentReadError) {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count)
+        if let file = storage.file {
+            try file.read(into: target, count: count, at: self.offset + offset)
+        } else if count > 0 {
+            target.copyMemory(from: storage.base! + self.offset + offset, byteCount: count)
+        }
     }
 
-    /// Copies `count` bytes from `offset` to `target`; a large copy out of a file mapping then gives
-    /// back the pages it read, so that reading a file of many GB keeps little of it resident.
-    public func copy(from offset: Int, count: Int, to target: UnsafeMutableRawPointer) {
-        withBytes { target.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        if storage.isMapped && count >= Self.releaseThreshold { releasePages(offset: offset, count: count) }
-    }
-
-    /// Runs `body` on consecutive windows of at most `size` bytes; the pages of a file mapping are
-    /// given back after each window (hashing a 5 GB input keeps one window resident, not 5 GB).
-    public func forEachWindow(size: Int = 16 << 20, _ body: (UnsafeRawBufferPointer) -> Void) {
+    /// Runs `body` on consecutive windows of at most `size` bytes (one window for an empty
+    /// content). A file is read into one reused buffer of that size: hashing a 5 GB input keeps one
+    /// window resident, not 5 GB.
+    public func forEachWindow(size: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) -> Void) throws(ContentReadError) {
+        guard let file = storage.file else {
+            var done = 0
+            repeat {
+                let n = min(size, count - done)
+                body(UnsafeRawBufferPointer(start: storage.base.map { $0 + offset + done }, count: n))
+                done += n
+            } while done < count
+            return
+        }
+        let window = min(size, max(count, 1))
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: window, alignment: 64)
+        defer { buffer.deallocate() }
         var done = 0
         repeat {
-            let n = min(size, count - done)
-            withBytes { body(UnsafeRawBufferPointer(rebasing: $0[done..<done + n])) }
-            if storage.isMapped && n > 0 { releasePages(offset: done, count: n) }
+            let n = min(window, count - done)
+            try file.read(into: buffer, count: n, at: offset + done)
+            body(UnsafeRawBufferPointer(start: buffer, count: n))
             done += n
         } while done < count
     }
 
-    /// Copies of at least this many bytes out of a mapping release the pages they read.
-    public static let releaseThreshold = 1 << 20
+    /// Files smaller than this are read into memory at once; larger ones are read on demand.
+    public static let readThreshold = 1 << 20
 
-    /// `madvise(MADV_DONTNEED)` on the whole pages inside `offset..<offset+count` of a read-only
-    /// private file mapping: they are dropped from this process and read again from the page cache
-    /// if touched later, so the bytes never change.
-    private func releasePages(offset: Int, count: Int) {
-        guard let base = storage.base else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (Int(bitPattern: base) + self.offset + offset + page - 1) / page * page
-        let end = (Int(bitPattern: base) + self.offset + offset + count) / page * page
-        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
-    }
-
-    /// Files up to this size are read into memory; larger ones are mapped.
-    public static let mapThreshold = 1 << 20
-
-    /// Reads or maps the regular file at `path`.
-    public static func open(path: String) throws(ContentFileError) -> ContentBuffer {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ContentFileError(path: path, errno: errno) }
+    /// Reads (or opens for reading on demand) the regular file at `path`.
+    public static func open(path: String, reader: FileReader = .system) throws(ContentReadError) -> ContentBuffer {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw ContentReadError(path: path, size: 0, offset: nil, cause: .unopenable(errno: errno)) }
         defer { close(fd) }
-        return try read(fd: fd, path: path)
+        return try read(fd: fd, path: path, reader: reader)
     }
 
-    /// Reads or maps the regular file open as `fd` (left open); `path` names it in errors.
-    public static func read(fd: Int32, path: String) throws(ContentFileError) -> ContentBuffer {
+    /// The regular file open as `fd` (left open; a file read on demand keeps a duplicate of it):
+    /// read at once when smaller than ``readThreshold``, else read on demand. `path` names it in errors.
+    public static func read(fd: Int32, path: String, reader: FileReader = .system) throws(ContentReadError) -> ContentBuffer {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ContentFileError(path: path, errno: errno) }
-        let size = Int(st.st_size)
-        if size == 0 { return ContentBuffer(copying: UnsafeRawBufferPointer(start: nil, count: 0)) }
-        if size >= mapThreshold {
-            guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-                throw ContentFileError(path: path, errno: errno)
-            }
-            _ = madvise(map, size, MADV_SEQUENTIAL)
-            let storage = Storage(base: UnsafeRawPointer(map), count: size, isMapped: true, release: { munmap(map, size) })
-            return ContentBuffer(storage: storage, offset: 0, count: size)
+        guard fstat(fd, &st) == 0 else { throw ContentReadError(path: path, size: 0, offset: nil, cause: .unopenable(errno: errno)) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw ContentReadError(path: path, size: 0, offset: nil, cause: .notRegular(kind: InputFileSource.kind(of: st.st_mode)))
         }
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-        var done = 0
-        while done < size {
-            let n = pread(fd, memory + done, size - done, off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let code = n == 0 ? EIO : errno
-                memory.deallocate()
-                throw ContentFileError(path: path, errno: code)
-            }
-            done += n
+        let copy = dup(fd)
+        guard copy >= 0 else { throw ContentReadError(path: path, size: 0, offset: nil, cause: .unopenable(errno: errno)) }
+        let source = InputFileSource(fd: copy, path: path, stat: st, reader: reader)
+        let size = source.size
+        if size >= readThreshold {
+            return ContentBuffer(storage: Storage(file: source), offset: 0, count: size)
+        }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        do {
+            try source.read(into: memory, count: size, at: 0)
+            // Read at once: the bytes are a snapshot, so only a change during the read matters.
+            try source.checkUnchanged()
+        } catch {
+            memory.deallocate()
+            throw error
         }
         let storage = Storage(base: UnsafeRawPointer(memory), count: size, release: { memory.deallocate() })
         return ContentBuffer(storage: storage, offset: 0, count: size)
     }
 }
 
-/// A file that could not be read, with the path and the system's reason.
-public struct ContentFileError: Error, Sendable, CustomStringConvertible {
+/// How input files are read: `pread`, or, in tests, a stand-in that truncates or fails a file at a
+/// chosen moment (the injected seam behind `InputFaultTests`).
+public struct FileReader: Sendable {
+    /// Reads up to `count` bytes at `offset` of the file open as `fd` (named `path`) into `buffer`,
+    /// as `pread` does: the bytes read, 0 at the end of the file, or -1 with `errno` set.
+    public let read: @Sendable (_ fd: Int32, _ path: String, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int) -> Int
+
+    public init(read: @escaping @Sendable (_ fd: Int32, _ path: String, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int) -> Int) {
+        self.read = read
+    }
+
+    /// `pread(2)`.
+    public static let system = FileReader { fd, _, buffer, count, offset in pread(fd, buffer, count, off_t(offset)) }
+}
+
+/// A regular input file whose bytes are read on demand, with what it was when it was opened, so
+/// that a change while it is read is found.
+public final class InputFileSource: Sendable {
+    /// A duplicate of the descriptor the input was opened with, closed with this object.
+    let fd: Int32
     public let path: String
-    public let errno: Int32
-    public var description: String { "cannot read \(path): \(String(cString: strerror(errno)))" }
+    /// Its size when it was opened: the content's size.
+    public let size: Int
+    /// Its modification time when it was opened, in nanoseconds.
+    let modified: Int
+    let reader: FileReader
+
+    init(fd: Int32, path: String, stat st: stat, reader: FileReader) {
+        self.fd = fd
+        self.path = path
+        self.size = Int(st.st_size)
+        self.modified = Self.nanoseconds(st.st_mtim)
+        self.reader = reader
+    }
+
+    deinit { close(fd) }
+
+    static func nanoseconds(_ t: timespec) -> Int { t.tv_sec * 1_000_000_000 + t.tv_nsec }
+
+    /// Reads exactly `count` bytes at `offset` (a file offset) into `target`.
+    func read(into target: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(ContentReadError) {
+        var done = 0
+        while done < count {
+            let n = reader.read(fd, path, target + done, count - done, offset + done)
+            if n > 0 {
+                done += n
+            } else if n == 0 {
+                // The end came early: the file is shorter than when it was opened.
+                throw ContentReadError(path: path, size: size, offset: offset + done, cause: .shrank(now: currentSize() ?? offset + done))
+            } else if errno != EINTR {
+                throw ContentReadError(path: path, size: size, offset: offset + done, cause: .failed(errno: errno))
+            }
+        }
+    }
+
+    /// Throws if the file is not what it was when it was opened: another size or modification time.
+    public func checkUnchanged() throws(ContentReadError) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ContentReadError(path: path, size: size, offset: nil, cause: .failed(errno: errno)) }
+        let now = Int(st.st_size)
+        if now < size { throw ContentReadError(path: path, size: size, offset: nil, cause: .shrank(now: now)) }
+        if now > size { throw ContentReadError(path: path, size: size, offset: nil, cause: .grew(now: now)) }
+        if Self.nanoseconds(st.st_mtim) != modified { throw ContentReadError(path: path, size: size, offset: nil, cause: .modified) }
+    }
+
+    private func currentSize() -> Int? {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    /// What a file type is called in messages (`fifo`, `socket`, ...).
+    public static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "regular file"
+        case S_IFIFO: "fifo"
+        case S_IFSOCK: "socket"
+        case S_IFCHR: "character device"
+        case S_IFBLK: "block device"
+        case S_IFDIR: "folder"
+        case S_IFLNK: "symbolic link"
+        default: "unknown file type"
+        }
+    }
+}
+
+/// An input file that could not be read, or that changed while it was read: the path, what
+/// happened and where.
+public struct ContentReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Cause: Sendable, Equatable {
+        /// It could not be opened or examined (`errno`): nothing of it was read.
+        case unopenable(errno: Int32)
+        /// It is no longer a regular file (replaced after the walk found it).
+        case notRegular(kind: String)
+        /// It is shorter than when it was opened: `now` bytes.
+        case shrank(now: Int)
+        /// It is longer than when it was opened: `now` bytes.
+        case grew(now: Int)
+        /// Same size, another modification time: written to while it was read.
+        case modified
+        /// A read failed with `errno` (EIO: a failing disk, a device gone, a network file system).
+        case failed(errno: Int32)
+    }
+
+    /// The input's path, as recorded.
+    public let path: String
+    /// Its size when it was opened (the content's size).
+    public let size: Int
+    /// The file offset of the read that failed; `nil` when the change was found otherwise.
+    public let offset: Int?
+    public let cause: Cause
+
+    public init(path: String, size: Int, offset: Int?, cause: Cause) {
+        self.path = path
+        self.size = size
+        self.offset = offset
+        self.cause = cause
+    }
+
+    /// The failure kind a content that met this error is recorded with; `nil` for an input that
+    /// was never read (recorded as skipped).
+    public var kind: FailureKind? {
+        switch cause {
+        case .unopenable, .notRegular: nil
+        case .shrank, .grew, .modified: .inputChanged
+        case .failed: .readError
+        }
+    }
+
+    private var at: String { offset.map { " (reading at offset \($0))" } ?? "" }
+
+    /// What happened, without the path (the record names its content already).
+    public var detail: String {
+        switch cause {
+        case .unopenable(let code): "cannot read: \(String(cString: strerror(code)).lowercased())"
+        case .notRegular(let kind): "not a regular file: \(kind) (it changed type after the walk found it)"
+        case .shrank(let now): "changed while it was read: now \(now) bytes, \(size) when opened\(at)"
+        case .grew(let now): "changed while it was read: now \(now) bytes, \(size) when opened"
+        case .modified: "changed while it was read: modified (size \(size) unchanged)"
+        case .failed(let code): "read error: \(String(cString: strerror(code)).lowercased())\(at)"
+        }
+    }
+
+    public var description: String { "\(path): \(detail)" }
 }

@@ -14,6 +14,12 @@ public enum FailureKind: String, Sendable, CaseIterable, Codable {
     case abiError = "abi_error"
     /// The run went past `--timeout` seconds of wall-clock time.
     case timeout
+    /// The input file changed while it was read (shorter, longer, or written to): the bytes the
+    /// modules would see are not the file's. Not the module's fault; recorded for the content.
+    case inputChanged = "input_changed"
+    /// Reading the input file failed (EIO: a failing disk, a device removed, a network file system
+    /// gone). Not the module's fault; recorded for the content.
+    case readError = "read_error"
 }
 
 /// A failed module-run: the module, the kind and a one-line detail.

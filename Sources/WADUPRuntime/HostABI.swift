@@ -71,7 +71,14 @@ public final class HostABI {
             let start = Int(offset)
             let count = Int(length)
             guard count <= context.content.count - start else { throw .outOfBounds }
-            if count > 0 { context.content.copy(from: start, count: count, to: target.baseAddress!) }
+            guard count > 0 else { return }
+            do throws(ContentReadError) {
+                try context.content.copy(from: start, count: count, to: target.baseAddress!)
+            } catch {
+                // The input file changed or failed: the content fails whatever the module does next.
+                if context.inputFault == nil { context.inputFault = error }
+                throw .inputUnavailable
+            }
         }
     }
 

@@ -19,6 +19,10 @@ public final class RunContext {
     public internal(set) var children: [EmittedContent] = []
     /// Bytes copied out with `emit_subcontent_bytes`.
     public internal(set) var copiedBytes = 0
+    /// Set when a read of the content failed because its input file changed or failed
+    /// (`read_content` then returns `input_unavailable`): the content is recorded as failed with
+    /// it, whatever the module returned.
+    public internal(set) var inputFault: ContentReadError?
     var rowBytes = 0
     var logCount = 0
 

@@ -108,14 +108,14 @@ enum Harness {
 
     static func run(
         modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits(), dedup: Bool = true,
-        followSymlinks: Bool = false, engine kind: EngineKind
+        followSymlinks: Bool = false, engine kind: EngineKind, reader: FileReader = .system
     ) throws -> Outcome {
         let output = temporaryDirectory() + "/out.db"
         let pipeline = Pipeline(
             configuration: RunConfiguration(
                 modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits, dedup: dedup,
                 followSymlinks: followSymlinks),
-            engine: try engine(kind, limits: limits), logger: quietLogger)
+            engine: try engine(kind, limits: limits), logger: quietLogger, reader: reader)
         let summary = try pipeline.run()
         return Outcome(summary: summary, db: try DatabaseQueue(path: output), output: output)
     }

@@ -143,6 +143,28 @@ struct ResumeTests {
         #expect(attempts.dropLast().allSatisfy { $0.contains(" killed ") || $0.contains(" complete ") })
     }
 
+    /// SIGTERM (docker stop, systemd, Kubernetes, Slurm) and SIGHUP end a run like Ctrl-C, at a
+    /// random moment: exit 128 + the signal, the run recorded as interrupted, and `--resume`
+    /// finishes it with the results of a clean run.
+    @Test(arguments: [SIGTERM, SIGHUP, SIGTERM, SIGHUP])
+    func aRunEndedBySIGTERMOrSIGHUPExitsWithItsStatusAndResumesToACleanRunsResults(signal: Int32) throws {
+        let out = Harness.temporaryDirectory() + "/signalled.db"
+        let arguments = ["--input", Self.evidence, "--output", out, "--threads", "1"]
+        let (process, stderr) = try CommandTests.launch(Self.withModules(arguments))
+        CommandTests.waitFor("SELECT count(*) FROM __wadup_run", in: out)
+        Thread.sleep(forTimeInterval: Double.random(in: 0...0.6))
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        let log = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+        if process.terminationStatus != 0 {
+            #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal, "\(log)")
+            #expect(try DatabaseQueue(path: out).read { try String.fetchOne($0, sql: "SELECT outcome FROM __wadup_run") } == "interrupted")
+            let finished = Self.wadup(arguments + ["--resume"])
+            #expect(finished.code == 0, "\(finished.stderr)")
+        }
+        #expect(try Self.dump(out) == Self.clean)
+    }
+
     /// On two threads (and a resume on another thread count) the same results, whichever
     /// occurrence of the repeated archive was processed.
     @Test(arguments: [2500, 12000])

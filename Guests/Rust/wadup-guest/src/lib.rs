@@ -44,6 +44,7 @@ impl Error {
     pub const LIMIT_REACHED: Error = Error(-9);
     pub const INVALID_ARGUMENT: Error = Error(-10);
     pub const NO_CONTENT: Error = Error(-11);
+    pub const INPUT_UNAVAILABLE: Error = Error(-12);
     /// SDK-side: a column name the table does not have.
     pub const UNKNOWN_COLUMN: Error = Error(2);
 }
