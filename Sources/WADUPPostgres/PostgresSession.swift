@@ -142,7 +142,10 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
     /// Waits for `body` with this session's deadline; on a timeout the connection is dropped.
     private func wait<T: Sendable>(long: Bool, _ body: @escaping @Sendable () async throws -> T) throws -> T {
         do {
-            return try blocking(seconds: long ? Self.longStatementSeconds : Self.statementSeconds, interruptible: !long, body)
+            // PostgresNIO may leave a statement waiting forever on a connection the server closed
+            // (seen after `pg_ctl restart -m fast`): a closed channel ends the wait too.
+            let connection = try live()
+            return try blocking(seconds: long ? Self.longStatementSeconds : Self.statementSeconds, interruptible: !long, closed: { connection.isClosed }, body)
         } catch let error as PostgresFailure {
             drop()
             throw error
@@ -306,8 +309,11 @@ public enum PostgresInterrupt {
 
 /// Runs `body` on Swift's concurrency pool and waits for it on the calling (non-pool) thread, at
 /// most `seconds` (then ``PostgresFailure/timedOut(seconds:)``; `body` is left to end on its own,
-/// once its connection is closed), and if `interruptible`, until ``PostgresInterrupt`` gives up.
-func blocking<T: Sendable>(seconds: Double, interruptible: Bool, _ body: @escaping @Sendable () async throws -> T) throws -> T {
+/// once its connection is closed), if `interruptible` until ``PostgresInterrupt`` gives up, and
+/// until `closed` (asked four times a second) says the connection is gone.
+func blocking<T: Sendable>(
+    seconds: Double, interruptible: Bool, closed: () -> Bool = { false }, _ body: @escaping @Sendable () async throws -> T
+) throws -> T {
     let result = Mutex<Result<T, any Error>?>(nil)
     let done = DispatchSemaphore(value: 0)
     Task {
@@ -323,6 +329,7 @@ func blocking<T: Sendable>(seconds: Double, interruptible: Bool, _ body: @escapi
         let now = Date()
         if now >= deadline { throw PostgresFailure.timedOut(seconds: seconds) }
         if interruptible, let end = PostgresInterrupt.giveUp(start: start), now >= end { throw PostgresFailure.interrupted }
+        if closed() { throw PostgresFailure.disconnected }
     }
     return try result.withLock { $0! }.get()
 }

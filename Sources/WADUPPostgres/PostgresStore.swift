@@ -357,12 +357,13 @@ public final class PostgresStore: SharedRunStore, @unchecked Sendable {  // Safe
         b.append(leaseTimeout)
         b.append(Int64(Swift.max(1, max / PostgresSchema.chunkInputs)))
         // One statement, one round trip: chunks whose lease expired first (a process died or
-        // stalled), then chunks never claimed, in walk order. Rows another process is claiming are
+        // stalled; never this process's own, which it still works on and renews once it is back
+        // from a lost connection), then chunks never claimed, in walk order. Rows another process is claiming are
         // skipped, not waited for. The answer is one JSON value: one value to decode, not a row each
         // (measured: faster than a row of arrays, and than rows).
         let text = try db.query("""
             WITH expired AS (
-                SELECT id FROM __wadup_chunks WHERE state = 'claimed' AND lease_until < now() ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
+                SELECT id FROM __wadup_chunks WHERE state = 'claimed' AND lease_until < now() AND lease_owner <> $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
             fresh AS (
                 SELECT id FROM __wadup_chunks WHERE state = 'pending' ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
             chosen AS (
