@@ -108,6 +108,7 @@ public struct RunCommand: ParsableCommand {
             let what = engine.canInterrupt ? "stopping module-runs in progress" : "finishing contents in progress"
             let by = signal == .interrupt ? "" : " by \(signal.name)"
             FileHandle.standardError.write(Data("\nwadup: interrupted\(by); \(what) (\(signal.again) to quit at once)\n".utf8))
+            PostgresInterrupt.interrupt()
             pipeline.cancel()
         }
         let progress = showsProgress ? ProgressLine(pipeline: pipeline) : nil
@@ -129,7 +130,7 @@ public struct RunCommand: ParsableCommand {
     /// The PostgreSQL store when `--output` is a URL; `nil` for the SQLite default.
     func storeFactory(logger: Logger) -> Pipeline.StoreFactory? {
         guard PostgresLocation.isURL(files.output) else { return nil }
-        let (output, leaseTimeout, overwrite, resume) = (files.output, files.leaseTimeout.seconds, files.overwrite, files.resume)
+        let (output, leaseTimeout, overwrite, resume, reconnectTimeout) = (files.output, files.leaseTimeout.seconds, files.overwrite, files.resume, files.reconnectTimeout.seconds)
         return { request throws(StoreError) in
             let location: PostgresLocation
             do {
@@ -138,7 +139,7 @@ public struct RunCommand: ParsableCommand {
                 throw StoreError(path: output, message: "\(error)", refused: true)
             }
             return try PostgresStore(
-                request: request, options: .init(location: location, leaseTimeout: leaseTimeout, overwrite: overwrite, resume: resume), logger: logger)
+                request: request, options: .init(location: location, leaseTimeout: leaseTimeout, overwrite: overwrite, resume: resume, reconnectTimeout: reconnectTimeout), logger: logger)
         }
     }
 
@@ -212,6 +213,11 @@ struct FileOptions: ParsableArguments {
         name: .customLong("lease-timeout"),
         help: ArgumentHelp("PostgreSQL output: how long an input claimed by a process that stopped answering stays its own before another process redoes it.", valueName: "duration"))
     var leaseTimeout = TimeSpan(seconds: 60)
+
+    @Option(
+        name: .customLong("reconnect-timeout"),
+        help: ArgumentHelp("PostgreSQL output: how long a process that lost the server keeps reconnecting (with back-off) before it exits non-zero; run the same command again then.", valueName: "duration"))
+    var reconnectTimeout = TimeSpan(seconds: 60)
 
     @Option(help: ArgumentHelp("Process only part K of N of the inputs (0 <= K < N; by a hash of each path), for job arrays; combine with wadup merge.", valueName: "K/N"))
     var shard: Shard?
