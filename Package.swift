@@ -10,7 +10,7 @@ import PackageDescription
 //   WADUPPostgres the PostgreSQL store and work queue (several processes, one run)
 //   WADUP         pipeline: inputs, shards, scheduler, recursion, run summary
 //   WADUPInspect  read-only views of a run's database: report (HTML), tree, show, stats, export
-//   CInterrupt    the SIGINT/SIGTERM handler (the second signal exits from inside the handler)
+//   CInterrupt    the SIGINT/SIGTERM/SIGHUP handler (the second signal exits from inside the handler)
 //   WADUPCommands argument-parser commands, testable
 //   wadup         @main only
 let package = Package(

@@ -201,6 +201,63 @@ struct InputFaultTests {
         #expect(landed, "no truncation landed while the file was read in 10 attempts")
     }
 
+    /// A path that is a regular file when the walk lists it and a fifo when it opens it (another
+    /// process swaps them with rename, thousands of times): every walk ends, and yields either the
+    /// file or a `skipped` record saying it became a fifo. Without O_NONBLOCK, opening the fifo
+    /// would wait for a writer forever.
+    @Test func aPathSwappedForAFifoBetweenTheWalkAndTheOpenIsSkippedWithoutBlocking() throws {
+        let dir = Harness.temporaryDirectory()
+        let side = Harness.temporaryDirectory()
+        let target = dir + "/target"
+        try #require(FileManager.default.createFile(atPath: target, contents: Data("regular".utf8)))
+        let stop = Atomic<Bool>(false)
+        let swapper = Thread {
+            var i = 0
+            while !stop.load(ordering: .relaxed) {
+                i += 1
+                let fifo = "\(side)/fifo\(i)"
+                let file = "\(side)/file\(i)"
+                guard mkfifo(fifo, 0o644) == 0, FileManager.default.createFile(atPath: file, contents: Data("regular".utf8)) else { return }
+                rename(fifo, target)
+                rename(file, target)
+            }
+        }
+        swapper.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        let walked = Reads()
+        let changed = Reads()
+        let walker = Thread {
+            let deadline = Date().addingTimeInterval(3)
+            while Date() < deadline {
+                var walk = InputWalker(root: dir)
+                while let input = walk.next() {
+                    if case .record(_, let reason, _) = input, reason.hasSuffix("(it changed type after the walk found it)") {
+                        changed.count.add(1, ordering: .relaxed)
+                    }
+                }
+                walked.count.add(1, ordering: .relaxed)
+            }
+        }
+        walker.start()
+        // Every walk of one entry takes microseconds: no progress for a second means one is blocked.
+        var last = -1
+        while !walker.isFinished {
+            Thread.sleep(forTimeInterval: 1)
+            let now = walked.count.load(ordering: .relaxed)
+            if now == last && !walker.isFinished {
+                // Unblock the walk (a writer opens the fifo) before failing, so the suite goes on.
+                let fd = open(target, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+                Issue.record("a walk blocked opening \(target)")
+                break
+            }
+            last = now
+        }
+        print("InputFaultTests: \(walked.count.load(ordering: .relaxed)) walks, \(changed.count.load(ordering: .relaxed)) met the fifo between the walk's stat and its open")
+        #expect(walked.count.load(ordering: .relaxed) > 100)
+        #expect(changed.count.load(ordering: .relaxed) > 0, "the swap never landed between the stat and the open: the test did not test it")
+    }
+
     /// Real EIO from the kernel: a FUSE file system (`Tests/Support/eio_fs.py`, Debian's
     /// python3-fuse) serves a 3 MB file whose reads past 2 MB fail with EIO, as a network file
     /// system or a dying disk does. Skipped, with the reason, where FUSE cannot be mounted.
