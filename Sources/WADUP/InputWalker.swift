@@ -204,10 +204,11 @@ public struct InputWalker: IteratorProtocol {
             let path = dirfd == AT_FDCWD ? root : rootPath(recorded.bytes)
             guard opensFiles else { return .file(InputFile(fd: -1, name: recorded, size: Int(st.st_size), path: path)) }
             // O_NONBLOCK: a path replaced by a fifo since it was listed must not block the walk
-            // (opening a fifo waits for a writer); the type is checked again on the descriptor.
+            // (opening a fifo waits for a writer). The worker's read checks the type again on the
+            // descriptor (ContentBuffer.read), and records such a path as skipped.
             let fd = openat(dirfd, cString(name), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW))
             guard fd >= 0 else { return .record(name: recorded, reason: "unreadable: \(Self.reason(errno))", size: Int(st.st_size)) }
-            return Self.opened(fd: fd, name: recorded, path: path)
+            return .file(InputFile(fd: fd, name: recorded, size: Int(st.st_size), path: path))
         case S_IFIFO: kind = "fifo"
         case S_IFSOCK: kind = "socket"
         case S_IFCHR: kind = "character device"

@@ -339,9 +339,9 @@ public final class Pipeline: Sendable {
                     duplicates: snapshot.duplicates, refused: snapshot.refused),
                 modules: moduleRecords)
         } catch {
-            throw WADUPError(.database, "\(error); \(Self.remedy(error))")
+            throw WADUPError(.database, "\(error); \(Self.remedy(error, shared: shared))")
         }
-        if let storeError { throw WADUPError(.database, "\(storeError); \(Self.remedy(storeError))") }
+        if let storeError { throw WADUPError(.database, "\(storeError); \(Self.remedy(storeError, shared: shared))") }
         if let written, Self.identity(config.output) != written {
             throw WADUPError(
                 .outputLost,
@@ -352,9 +352,11 @@ public final class Pipeline: Sendable {
             abandoned: scheduler.pendingCount + snapshot.interrupted, resumed: resumed)
     }
 
-    /// What to do after a store failure: every committed input tree is kept.
-    static func remedy(_ error: StoreError) -> WADUPError.Message {
-        error.isFull
+    /// What to do after a store failure: every committed input tree is kept. A run shared through a
+    /// server is continued by the same command (the server keeps the run; there is no `--resume`).
+    static func remedy(_ error: StoreError, shared: Bool) -> WADUPError.Message {
+        if shared { return "the server holds every input committed so far; once it answers, run the same command again to finish the run" }
+        return error.isFull
             ? "free space on its disk, then continue with \(WADUPError.Setting.resume) (every input committed so far is kept)"
             : "the database holds every input committed so far; fix the cause, then continue with \(WADUPError.Setting.resume)"
     }

@@ -116,12 +116,13 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
     /// Records `content` as failed because its input file changed or failed while it was read:
     /// with no sha256 (the bytes are not known to be those hashed), no rows and no sub-contents;
-    /// `module` is the module whose read met it, or `nil` for the host's own read.
+    /// `module` is the module whose read met it, or `nil` for the host's own read (recorded as
+    /// ``hostName``).
     private func recordInputFault(
         _ fault: ContentReadError, module: String?, content: PendingContent, size: Int, filenameBytes: [UInt8]?
     ) throws(StoreError) -> [PendingContent] {
         let kind = fault.kind ?? .readError
-        let failure = ModuleFailure(module: module ?? "wadup", kind: kind, detail: fault.description)
+        let failure = ModuleFailure(module: module ?? Self.hostName, kind: kind, detail: fault.description)
         logger.warning("\(failure)", metadata: ["content": "\(content.uuid.lowercasedString)"])
         var record = ContentRecord(
             uuid: content.uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString,
@@ -137,6 +138,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         }
         return []
     }
+
+    /// Who a failure found by the host itself, not by a module, is recorded under.
+    static let hostName = "wadup"
 
     private func instance(_ i: Int) -> Result<any ModuleInstance, ModuleLoadError> {
         if let existing = instances[i] { return .success(existing) }
@@ -179,8 +183,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         var emitted: [EmittedContent] = []
         var failures: [ModuleFailure] = []
         var interrupted = false
-        /// The input file changed or failed under a module's read (and which module read it).
-        var inputFault: (error: ContentReadError, module: String)?
+        /// The input file changed or failed under a module's read (and which module read it; `nil`
+        /// when the host's own check found it).
+        var inputFault: (error: ContentReadError, module: String?)?
         for (i, entry) in modules.entries.enumerated() where !interrupted && inputFault == nil {
             switch instance(i) {
             case .failure(let error):
@@ -224,7 +229,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         }
         if inputFault == nil, let file = data.file {
             // Read on demand: a file that grew or was written to in place reads without error.
-            do { try file.checkUnchanged() } catch { inputFault = (error, "wadup") }
+            do { try file.checkUnchanged() } catch { inputFault = (error, nil) }
         }
         if let (fault, module) = inputFault {
             dedup?.withdraw(digest: digest, uuid: uuid, tree: tree)

@@ -127,21 +127,39 @@ public struct ContentBuffer: Sendable {
         guard st.st_mode & S_IFMT == S_IFREG else {
             throw ContentReadError(path: path, size: 0, offset: nil, cause: .notRegular(kind: InputFileSource.kind(of: st.st_mode)))
         }
-        let copy = dup(fd)
-        guard copy >= 0 else { throw ContentReadError(path: path, size: 0, offset: nil, cause: .unopenable(errno: errno)) }
-        let source = InputFileSource(fd: copy, path: path, stat: st, reader: reader)
-        let size = source.size
+        let size = Int(st.st_size)
         if size >= readThreshold {
-            return ContentBuffer(storage: Storage(file: source), offset: 0, count: size)
+            let copy = dup(fd)
+            guard copy >= 0 else { throw ContentReadError(path: path, size: size, offset: nil, cause: .unopenable(errno: errno)) }
+            return ContentBuffer(storage: Storage(file: InputFileSource(fd: copy, path: path, stat: st, reader: reader)), offset: 0, count: size)
         }
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        do {
-            try source.read(into: memory, count: size, at: 0)
-            // Read at once: the bytes are a snapshot, so only a change during the read matters.
-            try source.checkUnchanged()
-        } catch {
+        return try readAtOnce(fd: fd, path: path, size: size, reader: reader)
+    }
+
+    /// Reads the `size` bytes of a small file into memory: the bytes are a snapshot, so only a
+    /// change during the read matters. It asks for one byte more than `size`, so a file that grew
+    /// is seen without another system call (a short read is the end of the file).
+    private static func readAtOnce(fd: Int32, path: String, size: Int, reader: FileReader) throws(ContentReadError) -> ContentBuffer {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: size + 1, alignment: 16)
+        var done = 0
+        while true {
+            let n = reader.read(fd, path, memory + done, size + 1 - done, done)
+            if n < 0 && errno == EINTR { continue }
+            let failure: ContentReadError
+            if n < 0 {
+                failure = ContentReadError(path: path, size: size, offset: done, cause: .failed(errno: errno))
+            } else if done + n > size {
+                failure = ContentReadError(path: path, size: size, offset: nil, cause: .grew(now: InputFileSource.currentSize(fd) ?? done + n))
+            } else if n == 0 && done < size {
+                failure = ContentReadError(path: path, size: size, offset: done, cause: .shrank(now: InputFileSource.currentSize(fd) ?? done))
+            } else {
+                done += n
+                // Less than asked for, ending at `size`: the end of the file, where it was.
+                if done < size { continue }
+                break
+            }
             memory.deallocate()
-            throw error
+            throw failure
         }
         let storage = Storage(base: UnsafeRawPointer(memory), count: size, release: { memory.deallocate() })
         return ContentBuffer(storage: storage, offset: 0, count: size)
@@ -213,7 +231,10 @@ public final class InputFileSource: Sendable {
         if Self.nanoseconds(st.st_mtim) != modified { throw ContentReadError(path: path, size: size, offset: nil, cause: .modified) }
     }
 
-    private func currentSize() -> Int? {
+    private func currentSize() -> Int? { Self.currentSize(fd) }
+
+    /// The size of the file open as `fd` now, for messages.
+    static func currentSize(_ fd: Int32) -> Int? {
         var st = stat()
         return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
     }
