@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Dispatch
 
 /// Immutable bytes of one content: bytes in memory (a small file read at once, or bytes a module
 /// emitted), a large regular file read on demand, or a range of another buffer's storage (a
@@ -97,15 +98,34 @@ public struct ContentBuffer: Sendable {
             return
         }
         let window = min(size, max(count, 1))
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: window, alignment: 64)
-        defer { buffer.deallocate() }
+        guard count > window else {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: window, alignment: 64)
+            defer { buffer.deallocate() }
+            try file.read(into: buffer, count: count, at: offset)
+            body(UnsafeRawBufferPointer(start: buffer, count: count))
+            return
+        }
+        // Two buffers: the next window is read on another thread while `body` works on this one,
+        // so the copy out of the page cache costs no time on a core that has room for it.
+        let ahead = ReadAhead(file: file, window: window)
+        defer { ahead.deallocate() }
+        var current = 0
+        var n = window
+        try file.read(into: ahead.buffers[0], count: n, at: offset)
         var done = 0
-        repeat {
-            let n = min(window, count - done)
-            try file.read(into: buffer, count: n, at: offset + done)
-            body(UnsafeRawBufferPointer(start: buffer, count: n))
-            done += n
-        } while done < count
+        while true {
+            let following = done + n
+            let m = min(window, count - following)
+            let group = DispatchGroup()
+            if m > 0 { ahead.start(buffer: 1 - current, count: m, at: offset + following, group: group) }
+            body(UnsafeRawBufferPointer(start: ahead.buffers[current], count: n))
+            done = following
+            guard m > 0 else { return }
+            group.wait()
+            if let error = ahead.error { throw error }
+            current = 1 - current
+            n = m
+        }
     }
 
     /// Files smaller than this are read into memory at once; larger ones are read on demand.
@@ -164,6 +184,30 @@ public struct ContentBuffer: Sendable {
         let storage = Storage(base: UnsafeRawPointer(memory), count: size, release: { memory.deallocate() })
         return ContentBuffer(storage: storage, offset: 0, count: size)
     }
+}
+
+/// The two buffers of a read-ahead: one is read into on another thread while the other is used.
+private final class ReadAhead: @unchecked Sendable {  // Safe: a buffer is read into by one thread at a time; `error` is written before the group is left and read after waiting on it.
+    let file: InputFileSource
+    let buffers: [UnsafeMutableRawPointer]
+    private(set) var error: ContentReadError?
+
+    init(file: InputFileSource, window: Int) {
+        self.file = file
+        buffers = [0, 1].map { _ in UnsafeMutableRawPointer.allocate(byteCount: window, alignment: 64) }
+    }
+
+    func start(buffer: Int, count: Int, at offset: Int, group: DispatchGroup) {
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            do throws(ContentReadError) {
+                try self.file.read(into: self.buffers[buffer], count: count, at: offset)
+            } catch {
+                self.error = error
+            }
+        }
+    }
+
+    func deallocate() { buffers.forEach { $0.deallocate() } }
 }
 
 /// How input files are read: `pread`, or, in tests, a stand-in that truncates or fails a file at a
