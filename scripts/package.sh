@@ -6,7 +6,7 @@
 #                               runs it; kept out of lib/ so that no other program picks them up)
 #   share/wadup/modules/        the standard modules (found by default)
 #   share/wadup/sdk/            the guest SDKs: C header, Swift package, Rust crate (what `wadup new` uses)
-#   share/doc/wadup/            README, ABI, license notices of every bundled component
+#   share/doc/wadup/            README, ABI, docs/ (what the README links), license notices of every bundled component
 #   share/man/man1/, completions for bash, zsh and fish
 #   install.sh [--prefix DIR]
 # The version comes from `wadup --version` (one place: Pipeline.version); the tarball's sha256 is
@@ -43,6 +43,8 @@ cp .build/guest-modules/standard/*.wasm "$stage/share/wadup/modules/"
 tar -C Guests --exclude=.build --exclude=target --exclude=Formats --exclude=Cargo.lock -cf - . | tar -C "$stage/share/wadup/sdk" -xf -
 mkdir -p "$stage/share/wadup/docs" && cp docs/ABI.md "$stage/share/wadup/docs/"
 cp README.md docs/ABI.md "$stage/share/doc/wadup/"
+# The README's links into docs/ (inputs, running, postgresql, ABI) resolve in the installed copy too.
+mkdir -p "$stage/share/doc/wadup/docs" && cp docs/*.md "$stage/share/doc/wadup/docs/"
 
 # License notices: WADUP's dependencies, the Swift runtime linked in, wasmtime, SQLite, and the
 # Debian source packages compiled into the format modules.
