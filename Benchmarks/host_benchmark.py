@@ -14,6 +14,8 @@ Usage: python3 Benchmarks/host_benchmark.py [--small N] [--big-mib M]
 """
 import argparse, os, random, shutil, subprocess, sys, tempfile, time
 
+from benchcorpus import small_files, wat_modules
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 
@@ -57,22 +59,11 @@ def main():
         sys.exit("wat2wasm missing: run scripts/setup.sh (installs Debian's wabt)")
     work = tempfile.mkdtemp(prefix="wadup-bench-")
     try:
-        mods = {}
-        for name in ("trivial", "reader"):
-            d = os.path.join(work, "mod-" + name)
-            os.makedirs(d)
-            subprocess.check_call(["wat2wasm", os.path.join(ROOT, "Benchmarks", "modules", name + ".wat"), "-o", os.path.join(d, name + ".wasm")])
-            mods[name] = d
+        mods = wat_modules(work, ["trivial", "reader"])
         rnd = random.Random(42)
 
         def corpus(n):
-            d = os.path.join(work, f"small-{n}")
-            for i in range(n):
-                sub = os.path.join(d, f"{i // 1000:03d}")
-                os.makedirs(sub, exist_ok=True)
-                with open(os.path.join(sub, f"{i:06d}.bin"), "wb") as f:
-                    f.write(rnd.randbytes(rnd.randint(1024, 8192)))
-            return d
+            return small_files(os.path.join(work, f"small-{n}"), n, rnd)
 
         small = corpus(args.small)
         few = corpus(args.small // 10)
@@ -107,7 +98,7 @@ def main():
         print(f"| {n} small files, the standard modules (byte_counter, sqlite_parser, zip_parser), 2 threads | {n / sw:,.0f} contents/s ({scw / sw:.2f} cores busy) | WasmKit engine: {n / sk:,.0f} contents/s | {sk / sw:.2f}x |")
         print(f"| {mib} MiB file, read_content of every byte, 1 thread | {mib * 1.048576 / tr:,.0f} MB/s | sha256sum: {mib * 1.048576 / ts:,.0f} MB/s | {ts / tr:.2f}x |")
         print(f"| peak RSS, {n // 10} vs {n} files (2 threads) | {rssf:.0f} MiB vs {rss2:.0f} MiB | | {rss2 / rssf:.2f}x |")
-        print(f"| peak RSS, {mib} MiB file (mapped) | {rssr:.0f} MiB | | |")
+        print(f"| peak RSS, {mib} MiB file (read with pread) | {rssr:.0f} MiB | | |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

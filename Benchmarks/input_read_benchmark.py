@@ -17,6 +17,8 @@ Usage: python3 Benchmarks/input_read_benchmark.py [--gib 4] [--small 20000] [--j
 """
 import argparse, hashlib, mmap, os, random, shutil, subprocess, sys, tempfile, time
 
+from benchcorpus import small_files, wat_modules
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
@@ -83,12 +85,7 @@ def main():
     binaries = [("wadup", WADUP)] + ([("before", os.path.abspath(args.before))] if args.before else [])
     work = tempfile.mkdtemp(prefix="wadup-read-bench-")
     try:
-        mods = {}
-        for name in ("trivial", "reader"):
-            d = os.path.join(work, "mod-" + name)
-            os.makedirs(d)
-            subprocess.check_call(["wat2wasm", os.path.join(ROOT, "Benchmarks", "modules", name + ".wat"), "-o", os.path.join(d, name + ".wasm")])
-            mods[name] = d
+        mods = wat_modules(work, ["trivial", "reader"])
         rnd = random.Random(42)
         big_dir = os.path.join(work, "big")
         os.makedirs(big_dir)
@@ -97,12 +94,7 @@ def main():
         with open(big, "wb") as f:
             for i in range(args.gib * 16):
                 f.write(block[i % 7:] + block[:i % 7])
-        small = os.path.join(work, "small")
-        for i in range(args.small):
-            sub = os.path.join(small, f"{i // 1000:03d}")
-            os.makedirs(sub, exist_ok=True)
-            with open(os.path.join(sub, f"{i:06d}.bin"), "wb") as f:
-                f.write(rnd.randbytes(rnd.randint(1024, 8192)))
+        small = small_files(os.path.join(work, "small"), args.small, rnd)
         out = os.path.join(work, "out.db")
         quiet(["sh", "-c", f"cat {big} > /dev/null; find {small} -type f -print0 | xargs -0 cat > /dev/null"])
         if os.path.isdir(args.jdk):

@@ -21,6 +21,8 @@ Usage: python3 Benchmarks/postgres_benchmark.py [--small N] [--runs N] [--skip-p
 """
 import argparse, glob, os, random, shutil, subprocess, sys, tempfile, time
 
+from benchcorpus import small_files, wat_modules
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
@@ -80,20 +82,13 @@ def main():
     try:
         values, env = server_env()
         port, datadir = values["WADUP_TEST_PG_PORT"], os.path.join(values["WADUP_TEST_PG_DIR"], "data")
-        trivial = os.path.join(work, "mod-trivial")
-        os.makedirs(trivial)
-        subprocess.check_call(["wat2wasm", os.path.join(ROOT, "Benchmarks", "modules", "trivial.wat"), "-o", os.path.join(trivial, "trivial.wasm")])
+        trivial = wat_modules(work, ["trivial"])["trivial"]
         standard = os.path.join(work, "mod-standard")
         os.makedirs(standard)
         for name in ("byte_counter", "sqlite_parser", "zip_parser"):
             shutil.copy(os.path.join(STANDARD, name + ".wasm"), standard)
         rnd = random.Random(42)
-        small = os.path.join(work, "small")
-        for i in range(args.small):
-            sub = os.path.join(small, f"{i // 1000:03d}")
-            os.makedirs(sub, exist_ok=True)
-            with open(os.path.join(sub, f"{i:06d}.bin"), "wb") as f:
-                f.write(rnd.randbytes(rnd.randint(1024, 8192)))
+        small = small_files(os.path.join(work, "small"), args.small, rnd)
 
         counter = [0]
 
