@@ -8,7 +8,7 @@ import PackageDescription
 //   WADUPRuntime  engine interface, the wasmtime and WasmKit engines, the host ABI
 //   WADUPStore    output schema, the single batched writer and merge; the target that writes SQL
 //   WADUPPostgres the PostgreSQL store and work queue (several processes, one run)
-//   WADUP         pipeline: inputs, shards, scheduler, recursion, run summary
+//   WADUPPipeline pipeline: inputs, shards, scheduler, recursion, run summary
 //   WADUPInspect  read-only views of a run's database: report (HTML), tree, show, stats, export
 //   CInterrupt    the SIGINT/SIGTERM/SIGHUP handler (the second signal exits from inside the handler)
 //   WADUPCommands argument-parser commands, testable
@@ -18,7 +18,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wadup", targets: ["wadup"]),
-        .library(name: "WADUP", targets: ["WADUP"]),
+        .library(name: "WADUPPipeline", targets: ["WADUPPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -63,7 +63,7 @@ let package = Package(
             ]
         ),
         .target(
-            name: "WADUP",
+            name: "WADUPPipeline",
             dependencies: [
                 "WADUPCore", "WADUPRuntime", "WADUPStore",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "WADUPCommands",
             dependencies: [
-                "WADUP", "WADUPRuntime", "WADUPInspect", "WADUPStore", "WADUPPostgres", "CInterrupt",
+                "WADUPPipeline", "WADUPRuntime", "WADUPInspect", "WADUPStore", "WADUPPostgres", "CInterrupt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "WADUPTests",
             dependencies: [
-                "WADUPCommands", "WADUP", "WADUPRuntime", "WADUPStore", "WADUPCore", "WADUPInspect", "WADUPPostgres",
+                "WADUPCommands", "WADUPPipeline", "WADUPRuntime", "WADUPStore", "WADUPCore", "WADUPInspect", "WADUPPostgres",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -6,7 +6,7 @@ Measures, in one run and each beside a baseline from the same run (release binar
     5,000-entry ZIP, pip and setuptools wheels and a JDK's src.zip where they are installed) against a
     folder holding one copy; and the 6 copies with --no-dedup (every occurrence processed);
   - resume bookkeeping: 20,000 small files on 2 threads (alternated, best of 9), against the same run with the per-input
-    records switched off (WADUP_BENCH_NO_INPUT_RECORDS=1, an environment switch that exists only
+    records switched off (`--tuning no-input-records`, a hidden switch that exists only
     for this measurement: such a run cannot be resumed);
   - scale: peak RSS, contents/s and database size for 100,000 and 300,000 tiny files (and
     1,000,000 with --million).
@@ -92,12 +92,11 @@ def main():
             os.makedirs(d, exist_ok=True)
             with open(os.path.join(d, f"f{i}.bin"), "wb") as f:
                 f.write(rng.randbytes(rng.randint(1024, 8192)))
-        env = dict(os.environ, WADUP_BENCH_NO_INPUT_RECORDS="1")
         # Alternated, best of 9 each: the difference is smaller than this machine's run-to-run noise.
         ts, tb = 1e9, 1e9
         for _ in range(9):
             ts = min(ts, wadup(small, out, 1, "--threads", "2")[0])
-            tb = min(tb, wadup(small, out, 1, "--threads", "2", env=env)[0])
+            tb = min(tb, wadup(small, out, 1, "--threads", "2", "--tuning", "no-input-records")[0])
         rows.append(("20,000 small files, 2 threads, with per-input records (resumable)", f"{20000 / ts:,.0f} contents/s",
                      f"without them: {20000 / tb:,.0f} contents/s", f"{ts / tb:.3f}x time"))
 

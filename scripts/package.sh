@@ -6,7 +6,8 @@
 #                               runs it; kept out of lib/ so that no other program picks them up)
 #   share/wadup/modules/        the standard modules (found by default)
 #   share/wadup/sdk/            the guest SDKs: C header, Swift package, Rust crate (what `wadup new` uses)
-#   share/doc/wadup/            README, ABI, docs/ (what the README links), license notices of every bundled component
+#   share/wadup/docs/modules/   the guest ABI (ABI.md), beside the SDK as in a checkout
+#   share/doc/wadup/            README, CHANGELOG, the docs/ tree (what the README links), license notices of every bundled component
 #   share/man/man1/, completions for bash, zsh and fish
 #   install.sh [--prefix DIR]
 # The version comes from `wadup --version` (one place: Pipeline.version); the tarball's sha256 is
@@ -41,10 +42,12 @@ cp .build/guest-modules/standard/*.wasm "$stage/share/wadup/modules/"
 # The SDK: the guest package as in the checkout (its manifest names the standard modules and examples
 # too), without build products or the format modules (those build from Debian sources).
 tar -C Guests --exclude=.build --exclude=target --exclude=Formats --exclude=Cargo.lock -cf - . | tar -C "$stage/share/wadup/sdk" -xf -
-mkdir -p "$stage/share/wadup/docs" && cp docs/ABI.md "$stage/share/wadup/docs/"
-cp README.md docs/ABI.md "$stage/share/doc/wadup/"
-# The README's links into docs/ (inputs, running, postgresql, ABI) resolve in the installed copy too.
-mkdir -p "$stage/share/doc/wadup/docs" && cp docs/*.md "$stage/share/doc/wadup/docs/"
+# The ABI beside the SDK, at the same place relative to it as in a checkout (SDK/../docs/modules/ABI.md).
+mkdir -p "$stage/share/wadup/docs/modules" && cp docs/modules/ABI.md "$stage/share/wadup/docs/modules/"
+# The README, the changelog and the whole docs/ tree (pages and images), so that every link of the
+# README and of the pages resolves in the installed copy too.
+cp README.md CHANGELOG.md "$stage/share/doc/wadup/"
+cp -R docs "$stage/share/doc/wadup/"
 
 # License notices: WADUP's dependencies, the Swift runtime linked in, wasmtime, SQLite, and the
 # Debian source packages compiled into the format modules.

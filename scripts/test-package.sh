@@ -60,7 +60,7 @@ diff <(dump "$work/package.db") <(dump "$work/checkout.db") || fail "the package
 diff <(dump "$work/installed.db") <(dump "$work/checkout.db") || fail "the installed package's results differ"
 if "$pkg/install.sh" --prefix /proc/wadup-cannot 2> "$work/refused.txt"; then fail "install.sh into /proc succeeded"; fi
 grep -q "nothing was copied" "$work/refused.txt" || fail "install.sh did not say why: $(cat "$work/refused.txt")"
-for f in share/man/man1/wadup.1 share/bash-completion/completions/wadup share/doc/wadup/licenses/wasmtime.LICENSE share/doc/wadup/licenses/swift-runtime.LICENSE.txt share/doc/wadup/docs/inputs.md share/doc/wadup/docs/running.md; do
+for f in share/man/man1/wadup.1 share/bash-completion/completions/wadup share/doc/wadup/licenses/wasmtime.LICENSE share/doc/wadup/licenses/swift-runtime.LICENSE.txt share/doc/wadup/docs/guide/inputs.md share/doc/wadup/docs/guide/running.md share/doc/wadup/CHANGELOG.md share/wadup/docs/modules/ABI.md; do
   [ -s "$pkg/$f" ] || fail "$f missing"
 done
 echo "test-package: ok: $tarball ($(stat -c %s "$tarball") bytes) runs without the toolchain, same results as the checkout"

@@ -3,7 +3,7 @@
 # run the real binary) and every guest module (the integration tests run them), then the Swift
 # Testing suite. Release mode: the WasmKit interpreter is ~100x slower unoptimised. Then the short
 # fuzz run of the host's decoders (scripts/fuzz.sh, 20 s) and 2,000 mutants of real archives and
-# databases through the standard modules (scripts/mutants.py; the README reports a 10,000 run).
+# databases through the standard modules (scripts/mutants.py; docs/performance.md reports a 10,000 run).
 # Last, the release package: built (scripts/package.sh) and run without the Swift toolchain
 # (scripts/test-package.sh). The PostgreSQL tests run against a private server started here on
 # loopback (scripts/pg-test-server.sh) and stopped at the end.

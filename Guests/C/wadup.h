@@ -1,7 +1,7 @@
 /*
  * wadup.h — the WADUP guest ABI for C (and the C SDK).
  *
- * The reference is docs/ABI.md; Sources/WADUPCore/ABI.swift is the host's copy. A test
+ * The reference is docs/modules/ABI.md; Sources/WADUPCore/ABI.swift is the host's copy. A test
  * (ABIConsistencyTests) keeps the three in step: every function and error code below must
  * match them exactly.
  *

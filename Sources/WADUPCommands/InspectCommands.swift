@@ -17,7 +17,7 @@ extension InspectCommand {
             try inspect(try RunDatabase(path: database))
         } catch {
             FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
-            throw ExitCode(error.exitCode)
+            throw ExitCode(error.code.exitStatus)
         }
     }
 }

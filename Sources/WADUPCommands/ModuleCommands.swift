@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
-import WADUP
+import WADUPPipeline
 import WADUPCore
 import WADUPInspect
 import WADUPRuntime
@@ -48,9 +48,9 @@ public struct CheckCommand: ParsableCommand {
                 _ = try engine.load(name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module)
                 text += "loads on \(engine)\n"
             } catch let error as ModuleLoadError {
-                problems.append(.init(message: error.reason, remedy: "see docs/ABI.md and Guests/README.md"))
+                problems.append(.init(message: error.reason, remedy: "see docs/modules/ABI.md and Guests/README.md"))
             } catch {
-                problems.append(.init(message: "\(error)", remedy: "see docs/ABI.md"))
+                problems.append(.init(message: "\(error)", remedy: "see docs/modules/ABI.md"))
             }
         }
         if problems.isEmpty {

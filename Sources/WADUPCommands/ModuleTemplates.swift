@@ -212,8 +212,8 @@ enum ModuleTemplates {
             sqlite3 out.db 'SELECT c.filename, t.magic, t.size FROM "@NAME@" t JOIN __wadup_content c ON c.uuid = t.content_uuid'
             ```
 
-            The SDK is at `@SDK@` (set `WADUP_SDK` to use another). The ABI: `@SDK@/../docs/ABI.md` in a
-            checkout, `docs/ABI.md` in the package; the SDK's guide: `@SDK@/README.md`.
+            The SDK is at `@SDK@` (set `WADUP_SDK` to use another). The ABI: `@SDK@/../docs/modules/ABI.md` (in a
+            checkout and in the package); the SDK's guide: `@SDK@/README.md`.
 
             """
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import WADUP
+import WADUPPipeline
 
 /// The live progress line on a terminal: a bar of input bytes done of the total, inputs done of
 /// the total, contents, MB/s, failures and an ETA, redrawn twice a second.

@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
-import WADUP
+import WADUPPipeline
 import WADUPCore
 import WADUPPostgres
 import WADUPRuntime
@@ -38,9 +38,24 @@ public struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Log at debug level (module output, each failure).")
     var verbose = false
 
+    /// Switches for tests and benchmarks (`KEY=VALUE`, see ``Tuning/parse(_:)``); hidden from users.
+    @Option(name: .customLong("tuning"), help: .hidden)
+    var tuningSettings: [String] = []
+
+    /// The tuning the hidden `--tuning` options ask for.
+    var tuning: Tuning {
+        get throws {
+            switch Tuning.parse(tuningSettings) {
+            case .success(let tuning): return tuning
+            case .failure(let error): throw ValidationError("--tuning: \(error)")
+            }
+        }
+    }
+
     public init() {}
 
     public func validate() throws {
+        _ = try tuning
         guard engineOptions.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (limits.fuel ?? 1) >= 1 else { throw ValidationError("--fuel must be at least 1") }
         guard (limits.maxMemory?.bytes ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 65536 (64KiB, one wasm page)") }
@@ -51,7 +66,7 @@ public struct RunCommand: ParsableCommand {
             throw ValidationError("--max-subcontent, --max-rows and --max-input-contents must not be negative")
         }
         guard !(files.resume && files.overwrite) else { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
-        if PostgresLocation.isURL(files.output) {
+        if case .server = RunOutput.Location(files.output) {
             do {
                 _ = try PostgresLocation(url: files.output)
             } catch {
@@ -83,7 +98,7 @@ public struct RunCommand: ParsableCommand {
                 timeout: timeout > 0 ? timeout : nil,
                 maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
             overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume,
-            shard: files.shard)
+            shard: files.shard, tuning: (try? tuning) ?? .standard)
     }
 
     public func run() throws {
@@ -95,13 +110,15 @@ public struct RunCommand: ParsableCommand {
             engine = try EngineSelection.make(
                 kind: engineOptions.engine, limits: configuration.limits,
                 timeoutIsDefault: limits.timeout == nil || limits.timeout?.seconds == RunLimits.defaultTimeout || limits.timeout?.seconds == 0,
-                cacheDirectory: cacheDirectory, logger: logger)
+                cacheDirectory: cacheDirectory, logger: logger, tuning: configuration.tuning)
         } catch {
             FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
-            throw ExitCode(error.code.exitCode)
+            throw ExitCode(error.code.exitStatus)
         }
         let showsProgress = isatty(STDERR_FILENO) != 0
-        let pipeline = Pipeline(configuration: configuration, engine: engine, logger: logger, store: storeFactory(logger: logger), countsTotals: showsProgress)
+        let pipeline = Pipeline(
+            configuration: configuration, engine: engine, logger: logger, output: runOutput(logger: logger, tuning: configuration.tuning),
+            countsTotals: showsProgress)
         let received = Mutex<TerminationSignal?>(nil)
         let interrupts = InterruptHandler { signal in
             received.withLock { $0 = signal }
@@ -119,7 +136,7 @@ public struct RunCommand: ParsableCommand {
             progress?.stop()
             interrupts.cancel()
             FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
-            throw ExitCode(error.code.exitCode)
+            throw ExitCode(error.code.exitStatus)
         }
         progress?.stop()
         interrupts.cancel()
@@ -127,19 +144,26 @@ public struct RunCommand: ParsableCommand {
         if summary.outcome == .interrupted { throw ExitCode((received.withLock { $0 } ?? .interrupt).exitStatus) }
     }
 
-    /// The PostgreSQL store when `--output` is a URL; `nil` for the SQLite default.
-    func storeFactory(logger: Logger) -> Pipeline.StoreFactory? {
-        guard PostgresLocation.isURL(files.output) else { return nil }
-        let (output, leaseTimeout, overwrite, resume, reconnectTimeout) = (files.output, files.leaseTimeout.seconds, files.overwrite, files.resume, files.reconnectTimeout.seconds)
-        return { request throws(StoreError) in
+    /// The run's output: an SQLite file, or a PostgreSQL server whose store this command links in.
+    func runOutput(logger: Logger, tuning: Tuning) -> RunOutput {
+        let (overwrite, resume) = (files.overwrite, files.resume)
+        guard case .server(let url) = RunOutput.Location(files.output) else {
+            return RunOutput(files.output, overwrite: overwrite, resume: resume, tuning: tuning)
+        }
+        let (leaseTimeout, reconnectTimeout) = (files.leaseTimeout.seconds, files.reconnectTimeout.seconds)
+        return RunOutput(url, overwrite: overwrite, resume: resume, tuning: tuning) { request throws(StoreError) in
             let location: PostgresLocation
             do {
-                location = try PostgresLocation(url: output)
+                location = try PostgresLocation(url: url)
             } catch {
-                throw StoreError(path: output, message: "\(error)", refused: true)
+                throw StoreError(.refused, path: url, "\(error)")
             }
             return try PostgresStore(
-                request: request, options: .init(location: location, leaseTimeout: leaseTimeout, overwrite: overwrite, resume: resume, reconnectTimeout: reconnectTimeout), logger: logger)
+                request: request,
+                options: .init(
+                    location: location, leaseTimeout: leaseTimeout, overwrite: overwrite, resume: resume, reconnectTimeout: reconnectTimeout,
+                    settingName: Self.flag),
+                logger: logger)
         }
     }
 
@@ -155,6 +179,9 @@ public struct RunCommand: ParsableCommand {
         case .fuel: "--fuel"
         case .overwrite: "--overwrite"
         case .resume: "--resume"
+        case .leaseTimeout: "--lease-timeout"
+        case .cacheDirectory: "--cache-dir"
+        case .noCache: "--no-cache"
         }
     }
 }

@@ -1,3 +1,4 @@
+import WADUPCore
 import ArgumentParser
 import Foundation
 import Logging
@@ -42,7 +43,7 @@ public struct StatusCommand: ParsableCommand {
         var queue = TextTable(["inputs", "done", "claimed", "expired leases", "pending"])
         queue.append([String(s.inputs), String(s.done), String(s.claimed), String(s.expired), String(s.pending)])
         text += queue.render()
-        let statuses = ["success", "failed", "skipped", "duplicate"].map { "\($0) \(s.contentsByStatus[$0] ?? 0)" }.joined(separator: ", ")
+        let statuses = ContentStatus.allCases.map { "\($0.rawValue) \(s.contentsByStatus[$0.rawValue] ?? 0)" }.joined(separator: ", ")
         text += "contents: \(s.contents) (\(statuses))\n"
         let rate = s.seconds > 0 ? Double(s.contents) / s.seconds : 0
         text += String(format: "throughput: %.0f contents/s over %.0f s; %lld contents in the last minute\n", rate, s.seconds, s.lastMinute)

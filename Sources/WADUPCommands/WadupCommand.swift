@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import WADUP
+import WADUPPipeline
 import WADUPCore
 import WADUPRuntime
 

@@ -1,6 +1,6 @@
 /// The guest ABI: host function names, signatures and error codes.
 ///
-/// This file and `Guests/C/wadup.h` are the two machine-readable copies of `docs/ABI.md`;
+/// This file and `Guests/C/wadup.h` are the two machine-readable copies of `docs/modules/ABI.md`;
 /// `ABIConsistencyTests` keeps all three in step.
 public enum ABI {
     /// The version of this interface, shown by `wadup --version`: raised when a host function is
@@ -37,7 +37,7 @@ public enum ABI {
         public var parameterCount: Int { parameters.count }
     }
 
-    /// Every host function of the `env` module, in the order of `docs/ABI.md`.
+    /// Every host function of the `env` module, in the order of `docs/modules/ABI.md`.
     public static let hostFunctions: [HostFunction] = [
         HostFunction(name: "get_content_size", parameters: []),
         HostFunction(name: "read_content", parameters: [.i32, .i32, .i32]),

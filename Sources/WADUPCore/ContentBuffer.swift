@@ -13,7 +13,7 @@ import Dispatch
 /// was truncated, or the disk failed under it) raises SIGBUS and kills the whole process. It is read
 /// with `pread` instead, so a file that shrinks, grows or fails while it is read is an error value
 /// (``ContentReadError``) naming the path and the offset, recorded as the content's failure.
-/// `docs/inputs.md` gives the measurements behind the choice.
+/// `docs/guide/inputs.md` gives the reasons, `docs/performance.md` (reading inputs) the measurements.
 public struct ContentBuffer: Sendable {
     /// The owner of the bytes. Immutable after creation.
     public final class Storage: @unchecked Sendable {  // Safe: the bytes are never written after init; `file` is itself Sendable.

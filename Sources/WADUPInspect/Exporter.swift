@@ -35,7 +35,7 @@ public struct Exporter {
                 let c = RunDatabase.content(row)
                 var line = "{\"uuid\":\(JSONText.string(c.uuid)),\"path\":\(JSONText.string(try paths.path(of: c.uuid, filename: c.filename, parent: c.parentUUID)))"
                 line += ",\"parent_uuid\":\(JSONText.optional(c.parentUUID)),\"depth\":\(c.depth),\"size\":\(c.size.map(String.init) ?? "null")"
-                line += ",\"sha256\":\(JSONText.optional(c.sha256)),\"status\":\(JSONText.string(c.status)),\"error_message\":\(JSONText.optional(c.errorMessage))"
+                line += ",\"sha256\":\(JSONText.optional(c.sha256)),\"status\":\(JSONText.string(c.status.rawValue)),\"error_message\":\(JSONText.optional(c.errorMessage))"
                 line += ",\"duplicate_of\":\(JSONText.optional(c.duplicateOf)),\"rows\":{"
                 var firstTable = true
                 for (i, cursor) in cursors.enumerated() {

@@ -83,7 +83,7 @@ pre { background:var(--bg); padding:8px; border-radius:4px; overflow:auto; font-
 (function () {
 const D = JSON.parse(document.getElementById("wadup-data").textContent);
 const C = D.c, N = C.uuid.length, ROW = 24;
-const STATUS = ["success", "failed", "skipped", "duplicate"];
+const STATUS = D.statuses;
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
 const fmtBytes = (n) => { if (n === null || n === undefined) return "-"; const u = ["B", "kB", "MB", "GB", "TB"]; let v = n, k = 0; while (v >= 1000 && k < u.length - 1) { v /= 1000; k++; } return k === 0 ? n + " B" : v.toFixed(1) + " " + u[k]; };
@@ -107,14 +107,13 @@ const rowCounts = (i) => owners.map((o) => { let n = 0; for (const t of o.tables
 const pathOf = (i) => { const parts = []; for (let j = i, guard = 0; j >= 0 && guard < 100000; j = C.parent[j], guard++) parts.push(C.name[j]); return parts.reverse().join("/"); };
 
 // Header, run, modules, failures.
-const O = D.overview, counts = [0, 0, 0, 0];
+const O = D.overview, counts = STATUS.map(() => 0);
 for (let i = 0; i < N; i++) counts[C.status[i]]++;
 $("title").textContent = D.name;
 const card = (id, value, label) => '<div class="card" id="' + id + '" data-value="' + esc(value) + '"><b>' + esc(value) + "</b><span>" + esc(label) + "</span></div>";
 const secs = Math.max(O.seconds, 1);
 $("cards").innerHTML = card("count-outcome", O.outcome, "outcome") + card("count-inputs", O.inputs, "inputs (" + fmtBytes(O.inputBytes) + ")") +
-  card("count-contents", N, "contents") + card("count-success", counts[0], "success") + card("count-failed", counts[1], "failed") +
-  card("count-skipped", counts[2], "skipped") + card("count-duplicate", counts[3], "duplicate") + card("count-bytes", fmtBytes(O.bytes), "processed") +
+  card("count-contents", N, "contents") + STATUS.map((s, k) => card("count-" + s, counts[k], s)).join("") + card("count-bytes", fmtBytes(O.bytes), "processed") +
   card("count-throughput", (O.bytes / 1e6 / secs).toFixed(1) + " MB/s", Math.round(O.seconds) + " s, " + Math.round(N / secs) + " contents/s");
 $("run").innerHTML = '<table class="grid"><tr><th>attempt</th><th>started</th><th>finished</th><th>outcome</th><th>wadup</th><th>engine</th><th>resumed from</th></tr>' +
   D.runs.map((r) => "<tr><td>" + r.id + "</td><td>" + fmtTime(r.started) + "</td><td>" + fmtTime(r.finished) + "</td><td>" + esc(r.outcome) + "</td><td>" + esc(r.version) + "</td><td>" + esc(r.engine) + "</td><td>" + (r.resumedFrom === null ? "" : r.resumedFrom) + "</td></tr>").join("") + "</table>" +

@@ -1,3 +1,4 @@
+import WADUPCore
 import Foundation
 import GRDB
 import WADUPStore
@@ -38,9 +39,11 @@ public struct HTMLReport {
         try sink.write(parts[0].replacingOccurrences(of: "<title>WADUP report</title>", with: "<title>WADUP report: \(Self.escapeHTML(name))</title>"))
 
         try sink.write("{\"name\":\(JSONText.string(name)),\"generated\":\(Int64(Date().timeIntervalSince1970)),\"schema\":\(database.schemaVersion)")
+        // The page names statuses by their index in this list (`C.status`), so their spellings live in `ContentStatus` alone.
+        try sink.write(",\"statuses\":[\(ContentStatus.allCases.map { JSONText.string($0.rawValue) }.joined(separator: ","))]")
         try sink.write(",\"runs\":[")
         for (k, r) in overview.runs.enumerated() {
-            try sink.write((k == 0 ? "" : ",") + "{\"id\":\(r.id),\"started\":\(r.startedAt),\"finished\":\(r.finishedAt.map(String.init) ?? "null"),\"version\":\(JSONText.string(r.version)),\"engine\":\(JSONText.string(r.engine)),\"outcome\":\(JSONText.string(r.outcome)),\"resumedFrom\":\(r.resumedFrom.map(String.init) ?? "null"),\"settings\":\(JSONText.string(r.settings))}")
+            try sink.write((k == 0 ? "" : ",") + "{\"id\":\(r.id),\"started\":\(r.startedAt),\"finished\":\(r.finishedAt.map(String.init) ?? "null"),\"version\":\(JSONText.string(r.version)),\"engine\":\(JSONText.string(r.engine)),\"outcome\":\(JSONText.string(r.outcome?.rawValue ?? "unknown")),\"resumedFrom\":\(r.resumedFrom.map(String.init) ?? "null"),\"settings\":\(JSONText.string(r.settings))}")
         }
         try sink.write("],\"modules\":[")
         for (k, m) in overview.modules.enumerated() {
@@ -52,7 +55,6 @@ public struct HTMLReport {
             try sink.write((k == 0 ? "" : ",") + "{\"name\":\(JSONText.string(t.name)),\"module\":\(JSONText.string(t.owner)),\"columns\":[\(t.columns.map(JSONText.string).joined(separator: ","))]}")
         }
         try sink.write("],\"c\":{")
-        let statusCode = ["success": 0, "failed": 1, "skipped": 2, "duplicate": 3]
         func column(_ key: String, first: Bool = false, _ value: (RunDatabase.Content) -> String) throws(InspectError) {
             try sink.write((first ? "" : ",") + "\"\(key)\":[")
             for (p, i) in order.enumerated() { try sink.write((p == 0 ? "" : ",") + value(tree.contents[i])) }
@@ -62,14 +64,14 @@ public struct HTMLReport {
         try column("name") { JSONText.string($0.filename) }
         try column("parent") { c in c.parentUUID.flatMap { tree.index[$0] }.map { String(position[$0]) } ?? "-1" }
         try column("size") { $0.size.map(String.init) ?? "null" }
-        try column("status") { String(statusCode[$0.status] ?? 0) }
+        try column("status") { String(ContentStatus.allCases.firstIndex(of: $0.status)!) }
         try column("depth") { String($0.depth) }
         try column("sha") { JSONText.optional($0.sha256) }
         try column("dup") { c in c.duplicateOf.flatMap { tree.index[$0] }.map { String(position[$0]) } ?? "-1" }
-        try column("note") { c in c.status == "failed" ? "null" : JSONText.optional(c.errorMessage) }
+        try column("note") { c in c.status == .failed ? "null" : JSONText.optional(c.errorMessage) }
         try sink.write("},\"fail\":{")
         var first = true
-        for (p, i) in order.enumerated() where tree.contents[i].status == "failed" {
+        for (p, i) in order.enumerated() where tree.contents[i].status == .failed {
             let failures = RecordedFailure.parse(tree.contents[i].errorMessage ?? "")
             let list = failures.isEmpty ? [RecordedFailure(module: "", kind: "unknown", detail: tree.contents[i].errorMessage ?? "")] : failures
             try sink.write((first ? "" : ",") + "\"\(p)\":[" + list.map { "[\(JSONText.string($0.module)),\(JSONText.string($0.kind)),\(JSONText.string($0.detail))]" }.joined(separator: ",") + "]")

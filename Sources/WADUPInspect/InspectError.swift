@@ -1,8 +1,8 @@
 /// Why a run's database cannot be read or a content cannot be found.
 ///
-/// Every case is a one-line reason that names the file; all of them exit with status 2 (a usage
-/// error: the wrong file or reference was given), except ``Code/output`` (the report or export
-/// could not be written: exit 1).
+/// Every case is a one-line reason that names the file. The command layer maps the code to an exit
+/// status: a usage error (the wrong file or reference was given), except ``Code/output`` (the
+/// report or export could not be written).
 public struct InspectError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case notFound = "not_found"
@@ -23,7 +23,4 @@ public struct InspectError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
-
-    /// The process exit status for this error.
-    public var exitCode: Int32 { code == .output ? 1 : 2 }
 }

@@ -14,7 +14,7 @@ public final class RunDatabase {
         public let filename: String
         public let parentUUID: String?
         public let processedAt: Int64
-        public let status: String
+        public let status: ContentStatus
         public let errorMessage: String?
         public let depth: Int
         public let size: Int64?
@@ -39,7 +39,8 @@ public final class RunDatabase {
         public let version: String
         public let engine: String
         public let settings: String
-        public let outcome: String
+        /// `nil` for a spelling this version does not know (a newer WADUP wrote it).
+        public let outcome: RunOutcome?
         public let resumedFrom: Int64?
     }
 
@@ -116,7 +117,7 @@ public final class RunDatabase {
 
     static func content(_ row: Row) -> Content {
         Content(
-            uuid: row[0], filename: row[1], parentUUID: row[2], processedAt: row[3] ?? 0, status: row[4], errorMessage: row[5],
+            uuid: row[0], filename: row[1], parentUUID: row[2], processedAt: row[3] ?? 0, status: ContentStatus(rawValue: row[4]) ?? .failed, errorMessage: row[5],
             depth: row[6] ?? 0, size: row[7], sha256: row[8], duplicateOf: row[9])
     }
 
@@ -125,7 +126,7 @@ public final class RunDatabase {
         try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT id, started_at, finished_at, wadup_version, engine, settings, outcome, resumed_from FROM __wadup_run ORDER BY id"
-            ).map { Run(id: $0[0], startedAt: $0[1], finishedAt: $0[2], version: $0[3], engine: $0[4], settings: $0[5], outcome: $0[6], resumedFrom: $0[7]) }
+            ).map { Run(id: $0[0], startedAt: $0[1], finishedAt: $0[2], version: $0[3], engine: $0[4], settings: $0[5], outcome: RunOutcome(rawValue: $0[6] as String), resumedFrom: $0[7]) }
         }
     }
 
@@ -199,7 +200,7 @@ public final class RunDatabase {
         if text.count == 64, text.allSatisfy(\.isHexDigit) {
             let found = try read { db in
                 try Row.fetchOne(
-                    db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE sha256 = ? ORDER BY status = 'duplicate', rowid LIMIT 1",
+                    db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE sha256 = ? ORDER BY status = \(ContentStatus.duplicate.sql), rowid LIMIT 1",
                     arguments: [text]
                 ).map(Self.content)
             }

@@ -1,3 +1,4 @@
+import WADUPCore
 import Foundation
 import GRDB
 
@@ -26,7 +27,7 @@ public struct RunOverview: Sendable {
         }
         var kinds: [String: Int] = [:]
         try database.read { db in
-            let cursor = try String.fetchCursor(db, sql: "SELECT error_message FROM __wadup_content WHERE status = 'failed' AND error_message IS NOT NULL")
+            let cursor = try String.fetchCursor(db, sql: "SELECT error_message FROM __wadup_content WHERE status = \(ContentStatus.failed.sql) AND error_message IS NOT NULL")
             while let message = try cursor.next() {
                 for failure in RecordedFailure.parse(message) { kinds[failure.kind, default: 0] += 1 }
             }
@@ -42,7 +43,7 @@ public struct RunOverview: Sendable {
     }
 
     /// The outcome of the last attempt.
-    public var outcome: String { runs.last?.outcome ?? "unknown" }
+    public var outcome: String { runs.last.map { $0.outcome?.rawValue ?? "unknown" } ?? "unknown" }
 }
 
 /// `wadup stats`: the run's summary as the end of a run prints it, from the database alone.
@@ -65,7 +66,7 @@ public struct StatsView {
         text += "started    \(timeText(o.runs.first?.startedAt))\n"
         text += "finished   \(last?.finishedAt.map { timeText($0) } ?? "not yet")\n"
         text += "inputs     \(o.inputs) (\(byteText(o.inputBytes)))\n"
-        let statuses = ["success", "failed", "skipped", "duplicate"].map { "\(o.statuses[$0] ?? 0) \(palette.status($0))" }
+        let statuses = ContentStatus.allCases.map { "\(o.statuses[$0.rawValue] ?? 0) \(palette.status($0))" }
         text += "contents   \(o.contents): " + statuses.joined(separator: ", ") + "\n"
         let seconds = max(o.seconds, 1)
         text += String(format: "throughput %.1f MB in %.0f s: %.1f MB/s, %.0f contents/s (start and end are recorded to the second)\n",

@@ -24,7 +24,7 @@ public struct ShowView {
             ("processed", timeText(c.processedAt)),
         ]
         if let original = c.duplicateOf { fields.append(("duplicate of", original)) }
-        if c.status == "failed", let message = c.errorMessage {
+        if c.status == .failed, let message = c.errorMessage {
             for failure in RecordedFailure.parse(message) {
                 fields.append(("failure", "\(failure.module): \(failure.kind): \(displayText(failure.detail, limit: 200))"))
             }
@@ -36,14 +36,14 @@ public struct ShowView {
 
         text += "\n" + palette.bold("Parent chain") + "\n"
         var parents = TextTable(["depth", "name", "status", "uuid"])
-        for p in chain { parents.append([String(p.depth), displayText(p.filename), p.status, p.uuid]) }
+        for p in chain { parents.append([String(p.depth), displayText(p.filename), p.status.rawValue, p.uuid]) }
         text += parents.render()
 
         let children = try database.children(of: c.uuid)
         text += "\n" + palette.bold("Children (\(children.count))") + "\n"
         if !children.isEmpty {
             var table = TextTable(["name", "size", "status", "uuid"])
-            for child in children { table.append([displayText(child.filename), child.size.map(String.init) ?? "", child.status, child.uuid]) }
+            for child in children { table.append([displayText(child.filename), child.size.map(String.init) ?? "", child.status.rawValue, child.uuid]) }
             text += table.render()
         }
 

@@ -1,3 +1,4 @@
+import WADUPCore
 import Foundation
 import GRDB
 
@@ -88,15 +89,15 @@ public struct Palette: Sendable {
         Palette(enabled: isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
     }
 
-    func status(_ status: String) -> String {
-        guard enabled else { return status }
+    func status(_ status: ContentStatus) -> String {
+        guard enabled else { return status.rawValue }
         let code = switch status {
-        case "success": "32"
-        case "failed": "31"
-        case "skipped": "33"
-        default: "36"
+        case .success: "32"
+        case .failed: "31"
+        case .skipped: "33"
+        case .duplicate: "36"
         }
-        return "\u{1B}[\(code)m\(status)\u{1B}[0m"
+        return "\u{1B}[\(code)m\(status.rawValue)\u{1B}[0m"
     }
 
     func dim(_ text: String) -> String { enabled ? "\u{1B}[2m\(text)\u{1B}[0m" : text }

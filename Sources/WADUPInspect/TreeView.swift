@@ -31,7 +31,7 @@ public struct TreeView {
         var keep: Set<Int>?
         if failedOnly {
             var marked = Set<Int>()
-            for (i, c) in tree.contents.enumerated() where c.status == "failed" { marked.formUnion(tree.ancestors(of: i)) }
+            for (i, c) in tree.contents.enumerated() where c.status == .failed { marked.formUnion(tree.ancestors(of: i)) }
             keep = marked
         }
         let owners = Self.owners(database.tables)
@@ -57,14 +57,14 @@ public struct TreeView {
         let c = tree.contents[i]
         var text = displayText(c.filename, limit: 200) + "  " + byteText(c.size) + "  " + palette.status(c.status)
         switch c.status {
-        case "failed":
+        case .failed:
             let kinds = RecordedFailure.parse(c.errorMessage ?? "").map { "\($0.module): \($0.kind)" }
             if !kinds.isEmpty { text += " (" + kinds.joined(separator: ", ") + ")" }
-        case "skipped":
+        case .skipped:
             if let reason = c.errorMessage { text += " (" + displayText(reason, limit: 60) + ")" }
-        case "duplicate":
+        case .duplicate:
             if let original = c.duplicateOf { text += " of " + original }
-        default: break
+        case .success: break
         }
         let counts = owners.compactMap { owner -> String? in
             let n = owner.tables.reduce(0) { $0 + (tree.rowCounts[$1][i] ?? 0) }

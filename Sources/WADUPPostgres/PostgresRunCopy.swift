@@ -4,8 +4,8 @@ import PostgresNIO
 import WADUPCore
 import WADUPStore
 
-/// `wadup merge postgres://… --output RUN.db`: a complete PostgreSQL run copied into one new SQLite
-/// database, which the analyst's views (`report`, `tree`, `show`, `stats`, `export`) then read.
+/// `wadup merge postgres://…`: a complete PostgreSQL run copied into one new SQLite database, which
+/// the analyst's views (`report`, `tree`, `show`, `stats`, `export`) then read.
 ///
 /// The copy reads one snapshot (a read-only repeatable-read transaction), in pages of rows through
 /// a cursor, so memory stays flat; it keeps uuids, attempts (`__wadup_run` ids, `resumed_from`,
@@ -24,7 +24,7 @@ public enum PostgresRunCopy {
     public static func copy(from location: PostgresLocation, into output: String, logger: Logger) throws(StoreError) -> Summary {
         let db = try PostgresSession.connect(location, password: location.password(), logger: logger, id: 1)
         defer { db.close() }
-        func refuse(_ message: String) -> StoreError { StoreError(path: location.description, message: message, refused: true) }
+        func refuse(_ message: SettingMessage) -> StoreError { StoreError(.refused, path: location.description, message) }
         let target: SQLiteRunImport
         do {
             try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -35,10 +35,8 @@ public enum PostgresRunCopy {
             guard remaining == 0 else {
                 throw refuse("the run is not complete (\(remaining) inputs to go): finish it first (run its command again), then copy it")
             }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(path: location.description, message: PostgresSession.describe(error))
+            throw PostgresSession.storeError(error, at: location)
         }
         target = try SQLiteRunImport(path: output)
         do {
@@ -52,7 +50,7 @@ public enum PostgresRunCopy {
                      columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms"], kinds: [.text, .text, .integer, .integer, .integer, .real])
             let owners = Dictionary(
                 try db.query("SELECT name, module FROM __wadup_tables").map { try $0.decode((String, String).self) }, uniquingKeysWith: { a, _ in a })
-            let tables = try PostgresStore.moduleTables(db)
+            let tables = try PostgresRunRegistry.moduleTables(db)
             for table in tables { try target.createModuleTable(table, module: owners[table.name] ?? "") }
             contents = try copy(db, "SELECT uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of, filename_bytes FROM __wadup_content ORDER BY depth, uuid",
                                 into: target, table: "__wadup_content",
@@ -76,8 +74,7 @@ public enum PostgresRunCopy {
             return Summary(contents: contents, inputs: inputs)
         } catch {
             target.abandon()
-            if let error = error as? StoreError { throw error }
-            throw StoreError(path: location.description, message: PostgresSession.describe(error))
+            throw PostgresSession.storeError(error, at: location)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import WADUPCore
 import WADUPStore
 
 /// Where a run shared through PostgreSQL stands: its queue, its processes, its contents.
@@ -43,17 +44,17 @@ public struct PostgresRunStatus: Sendable {
         defer { db.close() }
         do {
             guard try db.query("SELECT to_regclass('__wadup_chunks') IS NOT NULL")[0].decode(Bool.self) else {
-                throw StoreError(path: location.description, message: "holds no WADUP run (no __wadup_chunks table)", refused: true)
+                throw StoreError(.refused, path: location.description, "holds no WADUP run (no __wadup_chunks table)")
             }
             let done = try db.query("SELECT count(*) FROM __wadup_input")[0].decode(Int64.self)
             var open: (pending: Int64, claimed: Int64, expired: Int64) = (0, 0, 0)
             for row in try db.query("""
                 SELECT c.state, coalesce(c.lease_until < now(), false),
                     sum(c.last_seq - c.first_seq + 1 - (SELECT count(*) FROM __wadup_input i WHERE i.seq BETWEEN c.first_seq AND c.last_seq))::bigint
-                FROM __wadup_chunks c WHERE c.state <> 'done' GROUP BY 1, 2
+                FROM __wadup_chunks c WHERE c.state <> \(PostgresChunkState.done.sql) GROUP BY 1, 2
                 """) {
                 let (state, expired, inputs) = try row.decode((String, Bool, Int64).self)
-                if state == "pending" { open.pending += inputs } else if expired { open.expired += inputs } else { open.claimed += inputs }
+                if PostgresChunkState(rawValue: state) == .pending { open.pending += inputs } else if expired { open.expired += inputs } else { open.claimed += inputs }
             }
             let queue = (open.pending, open.claimed, open.expired, done)
             let processes = try db.query("""
@@ -70,7 +71,7 @@ public struct PostgresRunStatus: Sendable {
                 byStatus[status] = count
             }
             let failures = try db.query("""
-                SELECT error_message, count(*) FROM __wadup_content WHERE status = 'failed' AND error_message IS NOT NULL GROUP BY error_message
+                SELECT error_message, count(*) FROM __wadup_content WHERE status = \(ContentStatus.failed.sql) AND error_message IS NOT NULL GROUP BY error_message
                 """).map { row in
                 let (message, count) = try row.decode((String, Int64).self)
                 return (message: message, count: count)
@@ -84,10 +85,8 @@ public struct PostgresRunStatus: Sendable {
             return PostgresRunStatus(
                 pending: queue.0, claimed: queue.1, expired: queue.2, done: queue.3, processes: processes, contentsByStatus: byStatus,
                 failureMessages: failures, seconds: seconds, lastMinute: lastMinute)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(path: location.description, message: PostgresSession.describe(error))
+            throw PostgresSession.storeError(error, at: location)
         }
     }
 }

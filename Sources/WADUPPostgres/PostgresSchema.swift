@@ -11,7 +11,8 @@ import WADUPStore
 /// `__wadup_partial` marks the trees written in parts. So the server updates one row per chunk,
 /// not two per input.
 enum PostgresSchema {
-    /// The run's own tables, dropped by `--overwrite` (with the module tables `__wadup_tables` lists).
+    /// The run's own tables, dropped when a run is replaced (``RunSetting/overwrite``), with the
+    /// module tables `__wadup_tables` lists.
     static let ownTables = [
         "__wadup_input", "__wadup_queue", "__wadup_chunks", "__wadup_partial", "__wadup_workers", "__wadup_modules", "__wadup_tables",
         "__wadup_content", "__wadup_run",
@@ -23,7 +24,7 @@ enum PostgresSchema {
             filename TEXT NOT NULL,
             parent_uuid TEXT,
             processed_at BIGINT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped', 'duplicate')),
+            status TEXT NOT NULL CHECK (status IN (\(ContentStatus.sqlList))),
             error_message TEXT,
             depth BIGINT NOT NULL,
             size BIGINT,
@@ -77,14 +78,14 @@ enum PostgresSchema {
             id BIGINT PRIMARY KEY,
             first_seq BIGINT NOT NULL,
             last_seq BIGINT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'claimed', 'done')),
+            state TEXT NOT NULL DEFAULT \(PostgresChunkState.pending.sql) CHECK (state IN (\(PostgresChunkState.sqlList))),
             lease_owner BIGINT,
             lease_until TIMESTAMPTZ,
             attempts INTEGER NOT NULL DEFAULT 0,
             done_by BIGINT
         );
-        CREATE INDEX __wadup_chunks_pending ON __wadup_chunks(id) WHERE state = 'pending';
-        CREATE INDEX __wadup_chunks_claimed ON __wadup_chunks(lease_until) WHERE state = 'claimed';
+        CREATE INDEX __wadup_chunks_pending ON __wadup_chunks(id) WHERE state = \(PostgresChunkState.pending.sql);
+        CREATE INDEX __wadup_chunks_claimed ON __wadup_chunks(lease_until) WHERE state = \(PostgresChunkState.claimed.sql);
         CREATE TABLE __wadup_partial (
             seq BIGINT PRIMARY KEY,
             root_uuid TEXT NOT NULL
@@ -127,6 +128,18 @@ enum PostgresSchema {
         ["CREATE INDEX IF NOT EXISTS __wadup_content_parent ON __wadup_content(parent_uuid)"]
             + moduleTables.map { "CREATE INDEX IF NOT EXISTS __wadup_idx_\($0.seq) ON \(SQL.quoted($0.name))(content_uuid)" }
     }
+
+    /// The statuses of processed contents as an SQL list (`'success', 'failed'`): their rows and
+    /// bytes are the run's answers, and only they are the target of a `duplicate_of`.
+    static let processedStatuses = ContentStatus.processed.map(\.sql).joined(separator: ", ")
+
+    /// The advisory lock that serializes registration: the first process creates the run, the
+    /// others join it.
+    static let registrationLock: Int64 = 0x5741_4455_5052_4547
+    /// The advisory lock that serializes creating module tables (processes may ask for the same one).
+    static let tablesLock = registrationLock + 1
+    /// The advisory lock taken by the process that builds a complete run's indexes.
+    static let indexesLock = registrationLock + 2
 
     /// A chunk ends after this many inputs, or once its inputs add up to ``chunkBytes``.
     static let chunkInputs = 64

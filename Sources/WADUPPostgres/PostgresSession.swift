@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import WADUPCore
 import WADUPStore
 
 /// One connection to the server, used by one thread at a time, with blocking calls.
@@ -51,7 +52,7 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
             try session.configure("SET jit = off")
             return session
         } catch {
-            throw StoreError(path: location.description, message: describeConnect(error, location, password: password), refused: true)
+            throw StoreError(.refused, path: location.description, describeConnect(error, location, password: password))
         }
     }
 
@@ -123,7 +124,7 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
     /// do: `Identifier.isValid` allows letters, digits and `_` only).
     func copy(into table: String, columns: [String], _ data: ByteBuffer) throws {
         guard !([table] + columns).contains(where: { $0.contains("\"") || $0.contains("\0") }) else {
-            throw StoreError(path: location.description, message: "refused to COPY into \(table): a name holds a double quote")
+            throw StoreError(path: location.description, "refused to COPY into \(table): a name holds a double quote")
         }
         let (connection, logger) = (try live(), self.logger)
         try wait(long: false) {
@@ -217,8 +218,17 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
         return "\(error)"
     }
 
-    /// A connection failure with its remedy.
-    static func describeConnect(_ error: any Error, _ location: PostgresLocation, password: String?) -> String {
+    /// `error` as the store's failure at `location`: a ``StoreError`` as it is, anything else
+    /// described in one line (``describe(_:)``) after `context` (what was being done), if given.
+    static func storeError(_ error: any Error, at location: PostgresLocation, context: String? = nil) -> StoreError {
+        if let error = error as? StoreError { return error }
+        let text = context.map { "\($0): \(describe(error))" } ?? describe(error)
+        return StoreError(path: location.description, "\(text)")
+    }
+
+    /// A connection failure with its remedy; it names the output setting (``RunSetting/output``)
+    /// apart, so that the command layer spells it as its flag.
+    static func describeConnect(_ error: any Error, _ location: PostgresLocation, password: String?) -> SettingMessage {
         let reason = describe(error)
         if let error = error as? PSQLError {
             let tls = "\(error.underlying.map { "\($0)" } ?? "")"
@@ -241,11 +251,11 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
                     return "PostgreSQL refused user \(location.user): \(reason); \(source)"
                 }
                 if state == "3D000" { return "\(reason); create it first (createdb \(location.database))" }
-                return reason
+                return "\(reason)"
             case .authMechanismRequiresPassword:
                 return "PostgreSQL asks user \(location.user) for a password and none was found; set PGPASSWORD or add a line to ~/.pgpass"
             case .connectionError:
-                return "cannot reach PostgreSQL at \(location.endpoint): \(reason); check that the server runs and that --output names it"
+                return "cannot reach PostgreSQL at \(location.endpoint): \(reason); check that the server runs and that \(RunSetting.output) names it"
             default:
                 break
             }
@@ -332,4 +342,11 @@ func blocking<T: Sendable>(
         if closed() { throw PostgresFailure.disconnected }
     }
     return try result.withLock { $0! }.get()
+}
+
+/// Bindings of one value.
+func binds<T: PostgresThrowingDynamicTypeEncodable>(_ value: T) -> PostgresBindings {
+    var b = PostgresBindings()
+    try! b.append(value)
+    return b
 }

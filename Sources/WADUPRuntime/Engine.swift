@@ -12,7 +12,7 @@ public protocol WasmEngine: Sendable, CustomStringConvertible {
     /// Whether the engine can stop guest code that is running (so can apply `RunLimits.timeout`
     /// and ``interrupt()``).
     var canInterrupt: Bool { get }
-    /// Stops every module-run in progress, and every later one, with ``RunOutcome/interrupted``.
+    /// Stops every module-run in progress, and every later one, with ``ModuleRunOutcome/interrupted``.
     /// An engine that cannot interrupt does nothing.
     func interrupt()
     /// `name version`, as recorded in `__wadup_run.engine`.
@@ -30,7 +30,7 @@ public protocol LoadedModule: Sendable {
 public protocol ModuleInstance: AnyObject {
     var abi: HostABI { get }
     /// Runs `process` on `context`. After a failure the instance must not be used again.
-    func process(_ context: RunContext) -> RunOutcome
+    func process(_ context: RunContext) -> ModuleRunOutcome
 }
 
 /// A module that cannot be used: the file, and what is wrong with it.

@@ -78,7 +78,7 @@ public struct ModuleCheck: Sendable {
                         imports.append(Item(module: item.module, name: item.name, kind: text, ok: false))
                         problems.append(Problem(
                             message: "imports env.\(item.name), which is not a WADUP host function",
-                            remedy: "call only the ABI's functions (docs/ABI.md: \(ABI.hostFunctions.map(\.name).joined(separator: ", "))), declared as the SDKs declare them"))
+                            remedy: "call only the ABI's functions (docs/modules/ABI.md: \(ABI.hostFunctions.map(\.name).joined(separator: ", "))), declared as the SDKs declare them"))
                         continue
                     }
                     let expected = FunctionType(parameters: function.parameters.map(\.wasm), results: [function.result.wasm])
@@ -87,7 +87,7 @@ public struct ModuleCheck: Sendable {
                     if !ok {
                         problems.append(Problem(
                             message: "imports env.\(item.name) with type \(text); the ABI's is \(Self.signature(expected))",
-                            remedy: "declare it as docs/ABI.md does (Guests/C/wadup.h, the Swift SDK and the Rust crate do)"))
+                            remedy: "declare it as docs/modules/ABI.md does (Guests/C/wadup.h, the Swift SDK and the Rust crate do)"))
                     }
                 case ABI.wasiModule:
                     imports.append(Item(module: item.module, name: item.name, kind: text, ok: true))

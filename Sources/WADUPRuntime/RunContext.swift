@@ -56,7 +56,7 @@ public struct EmittedContent: Sendable {
 }
 
 /// How a module-run ended.
-public enum RunOutcome: Sendable, Equatable {
+public enum ModuleRunOutcome: Sendable, Equatable {
     case success
     case failure(FailureKind, String)
     /// The run was stopped by ``WasmEngine/interrupt()`` (Ctrl-C): not a result of the content,

@@ -101,7 +101,7 @@ final class WasmKitInstance: ModuleInstance {
 
     deinit { try? wasi?.close() }
 
-    func process(_ context: RunContext) -> RunOutcome {
+    func process(_ context: RunContext) -> ModuleRunOutcome {
         abi.context = context
         defer {
             stdout.flush()

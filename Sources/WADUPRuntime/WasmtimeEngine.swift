@@ -27,21 +27,21 @@ public final class WasmtimeEngine: WasmEngine {
 
     public var description: String { "wasmtime \(handle.library.version)" }
     public var canInterrupt: Bool { epochs }
-    /// Whether epoch checks are compiled in: always, except when `WADUP_BENCH_NO_EPOCH=1` asks for
-    /// an engine without them, only to measure what they cost (no timeout, no Ctrl-C interrupt).
+    /// Whether epoch checks are compiled in: always, except when ``Tuning/epochChecks`` asks for an
+    /// engine without them, only to measure what they cost (no timeout, no Ctrl-C interrupt).
     let epochs: Bool
     var library: WasmtimeLibrary { handle.library }
     var api: UnsafePointer<wadup_wasmtime_api> { handle.library.api }
 
     /// A new engine on `library` with the run's limits; `cacheDirectory` holds compiled modules
     /// (`nil`: compile every time).
-    public init(library: WasmtimeLibrary, limits: RunLimits, cacheDirectory: String?, logger: Logger) {
+    public init(library: WasmtimeLibrary, limits: RunLimits, cacheDirectory: String?, logger: Logger, tuning: Tuning = .standard) {
         self.limits = limits
         self.logger = logger
         let api = library.api
         let config = api.pointee.wasm_config_new()!
         api.pointee.wasmtime_config_consume_fuel_set(config, limits.fuel != nil)
-        epochs = ProcessInfo.processInfo.environment["WADUP_BENCH_NO_EPOCH"] != "1"
+        epochs = tuning.epochChecks
         api.pointee.wasmtime_config_epoch_interruption_set(config, epochs)
         let maxStack = limits.maxStack ?? RunLimits.defaultMaxStack
         // wasmtime refuses a wasm stack larger than its async stack (2 MiB by default), even unused.

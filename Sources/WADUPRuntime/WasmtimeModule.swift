@@ -137,7 +137,7 @@ final class WasmtimeInstance: ModuleInstance {
         return stop
     }
 
-    func process(_ context: RunContext) -> RunOutcome {
+    func process(_ context: RunContext) -> ModuleRunOutcome {
         if module.engine.interruptFlag.isSet { return .interrupted }
         abi.context = context
         defer {
@@ -163,7 +163,7 @@ final class WasmtimeInstance: ModuleInstance {
     }
 
     /// The outcome of a call that returned `error` or `trap` (both consumed), or `nil` if neither.
-    private func failure(error: OpaquePointer?, trap: OpaquePointer?) -> RunOutcome? {
+    private func failure(error: OpaquePointer?, trap: OpaquePointer?) -> ModuleRunOutcome? {
         let library = module.engine.library
         if let error {
             var status: Int32 = 0
@@ -214,7 +214,7 @@ final class WasmtimeInstance: ModuleInstance {
     }
 
 
-    private func loadError(_ outcome: RunOutcome) -> ModuleLoadError {
+    private func loadError(_ outcome: ModuleRunOutcome) -> ModuleLoadError {
         if memoryLimit.refused {
             return ModuleLoadError(path: module.path, reason: limits.instantiationMemoryDetail(), failureKind: .memoryLimit)
         }

@@ -18,8 +18,7 @@ public protocol ResultStore: Sendable {
 
 /// One content and the rows of its successful module-runs, written in one transaction.
 public struct ContentRecord: Sendable {
-    /// `duplicate`: the same bytes as a content processed in this run (``duplicateOf``), not processed again.
-    public enum Status: String, Sendable { case success, failed, skipped, duplicate }
+    public typealias Status = ContentStatus
 
     public var uuid: String
     public var filename: String
@@ -83,8 +82,7 @@ public struct RunRecord: Sendable {
     public var engine: String
     /// The settings as JSON text.
     public var settings: String
-    /// `complete` or `interrupted`.
-    public var outcome: String
+    public var outcome: RunOutcome
     public var inputs: Int
     public var contents: Int
     public var failed: Int
@@ -95,7 +93,7 @@ public struct RunRecord: Sendable {
     public var refused: Int
 
     public init(
-        startedAt: Int64, finishedAt: Int64, version: String, engine: String, settings: String, outcome: String,
+        startedAt: Int64, finishedAt: Int64, version: String, engine: String, settings: String, outcome: RunOutcome,
         inputs: Int, contents: Int, failed: Int, skipped: Int, duplicates: Int = 0, refused: Int = 0
     ) {
         self.duplicates = duplicates
@@ -132,24 +130,44 @@ public struct ModuleRecord: Sendable {
     }
 }
 
-/// A store failure: the database and what went wrong. The run stops with exit code 1.
+/// Why the output could not be opened, written or finished: a stable kind, the database it
+/// concerns, and a message whose settings (``RunSetting``) the command layer spells as flags.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let message: String
-    /// The store refused to open before writing anything (unreachable, refused credentials, a
-    /// database holding another run): the run exits 2, like any other bad setting.
-    public let refused: Bool
-
-    public init(path: String, message: String, refused: Bool = false) {
-        self.path = path
-        self.message = message
-        self.refused = refused
+    /// What kind of failure it is; the command layer picks the exit code and remedy from it.
+    public enum Kind: String, Sendable {
+        /// The store refused to open before writing anything (unreachable, refused credentials, a
+        /// database holding another run): like any other bad setting (exit 2).
+        case refused
+        /// The disk (or the database's page limit) is full: the remedy is space.
+        case full
+        /// Anything else that stopped a write.
+        case failed
     }
+
+    public let kind: Kind
+    /// The database file or the server's endpoint.
+    public let path: String
+    public let text: SettingMessage
+
+    public init(_ kind: Kind = .failed, path: String, _ text: SettingMessage) {
+        self.kind = kind
+        self.path = path
+        self.text = text
+    }
+
+    /// What went wrong, settings by their plain names.
+    public var message: String { text.description }
 
     public var description: String { "database \(path): \(message)" }
 
-    /// Whether the failure is a full disk (or the database's page limit): the remedy is space.
-    public var isFull: Bool { message.localizedCaseInsensitiveContains("database or disk is full") }
+    /// Whether the store refused before writing anything.
+    public var refused: Bool { kind == .refused }
+
+    /// Whether the failure is a full disk (or the database's page limit).
+    public var isFull: Bool { kind == .full }
+
+    /// The whole text with settings named by `name`.
+    public func rendered(_ name: (RunSetting) -> String) -> String { "database \(path): \(text.rendered(name))" }
 }
 
 /// What a resumed run continues from: the attempt it follows, the inputs already complete, the

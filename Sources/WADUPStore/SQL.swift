@@ -1,4 +1,5 @@
 import WADUPCore
+import GRDB
 
 /// SQL spellings of the ABI's names and types: the stores write SQL with them, and the read-only
 /// views (`WADUPInspect`) quote table names with ``quoted(_:)``.
@@ -20,4 +21,13 @@ public enum SQL {
 
     /// The column type stored as `sql` (the inverse of ``type(_:)``).
     static func columnType(_ sql: String) -> ColumnType? { ColumnType.allCases.first { type($0) == sql.uppercased() } }
+}
+
+extension StoreError {
+    /// A failed SQLite call on `path`: ``Kind/full`` when SQLite says the disk (or the page limit)
+    /// is full, by its result code rather than its message.
+    init(path: String, error: any Error) {
+        let full = (error as? DatabaseError)?.resultCode == .SQLITE_FULL
+        self.init(full ? .full : .failed, path: path, "\(error)")
+    }
 }

@@ -37,7 +37,7 @@ public final class SQLiteRunImport {
         self.path = path
         partial = path + ".partial"
         guard !FileManager.default.fileExists(atPath: path) else {
-            throw StoreError(path: path, message: "exists; the copy is a new database (remove it or choose another --output)", refused: true)
+            throw StoreError(.refused, path: path, "exists; the copy is a new database (remove it or choose another \(RunSetting.output))")
         }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         do {
@@ -48,14 +48,14 @@ public final class SQLiteRunImport {
             try db.write { try $0.execute(sql: SQLiteStore.schema) }
         } catch {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, error: error)
         }
     }
 
     /// Creates module table `schema` as a run's module would have (and records its module).
     public func createModuleTable(_ schema: TableSchema, module: String) throws(StoreError) {
         guard Identifier.isValid(schema.name), schema.columns.allSatisfy({ Identifier.isValid($0.name) }), !tables.contains(schema.name) else {
-            throw StoreError(path: path, message: "table \(schema.signature) is not a valid module table, or is defined twice")
+            throw StoreError(path: path, "table \(schema.signature) is not a valid module table, or is defined twice")
         }
         do {
             try db.write { db in
@@ -63,7 +63,7 @@ public final class SQLiteRunImport {
                 try db.execute(sql: "INSERT INTO __wadup_tables (name, module) VALUES (?, ?)", arguments: [schema.name, module])
             }
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, error: error)
         }
         tables.insert(schema.name)
         moduleTables.append(schema.name)
@@ -72,7 +72,7 @@ public final class SQLiteRunImport {
     /// Inserts `rows` into `table` (WADUP's or a module table created here), `columns` in order.
     public func insert(into table: String, columns: [String], rows: [[Value]]) throws(StoreError) {
         guard tables.contains(table) else {
-            throw StoreError(path: path, message: "no table \(table) with columns \(columns.joined(separator: ", ")) to copy into")
+            throw StoreError(path: path, "no table \(table) with columns \(columns.joined(separator: ", ")) to copy into")
         }
         let sql = "INSERT INTO \(SQL.quoted(table)) (\(columns.map(SQL.quoted).joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         do {
@@ -91,7 +91,7 @@ public final class SQLiteRunImport {
                 }
             }
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, error: error)
         }
     }
 
@@ -102,22 +102,22 @@ public final class SQLiteRunImport {
         guard violations.isEmpty else {
             abandon()
             let first = violations.prefix(3).map { "\($0.table) row \($0.rowid) → \($0.parent)" }.joined(separator: ", ")
-            throw StoreError(path: path, message: "the copied run has \(violations.count) reference(s) to rows it does not hold (\(first)); nothing was written")
+            throw StoreError(path: path, "the copied run has \(violations.count) reference(s) to rows it does not hold (\(first)); nothing was written")
         }
         do {
             try db.write { try SQLiteStore.createIndexes($0, moduleTables: moduleTables) }
             _ = try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try db.close()
             guard !FileManager.default.fileExists(atPath: path) else {
-                throw StoreError(path: path, message: "was created by someone else while the copy was written; the copy is left at \(partial)", refused: true)
+                throw StoreError(.refused, path: path, "was created by someone else while the copy was written; the copy is left at \(partial)")
             }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
-            guard rename(partial, path) == 0 else { throw StoreError(path: path, message: String(cString: strerror(errno))) }
+            guard rename(partial, path) == 0 else { throw StoreError(path: path, "\(String(cString: strerror(errno)))") }
         } catch let error as StoreError {
             throw error
         } catch {
             abandon()
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, error: error)
         }
     }
 
@@ -131,7 +131,7 @@ public final class SQLiteRunImport {
                 }
             }
         } catch {
-            throw StoreError(path: path, message: "checking the references: \(error)")
+            throw StoreError(path: path, "checking the references: \(error)")
         }
     }
 

@@ -49,17 +49,17 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
     static let parentIndex = "CREATE INDEX IF NOT EXISTS __wadup_content_parent ON __wadup_content(parent_uuid)"
 
     /// Creates the database at `path`, which must not exist, with the WADUP schema.
-    public convenience init(path: String, run: RunRecord) throws(StoreError) {
-        try self.init(path: path, run: run, resuming: false)
+    public convenience init(path: String, run: RunRecord, tuning: Tuning = .standard) throws(StoreError) {
+        try self.init(path: path, run: run, resuming: false, tuning: tuning)
     }
 
     /// Continues the run recorded at `path`: rolls back every input tree that is not complete (its
     /// contents and their module rows), then records a new attempt. ``resumePoint`` says what is kept.
-    public convenience init(resuming path: String, run: RunRecord) throws(StoreError) {
-        try self.init(path: path, run: run, resuming: true)
+    public convenience init(resuming path: String, run: RunRecord, tuning: Tuning = .standard) throws(StoreError) {
+        try self.init(path: path, run: run, resuming: true, tuning: tuning)
     }
 
-    private init(path: String, run: RunRecord, resuming: Bool) throws(StoreError) {
+    private init(path: String, run: RunRecord, resuming: Bool, tuning: Tuning) throws(StoreError) {
         self.path = path
         do {
             lockFD = try Self.lock(path)
@@ -70,8 +70,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                 // Foreign keys are declared but not enforced: the writer inserts every parent before its
                 // children and rows by construction, and enforcing would cost a lookup per row.
                 try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -4096")
-                if let pages = ProcessInfo.processInfo.environment["WADUP_TEST_MAX_PAGE_COUNT"], let count = Int(pages) {
-                    // Test-only: a full disk, simulated by SQLite's page limit.
+                if let count = tuning.sqliteMaxPageCount {
+                    // Tests only: a full disk, simulated by SQLite's page limit.
                     try db.execute(sql: "PRAGMA max_page_count = \(count)")
                 }
             }
@@ -91,25 +91,25 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                 try db.execute(
                     sql: """
                         INSERT INTO __wadup_run (started_at, wadup_version, engine, settings, outcome, resumed_from)
-                        VALUES (?, ?, ?, ?, 'running', ?)
+                        VALUES (?, ?, ?, ?, \(RunOutcome.running.sql), ?)
                         """, arguments: [run.startedAt, run.version, run.engine, run.settings, previous])
                 runID = db.lastInsertedRowID
             }
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, error: error)
         }
-        batches.start(write: { [self] in try write($0) }, describe: { [path] in StoreError(path: path, message: "\($0)") })
+        batches.start(write: { [self] in try write($0) }, describe: { [path] in StoreError(path: path, error: $0) })
     }
 
     /// Takes the run lock of the database at `path` (creating the file if needed).
     static func lock(_ path: String) throws(StoreError) -> Int32 {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError(path: path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw StoreError(path: path, "\(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw StoreError(path: path, message: "another wadup process is writing this database; wait for it to end (or stop it) first")
+            throw StoreError(path: path, "another wadup process is writing this database; wait for it to end (or stop it) first")
         }
         return fd
     }
@@ -138,7 +138,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
     /// A tree is complete when its input is in `__wadup_input`. A repeat in a complete tree whose
     /// processed occurrence is rolled back would dangle: its tree is rolled back too, until none is left.
     static func rollBack(_ db: Database) throws -> ResumePoint {
-        guard let last = try lastAttempt(db) else { throw StoreError(path: db.description, message: "no run is recorded") }
+        guard let last = try lastAttempt(db) else { throw StoreError(path: db.description, "no run is recorded") }
         try db.execute(sql: parentIndex)
         try db.execute(sql: "CREATE TEMP TABLE __wadup_keep (uuid TEXT PRIMARY KEY, root TEXT NOT NULL)")
         while true {
@@ -170,11 +170,11 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
         try db.execute(sql: "DELETE FROM __wadup_content WHERE uuid NOT IN (SELECT uuid FROM __wadup_keep)")
         let rolledBackContents = db.changesCount
         // Attempts still `running` were killed (a live one would hold the run lock).
-        try db.execute(sql: "UPDATE __wadup_run SET outcome = 'killed' WHERE outcome = 'running'")
+        try db.execute(sql: "UPDATE __wadup_run SET outcome = \(RunOutcome.killed.sql) WHERE outcome = \(RunOutcome.running.sql)")
         try db.execute(sql: "DROP TABLE __wadup_keep")
         let completed = Set(try Data.fetchAll(db, sql: "SELECT path FROM __wadup_input").map { Array($0) })
         let processed = try Row.fetchAll(
-            db, sql: "SELECT sha256, uuid FROM __wadup_content WHERE status IN ('success', 'failed') AND sha256 IS NOT NULL"
+            db, sql: "SELECT sha256, uuid FROM __wadup_content WHERE status IN (\(ContentStatus.processed.map(\.sql).joined(separator: ", "))) AND sha256 IS NOT NULL"
         ).map { (sha256: $0["sha256"] as String, uuid: $0["uuid"] as String) }
         return ResumePoint(
             previousAttempt: last.attempt, previousOutcome: last.outcome, completedInputs: completed,
@@ -236,7 +236,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             filename TEXT NOT NULL,
             parent_uuid TEXT REFERENCES __wadup_content(uuid),
             processed_at INTEGER NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped', 'duplicate')),
+            status TEXT NOT NULL CHECK (status IN (\(ContentStatus.sqlList))),
             error_message TEXT,
             depth INTEGER NOT NULL,
             size INTEGER,
@@ -336,7 +336,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                     }
                     for row in record.rows {
                         guard let statement = try insertStatement(row.tableID, db) else {
-                            throw StoreError(path: path, message: "row for unknown table \(row.tableID)")
+                            throw StoreError(path: path, "row for unknown table \(row.tableID)")
                         }
                         try Self.step(statement.sqliteStatement, db) { s in
                             Self.bind(s, 1, record.uuid)
@@ -431,7 +431,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
         tableStatements.removeAll()
         if let failure {
             // Best effort (the disk may be full): the attempt says it failed; a resume continues it.
-            try? db.write { try $0.execute(sql: "UPDATE __wadup_run SET outcome = 'failed' WHERE id = ?", arguments: [runID]) }
+            try? db.write { try $0.execute(sql: "UPDATE __wadup_run SET outcome = \(RunOutcome.failed.sql) WHERE id = ?", arguments: [runID]) }
             throw failure
         }
         do {
@@ -445,7 +445,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                         WHERE id = ?
                         """,
                     arguments: [
-                        run.finishedAt, run.outcome, run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused, runID,
+                        run.finishedAt, run.outcome.rawValue, run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused, runID,
                     ])
                 // One row per module for the whole run: a resumed attempt adds its counts.
                 for m in modules {
@@ -463,7 +463,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             _ = try? db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try db.close()
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, error: error)
         }
     }
 }

@@ -44,23 +44,30 @@ public struct QueuedInput: Sendable, Equatable {
     }
 }
 
-/// What a store is opened with: the run's first record, and for a shared store what it needs to
-/// register a run or join one.
+/// The run's inputs as the first process of a shared run lists them into the work queue.
+///
+/// The pipeline's walker implements it; the store only iterates it.
+public protocol InputListing: Sendable {
+    /// Calls `each` with every input in walk order.
+    func forEach(_ each: (QueuedInput) throws -> Void) throws
+}
+
+/// What a store is opened with: the run's first record, its typed settings, and for a shared
+/// store the inputs it lists when it registers the run.
 public struct StoreRequest: Sendable {
     public var run: RunRecord
-    /// The differences between this process's settings and a run's recorded settings (JSON text),
-    /// each naming the setting; `nil` if the recorded settings cannot be read.
-    public var differences: @Sendable (String) -> [String]?
-    /// Walks the run's inputs (for the process that registers the run), calling `each` in order.
-    public var enumerate: @Sendable (_ each: (QueuedInput) throws -> Void) throws -> Void
+    /// The settings recorded in ``run`` (as JSON there); a run to join or resume must match them.
+    public var settings: RunSettings
+    /// The run's inputs, listed by the process that registers a shared run.
+    public var inputs: any InputListing
+    /// Test and benchmark switches (``Tuning/standard`` for every user's run).
+    public var tuning: Tuning
 
-    public init(
-        run: RunRecord, differences: @escaping @Sendable (String) -> [String]?,
-        enumerate: @escaping @Sendable (_ each: (QueuedInput) throws -> Void) throws -> Void
-    ) {
+    public init(run: RunRecord, settings: RunSettings, inputs: any InputListing, tuning: Tuning = .standard) {
         self.run = run
-        self.differences = differences
-        self.enumerate = enumerate
+        self.settings = settings
+        self.inputs = inputs
+        self.tuning = tuning
     }
 }
 

@@ -3,10 +3,10 @@ import Testing
 import WADUPCore
 import WADUPRuntime
 
-/// `docs/ABI.md`, `Guests/C/wadup.h` and `ABI.swift` describe one ABI: this keeps them in step.
+/// `docs/modules/ABI.md`, `Guests/C/wadup.h` and `ABI.swift` describe one ABI: this keeps them in step.
 struct ABIConsistencyTests {
     let header = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("Guests/C/wadup.h"), encoding: .utf8)
-    let document = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("docs/ABI.md"), encoding: .utf8)
+    let document = try! String(contentsOf: Harness.packageRoot.appendingPathComponent("docs/modules/ABI.md"), encoding: .utf8)
 
     /// The wasm type a C declaration lowers to on wasm32: 64-bit integers are i64, the rest
     /// (32-bit integers, pointers) i32.

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import WADUPCommands
 import WADUPCore
-import WADUP
+import WADUPPipeline
 import WADUPInspect
 import WAT
 
@@ -180,7 +180,7 @@ struct AnalystViewTests {
             }
         }
         let bySha = try run.resolve(try #require(deepest.sha256))
-        #expect(bySha.sha256 == deepest.sha256 && bySha.status != "duplicate")
+        #expect(bySha.sha256 == deepest.sha256 && bySha.status != .duplicate)
         #expect(throws: InspectError.self) { try run.resolve("no/such/path") }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCommands
 
 enum SQLiteFileCheck {

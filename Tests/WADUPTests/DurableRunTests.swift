@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 
 /// Durable runs: every path under the input accounted for, repeats processed once, per-input

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 
 /// Each limit and failure kind, recorded as data while the run goes on.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 
 /// The format modules (`archive` on libarchive, `file_type` on libmagic) on archives made by the

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import WAT
-import WADUP
+import WADUPPipeline
 import WADUPCore
 import WADUPRuntime
 

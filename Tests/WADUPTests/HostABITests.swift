@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 
 /// Every host function and every error code, through a real module run.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Synchronization
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 
 /// Inputs that change or fail while WADUP reads them: each is one failed content (`input_changed`

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 import WAT
 

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import WADUP
+import WADUPPipeline
 
 /// Two processes on one output: while a run lives, a second run (plain, `--overwrite` or
 /// `--resume`) or a merge into its path is refused with exit 2 naming the path and the holder's

@@ -219,9 +219,7 @@ struct PostgresTests {
         let database = try server.createDatabase()
         let shared = common + ["--output", server.url(database), "--lease-timeout", "2s", "--threads", "1"]
         // Trees of more than 3 contents are written in parts, so the victim leaves a partial tree behind.
-        var environment = server.environment
-        environment["WADUP_TEST_PG_SPILL_LIMIT"] = "3"
-        let processes = try (0..<3).map { _ in try Wadup(shared, environment: environment) }
+        let processes = try (0..<3).map { _ in try Wadup(shared + Self.smallSpills, environment: server.environment) }
         // Kill the second process with SIGKILL once it has committed trees and holds a partly written one.
         let victim = processes[1]
         let pid = victim.process.processIdentifier
@@ -298,6 +296,10 @@ struct PostgresTests {
         #expect(pointed.stderr.contains("wadup merge \(server.url(database)) --output"), "\(pointed.stderr)")
     }
 
+    /// The hidden option that makes a tree of more than 3 buffered contents be written in parts
+    /// (`Tuning.postgresSpillLimit`), so that runs leave partial trees to roll back.
+    static let smallSpills = ["--tuning", "pg-spill-limit=3"]
+
     /// Counts the partly written trees in chunks the process `pid` holds.
     static func partialTreesHeld(by pid: Int32) -> String {
         """
@@ -329,10 +331,8 @@ struct PostgresTests {
         let single = try Wadup(common + ["--output", dir + "/single.db"], environment: server.environment)
         #expect(single.wait() == 0, "\(single.stderr)")
         let database = try server.createDatabase()
-        var environment = server.environment
-        environment["WADUP_TEST_PG_SPILL_LIMIT"] = "3"
-        let shared = common + ["--output", server.url(database)]
-        let first = try Wadup(shared, environment: environment)
+        let shared = common + ["--output", server.url(database)] + Self.smallSpills
+        let first = try Wadup(shared, environment: server.environment)
         let pid = first.process.processIdentifier
         let deadline = Date().addingTimeInterval(60)
         var sent = false
@@ -357,7 +357,7 @@ struct PostgresTests {
         #expect(early.wait() == 2)
         #expect(early.stderr.contains("not complete"), "\(early.stderr)")
         #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: copy + ".partial"))
-        let second = try Wadup(shared, environment: environment)
+        let second = try Wadup(shared, environment: server.environment)
         #expect(second.wait() == 0, "\(second.stderr)")
         #expect(try Self.postgresDump(server, database) == (try Self.sqliteDump(dir + "/single.db")))
     }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import WADUP
+import WADUPPipeline
 import WADUPCore
 
 /// `--resume` on the real binary: killed with SIGKILL at many moments (between inputs, inside a
@@ -205,7 +205,7 @@ struct ResumeTests {
         let out = Harness.temporaryDirectory() + "/full.db"
         let arguments = ["--input", Self.evidence, "--output", out, "--threads", "1"]
         // SQLite's page limit stands in for a full disk: the database cannot grow past 4 MiB.
-        let full = Self.wadup(arguments, environment: ["WADUP_TEST_MAX_PAGE_COUNT": "1024"])
+        let full = Self.wadup(arguments + ["--tuning", "max-page-count=1024"])
         #expect(full.code == 1)
         #expect(full.stderr.contains("database or disk is full") && full.stderr.contains("free space") && full.stderr.contains("--resume"))
         #expect(try DatabaseQueue(path: out).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM __wadup_input") ?? 0 } > 0)

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import Testing
-import WADUP
+import WADUPCore
+import WADUPPipeline
 import WADUPCommands
 
 /// `--shard K/N` and `wadup merge`: N jobs of an array, merged, hold what one run holds.

@@ -15,7 +15,7 @@
  *
  * Damage: entries read before the damage are kept and emitted, and one row of archive_errors
  * (format, filter, entries, message) says where reading stopped; process returns 0. A failed
- * module-run loses all its rows and sub-contents (docs/ABI.md), and an analyst wants what could be
+ * module-run loses all its rows and sub-contents (docs/modules/ABI.md), and an analyst wants what could be
  * read from a truncated or corrupt archive, as bsdtar extracts it.
  */
 #include <archive.h>

@@ -1,6 +1,6 @@
 import WADUPGuestABI
 
-/// A host call that failed, with the ABI's error code (see `docs/ABI.md`).
+/// A host call that failed, with the ABI's error code (see `docs/modules/ABI.md`).
 public struct GuestError: Error, Equatable {
     public let code: Int32
 

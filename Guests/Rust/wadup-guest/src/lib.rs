@@ -1,4 +1,4 @@
-//! Rust SDK for WADUP modules (the seed's API). The ABI is `docs/ABI.md`; `ffi` mirrors
+//! Rust SDK for WADUP modules (the seed's API). The ABI is `docs/modules/ABI.md`; `ffi` mirrors
 //! `Guests/C/wadup.h` exactly. No dependencies: the JSON the ABI needs is written here.
 //!
 //! ```ignore

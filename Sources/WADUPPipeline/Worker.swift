@@ -20,15 +20,19 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     let onStoreFailure: @Sendable (StoreError) -> Void
     /// How input files are read (`pread`; tests inject faults here).
     let reader: FileReader
+    /// Whether input trees are recorded as complete (what resume needs); only a benchmark turns
+    /// it off (``Tuning/recordsInputs``), to measure what the records cost.
+    let recordsInputs: Bool
     private var instances: [(any ModuleInstance)?]
     private(set) var counters: [ModuleCounters]
 
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
         statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?,
-        reader: FileReader = .system, onStoreFailure: @escaping @Sendable (StoreError) -> Void
+        reader: FileReader = .system, recordsInputs: Bool = true, onStoreFailure: @escaping @Sendable (StoreError) -> Void
     ) {
         self.reader = reader
+        self.recordsInputs = recordsInputs
         self.dedup = dedup
         self.index = index
         self.modules = modules
@@ -101,16 +105,13 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         return []
     }
 
-    /// Whether input trees are recorded as complete (what resume needs). Only
-    /// `Benchmarks/durable_benchmark.py` turns it off, to measure what the records cost.
-    static let recordsInputs = ProcessInfo.processInfo.environment["WADUP_BENCH_NO_INPUT_RECORDS"] != "1"
 
     /// Ends one content of `tree` that queued `children`; the tree's end, if this was its last content.
     private func finish(_ tree: InputTree, children: Int) -> InputCompletion? {
         guard tree.finish(children: children) else { return nil }
         let refused = tree.refused
         if refused > 0 { statistics.update { $0.refused += refused } }
-        guard Self.recordsInputs else { return nil }
+        guard recordsInputs else { return nil }
         return InputCompletion(path: tree.name.bytes, rootUUID: tree.rootUUID.lowercasedString, note: tree.budgetNote)
     }
 
@@ -214,7 +215,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 case .failure(let kind, let detail):
                     counters[i].failures += 1
                     // The instance may be in any state after any failure (a nonzero return can leave
-                    // half-updated globals): rebuild it before its next content, as docs/ABI.md says.
+                    // half-updated globals): rebuild it before its next content, as docs/modules/ABI.md says.
                     instances[i] = nil
                     failures.append(ModuleFailure(module: entry.name, kind: kind, detail: detail))
                     logger.debug("module failed", metadata: ["module": "\(entry.name)", "content": "\(uuid.lowercasedString)", "kind": "\(kind.rawValue)", "detail": "\(detail)"])

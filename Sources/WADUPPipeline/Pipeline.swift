@@ -1,0 +1,308 @@
+import Foundation
+import Logging
+import Synchronization
+import WADUPCore
+import WADUPRuntime
+import WADUPStore
+
+/// What to run: the folders, the output and the limits.
+public struct RunConfiguration: Sendable, Codable {
+    public var modulesDirectory: String
+    public var input: String
+    public var output: String
+    public var threads: Int
+    public var limits: RunLimits
+    public var overwrite: Bool
+    /// Process each distinct content once; repeats are linked to it (`duplicate_of`).
+    public var dedup: Bool
+    /// Follow symbolic links under the input (loops are recorded, not followed).
+    public var followSymlinks: Bool
+    /// Continue the run recorded in the output instead of starting one.
+    public var resume: Bool
+    /// Process only this part of the inputs (`--shard K/N`); `wadup merge` combines the parts.
+    public var shard: Shard?
+    /// Test and benchmark switches; ``Tuning/standard`` for every user's run.
+    public var tuning: Tuning
+
+    public init(
+        modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
+        dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
+        tuning: Tuning = .standard
+    ) {
+        self.tuning = tuning
+        self.shard = shard
+        self.dedup = dedup
+        self.followSymlinks = followSymlinks
+        self.resume = resume
+        self.modulesDirectory = modulesDirectory
+        self.input = input
+        self.output = output
+        self.threads = threads
+        self.limits = limits
+        self.overwrite = overwrite
+    }
+}
+
+/// How a run ended.
+public struct RunSummary: Sendable {
+    /// ``RunOutcome/complete`` or ``RunOutcome/interrupted``.
+    public let outcome: RunOutcome
+    public let statistics: RunStatistics.Snapshot
+    public let seconds: Double
+    /// Sub-contents queued but not processed because the run was interrupted.
+    public let abandoned: Int
+    /// For a resumed run: what it continued from.
+    public let resumed: ResumePoint?
+}
+
+/// What a progress display measures a run against.
+public enum ProgressTotals: Sendable, Equatable {
+    /// Not known yet: the count has not ended (or the run has not started).
+    case counting
+    /// The inputs this process has to do (this shard's, those a resume has left) and their bytes.
+    case counted(files: Int, bytes: Int)
+    /// A run shared through a server: this process does only the part it claims, so there is no
+    /// total of its own (`wadup status` shows the whole run's).
+    case shared
+}
+
+/// One run: loads the modules, walks the inputs, processes them on all workers, writes the database.
+public final class Pipeline: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: RunConfiguration
+    public let statistics = RunStatistics()
+    /// The totals a progress display measures ``statistics`` against, counted in the background
+    /// once the run's store is open, by a walk with the run's own rules (shard, exclusions, inputs
+    /// a resume skips), so that the first content starts at once.
+    public var progressTotals: ProgressTotals { totals.withLock { $0 } }
+    private let totals = Mutex<ProgressTotals>(.counting)
+    private let countsTotals: Bool
+    /// Cleared by ``cancel()``: the count stops early (its walk is never longer than the run's own).
+    private let counting = Atomic<Bool>(true)
+    /// The run's output: checked, locked and opened by ``RunOutput`` alone.
+    let output: RunOutput
+
+    /// The most inputs a process of a shared run claims at a time.
+    static let claimBatch = 2048
+
+    /// The engine that runs the modules (``EngineSelection/make(kind:limits:timeoutIsDefault:cacheDirectory:logger:library:)``).
+    public let engine: any WasmEngine
+    let logger: Logger
+    private let state = Mutex<(scheduler: Scheduler?, cancelled: Bool, storeError: StoreError?)>((nil, false, nil))
+    /// How input files are read: `pread`, or a test's stand-in that truncates or fails them.
+    let reader: FileReader
+
+    /// `output`: where results go (by default the SQLite database `configuration.output`; a
+    /// caller that links a server store passes a ``RunOutput`` that can open it).
+    /// `countsTotals`: count ``progressTotals`` (a second walk of the inputs, sizes only), for a
+    /// progress display; without one nothing is counted.
+    /// `reader`: how input files are read (tests inject faults).
+    public init(
+        configuration: RunConfiguration, engine: any WasmEngine, logger: Logger, output: RunOutput? = nil, countsTotals: Bool = false,
+        reader: FileReader = .system
+    ) {
+        self.configuration = configuration
+        self.reader = reader
+        self.countsTotals = countsTotals
+        self.engine = engine
+        self.output =
+            output ?? RunOutput(configuration.output, overwrite: configuration.overwrite, resume: configuration.resume, tuning: configuration.tuning)
+        self.logger = logger
+    }
+
+    /// Stops the run: no new work is taken, queued sub-content is abandoned. On an engine that can
+    /// interrupt (wasmtime), module-runs in progress stop at once and their contents are not
+    /// recorded; otherwise contents in progress finish and are committed.
+    public func cancel() {
+        let scheduler = state.withLock { state -> Scheduler? in
+            state.cancelled = true
+            return state.scheduler
+        }
+        counting.store(false, ordering: .relaxed)
+        engine.interrupt()
+        scheduler?.cancel()
+    }
+
+    /// Runs to completion (or until ``cancel()``); throws only for problems that stop the run itself.
+    public func run() throws(WADUPError) -> RunSummary {
+        let config = configuration
+        let started = Date()
+        guard config.threads >= 1 else { throw WADUPError(.usage, "\(WADUPError.Setting.threads) must be at least 1") }
+        guard FileManager.default.fileExists(atPath: config.input) else {
+            throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input): no such file or directory")
+        }
+        // Loading instantiates each module once (start functions, `_initialize`): guest code, so it
+        // runs on a stack as large as a worker's.
+        let engine = self.engine
+        let loaded = Self.onGuestStack(limits: config.limits) { () -> Result<ModuleSet, WADUPError> in
+            Result { () throws(WADUPError) in try ModuleSet.load(directory: config.modulesDirectory, engine: engine) }
+        }
+        let modules: ModuleSet
+        switch loaded {
+        case .success(let set):
+            modules = set
+        case .failure(let error):
+            // A signal during compilation or instantiation stops them: the run was interrupted,
+            // the modules are not at fault. Nothing was written.
+            guard state.withLock({ $0.cancelled }) else { throw error }
+            return RunSummary(outcome: .interrupted, statistics: statistics.snapshot, seconds: Date().timeIntervalSince(started), abandoned: 0, resumed: nil)
+        }
+        let settings = RunSettings(
+            input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
+            modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
+            dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
+        let opened: OpenedRun
+        do {
+            let run = RunRecord(
+                startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
+                settings: settings.json, outcome: .running, inputs: 0, contents: 0, failed: 0, skipped: 0)
+            let listing = InputListingWalk(root: config.input, followSymlinks: config.followSymlinks, shard: config.shard)
+            guard let open = try output.open(input: config.input, run: run, settings: settings, inputs: listing) else {
+                logger.notice("the run in \(config.output) is already complete; nothing to resume")
+                return RunSummary(outcome: .complete, statistics: statistics.snapshot, seconds: 0, abandoned: 0, resumed: nil)
+            }
+            opened = open
+        } catch {
+            throw WADUPError(output: error)
+        }
+        defer { opened.close() }
+        let store = opened.store
+        let resumed = opened.resumed
+        if let resumed {
+            logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackTrees) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
+        }
+        let existing = opened.existing
+        let registry = TableRegistry(existing: existing?.tables ?? []) { schema, id, module in store.createTable(schema, id: id, module: module) }
+        let dedup = config.dedup ? DedupIndex(processed: existing?.processed ?? [], scope: opened.isShared ? .committed : .run) : nil
+        let inputs: any InputSource
+        let queue: QueueInputs?
+        let counted = DispatchGroup()
+        let exclusion = InputWalker.Exclusion(files: opened.excluded, reason: "the output database of this run")
+        let sharedStore: (any SharedRunStore)?
+        let skipping: Set<[UInt8]>
+        switch opened.work {
+        case .shared(let store):
+            totals.withLock { $0 = .shared }
+            queue = QueueInputs(store: store, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
+            inputs = queue!
+            sharedStore = store
+            skipping = []
+        case .local(let completed):
+            inputs = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: completed, shard: config.shard)
+            queue = nil
+            sharedStore = nil
+            skipping = completed
+        }
+        if sharedStore == nil && countsTotals {
+            counted.enter()
+            let counter = Thread { [self] in
+                defer { counted.leave() }
+                var walker = InputWalker(
+                    root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: skipping,
+                    shard: config.shard, opensFiles: false)
+                var files = 0
+                var bytes = 0
+                while counting.load(ordering: .relaxed), let input = walker.next() {
+                    files += 1
+                    if case .file(let file) = input { bytes += file.size }
+                }
+                if counting.load(ordering: .relaxed) { totals.withLock { $0 = .counted(files: files, bytes: bytes) } }
+            }
+            counter.name = "wadup-count"
+            counter.start()
+        }
+        let scheduler = Scheduler(workers: config.threads, inputs: inputs)
+        sharedStore?.onCommit { processed in
+            dedup?.publish(processed)
+            scheduler.wake()
+        }
+        let cancelledEarly = state.withLock { state -> Bool in
+            state.scheduler = scheduler
+            return state.cancelled
+        }
+        if cancelledEarly { scheduler.cancel() }
+
+        let workers = (0..<config.threads).map { index in
+            Worker(
+                index: index, modules: modules, registry: registry, store: store, scheduler: scheduler, statistics: statistics,
+                limits: config.limits, logger: logger, dedup: dedup, reader: reader, recordsInputs: config.tuning.recordsInputs,
+                onStoreFailure: { [self] error in
+                    state.withLock { if $0.storeError == nil { $0.storeError = error } }
+                    scheduler.cancel()
+                })
+        }
+        let group = DispatchGroup()
+        for worker in workers {
+            group.enter()
+            // Guest code runs on the interpreter's own stack; a large native stack covers deep host recursion.
+            let thread = Thread {
+                worker.run()
+                group.leave()
+            }
+            thread.stackSize = Self.guestStackSize(config.limits)
+            thread.name = "wadup-worker-\(worker.index)"
+            thread.start()
+        }
+        group.wait()
+        counted.wait()
+
+        for (path, reason) in scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
+        if let failure = queue?.failure { state.withLock { if $0.storeError == nil { $0.storeError = failure } } }
+        let (cancelled, storeError) = state.withLock { ($0.cancelled, $0.storeError) }
+        let snapshot = statistics.snapshot
+        let outcome: RunOutcome = cancelled || storeError != nil ? .interrupted : .complete
+        var moduleRecords: [ModuleRecord] = []
+        for (i, entry) in modules.entries.enumerated() {
+            let total = workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
+            moduleRecords.append(
+                ModuleRecord(
+                    name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
+                    totalTimeMs: Double(total.nanoseconds) / 1e6))
+        }
+        let finished = Date()
+        do {
+            try store.finish(
+                run: RunRecord(
+                    startedAt: Int64(started.timeIntervalSince1970), finishedAt: Int64(finished.timeIntervalSince1970),
+                    version: Self.version, engine: engine.description, settings: settings.json, outcome: outcome,
+                    inputs: snapshot.inputs, contents: snapshot.contents, failed: snapshot.failed, skipped: snapshot.skipped,
+                    duplicates: snapshot.duplicates, refused: snapshot.refused),
+                modules: moduleRecords)
+        } catch {
+            throw WADUPError(store: error, shared: opened.isShared)
+        }
+        if let storeError { throw WADUPError(store: storeError, shared: opened.isShared) }
+        do {
+            try opened.checkStillThere(contents: snapshot.contents, outcome: outcome)
+        } catch {
+            throw WADUPError(output: error)
+        }
+        return RunSummary(
+            outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started),
+            abandoned: scheduler.pendingCount + snapshot.interrupted, resumed: resumed)
+    }
+
+    /// The native stack of a thread that runs guest code: wasmtime runs wasm on it, so room for the
+    /// wasm stack limit plus the host's own frames.
+    static func guestStackSize(_ limits: RunLimits) -> Int {
+        max(16 << 20, (limits.maxStack ?? RunLimits.defaultMaxStack) + (8 << 20))
+    }
+
+    /// Runs `body` on a new thread with ``guestStackSize(_:)`` and waits for it.
+    static func onGuestStack<T: Sendable>(limits: RunLimits, _ body: @escaping @Sendable () -> T) -> T {
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let value = body()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        thread.stackSize = guestStackSize(limits)
+        thread.name = "wadup-load"
+        thread.start()
+        done.wait()
+        return result.withLock { $0! }
+    }
+
+}
