@@ -2,17 +2,20 @@
 
 import PackageDescription
 
-// Layers, each a target with one job (bottom to top):
-//   WADUPCore     ABI constants, error codes, values, identifiers, limits, failure kinds (no dependencies)
-//   CWasmtime     wasmtime's C API, declared by hand and opened at run time (dlopen)
-//   WADUPRuntime  engine interface, the wasmtime and WasmKit engines, the host ABI
-//   WADUPStore    output schema, the single batched writer and merge; the target that writes SQL
-//   WADUPPostgres the PostgreSQL store and work queue (several processes, one run)
-//   WADUPPipeline pipeline: inputs, shards, scheduler, recursion, run summary
-//   WADUPInspect  read-only views of a run's database: report (HTML), tree, show, stats, export
-//   CInterrupt    the SIGINT/SIGTERM/SIGHUP handler (the second signal exits from inside the handler)
-//   WADUPCommands argument-parser commands, testable
-//   wadup         @main only
+// Layers, each a target with one job (bottom to top); folders inside a target show its parts:
+//   WADUPCore      ABI constants, error codes, values, identifiers, limits, failure kinds, content and
+//                  run states, settings named apart from flags, test tuning (no dependencies)
+//   CWasmtime      wasmtime's C API, declared by hand and opened at run time (dlopen)
+//   WADUPRuntime   Engine/ (the engine interface, module checks, RunContext), ABI/ (the host ABI),
+//                  Wasmtime/ and WasmKit/ (the two engines)
+//   WADUPStore     Output/ (RunOutput: the one owner of the output; ResultStore; RunSettings; the lock),
+//                  SQLite/ (the store, its single batched writer, merge); the target that writes SQL
+//   WADUPPostgres  Connection/, Store/ (run registry, work queue with leases, tree writer), Tools/ (status, copy)
+//   WADUPPipeline  Inputs/ (walker, queue, input trees), Run/ (pipeline, scheduler, workers, module runner)
+//   WADUPInspect   read-only views of a run's database: report (HTML), tree, show, stats, export
+//   CInterrupt     the SIGINT/SIGTERM/SIGHUP handler (the second signal exits from inside the handler)
+//   WADUPCommands  argument-parser commands, testable; the only layer that knows flags and exit codes
+//   wadup          @main only
 let package = Package(
     name: "WADUP",
     platforms: [.macOS(.v15)],

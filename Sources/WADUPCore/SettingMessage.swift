@@ -10,6 +10,10 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case noCache = "no-cache"
 }
 
+/// How a layer spells a setting: the command layer passes its flags (`--output`); the default is
+/// the plain name.
+public typealias SettingSpelling = @Sendable (RunSetting) -> String
+
 /// Message text with settings kept apart, so that each layer names them its own way.
 public struct SettingMessage: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
     enum Part: Sendable, Equatable {

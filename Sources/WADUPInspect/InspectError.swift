@@ -1,3 +1,5 @@
+import WADUPCore
+
 /// Why a run's database cannot be read or a content cannot be found.
 ///
 /// Every case is a one-line reason that names the file. The command layer maps the code to an exit
@@ -15,12 +17,16 @@ public struct InspectError: Error, Sendable, CustomStringConvertible {
     }
 
     public let code: Code
-    public let message: String
+    /// What is wrong, with settings kept apart (the command layer spells them as flags).
+    public let text: SettingMessage
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ text: SettingMessage) {
         self.code = code
-        self.message = message
+        self.text = text
     }
+
+    /// The message with settings by their plain names.
+    public var message: String { text.description }
 
     public var description: String { message }
 }

@@ -66,10 +66,10 @@ public final class RunDatabase {
     public init(path: String) throws(InspectError) {
         self.path = path
         var isDirectory: ObjCBool = false
-        guard !StoreURL.isServer(path) else {
+        guard case .file = RunOutput.Location(path) else {
             throw InspectError(
                 .notWADUP,
-                "\(path) is a PostgreSQL run: copy it into SQLite with wadup merge \(path) --output RUN.db and read that, or see wadup status --output \(path)")
+                "\(path) is a PostgreSQL run: copy it into SQLite with wadup merge \(path) \(RunSetting.output) RUN.db and read that, or see wadup status \(RunSetting.output) \(path)")
         }
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InspectError(.notFound, "\(path): no such file")

@@ -23,6 +23,8 @@ public final class RunContext {
     /// (`read_content` then returns `input_unavailable`): the content is recorded as failed with
     /// it, whatever the module returned.
     public internal(set) var inputFault: ContentReadError?
+    /// The fuel the run used, as the engine counted it (`nil` without a fuel limit).
+    public internal(set) var fuelUsed: UInt64?
     var rowBytes = 0
     var logCount = 0
 

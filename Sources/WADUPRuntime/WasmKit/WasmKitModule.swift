@@ -106,8 +106,8 @@ final class WasmKitInstance: ModuleInstance {
         defer {
             stdout.flush()
             stderr.flush()
-            if let budget = module.limits.fuel, let left = store.fuel?.remaining, module.logger.logLevel <= .debug {
-                module.logger.debug("fuel used: \(budget - left)", metadata: ["module": "\(module.name)", "content": "\(context.uuid.uuidString.lowercased())"])
+            if let budget = module.limits.fuel, let left = store.fuel?.remaining {
+                context.fuelUsed = budget - left
             }
             abi.context = nil
         }

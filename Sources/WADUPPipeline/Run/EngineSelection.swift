@@ -20,12 +20,12 @@ public enum EngineSelection {
     ///   choice: WasmKit then runs without it (and says so) instead of refusing.
     public static func make(
         kind: EngineKind?, limits: RunLimits, timeoutIsDefault: Bool, cacheDirectory: String?, logger: Logger, tuning: Tuning = .standard,
-        library: @autoclosure () -> Result<WasmtimeLibrary, WasmtimeLibrary.LoadError> = WasmtimeLibrary.shared
+        spelling: SettingSpelling = \.rawValue, library: @autoclosure () -> Result<WasmtimeLibrary, WasmtimeLibrary.LoadError> = WasmtimeLibrary.shared
     ) throws(WADUPError) -> any WasmEngine {
         if kind == .wasmkit { return try wasmKit(limits: limits, timeoutIsDefault: timeoutIsDefault, logger: logger) }
         switch (kind, library()) {
         case (.wasmtime?, .success(let library)), (nil, .success(let library)):
-            return WasmtimeEngine(library: library, limits: limits, cacheDirectory: cacheDirectory, logger: logger, tuning: tuning)
+            return WasmtimeEngine(library: library, limits: limits, cacheDirectory: cacheDirectory, logger: logger, tuning: tuning, spelling: spelling)
         case (.wasmtime?, .failure(let error)):
             throw WADUPError(.usage, "\(WADUPError.Setting.engine) wasmtime: \(error)")
         case (nil, .failure(let error)):

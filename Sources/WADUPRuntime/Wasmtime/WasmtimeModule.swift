@@ -149,10 +149,10 @@ final class WasmtimeInstance: ModuleInstance {
         var slot = wasmtime_val_raw_t()
         var trap: OpaquePointer?
         let error = api.pointee.wasmtime_func_call_unchecked(self.context, &processFunction, &slot, 1, &trap)
-        if let budget = limits.fuel, logger.logLevel <= .debug {
+        if let budget = limits.fuel {
             var left: UInt64 = 0
             if api.pointee.wasmtime_context_get_fuel(self.context, &left) == nil {
-                logger.debug("fuel used: \(budget - left)", metadata: ["module": "\(module.name)", "content": "\(context.uuid.uuidString.lowercased())"])
+                context.fuelUsed = budget - left
             }
         }
         if let failure = failure(error: error, trap: trap) { return failure }

@@ -2,6 +2,7 @@ import CWasmtime
 import Crypto
 import Foundation
 import Logging
+import WADUPCore
 
 /// Compiled modules on disk, so that a run does not compile its modules again.
 ///
@@ -19,15 +20,17 @@ struct CompiledModuleCache: Sendable {
     static let magic = Array("WADUPCWASM1\n".utf8)
 
     /// A cache in `directory` (created 0700 if missing), or `nil` with a warning if the folder cannot be trusted.
-    init?(directory: String, engine: String, settings: String, logger: Logger) {
+    /// `spelling` names the settings a warning's remedy mentions.
+    init?(directory: String, engine: String, settings: String, logger: Logger, spelling: SettingSpelling = \.rawValue) {
+        let remedy = "use \(spelling(.cacheDirectory)) or \(spelling(.noCache))"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var st = stat()
         guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            logger.warning("compile cache \(directory) cannot be created; compiling every module (use --cache-dir or --no-cache)")
+            logger.warning("compile cache \(directory) cannot be created; compiling every module (\(remedy))")
             return nil
         }
         guard st.st_uid == geteuid(), st.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
-            logger.warning("compile cache \(directory) is not owned by this user or is writable by others; not using it (use --cache-dir or --no-cache)")
+            logger.warning("compile cache \(directory) is not owned by this user or is writable by others; not using it (\(remedy))")
             return nil
         }
         self.directory = directory

@@ -35,7 +35,11 @@ public final class WasmtimeEngine: WasmEngine {
 
     /// A new engine on `library` with the run's limits; `cacheDirectory` holds compiled modules
     /// (`nil`: compile every time).
-    public init(library: WasmtimeLibrary, limits: RunLimits, cacheDirectory: String?, logger: Logger, tuning: Tuning = .standard) {
+    /// `spelling` names settings in warnings (the command layer passes its flags).
+    public init(
+        library: WasmtimeLibrary, limits: RunLimits, cacheDirectory: String?, logger: Logger, tuning: Tuning = .standard,
+        spelling: SettingSpelling = \.rawValue
+    ) {
         self.limits = limits
         self.logger = logger
         let api = library.api
@@ -62,7 +66,7 @@ public final class WasmtimeEngine: WasmEngine {
         ticker = EpochTicker(handle: handle, interval: Self.tickInterval)
         linker = Linker(handle: handle)
         let settings = "fuel=\(limits.fuel != nil) epoch=\(epochs) stack=\(limits.maxStack ?? RunLimits.defaultMaxStack) memory=host cow=false"
-        cache = cacheDirectory.flatMap { CompiledModuleCache(directory: $0, engine: "wasmtime-\(library.version)", settings: settings, logger: logger) }
+        cache = cacheDirectory.flatMap { CompiledModuleCache(directory: $0, engine: "wasmtime-\(library.version)", settings: settings, logger: logger, spelling: spelling) }
     }
 
     deinit { ticker.stop() }

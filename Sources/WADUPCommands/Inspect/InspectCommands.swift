@@ -16,7 +16,7 @@ extension InspectCommand {
         do {
             try inspect(try RunDatabase(path: database))
         } catch {
-            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(RunCommand.flag))\n".utf8))
             throw ExitCode(error.code.exitStatus)
         }
     }
@@ -177,7 +177,7 @@ public struct MergeCommand: ParsableCommand {
             throw ExitCode(error.isHeld ? 2 : 1)
         }
         defer { lock.release() }
-        if parts.contains(where: StoreURL.isServer) {
+        if parts.contains(where: { if case .server = RunOutput.Location($0) { true } else { false } }) {
             guard parts.count == 1, let url = parts.first else {
                 FileHandle.standardError.write(Data("wadup: error: a PostgreSQL run is copied alone: wadup merge postgres://… --output RUN.db\n".utf8))
                 throw ExitCode(2)
@@ -192,7 +192,7 @@ public struct MergeCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("wadup: error: \(url): \(error)\n".utf8))
                 throw ExitCode(2)
             } catch let error as StoreError {
-                FileHandle.standardError.write(Data("wadup: error: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("wadup: error: \(error.rendered(RunCommand.flag))\n".utf8))
                 throw ExitCode(error.refused ? 2 : 1)
             }
             return
@@ -201,7 +201,7 @@ public struct MergeCommand: ParsableCommand {
             let summary = try SQLiteMerge.merge(parts, into: output)
             FileHandle.standardError.write(Data("wadup: merged \(summary.parts) databases (\(summary.inputs) inputs, \(summary.contents) contents) into \(output)\n".utf8))
         } catch {
-            FileHandle.standardError.write(Data("wadup: error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(RunCommand.flag))\n".utf8))
             throw ExitCode(2)
         }
     }

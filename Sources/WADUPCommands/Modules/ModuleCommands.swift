@@ -124,7 +124,8 @@ public struct TryCommand: ParsableCommand {
         }
         _ = lines.take()
         let registry = TableRegistry()
-        var instance: (any ModuleInstance)?
+        // The same module-run code as a run's workers: instance kept, rebuilt after a failure.
+        let runner = ModuleRunner(name: name, module: loaded, registry: registry, logger: logger)
         var failures = 0
         var pending: [(name: String, data: ContentBuffer, depth: Int)] = []
         for file in files.reversed() {
@@ -137,31 +138,26 @@ public struct TryCommand: ParsableCommand {
         var shownTables = 0
         print("module \(name) (\(module), \(bytes.count) bytes) on \(wasmEngine)")
         while let (file, data, depth) = pending.popLast() {
-            let current: any ModuleInstance
             do {
-                current = try instance ?? loaded.instantiate(abi: HostABI(moduleName: name, registry: registry, logger: logger))
+                try runner.prepare()
             } catch {
                 throw ModuleFile.fail("\(error)")
             }
-            instance = current
             let context = RunContext(content: data, uuid: UUID(), filename: file, limits: limits)
-            let start = DispatchTime.now().uptimeNanoseconds
-            var outcome = current.process(context)
-            if let fault = context.inputFault, outcome != .interrupted { outcome = .failure(fault.kind ?? .readError, fault.description) }
-            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            var outcome = runner.run(context)
+            if case .inputFault(let fault) = outcome { outcome = .failure(ModuleFailure(module: name, kind: fault.kind ?? .readError, detail: fault.description)) }
+            let ms = Double(runner.lastNanoseconds) / 1e6
             let indent = String(repeating: "  ", count: depth)
             var text = "\n\(indent)== \(file) (\(data.count) bytes, sha256 \((try? data.sha256Digest().hex.prefix(16) + "…") ?? "unreadable"))\n"
             let log = lines.take()
-            let fuelUsed = log.first { $0.hasPrefix("fuel used: ") }.map { String($0.dropFirst("fuel used: ".count)) }
             switch outcome {
             case .success: text += "\(indent)success in \(String(format: "%.3f", ms)) ms"
-            case .failure(let kind, let detail):
+            case .failure(let failure):
                 failures += 1
-                text += "\(indent)FAILED \(kind.rawValue): \(detail) (after \(String(format: "%.3f", ms)) ms)"
-                instance = nil
-            case .interrupted: text += "\(indent)interrupted"
+                text += "\(indent)FAILED \(failure.kind.rawValue): \(failure.detail) (after \(String(format: "%.3f", ms)) ms)"
+            case .interrupted, .inputFault: text += "\(indent)interrupted"
             }
-            text += fuelUsed.map { ", fuel used \($0)" } ?? ""
+            text += runner.lastFuelUsed.map { ", fuel used \($0)" } ?? ""
             text += "\n"
             let tables = registry.all
             if tables.count > shownTables {
@@ -184,8 +180,7 @@ public struct TryCommand: ParsableCommand {
                     for child in context.children.reversed() { pending.append((file + "/" + child.name, child.data, depth + 1)) }
                 }
             }
-            let shown = log.filter { !$0.hasPrefix("fuel used: ") }
-            if !shown.isEmpty { text += "\(indent)log and output:\n" + shown.map { "\(indent)  \($0)\n" }.joined() }
+            if !log.isEmpty { text += "\(indent)log and output:\n" + log.map { "\(indent)  \($0)\n" }.joined() }
             print(text, terminator: "")
         }
         if failures > 0 { throw ExitCode(1) }
@@ -226,7 +221,7 @@ enum QuietLogger {
     }
 }
 
-/// Log lines collected for `wadup try` (module log lines, stdout and stderr, fuel used, trap frames).
+/// Log lines collected for `wadup try` (module log lines, stdout and stderr, trap frames).
 final class LogLines: Sendable {
     private let lines = Mutex<[String]>([])
 
@@ -247,7 +242,6 @@ struct CollectingLogHandler: LogHandler {
     }
 
     func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let text = "\(message)"
-        lines.append(text.hasPrefix("fuel used: ") ? text : "[\(level)] \(text)")
+        lines.append("[\(level)] \(message)")
     }
 }

@@ -23,8 +23,10 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// Whether input trees are recorded as complete (what resume needs); only a benchmark turns
     /// it off (``Tuning/recordsInputs``), to measure what the records cost.
     let recordsInputs: Bool
-    private var instances: [(any ModuleInstance)?]
-    private(set) var counters: [ModuleCounters]
+    /// One runner per module, in the run's order.
+    private let runners: [ModuleRunner]
+    /// Each module's runs, failures and time (read after this worker's thread has finished).
+    var counters: [ModuleCounters] { runners.map(\.counters) }
 
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
@@ -43,8 +45,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         self.limits = limits
         self.logger = logger
         self.onStoreFailure = onStoreFailure
-        self.instances = Array(repeating: nil, count: modules.entries.count)
-        self.counters = Array(repeating: ModuleCounters(), count: modules.entries.count)
+        self.runners = modules.entries.map { ModuleRunner(name: $0.name, module: $0.module, registry: registry, logger: logger) }
     }
 
     func run() {
@@ -58,7 +59,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             }
             scheduler.finished(worker: index, children: children)
         }
-        instances.removeAll()
+        for runner in runners { runner.close() }
     }
 
     private func process(_ item: WorkItem) throws(StoreError) -> [PendingContent] {
@@ -143,18 +144,6 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// Who a failure found by the host itself, not by a module, is recorded under.
     static let hostName = "wadup"
 
-    private func instance(_ i: Int) -> Result<any ModuleInstance, ModuleLoadError> {
-        if let existing = instances[i] { return .success(existing) }
-        let entry = modules.entries[i]
-        do {
-            let made = try entry.module.instantiate(abi: HostABI(moduleName: entry.name, registry: registry, logger: logger))
-            instances[i] = made
-            return .success(made)
-        } catch {
-            return .failure(error)
-        }
-    }
-
     /// Runs every module on one content, records it, and returns its sub-contents to process.
     private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
@@ -187,39 +176,22 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         /// The input file changed or failed under a module's read (and which module read it; `nil`
         /// when the host's own check found it).
         var inputFault: (error: ContentReadError, module: String?)?
-        for (i, entry) in modules.entries.enumerated() where !interrupted && inputFault == nil {
-            switch instance(i) {
-            case .failure(let error):
-                counters[i].runs += 1
-                counters[i].failures += 1
-                failures.append(ModuleFailure(module: entry.name, kind: error.failureKind, detail: error.reason))
-            case .success(let instance):
-                let context = RunContext(content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree)
-                let start = DispatchTime.now().uptimeNanoseconds
-                let outcome = instance.process(context)
-                counters[i].runs += 1
-                counters[i].nanoseconds += DispatchTime.now().uptimeNanoseconds - start
-                if let fault = context.inputFault, outcome != .interrupted {
-                    // Not the module's doing: whatever it returned, the bytes it saw are not the file's.
-                    if outcome != .success { instances[i] = nil }
-                    inputFault = (fault, entry.name)
-                    continue
-                }
-                switch outcome {
-                case .success:
-                    rows.append(contentsOf: context.rows)
-                    emitted.append(contentsOf: context.children)
-                case .interrupted:
-                    instances[i] = nil
-                    interrupted = true
-                case .failure(let kind, let detail):
-                    counters[i].failures += 1
-                    // The instance may be in any state after any failure (a nonzero return can leave
-                    // half-updated globals): rebuild it before its next content, as docs/modules/ABI.md says.
-                    instances[i] = nil
-                    failures.append(ModuleFailure(module: entry.name, kind: kind, detail: detail))
-                    logger.debug("module failed", metadata: ["module": "\(entry.name)", "content": "\(uuid.lowercasedString)", "kind": "\(kind.rawValue)", "detail": "\(detail)"])
-                }
+        for runner in runners where !interrupted && inputFault == nil {
+            let context = RunContext(content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree)
+            let result = runner.run(context)
+            if let fuel = runner.lastFuelUsed {
+                logger.debug("fuel used: \(fuel)", metadata: ["module": "\(runner.name)", "content": "\(uuid.lowercasedString)"])
+            }
+            switch result {
+            case .success:
+                rows.append(contentsOf: context.rows)
+                emitted.append(contentsOf: context.children)
+            case .failure(let failure):
+                failures.append(failure)
+            case .interrupted:
+                interrupted = true
+            case .inputFault(let fault):
+                inputFault = (fault, runner.name)
             }
         }
         if interrupted {

@@ -34,10 +34,10 @@ public final class RunStatistics: Sendable {
 }
 
 /// Per-module counters kept by one worker, summed at the end of the run.
-struct ModuleCounters {
-    var runs = 0
-    var failures = 0
-    var nanoseconds: UInt64 = 0
+package struct ModuleCounters: Sendable {
+    package var runs = 0
+    package var failures = 0
+    package var nanoseconds: UInt64 = 0
 
     static func + (a: ModuleCounters, b: ModuleCounters) -> ModuleCounters {
         ModuleCounters(runs: a.runs + b.runs, failures: a.failures + b.failures, nanoseconds: a.nanoseconds + b.nanoseconds)

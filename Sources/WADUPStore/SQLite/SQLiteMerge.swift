@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WADUPCore
 
 /// `wadup merge`: several databases of one run (its shards, or pieces) into one new database.
 ///
@@ -11,8 +12,11 @@ import GRDB
 public enum SQLiteMerge {
     /// Why the parts cannot be merged; each names the file and what differs.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
-        public let message: String
-        public var description: String { message }
+        /// What is wrong, with settings kept apart (the command layer spells them as flags).
+        public let text: SettingMessage
+        public var description: String { text.description }
+
+        init(message: SettingMessage) { text = message }
     }
 
     public struct Summary: Sendable {
@@ -21,15 +25,16 @@ public enum SQLiteMerge {
         public let inputs: Int
     }
 
-    /// Settings keys that may differ between parts.
-    static let perPart: Set<String> = ["output", "threads", "shard", "modulesDirectory"]
+    /// Settings that may differ between parts besides those ``RunSettings/differences(from:)``
+    /// ignores (the output, threads and modules folder): each part is its own shard.
+    static let perPart: Set<RunSettings.Field> = [.shard]
 
     public static func merge(_ parts: [String], into output: String) throws(Refusal) -> Summary {
         guard parts.count >= 1 else { throw Refusal(message: "give the databases to merge") }
         guard !FileManager.default.fileExists(atPath: output) else {
-            throw Refusal(message: "\(output) exists; merge writes a new database (remove it or choose another --output)")
+            throw Refusal(message: "\(output) exists; merge writes a new database (remove it or choose another \(RunSetting.output))")
         }
-        var reference: (path: String, settings: [String: Any])?
+        var reference: (path: String, settings: RunSettings)?
         var tables: [String: String] = [:]  // name -> columns signature
         var inputs = Set<Data>()
         for part in parts {
@@ -44,17 +49,17 @@ public enum SQLiteMerge {
                         throw Refusal(message: "\(part) records no run")
                     }
                     let outcome: String = last["outcome"]
-                    guard outcome == "complete" else {
-                        throw Refusal(message: "\(part) is not complete (its last attempt is \(outcome)): finish it with wadup --resume first")
+                    guard outcome == RunOutcome.complete.rawValue else {
+                        throw Refusal(message: "\(part) is not complete (its last attempt is \(outcome)): finish it with wadup \(RunSetting.resume) first")
                     }
                     let first = try String.fetchOne(db, sql: "SELECT settings FROM __wadup_run ORDER BY id LIMIT 1") ?? "{}"
-                    let settings = (try? JSONSerialization.jsonObject(with: Data(first.utf8))) as? [String: Any] ?? [:]
+                    guard let settings = RunSettings(json: first) else {
+                        throw Refusal(message: "\(part) records a run of another WADUP version (its settings cannot be read)")
+                    }
                     if let reference {
-                        for key in Set(settings.keys).union(reference.settings.keys).subtracting(perPart).sorted() {
-                            let a = settings[key].map(canonical), b = reference.settings[key].map(canonical)
-                            guard a == b else {
-                                throw Refusal(message: "\(part) was run with other \(key) than \(reference.path): \(a ?? "none") against \(b ?? "none")")
-                            }
+                        if let difference = settings.differences(from: reference.settings).first(where: { !perPart.contains($0.field) }) {
+                            throw Refusal(
+                                message: "\(part) was run with other \(difference.field.rawValue) than \(reference.path): \(difference.value) against \(difference.recorded)")
                         }
                     } else {
                         reference = (part, settings)
@@ -151,13 +156,5 @@ public enum SQLiteMerge {
             try? FileManager.default.removeItem(atPath: output)
             throw Refusal(message: "\(output): cannot write the merged database: \(error)")
         }
-    }
-
-    /// A settings value as comparable text (sorted keys).
-    static func canonical(_ value: Any) -> String {
-        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
-            return String(decoding: data, as: UTF8.self)
-        }
-        return "\(value)"
     }
 }

@@ -110,7 +110,8 @@ public struct RunCommand: ParsableCommand {
             engine = try EngineSelection.make(
                 kind: engineOptions.engine, limits: configuration.limits,
                 timeoutIsDefault: limits.timeout == nil || limits.timeout?.seconds == RunLimits.defaultTimeout || limits.timeout?.seconds == 0,
-                cacheDirectory: cacheDirectory, logger: logger, tuning: configuration.tuning)
+                cacheDirectory: cacheDirectory, logger: logger, tuning: configuration.tuning,
+                spelling: Self.flag)
         } catch {
             FileHandle.standardError.write(Data("wadup: error: \(error.text.rendered(Self.flag))\n".utf8))
             throw ExitCode(error.code.exitStatus)

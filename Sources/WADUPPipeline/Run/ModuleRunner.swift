@@ -1,0 +1,89 @@
+import Dispatch
+import Logging
+import WADUPCore
+import WADUPRuntime
+
+/// One module's runs on contents, one after another on one thread: the code every module-run
+/// goes through, for the pipeline's workers (one runner per module each) and `wadup try` alike.
+///
+/// The instance is made on first use and kept between contents; after any failure it is dropped
+/// and rebuilt before the next content (a failing run can leave its memory and globals in any
+/// state, as docs/modules/ABI.md says). Not `Sendable`: a runner belongs to one thread.
+package final class ModuleRunner {
+    /// How one module-run ended; rows and sub-contents of a success are in its ``RunContext``.
+    package enum Result {
+        case success
+        /// The module failed (or its instance could not be made); the content records it.
+        case failure(ModuleFailure)
+        /// Stopped by ``WasmEngine/interrupt()`` (Ctrl-C): not a result of the content.
+        case interrupted
+        /// The content's input file changed or failed under a read: whatever the module
+        /// returned, the bytes it saw are not the file's.
+        case inputFault(ContentReadError)
+    }
+
+    package let name: String
+    let module: any LoadedModule
+    let registry: TableRegistry
+    let logger: Logger
+    private var instance: (any ModuleInstance)?
+    /// Runs, failures and time so far.
+    package private(set) var counters = ModuleCounters()
+    /// Fuel the last run used (with a fuel limit), as the engine counted it.
+    package private(set) var lastFuelUsed: UInt64?
+    /// Nanoseconds the last run took.
+    package private(set) var lastNanoseconds: UInt64 = 0
+
+    package init(name: String, module: any LoadedModule, registry: TableRegistry, logger: Logger) {
+        self.name = name
+        self.module = module
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Makes the instance now if there is none (a caller that reports a module that cannot be
+    /// instantiated as an error of its own, rather than as the content's failure).
+    package func prepare() throws(ModuleLoadError) {
+        if instance == nil { instance = try module.instantiate(abi: HostABI(moduleName: name, registry: registry, logger: logger)) }
+    }
+
+    /// Runs the module on the content of `context`.
+    package func run(_ context: RunContext) -> Result {
+        counters.runs += 1
+        lastFuelUsed = nil
+        lastNanoseconds = 0
+        do {
+            try prepare()
+        } catch {
+            counters.failures += 1
+            return .failure(ModuleFailure(module: name, kind: error.failureKind, detail: error.reason))
+        }
+        let current = instance!  // made by prepare()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let outcome = current.process(context)
+        lastNanoseconds = DispatchTime.now().uptimeNanoseconds - start
+        counters.nanoseconds += lastNanoseconds
+        lastFuelUsed = context.fuelUsed
+        if let fault = context.inputFault, outcome != .interrupted {
+            if outcome != .success { instance = nil }
+            return .inputFault(fault)
+        }
+        switch outcome {
+        case .success:
+            return .success
+        case .interrupted:
+            instance = nil
+            return .interrupted
+        case .failure(let kind, let detail):
+            counters.failures += 1
+            instance = nil
+            logger.debug(
+                "module failed",
+                metadata: ["module": "\(name)", "content": "\(context.uuid.lowercasedString)", "kind": "\(kind.rawValue)", "detail": "\(detail)"])
+            return .failure(ModuleFailure(module: name, kind: kind, detail: detail))
+        }
+    }
+
+    /// Drops the instance (the thread that ran it is ending).
+    package func close() { instance = nil }
+}
