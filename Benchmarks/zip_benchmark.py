@@ -7,7 +7,7 @@ then, in the same run:
     time spent inside zip_parser (from __wadup_modules), giving the module's rate (inflate, CRC-32,
     emitting, rows);
   - the DEFLATE decoder alone: the archive's raw streams, framed in one file, through the
-    `inflate_probe` example module (the same decoder library, no checksum, nothing emitted);
+    `inflate_probe` test probe (Guests/Probes/: the same decoder library, no checksum, nothing emitted);
   - baseline: Python's zipfile + hashlib + sqlite3 doing the same work (inflate every entry,
     sha256 every content, one row per content and per entry, one transaction).
 
@@ -22,7 +22,7 @@ import argparse, hashlib, os, random, shutil, sqlite3, subprocess, sys, tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
-EXAMPLES = os.path.join(ROOT, ".build", "guest-modules", "examples")
+PROBES = os.path.join(ROOT, ".build", "guest-modules", "probes")
 
 
 def measure(cmd):
@@ -101,7 +101,7 @@ def main():
     ap.add_argument("--words", action="store_true", help="word salad instead of log lines (literal-heavy, worst case)")
     ap.add_argument("--archive", help="an existing ZIP (e.g. a JDK's lib/src.zip) instead of the generated one")
     args = ap.parse_args()
-    for m in ("standard/zip_parser", "standard/byte_counter", "examples/inflate_probe"):
+    for m in ("standard/zip_parser", "standard/byte_counter", "probes/inflate_probe"):
         if not os.path.exists(os.path.join(ROOT, ".build", "guest-modules", m + ".wasm")):
             sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
     work = tempfile.mkdtemp(prefix="wadup-zipbench-")
@@ -147,7 +147,7 @@ def main():
         probe_modules = os.path.join(work, "probe-modules")
         os.makedirs(probe_in)
         os.makedirs(probe_modules)
-        shutil.copy(os.path.join(EXAMPLES, "inflate_probe.wasm"), probe_modules)
+        shutil.copy(os.path.join(PROBES, "inflate_probe.wasm"), probe_modules)
         with zipfile.ZipFile(archive) as z, open(archive, "rb") as f, open(os.path.join(probe_in, "streams"), "wb") as framed:
             for info in deflated:
                 f.seek(info.header_offset)

@@ -52,9 +52,10 @@ let package = Package(
         module("zip_parser", path: "Modules/zip_parser", dependencies: ["WADUPInflate"]),
         module("sqlite_parser", path: "Modules/sqlite_parser"),
         module("swift_example", path: "Examples/swift_example"),
+        // Test probes (Probes/): modules the host's tests and benchmarks run, not examples to copy.
         /// Tests the SDK's row encoding (run by the host's tests, not shipped).
-        module("sdk_probe", path: "Examples/sdk_probe"),
+        module("sdk_probe", path: "Probes/sdk_probe"),
         /// Times the DEFLATE decoder alone (Benchmarks/zip_benchmark.py; tested, not shipped).
-        module("inflate_probe", path: "Examples/inflate_probe", dependencies: ["WADUPInflate"]),
+        module("inflate_probe", path: "Probes/inflate_probe", dependencies: ["WADUPInflate"]),
     ]
 )

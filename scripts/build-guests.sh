@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Builds every guest module: the standard modules and the Swift example (Embedded Swift), the C
-# example (clang + wasm-ld) and the Rust example (Debian's rustc/cargo, wasm32-unknown-unknown).
+# Builds every guest module: the standard modules, the Swift example and the Swift probes (Embedded
+# Swift), the C example (clang + wasm-ld), the Rust example and the Rust probe (Debian's rustc/cargo,
+# wasm32-unknown-unknown and wasm32-wasi).
 # Outputs:
 #   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser, archive, file_type (also copied to
 #                                   modules/ beside each built wadup binary: its default --modules)
-#   .build/guest-modules/examples/  swift_example, sdk_probe (tests the SDK), inflate_probe (times the decoder), c_line_counter, rust_byte_counter, rust_wasi_probe (WASI)
+#   .build/guest-modules/examples/  swift_example, c_line_counter, rust_byte_counter (Guests/Examples/)
+#   .build/guest-modules/probes/    sdk_probe (tests the SDK), inflate_probe (times the decoder), rust_wasi_probe (WASI)
+#                                   (Guests/Probes/: modules for the tests and benchmarks, not examples)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/guest-modules
-mkdir -p "$out/standard" "$out/examples"
+mkdir -p "$out/standard" "$out/examples" "$out/probes"
 
 swift build --package-path Guests --triple wasm32-unknown-none-wasm -c release
 bin=Guests/.build/wasm32-unknown-none-wasm/release
 for m in byte_counter zip_parser sqlite_parser; do cp "$bin/$m.wasm" "$out/standard/"; done
-cp "$bin/swift_example.wasm" "$bin/sdk_probe.wasm" "$bin/inflate_probe.wasm" "$out/examples/"
+cp "$bin/swift_example.wasm" "$out/examples/"
+cp "$bin/sdk_probe.wasm" "$bin/inflate_probe.wasm" "$out/probes/"
 
 clang --target=wasm32-unknown-unknown -O2 -nostdlib -I Guests/C -Wl,--no-entry \
   -o "$out/examples/c_line_counter.wasm" Guests/Examples/c_line_counter/c_line_counter.c
@@ -23,10 +27,10 @@ if [ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] && [ 
     --manifest-path Guests/Examples/rust_byte_counter/Cargo.toml --target-dir Guests/.build/rust
   cp Guests/.build/rust/wasm32-unknown-unknown/release/rust_byte_counter.wasm "$out/examples/"
   RUSTC=/usr/bin/rustc /usr/bin/cargo build --offline --release --target wasm32-wasi \
-    --manifest-path Guests/Examples/rust_wasi_probe/Cargo.toml --target-dir Guests/.build/rust
-  cp Guests/.build/rust/wasm32-wasi/release/rust_wasi_probe.wasm "$out/examples/"
+    --manifest-path Guests/Probes/rust_wasi_probe/Cargo.toml --target-dir Guests/.build/rust
+  cp Guests/.build/rust/wasm32-wasi/release/rust_wasi_probe.wasm "$out/probes/"
 else
-  echo "build-guests: Debian's rustc/cargo/libstd-rust-dev-wasm32 missing (scripts/setup.sh installs them); skipping the Rust example" >&2
+  echo "build-guests: Debian's rustc/cargo/libstd-rust-dev-wasm32 missing (scripts/setup.sh installs them); skipping the Rust example and probe" >&2
 fi
 
 # The format modules (archive, file_type) from pinned Debian sources; cached after the first build.

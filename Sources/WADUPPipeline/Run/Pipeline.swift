@@ -126,96 +126,109 @@ public final class Pipeline: Sendable {
 
     /// Runs to completion (or until ``cancel()``); throws only for problems that stop the run itself.
     public func run() throws(WADUPError) -> RunSummary {
-        let config = configuration
         let started = Date()
-        guard config.threads >= 1 else { throw WADUPError(.usage, "\(WADUPError.Setting.threads) must be at least 1") }
-        guard FileManager.default.fileExists(atPath: config.input) else {
-            throw WADUPError(.usage, "\(WADUPError.Setting.input) \(config.input): no such file or directory")
-        }
-        // Loading instantiates each module once (start functions, `_initialize`): guest code, so it
-        // runs on a stack as large as a worker's.
-        let engine = self.engine
-        let loaded = Self.onGuestStack(limits: config.limits) { () -> Result<ModuleSet, WADUPError> in
-            Result { () throws(WADUPError) in try ModuleSet.load(directory: config.modulesDirectory, engine: engine) }
-        }
-        let modules: ModuleSet
-        switch loaded {
-        case .success(let set):
-            modules = set
-        case .failure(let error):
-            // A signal during compilation or instantiation stops them: the run was interrupted,
-            // the modules are not at fault. Nothing was written.
-            guard state.withLock({ $0.cancelled }) else { throw error }
+        try checkInput()
+        guard let modules = try loadModules() else {
+            // A signal during compilation or instantiation stopped them: nothing was written.
             return RunSummary(outcome: .interrupted, statistics: statistics.snapshot, seconds: Date().timeIntervalSince(started), abandoned: 0, resumed: nil)
         }
-        let settings = RunSettings(
+        let settings = runSettings(modules)
+        guard let opened = try openOutput(settings: settings, started: started) else {
+            logger.notice("the run in \(configuration.output) is already complete; nothing to resume")
+            return RunSummary(outcome: .complete, statistics: statistics.snapshot, seconds: 0, abandoned: 0, resumed: nil)
+        }
+        defer { opened.close() }
+        let work = schedule(opened: opened, modules: modules)
+        return try finish(work, opened: opened, modules: modules, settings: settings, started: started)
+    }
+
+    /// The settings checks that need no module and no output.
+    private func checkInput() throws(WADUPError) {
+        guard configuration.threads >= 1 else { throw WADUPError(.usage, "\(RunSetting.threads) must be at least 1") }
+        guard FileManager.default.fileExists(atPath: configuration.input) else {
+            throw WADUPError(.usage, "\(RunSetting.input) \(configuration.input): no such file or directory")
+        }
+    }
+
+    /// Loads the modules; `nil` when a signal stopped the loading (the modules are not at fault).
+    ///
+    /// Loading instantiates each module once (start functions, `_initialize`): guest code, so it
+    /// runs on a stack as large as a worker's.
+    private func loadModules() throws(WADUPError) -> ModuleSet? {
+        let (engine, directory) = (self.engine, configuration.modulesDirectory)
+        let loaded = Self.onGuestStack(limits: configuration.limits) { () -> Result<ModuleSet, WADUPError> in
+            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine) }
+        }
+        switch loaded {
+        case .success(let set): return set
+        case .failure(let error):
+            guard state.withLock({ $0.cancelled }) else { throw error }
+            return nil
+        }
+    }
+
+    /// What the run records as its settings (and a resumed or joined run must match).
+    private func runSettings(_ modules: ModuleSet) -> RunSettings {
+        let config = configuration
+        return RunSettings(
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
             modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
-        let opened: OpenedRun
+    }
+
+    /// Opens the output for this attempt; `nil` when `--resume` finds the run complete.
+    private func openOutput(settings: RunSettings, started: Date) throws(WADUPError) -> OpenedRun? {
+        let config = configuration
+        let run = RunRecord(
+            startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
+            settings: settings.json, outcome: .running, inputs: 0, contents: 0, failed: 0, skipped: 0)
+        let listing = InputListingWalk(root: config.input, followSymlinks: config.followSymlinks, shard: config.shard)
+        let opened: OpenedRun?
         do {
-            let run = RunRecord(
-                startedAt: Int64(started.timeIntervalSince1970), finishedAt: 0, version: Self.version, engine: engine.description,
-                settings: settings.json, outcome: .running, inputs: 0, contents: 0, failed: 0, skipped: 0)
-            let listing = InputListingWalk(root: config.input, followSymlinks: config.followSymlinks, shard: config.shard)
-            guard let open = try output.open(input: config.input, run: run, settings: settings, inputs: listing) else {
-                logger.notice("the run in \(config.output) is already complete; nothing to resume")
-                return RunSummary(outcome: .complete, statistics: statistics.snapshot, seconds: 0, abandoned: 0, resumed: nil)
-            }
-            opened = open
+            opened = try output.open(input: config.input, run: run, settings: settings, inputs: listing)
         } catch {
             throw WADUPError(output: error)
         }
-        defer { opened.close() }
-        let store = opened.store
-        let resumed = opened.resumed
-        if let resumed {
+        if let resumed = opened?.resumed {
             logger.info("resuming attempt \(resumed.previousAttempt) (\(resumed.previousOutcome)): \(resumed.completedInputs.count) inputs complete, \(resumed.rolledBackTrees) partial input trees (\(resumed.rolledBackContents) contents) rolled back")
         }
+        return opened
+    }
+
+    /// The run's work once it has ended: its workers (with their counters), scheduler and queue.
+    private struct Work {
+        let workers: [Worker]
+        let scheduler: Scheduler
+        let queue: QueueInputs?
+    }
+
+    /// Processes every input on the workers until the inputs end or the run is cancelled.
+    private func schedule(opened: OpenedRun, modules: ModuleSet) -> Work {
+        let config = configuration
+        let store = opened.store
         let existing = opened.existing
         let registry = TableRegistry(existing: existing?.tables ?? []) { schema, id, module in store.createTable(schema, id: id, module: module) }
         let dedup = config.dedup ? DedupIndex(processed: existing?.processed ?? [], scope: opened.isShared ? .committed : .run) : nil
+        let exclusion = InputWalker.Exclusion(files: opened.excluded, reason: "the output database of this run")
         let inputs: any InputSource
         let queue: QueueInputs?
         let counted = DispatchGroup()
-        let exclusion = InputWalker.Exclusion(files: opened.excluded, reason: "the output database of this run")
-        let sharedStore: (any SharedRunStore)?
-        let skipping: Set<[UInt8]>
         switch opened.work {
-        case .shared(let store):
+        case .shared(let shared):
             totals.withLock { $0 = .shared }
-            queue = QueueInputs(store: store, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
-            inputs = queue!
-            sharedStore = store
-            skipping = []
+            let claims = QueueInputs(store: shared, root: config.input, followSymlinks: config.followSymlinks, maxBatch: Self.claimBatch)
+            (inputs, queue) = (claims, claims)
         case .local(let completed):
             inputs = InputWalker(root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: completed, shard: config.shard)
             queue = nil
-            sharedStore = nil
-            skipping = completed
-        }
-        if sharedStore == nil && countsTotals {
-            counted.enter()
-            let counter = Thread { [self] in
-                defer { counted.leave() }
-                var walker = InputWalker(
-                    root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: skipping,
-                    shard: config.shard, opensFiles: false)
-                var files = 0
-                var bytes = 0
-                while counting.load(ordering: .relaxed), let input = walker.next() {
-                    files += 1
-                    if case .file(let file) = input { bytes += file.size }
-                }
-                if counting.load(ordering: .relaxed) { totals.withLock { $0 = .counted(files: files, bytes: bytes) } }
-            }
-            counter.name = "wadup-count"
-            counter.start()
+            if countsTotals { countTotals(excluding: exclusion, skipping: completed, group: counted) }
         }
         let scheduler = Scheduler(workers: config.threads, inputs: inputs)
-        sharedStore?.onCommit { processed in
-            dedup?.publish(processed)
-            scheduler.wake()
+        if case .shared(let shared) = opened.work {
+            shared.onCommit { processed in
+                dedup?.publish(processed)
+                scheduler.wake()
+            }
         }
         let cancelledEarly = state.withLock { state -> Bool in
             state.scheduler = scheduler
@@ -246,23 +259,46 @@ public final class Pipeline: Sendable {
         }
         group.wait()
         counted.wait()
+        return Work(workers: workers, scheduler: scheduler, queue: queue)
+    }
 
-        for (path, reason) in scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
-        if let failure = queue?.failure { state.withLock { if $0.storeError == nil { $0.storeError = failure } } }
+    /// Counts ``progressTotals`` in the background: a walk with the run's own rules, sizes only.
+    private func countTotals(excluding exclusion: InputWalker.Exclusion?, skipping: Set<[UInt8]>, group: DispatchGroup) {
+        let config = configuration
+        group.enter()
+        let counter = Thread { [self] in
+            defer { group.leave() }
+            var walker = InputWalker(
+                root: config.input, excluding: exclusion, followSymlinks: config.followSymlinks, skipping: skipping, shard: config.shard,
+                opensFiles: false)
+            var files = 0
+            var bytes = 0
+            while counting.load(ordering: .relaxed), let input = walker.next() {
+                files += 1
+                if case .file(let file) = input { bytes += file.size }
+            }
+            if counting.load(ordering: .relaxed) { totals.withLock { $0 = .counted(files: files, bytes: bytes) } }
+        }
+        counter.name = "wadup-count"
+        counter.start()
+    }
+
+    /// Writes the run's provenance, checks the output is still where the user will look, and sums up.
+    private func finish(_ work: Work, opened: OpenedRun, modules: ModuleSet, settings: RunSettings, started: Date) throws(WADUPError) -> RunSummary {
+        for (path, reason) in work.scheduler.excludedInputs { logger.info("left out \(path): \(reason)") }
+        if let failure = work.queue?.failure { state.withLock { if $0.storeError == nil { $0.storeError = failure } } }
         let (cancelled, storeError) = state.withLock { ($0.cancelled, $0.storeError) }
         let snapshot = statistics.snapshot
         let outcome: RunOutcome = cancelled || storeError != nil ? .interrupted : .complete
-        var moduleRecords: [ModuleRecord] = []
-        for (i, entry) in modules.entries.enumerated() {
-            let total = workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
-            moduleRecords.append(
-                ModuleRecord(
-                    name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
-                    totalTimeMs: Double(total.nanoseconds) / 1e6))
+        let moduleRecords = modules.entries.enumerated().map { i, entry in
+            let total = work.workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
+            return ModuleRecord(
+                name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
+                totalTimeMs: Double(total.nanoseconds) / 1e6)
         }
         let finished = Date()
         do {
-            try store.finish(
+            try opened.store.finish(
                 run: RunRecord(
                     startedAt: Int64(started.timeIntervalSince1970), finishedAt: Int64(finished.timeIntervalSince1970),
                     version: Self.version, engine: engine.description, settings: settings.json, outcome: outcome,
@@ -280,7 +316,7 @@ public final class Pipeline: Sendable {
         }
         return RunSummary(
             outcome: outcome, statistics: snapshot, seconds: finished.timeIntervalSince(started),
-            abandoned: scheduler.pendingCount + snapshot.interrupted, resumed: resumed)
+            abandoned: work.scheduler.pendingCount + snapshot.interrupted, resumed: opened.resumed)
     }
 
     /// The native stack of a thread that runs guest code: wasmtime runs wasm on it, so room for the
