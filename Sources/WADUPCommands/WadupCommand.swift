@@ -6,8 +6,8 @@ import WADUPRuntime
 
 /// `wadup`: the one binary. Running modules is the default command, so `wadup --input … --output …`
 /// works as it always did; the other subcommands read a run's database.
-public struct WadupCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct WadupCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "wadup",
         abstract: "Run sandboxed WebAssembly modules over a folder of files into one SQLite database, and look at the results.",
         discussion: """
@@ -24,10 +24,10 @@ public struct WadupCommand: ParsableCommand {
         ],
         defaultSubcommand: RunCommand.self)
 
-    public init() {}
+    package init() {}
 
     /// `wadup --version`: WADUP's version, the guest ABI's, and each engine with its version and where it comes from.
-    public static var versionText: String {
+    package static var versionText: String {
         let wasmtime = switch WasmtimeLibrary.shared {
         case .success(let library): "wasmtime \(library.version) (\(library.path))"
         case .failure: "wasmtime not found (set \(WasmtimeLibrary.environmentVariable), or run scripts/install-wasmtime.sh)"
@@ -41,7 +41,7 @@ public struct WadupCommand: ParsableCommand {
     }
 
     /// Parses `arguments` and runs, returning the process exit code (usage errors are 2, not 64).
-    public static func execute(_ arguments: [String]) -> Int32 {
+    package static func execute(_ arguments: [String]) -> Int32 {
         if arguments == ["--version"] {
             print(versionText, terminator: "")
             return 0

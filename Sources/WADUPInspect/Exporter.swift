@@ -3,14 +3,14 @@ import GRDB
 import WADUPStore
 
 /// `wadup export`: a run's contents as JSON Lines, or one table as CSV, streamed in constant memory.
-public struct Exporter {
-    public enum Format: String, Sendable, CaseIterable {
+package struct Exporter {
+    package enum Format: String, Sendable, CaseIterable {
         case jsonl, csv
     }
 
-    public let database: RunDatabase
+    package let database: RunDatabase
 
-    public init(database: RunDatabase) {
+    package init(database: RunDatabase) {
         self.database = database
     }
 
@@ -20,7 +20,7 @@ public struct Exporter {
     /// Contents and every table are read as sorted cursors and merged, so memory does not grow with
     /// the run; paths come from the parent links with a bounded cache. Returns the number of lines.
     @discardableResult
-    public func jsonLines(to sink: OutputSink) throws(InspectError) -> Int {
+    package func jsonLines(to sink: OutputSink) throws(InspectError) -> Int {
         let tables = database.tables
         return try database.read { db in
             let paths = try PathResolver(db)
@@ -63,7 +63,7 @@ public struct Exporter {
     /// One table (a module table or `__wadup_content`, the default) as RFC 4180 CSV with a header,
     /// a `path` column first (`content_path` if the table has a `path`). Returns the number of data rows.
     @discardableResult
-    public func csv(table name: String?, to sink: OutputSink) throws(InspectError) -> Int {
+    package func csv(table name: String?, to sink: OutputSink) throws(InspectError) -> Int {
         let name = name ?? "__wadup_content"
         let table: String
         let columns: [String]

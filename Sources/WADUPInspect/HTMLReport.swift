@@ -8,16 +8,16 @@ import WADUPStore
 /// The data goes in as JSON, column by column, in depth-first order, and the page draws only the
 /// tree rows in view, so a run of 100,000 contents opens in a browser in a few seconds. Nothing is
 /// fetched from anywhere: the file can be mailed and archived with the evidence.
-public struct HTMLReport {
-    public let database: RunDatabase
+package struct HTMLReport {
+    package let database: RunDatabase
 
-    public init(database: RunDatabase) {
+    package init(database: RunDatabase) {
         self.database = database
     }
 
     /// Writes the report; returns the number of contents in it.
     @discardableResult
-    public func write(to sink: OutputSink) throws(InspectError) -> Int {
+    package func write(to sink: OutputSink) throws(InspectError) -> Int {
         let overview = try RunOverview(database)
         let tree = try ContentTree(database)
         // Depth-first order (inputs by name, children as written), then anything unreachable.

@@ -5,8 +5,8 @@ import WADUPCore
 /// Every case is a one-line reason that names the file. The command layer maps the code to an exit
 /// status: a usage error (the wrong file or reference was given), except ``Code/output`` (the
 /// report or export could not be written).
-public struct InspectError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+package struct InspectError: Error, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable {
         case notFound = "not_found"
         case notWADUP = "not_wadup"
         case newerSchema = "newer_schema"
@@ -16,17 +16,17 @@ public struct InspectError: Error, Sendable, CustomStringConvertible {
         case output
     }
 
-    public let code: Code
+    package let code: Code
     /// What is wrong, with settings kept apart (the command layer spells them as flags).
-    public let text: SettingMessage
+    package let text: SettingMessage
 
-    public init(_ code: Code, _ text: SettingMessage) {
+    package init(_ code: Code, _ text: SettingMessage) {
         self.code = code
         self.text = text
     }
 
     /// The message with settings by their plain names.
-    public var message: String { text.description }
+    package var message: String { text.description }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 
 /// Buffered bytes to a file or standard output; a write error becomes an ``InspectError/Code/output``.
-public final class OutputSink {
+package final class OutputSink {
     private let handle: FileHandle
     private let name: String
     private let closes: Bool
     private var buffer: [UInt8] = []
 
     /// Standard output.
-    public init() {
+    package init() {
         handle = FileHandle.standardOutput
         name = "standard output"
         closes = false
@@ -17,7 +17,7 @@ public final class OutputSink {
     }
 
     /// Creates (or truncates) `path`.
-    public init(path: String) throws(InspectError) {
+    package init(path: String) throws(InspectError) {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw InspectError(.output, "\(path): cannot create the file (\(String(cString: strerror(errno))))")
         }
@@ -27,17 +27,17 @@ public final class OutputSink {
         buffer.reserveCapacity(1 << 16)
     }
 
-    public func write(_ text: String) throws(InspectError) {
+    package func write(_ text: String) throws(InspectError) {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    public func write(bytes: [UInt8]) throws(InspectError) {
+    package func write(bytes: [UInt8]) throws(InspectError) {
         buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    public func flush() throws(InspectError) {
+    package func flush() throws(InspectError) {
         guard !buffer.isEmpty else { return }
         do {
             try handle.write(contentsOf: buffer)
@@ -48,7 +48,7 @@ public final class OutputSink {
     }
 
     /// Writes what is buffered and closes a file.
-    public func close() throws(InspectError) {
+    package func close() throws(InspectError) {
         try flush()
         if closes { try? handle.close() }
     }

@@ -7,63 +7,63 @@ import WADUPStore
 ///
 /// Opening never writes to the file, so every view is safe on evidence and during a run in
 /// progress (SQLite's WAL lets a reader see the last committed state while the writer goes on).
-public final class RunDatabase {
+package final class RunDatabase {
     /// One row of `__wadup_content`.
-    public struct Content: Sendable, Equatable {
-        public let uuid: String
-        public let filename: String
-        public let parentUUID: String?
-        public let processedAt: Int64
-        public let status: ContentStatus
-        public let errorMessage: String?
-        public let depth: Int
-        public let size: Int64?
-        public let sha256: String?
-        public let duplicateOf: String?
+    package struct Content: Sendable, Equatable {
+        package let uuid: String
+        package let filename: String
+        package let parentUUID: String?
+        package let processedAt: Int64
+        package let status: ContentStatus
+        package let errorMessage: String?
+        package let depth: Int
+        package let size: Int64?
+        package let sha256: String?
+        package let duplicateOf: String?
     }
 
     /// A module table: its name, the module that defined it (unknown in databases of schema 0) and its columns.
-    public struct Table: Sendable {
-        public let name: String
-        public let module: String?
-        public let columns: [String]
+    package struct Table: Sendable {
+        package let name: String
+        package let module: String?
+        package let columns: [String]
         /// The module's name, or the table's when the module is not recorded.
-        public var owner: String { module ?? name }
+        package var owner: String { module ?? name }
     }
 
     /// One attempt of the run (`__wadup_run`).
-    public struct Run: Sendable {
-        public let id: Int64
-        public let startedAt: Int64
-        public let finishedAt: Int64?
-        public let version: String
-        public let engine: String
-        public let settings: String
+    package struct Run: Sendable {
+        package let id: Int64
+        package let startedAt: Int64
+        package let finishedAt: Int64?
+        package let version: String
+        package let engine: String
+        package let settings: String
         /// `nil` for a spelling this version does not know (a newer WADUP wrote it).
-        public let outcome: RunOutcome?
-        public let resumedFrom: Int64?
+        package let outcome: RunOutcome?
+        package let resumedFrom: Int64?
     }
 
     /// One module of the run (`__wadup_modules`, written when the run ends).
-    public struct Module: Sendable {
-        public let name: String
-        public let sha256: String
-        public let size: Int64
-        public let runs: Int64
-        public let failures: Int64
-        public let milliseconds: Double
+    package struct Module: Sendable {
+        package let name: String
+        package let sha256: String
+        package let size: Int64
+        package let runs: Int64
+        package let failures: Int64
+        package let milliseconds: Double
     }
 
-    public let path: String
-    public let schemaVersion: Int
-    public let tables: [Table]
+    package let path: String
+    package let schemaVersion: Int
+    package let tables: [Table]
     let db: DatabaseQueue
 
     /// The newest layout this program reads.
-    public static let supportedSchema = SQLiteStore.schemaVersion
+    package static let supportedSchema = SQLiteStore.schemaVersion
 
     /// Opens `path` read-only and checks that it is a WADUP database this version can read.
-    public init(path: String) throws(InspectError) {
+    package init(path: String) throws(InspectError) {
         self.path = path
         var isDirectory: ObjCBool = false
         guard case .file = RunOutput.Location(path) else {
@@ -122,7 +122,7 @@ public final class RunDatabase {
     }
 
     /// Every attempt of the run, oldest first.
-    public func runs() throws(InspectError) -> [Run] {
+    package func runs() throws(InspectError) -> [Run] {
         try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT id, started_at, finished_at, wadup_version, engine, settings, outcome, resumed_from FROM __wadup_run ORDER BY id"
@@ -131,7 +131,7 @@ public final class RunDatabase {
     }
 
     /// The modules of the run, by name (empty until the run's end is written).
-    public func modules() throws(InspectError) -> [Module] {
+    package func modules() throws(InspectError) -> [Module] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms FROM __wadup_modules ORDER BY name").map {
                 Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5])
@@ -140,24 +140,24 @@ public final class RunDatabase {
     }
 
     /// Every content, in the order they were written (a parent before its children).
-    public func allContents() throws(InspectError) -> [Content] {
+    package func allContents() throws(InspectError) -> [Content] {
         try read { db in try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content ORDER BY rowid").map(Self.content) }
     }
 
     /// The content with this uuid.
-    public func content(uuid: String) throws(InspectError) -> Content? {
+    package func content(uuid: String) throws(InspectError) -> Content? {
         try read { db in try Row.fetchOne(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE uuid = ?", arguments: [uuid.lowercased()]).map(Self.content) }
     }
 
     /// The children of `uuid`, in the order they were written.
-    public func children(of uuid: String) throws(InspectError) -> [Content] {
+    package func children(of uuid: String) throws(InspectError) -> [Content] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE parent_uuid = ? ORDER BY rowid", arguments: [uuid]).map(Self.content)
         }
     }
 
     /// `content`, its parent, … up to its input (the input first).
-    public func chain(to content: Content) throws(InspectError) -> [Content] {
+    package func chain(to content: Content) throws(InspectError) -> [Content] {
         var chain = [content]
         var seen: Set<String> = [content.uuid]
         while let parent = chain.last?.parentUUID, !seen.contains(parent), let next = try self.content(uuid: parent) {
@@ -168,7 +168,7 @@ public final class RunDatabase {
     }
 
     /// The rows every module table holds for `uuid`: (table, rows), tables without rows left out.
-    public func rows(of uuid: String) throws(InspectError) -> [(table: Table, rows: [[DatabaseValue]])] {
+    package func rows(of uuid: String) throws(InspectError) -> [(table: Table, rows: [[DatabaseValue]])] {
         try read { db in
             try tables.compactMap { table in
                 let columns = table.columns.map(SQL.quoted).joined(separator: ", ")
@@ -181,7 +181,7 @@ public final class RunDatabase {
     }
 
     /// Rows per content for every table: `[table index: [content uuid: count]]`.
-    public func rowCounts() throws(InspectError) -> [[String: Int]] {
+    package func rowCounts() throws(InspectError) -> [[String: Int]] {
         try read { db in
             try tables.map { table in
                 var counts: [String: Int] = [:]
@@ -194,7 +194,7 @@ public final class RunDatabase {
 
     /// Finds a content by uuid, sha256 (the processed occurrence first) or path from its input
     /// (`evidence/a.zip/b.jar/c.class`).
-    public func resolve(_ reference: String) throws(InspectError) -> Content {
+    package func resolve(_ reference: String) throws(InspectError) -> Content {
         let text = reference.lowercased()
         if text.count == 36, UUID(uuidString: text) != nil, let found = try content(uuid: text) { return found }
         if text.count == 64, text.allSatisfy(\.isHexDigit) {
@@ -232,14 +232,14 @@ public final class RunDatabase {
 }
 
 /// The module failures recorded in one `error_message` (`module: kind: detail; module: kind: detail`).
-public struct RecordedFailure: Sendable, Equatable {
-    public let module: String
-    public let kind: String
-    public let detail: String
+package struct RecordedFailure: Sendable, Equatable {
+    package let module: String
+    package let kind: String
+    package let detail: String
 
     /// Splits `message` at each `; module: kind: ` whose kind is a known ``FailureKind``; text that
     /// does not start a failure stays in the detail of the one before it.
-    public static func parse(_ message: String) -> [RecordedFailure] {
+    package static func parse(_ message: String) -> [RecordedFailure] {
         var failures: [RecordedFailure] = []
         for piece in message.components(separatedBy: "; ") {
             let parts = piece.split(separator: ": ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)

@@ -3,19 +3,19 @@ import Foundation
 import GRDB
 
 /// A run's summary, from its database alone: what `wadup stats` prints and the report shows.
-public struct RunOverview: Sendable {
-    public let runs: [RunDatabase.Run]
-    public let modules: [RunDatabase.Module]
-    public let inputs: Int
-    public let inputBytes: Int64
-    public let contents: Int
-    public let bytes: Int64
+package struct RunOverview: Sendable {
+    package let runs: [RunDatabase.Run]
+    package let modules: [RunDatabase.Module]
+    package let inputs: Int
+    package let inputBytes: Int64
+    package let contents: Int
+    package let bytes: Int64
     /// Contents per status (`success`, `failed`, `skipped`, `duplicate`).
-    public let statuses: [String: Int]
+    package let statuses: [String: Int]
     /// Failed module-runs per kind.
-    public let failureKinds: [String: Int]
+    package let failureKinds: [String: Int]
 
-    public init(_ database: RunDatabase) throws(InspectError) {
+    package init(_ database: RunDatabase) throws(InspectError) {
         runs = try database.runs()
         modules = try database.modules()
         (inputs, inputBytes, contents, bytes, statuses) = try database.read { db in
@@ -36,27 +36,27 @@ public struct RunOverview: Sendable {
     }
 
     /// Seconds from the first attempt's start to the last one's end (or now, for a run in progress).
-    public var seconds: Double {
+    package var seconds: Double {
         guard let first = runs.first, let last = runs.last else { return 0 }
         let end = last.finishedAt ?? Int64(Date().timeIntervalSince1970)
         return Double(max(end - first.startedAt, 0))
     }
 
     /// The outcome of the last attempt.
-    public var outcome: String { runs.last.map { $0.outcome?.rawValue ?? "unknown" } ?? "unknown" }
+    package var outcome: String { runs.last.map { $0.outcome?.rawValue ?? "unknown" } ?? "unknown" }
 }
 
 /// `wadup stats`: the run's summary as the end of a run prints it, from the database alone.
-public struct StatsView {
-    public let database: RunDatabase
-    public var palette = Palette(enabled: false)
+package struct StatsView {
+    package let database: RunDatabase
+    package var palette = Palette(enabled: false)
 
-    public init(database: RunDatabase, palette: Palette = Palette(enabled: false)) {
+    package init(database: RunDatabase, palette: Palette = Palette(enabled: false)) {
         self.database = database
         self.palette = palette
     }
 
-    public func render(to sink: OutputSink) throws(InspectError) {
+    package func render(to sink: OutputSink) throws(InspectError) {
         let o = try RunOverview(database)
         var text = ""
         let last = o.runs.last

@@ -1,17 +1,17 @@
 /// `wadup show`: one content: its record, its parent chain up to the input, its children, and
 /// every module's rows for it.
-public struct ShowView {
-    public let database: RunDatabase
-    public let reference: String
-    public var palette = Palette(enabled: false)
+package struct ShowView {
+    package let database: RunDatabase
+    package let reference: String
+    package var palette = Palette(enabled: false)
 
-    public init(database: RunDatabase, reference: String, palette: Palette = Palette(enabled: false)) {
+    package init(database: RunDatabase, reference: String, palette: Palette = Palette(enabled: false)) {
         self.database = database
         self.reference = reference
         self.palette = palette
     }
 
-    public func render(to sink: OutputSink) throws(InspectError) {
+    package func render(to sink: OutputSink) throws(InspectError) {
         let c = try database.resolve(reference)
         let chain = try database.chain(to: c)
         var fields: [(String, String)] = [

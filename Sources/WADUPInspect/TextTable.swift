@@ -3,19 +3,19 @@ import Foundation
 import GRDB
 
 /// Aligned columns for the terminal views and `wadup try`: numbers right-aligned, text left-aligned.
-public struct TextTable {
-    public var header: [String]
-    public var rows: [[String]] = []
+package struct TextTable {
+    package var header: [String]
+    package var rows: [[String]] = []
 
-    public init(_ header: [String], rows: [[String]] = []) {
+    package init(_ header: [String], rows: [[String]] = []) {
         self.header = header
         self.rows = rows
     }
 
-    public mutating func append(_ row: [String]) { rows.append(row) }
+    package mutating func append(_ row: [String]) { rows.append(row) }
 
     /// The table as lines, each prefixed by `indent`; a column is right-aligned when every value in it is a number.
-    public func render(indent: String = "  ") -> String {
+    package func render(indent: String = "  ") -> String {
         let columns = header.count
         var widths = header.map(\.count)
         var numeric = Array(repeating: true, count: columns)
@@ -77,15 +77,15 @@ func byteText(_ n: Int64?) -> String {
 }
 
 /// ANSI colours for statuses, only when writing to a terminal.
-public struct Palette: Sendable {
-    public let enabled: Bool
+package struct Palette: Sendable {
+    package let enabled: Bool
 
-    public init(enabled: Bool) {
+    package init(enabled: Bool) {
         self.enabled = enabled
     }
 
     /// Colours when standard output is a terminal and `NO_COLOR` is not set.
-    public static var standardOutput: Palette {
+    package static var standardOutput: Palette {
         Palette(enabled: isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
     }
 
@@ -101,7 +101,7 @@ public struct Palette: Sendable {
     }
 
     func dim(_ text: String) -> String { enabled ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
-    public func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+    package func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 }
 
 /// Seconds since 1970 as `2026-11-27 11:26:32 UTC`.

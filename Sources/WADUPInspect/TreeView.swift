@@ -1,15 +1,15 @@
 /// `wadup tree`: the content tree as indented lines: name, size, status, rows per module.
-public struct TreeView {
-    public let database: RunDatabase
+package struct TreeView {
+    package let database: RunDatabase
     /// A uuid, sha256 or path to start from (the whole run when `nil`).
-    public var start: String?
+    package var start: String?
     /// Only failed contents and the contents above them.
-    public var failedOnly = false
+    package var failedOnly = false
     /// Levels shown below the start.
-    public var maxDepth: Int?
-    public var palette = Palette(enabled: false)
+    package var maxDepth: Int?
+    package var palette = Palette(enabled: false)
 
-    public init(database: RunDatabase, start: String? = nil, failedOnly: Bool = false, maxDepth: Int? = nil, palette: Palette = Palette(enabled: false)) {
+    package init(database: RunDatabase, start: String? = nil, failedOnly: Bool = false, maxDepth: Int? = nil, palette: Palette = Palette(enabled: false)) {
         self.database = database
         self.start = start
         self.failedOnly = failedOnly
@@ -19,7 +19,7 @@ public struct TreeView {
 
     /// Writes the lines; returns how many contents were listed.
     @discardableResult
-    public func render(to sink: OutputSink) throws(InspectError) -> Int {
+    package func render(to sink: OutputSink) throws(InspectError) -> Int {
         let tree = try ContentTree(database)
         let starts: [Int]
         if let start {

@@ -6,8 +6,8 @@ import WADUPInspect
 import WADUPPostgres
 
 /// `wadup status --output postgres://…`: where a run shared through PostgreSQL stands.
-public struct StatusCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct StatusCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a PostgreSQL run's progress: input roots done, claimed and pending, live processes, throughput, failures by kind.",
         discussion: """
@@ -18,13 +18,13 @@ public struct StatusCommand: ParsableCommand {
     @Option(help: "The run's database: postgres://USER@HOST:PORT/DB (the password from PGPASSWORD or ~/.pgpass).")
     var output: String
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         guard PostgresLocation.isURL(output) else { throw ValidationError("--output must be a postgres:// URL; for an SQLite database use wadup stats") }
     }
 
-    public func run() throws {
+    package func run() throws {
         var logger = Logger(label: "wadup") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         let status: PostgresRunStatus

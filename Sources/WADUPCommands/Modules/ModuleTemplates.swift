@@ -170,7 +170,7 @@ enum ModuleTemplates {
 
         /// @NAME@(magic TEXT, size INTEGER): the first 8 bytes of every content in hex, and its size.
         @_expose(wasm, "process") @_cdecl("process")
-        public func process() -> Int32 {
+        package func process() -> Int32 {
             run { () throws(GuestError) in
                 let table = try TableBuilder("@NAME@").column("magic", .string).column("size", .int64).define()
                 let head = try Content.read(offset: 0, count: min(8, Content.size))

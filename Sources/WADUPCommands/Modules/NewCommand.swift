@@ -3,8 +3,8 @@ import Foundation
 import WADUPCore
 
 /// `wadup new NAME --language swift|c|rust`: a complete module folder to start from.
-public struct NewCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct NewCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "new",
         abstract: "Create a module folder: source that defines a table and writes a row per content, build.sh, README.",
         discussion: "NAME is the module's and its table's name (letters, digits, _). An existing folder is refused, nothing overwritten (exit 2).")
@@ -18,15 +18,15 @@ public struct NewCommand: ParsableCommand {
     @Option(help: "Where to create the folder (default: the current folder).")
     var directory: String?
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         guard Identifier.isValid(name) else {
             throw ValidationError("\(name) cannot name a module and its table: use letters, digits and _, starting with a letter (not __wadup or sqlite_)")
         }
     }
 
-    public func run() throws {
+    package func run() throws {
         let folder = (directory.map { $0 + "/" } ?? "") + name
         guard !FileManager.default.fileExists(atPath: folder) else { throw ModuleFile.fail("\(folder) exists; nothing was written (choose another name or --directory)") }
         guard let sdk = Self.sdkDirectory else {

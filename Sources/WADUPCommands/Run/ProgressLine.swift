@@ -9,7 +9,7 @@ import WADUPPipeline
 /// with the run's own rules (this shard, what a resume has left), so the first content starts at
 /// once; until the walk ends the line says "counting". A process sharing a run through a server has
 /// no total of its own: its line says so and points at `wadup status`.
-public final class ProgressLine: Sendable {
+package final class ProgressLine: Sendable {
     private let running = Atomic<Bool>(true)
     private let done = DispatchSemaphore(value: 0)
 
@@ -28,7 +28,7 @@ public final class ProgressLine: Sendable {
     }
 
     /// The line for `s` after `elapsed` seconds, measured against `totals`.
-    public static func line(_ s: RunStatistics.Snapshot, elapsed: Double, total totals: ProgressTotals, width: Int = 20) -> String {
+    package static func line(_ s: RunStatistics.Snapshot, elapsed: Double, total totals: ProgressTotals, width: Int = 20) -> String {
         let rate = Double(s.bytes) / 1e6 / max(elapsed, 1e-9)
         let tail = String(format: "%d contents, %.1f MB/s, %d failed", s.contents, rate, s.failed)
         let total: (files: Int, bytes: Int)

@@ -11,8 +11,8 @@ import WADUPStore
 
 /// `wadup run` (the default command): runs every file under `--input` through every module under
 /// `--modules` into one SQLite database.
-public struct RunCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct RunCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run sandboxed WebAssembly modules over a folder of files into one SQLite database (the default command).",
         discussion: """
@@ -52,9 +52,9 @@ public struct RunCommand: ParsableCommand {
         }
     }
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         _ = try tuning
         guard engineOptions.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (limits.fuel ?? 1) >= 1 else { throw ValidationError("--fuel must be at least 1") }
@@ -101,7 +101,7 @@ public struct RunCommand: ParsableCommand {
             shard: files.shard, tuning: (try? tuning) ?? .standard)
     }
 
-    public func run() throws {
+    package func run() throws {
         var logger = Logger(label: "wadup") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .debug : .info
         let configuration = runConfiguration
@@ -189,7 +189,7 @@ public struct RunCommand: ParsableCommand {
 
 extension RunSummary {
     /// The final summary printed on stderr.
-    public var report: String {
+    package var report: String {
         let s = statistics
         let mb = Double(s.bytes) / 1_000_000
         var text = "wadup: \(outcome.rawValue) in \(String(format: "%.2f", seconds)) s: \(s.inputs) inputs, \(s.contents) contents "

@@ -10,8 +10,8 @@ import WADUPStore
 /// authentication for local users). The password never comes from the URL (it would show in `ps`,
 /// shell history and logs): it comes from `PGPASSWORD`, else from the password file (`PGPASSFILE`,
 /// else `~/.pgpass`, as libpq reads it).
-public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
-    public enum SSLMode: String, Sendable, CaseIterable {
+package struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+    package enum SSLMode: String, Sendable, CaseIterable {
         case disable, prefer, require
         /// TLS required and the server's certificate chain checked against the trusted roots.
         case verifyCA = "verify-ca"
@@ -19,26 +19,26 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case verifyFull = "verify-full"
     }
 
-    public var user: String
+    package var user: String
     /// A host name or address, or (starting with `/`) the folder holding the server's Unix socket.
-    public var host: String
-    public var port: Int
-    public var database: String
-    public var sslMode: SSLMode
+    package var host: String
+    package var port: Int
+    package var database: String
+    package var sslMode: SSLMode
     /// PEM file of the roots that may sign the server's certificate (`sslrootcert`); `nil` for the
     /// system's. As in libpq, `~/.postgresql/root.crt` by default when it exists, and with a file
     /// of roots `require` checks the chain too (as `verify-ca`).
-    public var rootCertificate: String?
+    package var rootCertificate: String?
     /// PEM files of a client certificate and its key (`sslcert`, `sslkey`), for servers that log
     /// users in by certificate; by default `~/.postgresql/postgresql.crt` and `.key` when they exist.
-    public var clientCertificate: String?
-    public var clientKey: String?
+    package var clientCertificate: String?
+    package var clientKey: String?
 
     /// Whether `output` names a PostgreSQL database rather than an SQLite file.
-    public static func isURL(_ output: String) -> Bool { StoreURL.isServer(output) }
+    package static func isURL(_ output: String) -> Bool { StoreURL.isServer(output) }
 
     /// Parses `url`; the error says what is wrong with it.
-    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresLocationError) {
+    package init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresLocationError) {
         guard Self.isURL(url), let components = URLComponents(string: url) else {
             throw PostgresLocationError("\(url) is not a postgres://USER@HOST:PORT/DATABASE URL")
         }
@@ -107,22 +107,22 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the server is reached through a Unix socket (``host`` is its folder).
-    public var isSocket: Bool { host.hasPrefix("/") }
+    package var isSocket: Bool { host.hasPrefix("/") }
 
     /// The Unix socket's path, as libpq names it: `FOLDER/.s.PGSQL.PORT`.
-    public var socketPath: String { host + "/.s.PGSQL.\(port)" }
+    package var socketPath: String { host + "/.s.PGSQL.\(port)" }
 
     /// Where the server is, for messages: `HOST:PORT`, or the socket's path.
-    public var endpoint: String { isSocket ? socketPath : "\(host):\(port)" }
+    package var endpoint: String { isSocket ? socketPath : "\(host):\(port)" }
 
     /// The URL without anything secret, for messages and the recorded settings.
-    public var description: String {
+    package var description: String {
         let host = isSocket ? self.host.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? self.host : self.host
         return "postgres://\(user)@\(host):\(port)/\(database)"
     }
 
     /// The password for this location: `PGPASSWORD`, else the first matching line of the password file.
-    public func password(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package func password(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let password = environment["PGPASSWORD"] { return password }
         let file = environment["PGPASSFILE"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.pgpass")
         var st = stat()
@@ -195,7 +195,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A PostgreSQL URL that cannot be used.
-public struct PostgresLocationError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct PostgresLocationError: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -289,13 +289,13 @@ enum PostgresFailure: Error, CustomStringConvertible {
 /// for an answer gives up ``grace`` seconds after the interrupt (or after it began, if later), so
 /// that a process whose server is gone ends within seconds. Statements on a live server answer
 /// well within that, so the claims are still given back.
-public enum PostgresInterrupt {
+package enum PostgresInterrupt {
     /// Seconds a wait may still last after Ctrl-C.
     static let grace: Double = 3
     private static let at = Mutex<Date?>(nil)
 
     /// Marks the process interrupted (the command layer calls this on the first Ctrl-C).
-    public static func interrupt() {
+    package static func interrupt() {
         at.withLock { if $0 == nil { $0 = Date() } }
     }
 

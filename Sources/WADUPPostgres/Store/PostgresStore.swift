@@ -11,22 +11,22 @@ import WADUPStore
 /// ``PostgresRunRegistry`` registers or joins the run, ``PostgresWorkQueue`` claims inputs and
 /// renews their leases, and ``PostgresTreeWriter`` commits each input tree while its lease is
 /// still this process's. ``PostgresReconnector`` carries each of them over a lost server.
-public final class PostgresStore: SharedRunStore {
+package final class PostgresStore: SharedRunStore {
     /// How the store opens a run.
-    public struct Options: Sendable {
-        public var location: PostgresLocation
+    package struct Options: Sendable {
+        package var location: PostgresLocation
         /// Seconds a claim lasts without renewal before another process may take it over.
-        public var leaseTimeout: Double
-        public var overwrite: Bool
-        public var resume: Bool
+        package var leaseTimeout: Double
+        package var overwrite: Bool
+        package var resume: Bool
         /// Seconds a process keeps reconnecting (with bounded back-off) after it lost the server,
         /// before it gives up and exits non-zero; the same command then carries on.
-        public var reconnectTimeout: Double
+        package var reconnectTimeout: Double
         /// How log lines name a run setting: by its plain name unless the caller (the command
         /// layer) spells it as its flag. Errors keep settings apart instead (``StoreError/text``).
-        public var settingName: @Sendable (RunSetting) -> String
+        package var settingName: @Sendable (RunSetting) -> String
 
-        public init(
+        package init(
             location: PostgresLocation, leaseTimeout: Double = 60, overwrite: Bool = false, resume: Bool = false, reconnectTimeout: Double = 60,
             settingName: @escaping @Sendable (RunSetting) -> String = { $0.rawValue }
         ) {
@@ -39,12 +39,12 @@ public final class PostgresStore: SharedRunStore {
         }
     }
 
-    public let location: PostgresLocation
+    package let location: PostgresLocation
     /// This process's `__wadup_run.id`: the owner of its leases.
-    public let runID: Int64
-    public let joined: ResumePoint
+    package let runID: Int64
+    package let joined: ResumePoint
     /// Whether this process created the run (and enumerated its inputs).
-    public let registered: Bool
+    package let registered: Bool
 
     /// The connection of registration, the tree writer and ``finish(run:modules:)``.
     private let writer: PostgresSession
@@ -55,7 +55,7 @@ public final class PostgresStore: SharedRunStore {
     /// Opens the run in the database `options.location` names: registers it (and lists its inputs
     /// into the queue) if the database is empty, joins it if it records the same run, and refuses
     /// anything else (exit 2, nothing written).
-    public init(request: StoreRequest, options: Options, logger: Logger) throws(StoreError) {
+    package init(request: StoreRequest, options: Options, logger: Logger) throws(StoreError) {
         let location = options.location
         self.location = location
         let password = location.password()
@@ -93,11 +93,11 @@ public final class PostgresStore: SharedRunStore {
 
     // MARK: SharedRunStore
 
-    public func onCommit(_ handler: @escaping @Sendable ([(sha256: String, uuid: String)]) -> Void) {
+    package func onCommit(_ handler: @escaping @Sendable ([(sha256: String, uuid: String)]) -> Void) {
         trees.onCommit(handler)
     }
 
-    public func claim(max: Int) throws(StoreError) -> ClaimResult {
+    package func claim(max: Int) throws(StoreError) -> ClaimResult {
         // A writer that failed commits nothing more: claiming more would only hold inputs back.
         if let failure = trees.failure { throw failure }
         return try queue.claim(max: max)
@@ -105,15 +105,15 @@ public final class PostgresStore: SharedRunStore {
 
     // MARK: ResultStore
 
-    public func createTable(_ schema: TableSchema, id: Int32, module: String) {
+    package func createTable(_ schema: TableSchema, id: Int32, module: String) {
         try? trees.enqueue(.table(schema, id, module: module))
     }
 
-    public func submit(_ record: ContentRecord) throws(StoreError) {
+    package func submit(_ record: ContentRecord) throws(StoreError) {
         try trees.enqueue(.content(record))
     }
 
-    public func completeInput(path: [UInt8], rootUUID: String, note: String?) throws(StoreError) {
+    package func completeInput(path: [UInt8], rootUUID: String, note: String?) throws(StoreError) {
         try trees.enqueue(.input(InputCompletion(path: path, rootUUID: rootUUID, note: note)))
     }
 
@@ -121,7 +121,7 @@ public final class PostgresStore: SharedRunStore {
 
     /// Writes what is queued, gives back the inputs this process still holds, records its attempt,
     /// and builds the indexes if the run is now complete.
-    public func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError) {
+    package func finish(run: RunRecord, modules: [ModuleRecord]) throws(StoreError) {
         let failure = trees.close()
         queue.stopRenewing()
         defer {

@@ -11,17 +11,17 @@ import WADUPStore
 /// a cursor, so memory stays flat; it keeps uuids, attempts (`__wadup_run` ids, `resumed_from`,
 /// `__wadup_input.run_id`) and module counters as they are. The queue, chunks and workers stay on
 /// the server: they describe how the work was shared, not the results.
-public enum PostgresRunCopy {
-    public struct Summary: Sendable {
-        public let contents: Int
-        public let inputs: Int
+package enum PostgresRunCopy {
+    package struct Summary: Sendable {
+        package let contents: Int
+        package let inputs: Int
     }
 
     /// Rows fetched per round trip.
     static let page = 5000
 
     /// Copies the run at `location` into a new SQLite database at `output`.
-    public static func copy(from location: PostgresLocation, into output: String, logger: Logger) throws(StoreError) -> Summary {
+    package static func copy(from location: PostgresLocation, into output: String, logger: Logger) throws(StoreError) -> Summary {
         let db = try PostgresSession.connect(location, password: location.password(), logger: logger, id: 1)
         defer { db.close() }
         func refuse(_ message: SettingMessage) -> StoreError { StoreError(.refused, path: location.description, message) }

@@ -5,41 +5,41 @@ import WADUPCore
 import WADUPStore
 
 /// Where a run shared through PostgreSQL stands: its queue, its processes, its contents.
-public struct PostgresRunStatus: Sendable {
+package struct PostgresRunStatus: Sendable {
     /// One process that joined the run.
-    public struct Process: Sendable {
-        public var runID: Int64
-        public var host: String
-        public var pid: Int64
+    package struct Process: Sendable {
+        package var runID: Int64
+        package var host: String
+        package var pid: Int64
         /// Renewing its leases within the lease time, and not ended.
-        public var live: Bool
-        public var ended: Bool
-        public var secondsSinceHeartbeat: Double
+        package var live: Bool
+        package var ended: Bool
+        package var secondsSinceHeartbeat: Double
         /// Contents and input trees it committed.
-        public var contents: Int64
-        public var trees: Int64
+        package var contents: Int64
+        package var trees: Int64
     }
 
     /// Input roots by queue state; `expired` are claimed ones whose lease ran out (redone by the next claim).
-    public var pending: Int64
-    public var claimed: Int64
-    public var expired: Int64
-    public var done: Int64
-    public var processes: [Process]
-    public var contentsByStatus: [String: Int64]
+    package var pending: Int64
+    package var claimed: Int64
+    package var expired: Int64
+    package var done: Int64
+    package var processes: [Process]
+    package var contentsByStatus: [String: Int64]
     /// The error messages of failed contents, with how many contents have each.
-    public var failureMessages: [(message: String, count: Int64)]
+    package var failureMessages: [(message: String, count: Int64)]
     /// Seconds from the run's first start to now (or to its last end, once complete).
-    public var seconds: Double
+    package var seconds: Double
     /// Contents processed in the last 60 seconds.
-    public var lastMinute: Int64
+    package var lastMinute: Int64
 
-    public var inputs: Int64 { pending + claimed + expired + done }
-    public var complete: Bool { pending + claimed + expired == 0 }
-    public var contents: Int64 { contentsByStatus.values.reduce(0, +) }
+    package var inputs: Int64 { pending + claimed + expired + done }
+    package var complete: Bool { pending + claimed + expired == 0 }
+    package var contents: Int64 { contentsByStatus.values.reduce(0, +) }
 
     /// Reads the status of the run in `location`; a database without a run is an error.
-    public static func read(_ location: PostgresLocation, logger: Logger) throws(StoreError) -> PostgresRunStatus {
+    package static func read(_ location: PostgresLocation, logger: Logger) throws(StoreError) -> PostgresRunStatus {
         let db = try PostgresSession.connect(location, password: location.password(), logger: logger, id: 9)
         defer { db.close() }
         do {

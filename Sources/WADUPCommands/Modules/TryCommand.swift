@@ -7,67 +7,9 @@ import WADUPCore
 import WADUPInspect
 import WADUPRuntime
 
-/// `wadup check MODULE.wasm`: the module against the ABI, without running it.
-public struct CheckCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "check",
-        abstract: "Check a module against WADUP's ABI without running it: imports, exports, memory, WASI use, size.",
-        discussion: "Exit codes: 0 the module can run; 2 it cannot (each problem is listed with its remedy), or the file is not a module.")
-
-    @Argument(help: "The .wasm module.")
-    var module: String
-
-    @Option(help: "Also instantiate it on this engine, as a run would (default: wasmtime, else wasmkit).")
-    var engine: EngineKind?
-
-    public init() {}
-
-    public func run() throws {
-        let bytes = try ModuleFile.read(module)
-        let check: ModuleCheck
-        do {
-            check = try ModuleCheck(bytes: bytes, path: module)
-        } catch {
-            throw ModuleFile.fail("\(module): \(error.reason)")
-        }
-        var text = "\(module): \(check.size) bytes\n"
-        text += "imports:\n" + (check.imports.isEmpty ? "  (none)\n" : check.imports.map { "  \($0.ok ? "ok " : "BAD") \($0.module).\($0.name) \($0.kind)\n" }.joined())
-        text += "exports:\n" + (check.exports.isEmpty ? "  (none)\n" : check.exports.map { "  \($0.name) \($0.kind)\n" }.joined())
-        if let memory = check.memory {
-            text += "memory: \(memory.initial) pages (\(ByteSize.describe(Int(memory.initial) * 65536))) initial, "
-            text += memory.maximum.map { "at most \($0) pages (\(ByteSize.describe(Int($0) * 65536)))" } ?? "no maximum (WADUP's --max-memory applies)"
-            text += "\n"
-        }
-        text += "WASI: " + (check.wasi.isEmpty ? "not used" : check.wasi.joined(separator: ", ") + " (served with no files and no network; stdout and stderr go to the log)") + "\n"
-        var problems = check.problems
-        if problems.isEmpty {
-            // The same loading as a run: compile, instantiate a probe, check `process`'s type and the WASI names.
-            do {
-                let engine = try EngineSelection.make(
-                    kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
-                _ = try engine.load(name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module)
-                text += "loads on \(engine)\n"
-            } catch let error as ModuleLoadError {
-                problems.append(.init(message: error.reason, remedy: "see docs/modules/ABI.md and Guests/README.md"))
-            } catch {
-                problems.append(.init(message: "\(error)", remedy: "see docs/modules/ABI.md"))
-            }
-        }
-        if problems.isEmpty {
-            text += "ok: \(module) can run under wadup\n"
-            print(text, terminator: "")
-            return
-        }
-        text += "\(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
-        for p in problems { text += "  - \(p.message)\n    remedy: \(p.remedy)\n" }
-        print(text, terminator: "")
-        throw ExitCode(2)
-    }
-}
-
 /// `wadup try MODULE.wasm FILE…`: one module on files, no database: the module author's inner loop.
-public struct TryCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct TryCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "try",
         abstract: "Run one module on files without a database: its tables, rows, sub-contents, log and stdout, fuel, time.",
         discussion: "Exit codes: 0 every run succeeded; 1 a module-run failed (its kind is printed); 2 the module or a file cannot be used.")
@@ -96,16 +38,16 @@ public struct TryCommand: ParsableCommand {
     @Option(help: "wasmtime (default; falls back to wasmkit) or wasmkit.")
     var engine: EngineKind?
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one file to run the module on") }
         guard fuel >= 1 else { throw ValidationError("--fuel must be at least 1") }
         guard (maxMemory?.bytes ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 64KiB") }
         guard maxDepth >= 0 else { throw ValidationError("--max-depth must not be negative") }
     }
 
-    public func run() throws {
+    package func run() throws {
         let bytes = try ModuleFile.read(module)
         let lines = LogLines()
         var logger = Logger(label: "wadup-try") { _ in CollectingLogHandler(lines: lines) }
@@ -193,55 +135,5 @@ public struct TryCommand: ParsableCommand {
         case .float64(let d): "\(d)"
         case .string(let s): s.count > 120 ? String(s.prefix(119)) + "…" : s
         }
-    }
-}
-
-/// Reading a module file for `check` and `try`, with one-line errors and exit 2.
-enum ModuleFile {
-    static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the file") }
-        guard data.count >= 8, data.prefix(4) == Data([0, 0x61, 0x73, 0x6D]) else {
-            throw fail("\(path) is not a WebAssembly module (no \\0asm header)")
-        }
-        return [UInt8](data)
-    }
-
-    static func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("wadup: error: \(message)\n".utf8))
-        return ExitCode(2)
-    }
-}
-
-/// A logger that drops everything (`wadup check`'s probe load).
-enum QuietLogger {
-    static var logger: Logger {
-        var logger = Logger(label: "wadup-check") { _ in SwiftLogNoOpLogHandler() }
-        logger.logLevel = .critical
-        return logger
-    }
-}
-
-/// Log lines collected for `wadup try` (module log lines, stdout and stderr, trap frames).
-final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    /// The lines so far, emptied.
-    func take() -> [String] { lines.withLock { l in defer { l.removeAll() }; return l } }
-}
-
-struct CollectingLogHandler: LogHandler {
-    let lines: LogLines
-    var logLevel: Logger.Level = .debug
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lines.append("[\(level)] \(message)")
     }
 }

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import WADUPPipeline
+import WADUPCore
+import WADUPInspect
+import WADUPRuntime
+
+/// `wadup check MODULE.wasm`: the module against the ABI, without running it.
+package struct CheckCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a module against WADUP's ABI without running it: imports, exports, memory, WASI use, size.",
+        discussion: "Exit codes: 0 the module can run; 2 it cannot (each problem is listed with its remedy), or the file is not a module.")
+
+    @Argument(help: "The .wasm module.")
+    var module: String
+
+    @Option(help: "Also instantiate it on this engine, as a run would (default: wasmtime, else wasmkit).")
+    var engine: EngineKind?
+
+    package init() {}
+
+    package func run() throws {
+        let bytes = try ModuleFile.read(module)
+        let check: ModuleCheck
+        do {
+            check = try ModuleCheck(bytes: bytes, path: module)
+        } catch {
+            throw ModuleFile.fail("\(module): \(error.reason)")
+        }
+        var text = "\(module): \(check.size) bytes\n"
+        text += "imports:\n" + (check.imports.isEmpty ? "  (none)\n" : check.imports.map { "  \($0.ok ? "ok " : "BAD") \($0.module).\($0.name) \($0.kind)\n" }.joined())
+        text += "exports:\n" + (check.exports.isEmpty ? "  (none)\n" : check.exports.map { "  \($0.name) \($0.kind)\n" }.joined())
+        if let memory = check.memory {
+            text += "memory: \(memory.initial) pages (\(ByteSize.describe(Int(memory.initial) * 65536))) initial, "
+            text += memory.maximum.map { "at most \($0) pages (\(ByteSize.describe(Int($0) * 65536)))" } ?? "no maximum (WADUP's --max-memory applies)"
+            text += "\n"
+        }
+        text += "WASI: " + (check.wasi.isEmpty ? "not used" : check.wasi.joined(separator: ", ") + " (served with no files and no network; stdout and stderr go to the log)") + "\n"
+        var problems = check.problems
+        if problems.isEmpty {
+            // The same loading as a run: compile, instantiate a probe, check `process`'s type and the WASI names.
+            do {
+                let engine = try EngineSelection.make(
+                    kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
+                _ = try engine.load(name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module)
+                text += "loads on \(engine)\n"
+            } catch let error as ModuleLoadError {
+                problems.append(.init(message: error.reason, remedy: "see docs/modules/ABI.md and Guests/README.md"))
+            } catch {
+                problems.append(.init(message: "\(error)", remedy: "see docs/modules/ABI.md"))
+            }
+        }
+        if problems.isEmpty {
+            text += "ok: \(module) can run under wadup\n"
+            print(text, terminator: "")
+            return
+        }
+        text += "\(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
+        for p in problems { text += "  - \(p.message)\n    remedy: \(p.remedy)\n" }
+        print(text, terminator: "")
+        throw ExitCode(2)
+    }
+}
