@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/guest-modules
 mkdir -p "$out/standard" "$out/examples" "$out/probes"
+# The probes were built into examples/ before they had their own folder.
+rm -f "$out/examples/sdk_probe.wasm" "$out/examples/inflate_probe.wasm" "$out/examples/rust_wasi_probe.wasm"
 
 swift build --package-path Guests --triple wasm32-unknown-none-wasm -c release
 bin=Guests/.build/wasm32-unknown-none-wasm/release

@@ -9,10 +9,8 @@
 # loopback (scripts/pg-test-server.sh) and stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-swift build -c release
-bash scripts/install-wasmtime.sh
-bash scripts/build-guests.sh
+# What a fresh clone needs: Debian's tools, the release build, wasmtime and every guest module.
+bash scripts/setup.sh
 bash scripts/pg-test-server.sh start
 trap 'bash scripts/pg-test-server.sh stop' EXIT
 swift test -c release
