@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import WADUPInspect
 import WADUPPostgres
+import WADUPStore
 
 /// `wadup status --output postgres://…`: where a run shared through PostgreSQL stands.
 package struct StatusCommand: ParsableCommand {
@@ -21,7 +22,7 @@ package struct StatusCommand: ParsableCommand {
     package init() {}
 
     package func validate() throws {
-        guard PostgresLocation.isURL(output) else { throw ValidationError("--output must be a postgres:// URL; for an SQLite database use wadup stats") }
+        guard case .server = RunOutput.Location(output) else { throw ValidationError("--output must be a postgres:// URL; for an SQLite database use wadup stats") }
     }
 
     package func run() throws {

@@ -35,7 +35,7 @@ package struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     package var clientKey: String?
 
     /// Whether `output` names a PostgreSQL database rather than an SQLite file.
-    package static func isURL(_ output: String) -> Bool { StoreURL.isServer(output) }
+    package static func isURL(_ output: String) -> Bool { RunOutput.Location.isServer(output) }
 
     /// Parses `url`; the error says what is wrong with it.
     package init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresLocationError) {

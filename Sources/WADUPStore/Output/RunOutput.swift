@@ -15,10 +15,13 @@ public struct RunOutput: Sendable {
         /// A database server (`postgres://` or `postgresql://` URL), shared by several processes.
         case server(String)
 
-        /// The location `text` names.
+        /// The location `text` names: the one place that decides whether an output is a server.
         public init(_ text: String) {
-            self = StoreURL.isServer(text) ? .server(text) : .file(text)
+            self = Self.isServer(text) ? .server(text) : .file(text)
         }
+
+        /// Whether `text` is a PostgreSQL URL (`postgres://` or `postgresql://`).
+        public static func isServer(_ text: String) -> Bool { text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") }
 
         /// The text it was given as.
         public var description: String {

@@ -70,11 +70,3 @@ public struct StoreRequest: Sendable {
         self.tuning = tuning
     }
 }
-
-/// Outputs that name a database server rather than a file.
-public enum StoreURL {
-    /// Whether `output` is a PostgreSQL URL (`postgres://` or `postgresql://`).
-    public static func isServer(_ output: String) -> Bool {
-        output.hasPrefix("postgres://") || output.hasPrefix("postgresql://")
-    }
-}
