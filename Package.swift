@@ -93,15 +93,53 @@ let package = Package(
             name: "wadup", dependencies: ["WADUPCommands"],
             // An installed package keeps its own libsqlite3 in lib/wadup/ (scripts/package.sh).
             linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib/wadup"])]),
-        .testTarget(
-            name: "WADUPTests",
+        // Tests: one target per layer, its folder mirroring the sources, each depending on the layer
+        // it tests and the shared support (SwiftPM on Linux links them all into one
+        // WADUPPackageTests.xctest, so `swift test` runs every suite).
+        //   WADUPTestSupport  the run harness, WAT modules, built guest modules, the process launcher,
+        //                     the run dump, fixtures: a regular target, so every test target can use it
+        .target(
+            name: "WADUPTestSupport",
             dependencies: [
-                "WADUPCommands", "WADUPPipeline", "WADUPRuntime", "WADUPStore", "WADUPCore", "WADUPInspect", "WADUPPostgres",
+                "WADUPCore", "WADUPRuntime", "WADUPPipeline",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/WADUPTestSupport"
+        ),
+        .testTarget(name: "WADUPCoreTests", dependencies: ["WADUPCore"]),
+        .testTarget(
+            name: "WADUPRuntimeTests",
+            dependencies: [
+                "WADUPRuntime", "WADUPCore", "WADUPTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .testTarget(name: "WADUPStoreTests", dependencies: ["WADUPStore", "WADUPCore"]),
+        .testTarget(
+            name: "WADUPPostgresTests",
+            dependencies: ["WADUPPostgres", "WADUPTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "WADUPPipelineTests",
+            dependencies: [
+                "WADUPPipeline", "WADUPCore", "WADUPTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WADUPInspectTests",
+            dependencies: ["WADUPInspect", "WADUPTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "WADUPCommandsTests",
+            dependencies: [
+                "WADUPCommands", "WADUPPipeline", "WADUPCore", "WADUPTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

@@ -67,6 +67,7 @@ public final class WasmtimeLibrary: @unchecked Sendable {  // Safe: `api` is wri
         if let explicit = environment[environmentVariable], !explicit.isEmpty { return [explicit] }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()  // Sources/WADUPRuntime/Wasmtime/ -> the checkout
         return [
             executable.appendingPathComponent("lib/\(fileName)").standardizedFileURL.path,
             executable.appendingPathComponent("../lib/wadup/\(fileName)").standardizedFileURL.path,

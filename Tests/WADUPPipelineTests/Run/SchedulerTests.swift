@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import Testing
+import WADUPCore
+import WADUPPipeline
+import WADUPTestSupport
+
+/// The scheduler, seen through the pipeline that owns it (it is internal to `WADUPPipeline`, and
+/// these tests build in release, where `@testable` imports are not available): the order contents
+/// are processed in, several workers sharing trees, cancellation, and inputs left out.
+///
+/// The probe module numbers the contents its instance processes (one instance per worker, reused
+/// from one content to the next), so a run's `seq` table is the order each worker took its work in.
+@Suite(.serialized)
+struct SchedulerTests {
+    /// Records `n` (1, 2, … per instance) in `seq`, burns `burn` loop iterations, then emits the two
+    /// halves of its content (slices `L` and `R`) if it is longer than one byte.
+    static func probe(burn: Int = 0) -> String {
+        let columns = #"[{"name":"n","data_type":"Int64"}]"#
+        return #"""
+            (module
+              (import "env" "get_content_size" (func $size (result i32)))
+              (import "env" "define_table" (func $define (param i32 i32 i32 i32) (result i32)))
+              (import "env" "insert_row" (func $insert (param i32 i32 i32) (result i32)))
+              (import "env" "emit_subcontent_slice" (func $emit_slice (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "seq")
+              (data (i32.const 110) "L")
+              (data (i32.const 120) "R")
+              (data (i32.const 200) "\#(columns.replacingOccurrences(of: "\"", with: "\\\""))")
+              (data (i32.const 1000) "[{\"Int64\":")
+              (global $n (mut i64) (i64.const 0))
+              (func $digits (param $p i32) (param $v i64) (result i32)
+                ;; writes v in decimal at p, returns the length
+                (local $n i32) (local $t i64) (local $i i32)
+                (local.set $t (local.get $v))
+                (loop $count (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                  (local.set $t (i64.div_u (local.get $t) (i64.const 10))) (br_if $count (i64.ne (local.get $t) (i64.const 0))))
+                (local.set $i (local.get $n))
+                (loop $write (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                  (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.wrap_i64 (i64.add (i64.const 48) (i64.rem_u (local.get $v) (i64.const 10)))))
+                  (local.set $v (i64.div_u (local.get $v) (i64.const 10))) (br_if $write (local.get $i)))
+                (local.get $n))
+              (func (export "process") (result i32)
+                (local $len i32) (local $i i32) (local $half i32)
+                (global.set $n (i64.add (global.get $n) (i64.const 1)))
+                (local.set $i (i32.const \#(burn)))
+                (block $done (loop $again
+                  (br_if $done (i32.eqz (local.get $i)))
+                  (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                  (br $again)))
+                ;; the row [{"Int64":n}] at 1000
+                (local.set $len (i32.add (i32.const 10) (call $digits (i32.const 1010) (global.get $n))))
+                (i32.store8 (i32.add (i32.const 1000) (local.get $len)) (i32.const 0x7d))
+                (i32.store8 (i32.add (i32.const 1001) (local.get $len)) (i32.const 0x5d))
+                (if (call $insert (call $define (i32.const 100) (i32.const 3) (i32.const 200) (i32.const \#(columns.utf8.count)))
+                      (i32.const 1000) (i32.add (local.get $len) (i32.const 2)))
+                  (then (return (i32.const 1))))
+                (if (i32.gt_u (call $size) (i32.const 1)) (then
+                  (local.set $half (i32.shr_u (call $size) (i32.const 1)))
+                  (drop (call $emit_slice (i32.const 0) (local.get $half) (i32.const 110) (i32.const 1)))
+                  (drop (call $emit_slice (local.get $half) (i32.sub (call $size) (local.get $half)) (i32.const 120) (i32.const 1)))))
+                (i32.const 0)))
+            """#
+    }
+
+    /// Each processed content as `path n`, where `n` is its place in its worker's order.
+    static func order(_ outcome: Harness.Outcome) throws -> [(path: String, n: Int)] {
+        let contents = Dictionary(uniqueKeysWithValues: try outcome.contents().map { ($0.uuid, $0) })
+        func path(_ uuid: String) -> String {
+            var names: [String] = []
+            var next: String? = uuid
+            while let u = next, let c = contents[u] {
+                names.insert(c.filename, at: 0)
+                next = c.parentUUID
+            }
+            return names.joined(separator: "/")
+        }
+        return try outcome.db.read { db in
+            try Row.fetchAll(db, sql: "SELECT content_uuid, n FROM seq ORDER BY n").map { (path($0["content_uuid"]), $0["n"]) }
+        }
+    }
+
+    @Test(arguments: EngineKind.allCases)
+    func aTreeIsProcessedDepthFirstFirstEmittedFirstBeforeTheNextInput(engine: EngineKind) throws {
+        let outcome = try Harness.run(modules: [("probe", Self.probe())], inputs: [("1", Array("abcd".utf8)), ("2", Array("xy".utf8)), ("3", [0])], engine: engine)
+        let order = try Self.order(outcome)
+        #expect(order.map(\.n) == Array(1...11), "one worker, one instance: every content once, in order")
+        #expect(order.map(\.path) == ["1", "1/L", "1/L/L", "1/L/R", "1/R", "1/R/L", "1/R/R", "2", "2/L", "2/R", "3"])
+    }
+
+    /// A tree far larger than one worker's share: the idle workers take its sub-contents from the
+    /// worker that emitted them (the oldest, shallowest first), and every content is processed once.
+    @Test func idleWorkersTakeSubContentsFromAnotherWorkersTree() throws {
+        // 2^10 leaves: 2,047 contents from one input, each a few hundred microseconds of work.
+        // Every occurrence processed (dedup off): the halves of 1,024 equal bytes are equal.
+        let outcome = try Harness.run(
+            modulesDirectory: try Harness.modules([("probe", Self.probe(burn: 1_000_000))]), input: try Harness.inputs([("big", [UInt8](repeating: 7, count: 1024))]),
+            threads: 4, dedup: false, engine: .wasmtime)
+        #expect(outcome.summary.outcome == .complete)
+        let order = try Self.order(outcome)
+        #expect(order.count == 2047)
+        #expect(Set(order.map(\.path)).count == 2047, "a content was processed twice")
+        // Each worker's instance numbers from 1: several 1s mean several workers took part of the tree.
+        let workers = order.filter { $0.n == 1 }.count
+        #expect(workers > 1, "one worker processed the whole tree while \(4 - workers) waited")
+        #expect(try outcome.ints("SELECT count(*) FROM __wadup_content") == [2047])
+    }
+
+    @Test(arguments: EngineKind.allCases)
+    func fourWorkersProcessEveryContentOfManyTreesExactlyOnce(engine: EngineKind) throws {
+        let files = (0..<40).map { (name: "d\($0 % 5)/f\($0)", bytes: (0..<($0 % 9 + 1)).map { UInt8($0) }) }
+        let outcome = try Harness.run(
+            modulesDirectory: try Harness.modules([("probe", Self.probe())]), input: try Harness.inputs(files), threads: 4, dedup: false, engine: engine)
+        #expect(outcome.summary.outcome == .complete)
+        // A content of n bytes is a tree of 2n - 1 contents (dedup off: their equal leaves are each processed).
+        let expected = files.map { 2 * $0.bytes.count - 1 }.reduce(0, +)
+        let order = try Self.order(outcome)
+        #expect(order.count == expected)
+        #expect(Set(order.map(\.path)).count == expected)
+        #expect(outcome.summary.statistics.contents == expected)
+        #expect(outcome.summary.abandoned == 0)
+    }
+
+    /// Cancelled mid-tree (on WasmKit, which lets a module-run in progress finish): no new work is
+    /// taken, and the sub-contents still queued are reported as abandoned.
+    @Test func aCancelledRunTakesNoNewWorkAndReportsQueuedSubContentsAsAbandoned() throws {
+        let pipeline = try Harness.pipeline(
+            modulesDirectory: try Harness.modules([("probe", Self.probe(burn: 100_000))]), input: try Harness.inputs([("big", [UInt8](repeating: 1, count: 1024)), ("next", [2])]),
+            dedup: false, engine: .wasmkit)
+        final class Ended: @unchecked Sendable {  // Safe: written before `done` is signalled, read after.
+            var summary: Result<RunSummary, WADUPError>?
+        }
+        let ended = Ended()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            ended.summary = Result { () throws(WADUPError) in try pipeline.run() }
+            done.signal()
+        }.start()
+        let deadline = Date().addingTimeInterval(60)
+        while pipeline.statistics.snapshot.contents < 5 && Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        let before = pipeline.statistics.snapshot.contents
+        pipeline.cancel()
+        #expect(done.wait(timeout: .now() + 30) == .success, "the cancelled run did not end")
+        let summary = try #require(ended.summary).get()
+        #expect(summary.outcome == .interrupted)
+        // One worker: at most the content in progress (and one it had just taken) finished after the cancel.
+        #expect(summary.statistics.contents <= before + 2)
+        #expect(summary.statistics.contents < 2047)
+        #expect(summary.abandoned > 0, "the queued sub-contents were not reported")
+        #expect(summary.statistics.inputs == 1, "the next input was started after the cancel")
+    }
+
+    @Test(arguments: EngineKind.allCases)
+    func aRunCancelledBeforeItStartsTakesNoWork(engine: EngineKind) throws {
+        let pipeline = try Harness.pipeline(
+            modulesDirectory: try Harness.modules([("probe", Self.probe())]), input: try Harness.inputs([("a", [1, 2]), ("b", [3])]), engine: engine)
+        pipeline.cancel()
+        let outcome = try Harness.outcome(of: pipeline)
+        #expect(outcome.summary.outcome == .interrupted)
+        #expect(outcome.summary.statistics.contents == 0)
+        #expect(try outcome.ints("SELECT count(*) FROM __wadup_content") == [0])
+    }
+
+    /// Log messages, kept.
+    final class Messages: @unchecked Sendable {  // Safe: `lock` guards `list`.
+        private let lock = NSLock()
+        private var list: [String] = []
+        func append(_ message: String) { lock.withLock { list.append(message) } }
+        var all: [String] { lock.withLock { list } }
+    }
+
+    struct KeepingHandler: LogHandler {
+        let messages: Messages
+        var logLevel: Logger.Level = .info
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            messages.append("\(event.message)")
+        }
+    }
+
+    /// The run's own output inside its input: the walk leaves it out, and the run says so.
+    @Test func theRunsOwnOutputInsideItsInputIsLeftOutAndSaidSo() throws {
+        let input = try Harness.inputs([("a", [1]), ("sub/b", [2])])
+        let messages = Messages()
+        let logger = Logger(label: "wadup-test") { _ in KeepingHandler(messages: messages) }
+        let pipeline = try Harness.pipeline(
+            modulesDirectory: try Harness.modules([("probe", Self.probe())]), input: input, engine: .wasmtime, logger: logger, output: input + "/out.db")
+        let outcome = try Harness.outcome(of: pipeline)
+        #expect(try outcome.strings("SELECT filename FROM __wadup_content WHERE depth = 0 ORDER BY filename") == ["a", "sub/b"])
+        #expect(messages.all.contains("left out \(input)/out.db: the output database of this run"), "\(messages.all)")
+    }
+}

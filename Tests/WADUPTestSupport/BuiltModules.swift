@@ -1,0 +1,29 @@
+import Foundation
+
+/// The guest modules `scripts/build-guests.sh` builds into `.build/guest-modules/`: the standard
+/// set (`standard/`), the SDK examples (`examples/`) and the test probes (`probes/`).
+public enum BuiltModules {
+    public static let root = Harness.path(".build/guest-modules")
+    public static let kinds = ["standard", "examples", "probes"]
+
+    /// The built `.wasm` of module `name`, if it is built.
+    public static func path(of name: String) -> String? {
+        kinds.map { "\(root)/\($0)/\(name).wasm" }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// A new modules folder holding the named built modules.
+    public static func folder(_ names: [String]) throws -> String {
+        let dir = Harness.temporaryDirectory()
+        for name in names {
+            guard let source = path(of: name) else { throw SupportError("\(name).wasm is not built: run scripts/build-guests.sh") }
+            try FileManager.default.copyItem(atPath: source, toPath: "\(dir)/\(name).wasm")
+        }
+        return dir
+    }
+}
+
+/// A fixture or tool a test needs is missing or gave something unexpected.
+public struct SupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

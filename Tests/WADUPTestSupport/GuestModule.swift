@@ -1,0 +1,71 @@
+import Foundation
+import WAT
+
+/// WAT text of a module importing every host function, with data segments at fixed offsets.
+public struct GuestModule: Sendable {
+    public static let imports = """
+        (import "env" "get_content_size" (func $size (result i32)))
+        (import "env" "read_content" (func $read (param i32 i32 i32) (result i32)))
+        (import "env" "get_content_uuid" (func $uuid (param i32) (result i32)))
+        (import "env" "get_content_filename" (func $filename (param i32 i32) (result i32)))
+        (import "env" "define_table" (func $define (param i32 i32 i32 i32) (result i32)))
+        (import "env" "insert_row" (func $insert (param i32 i32 i32) (result i32)))
+        (import "env" "emit_subcontent_bytes" (func $emit_bytes (param i32 i32 i32 i32) (result i32)))
+        (import "env" "emit_subcontent_slice" (func $emit_slice (param i32 i32 i32 i32) (result i32)))
+        (import "env" "log_message" (func $log (param i32 i32 i32) (result i32)))
+        """
+
+    /// Strings placed in memory; `@name` in `body` (and `functions`) is replaced by `offset length` of that string.
+    public var strings: [(name: String, bytes: [UInt8])] = []
+    public var globals = ""
+    public var functions = ""
+    public var memoryPages = 1
+    public var body: String
+
+    public init(strings: [String: String] = [:], body: String) {
+        self.strings = strings.sorted { $0.key < $1.key }.map { ($0.key, Array($0.value.utf8)) }
+        self.body = body
+    }
+
+    public mutating func add(_ name: String, bytes: [UInt8]) { strings.append((name, bytes)) }
+
+    public var text: String {
+        var offset = 1024
+        var data = ""
+        var resolved = body
+        var resolvedFunctions = functions
+        for (name, bytes) in strings.sorted(by: { $0.name.count > $1.name.count }) {
+            let escaped = bytes.map { String(format: "\\%02x", $0) }.joined()
+            data += "(data (i32.const \(offset)) \"\(escaped)\")\n"
+            resolved = resolved.replacingOccurrences(of: "@\(name)", with: "(i32.const \(offset)) (i32.const \(bytes.count))")
+            resolvedFunctions = resolvedFunctions.replacingOccurrences(of: "@\(name)", with: "(i32.const \(offset)) (i32.const \(bytes.count))")
+            offset += (bytes.count + 15) / 16 * 16 + 16
+        }
+        return """
+            (module
+            \(Self.imports)
+            (memory (export "memory") \(memoryPages))
+            \(data)
+            \(globals)
+            \(resolvedFunctions)
+            (func (export "process") (result i32)
+            \(resolved))
+            )
+            """
+    }
+}
+
+extension GuestModule {
+    /// The module `wat` compiled to a `.wasm` binary.
+    public static func compile(_ wat: String) throws -> [UInt8] { try wat2wasm(wat) }
+
+    /// Compiles `wat` into the file `path`.
+    public static func write(_ wat: String, to path: String) throws {
+        try Data(try compile(wat)).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// This module's text with `locals` (such as `(local $i i32)`) declared at the top of `process`.
+    public func text(locals: String) -> String {
+        text.replacingOccurrences(of: "(func (export \"process\") (result i32)", with: "(func (export \"process\") (result i32) \(locals)")
+    }
+}
