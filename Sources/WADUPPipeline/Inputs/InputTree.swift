@@ -5,7 +5,7 @@ import WADUPRuntime
 
 /// One input and every content under it: how many are still to finish (a tree is committed, for
 /// resume, when none is left) and the input's budgets, shared by every worker that processes part of it.
-final class InputTree: SubcontentBudget {
+package final class InputTree: SubcontentBudget {
     let rootUUID = UUID()
     let name: InputName
     let limits: RunLimits
@@ -25,12 +25,12 @@ final class InputTree: SubcontentBudget {
     /// committed trees (``DedupIndex/Scope/committed``).
     let local = Mutex<[[UInt8]: UUID]>([:])
 
-    init(name: InputName, limits: RunLimits) {
+    package init(name: InputName, limits: RunLimits) {
         self.name = name
         self.limits = limits
     }
 
-    func reserve(bytes: Int) -> Bool {
+    package func reserve(bytes: Int) -> Bool {
         state.withLock { state in
             let contentsFit = state.contents < limits.maxInputContents
             let bytesFit = bytes <= limits.maxInputBytes - state.bytes

@@ -4,7 +4,7 @@ import Synchronization
 import WADUPStore
 
 /// Where a run's inputs come from: the walk of `--input`, or the queue of a run shared by several processes.
-protocol InputSource {
+package protocol InputSource {
     /// The next input, `later` when the source has none now but may have some (another process
     /// holds leases on the rest), or `done`.
     mutating func nextInput() -> InputSourceResult
@@ -12,14 +12,14 @@ protocol InputSource {
     var excluded: [(path: String, reason: String)] { get }
 }
 
-enum InputSourceResult {
+package enum InputSourceResult {
     case input(InputWalker.Input)
     case later
     case done
 }
 
 extension InputWalker: InputSource {
-    mutating func nextInput() -> InputSourceResult {
+    package mutating func nextInput() -> InputSourceResult {
         if let input = next() { return .input(input) }
         return .done
     }
@@ -70,9 +70,9 @@ final class QueueInputs: InputSource, @unchecked Sendable {  // Safe: every muta
         return failure_
     }
 
-    var excluded: [(path: String, reason: String)] { [] }
+    package var excluded: [(path: String, reason: String)] { [] }
 
-    func nextInput() -> InputSourceResult {
+    package func nextInput() -> InputSourceResult {
         condition.lock()
         while next == buffer.count && claiming { condition.wait() }
         var result: ClaimResult? = nil

@@ -20,6 +20,18 @@ public struct PendingContent: Sendable {
     let tree: InputTree
     /// Its hash, if started when it was emitted.
     var digest: ContentDigest? = nil
+
+    package init(
+        uuid: UUID, filename: String, parentUUID: UUID?, depth: Int, data: ContentBuffer, tree: InputTree, digest: ContentDigest? = nil
+    ) {
+        self.uuid = uuid
+        self.filename = filename
+        self.parentUUID = parentUUID
+        self.depth = depth
+        self.data = data
+        self.tree = tree
+        self.digest = digest
+    }
 }
 
 /// Hands out work depth-first with work stealing.
@@ -28,7 +40,7 @@ public struct PendingContent: Sendable {
 /// deque (the newest, deepest content, so a tree is finished before the next input starts), then
 /// steals from the front of another's (the oldest, shallowest), and only then opens the next
 /// input file. Memory is bounded by the trees in progress, not by the number of files.
-final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by `condition`.
+package final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by `condition`.
     private let condition = NSCondition()
     private var deques: [Deque<PendingContent>]
     private var inputs: any InputSource
@@ -45,14 +57,14 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
     static let firstPoll = 0.05
     private var poll = Scheduler.firstPoll
 
-    init(workers: Int, inputs: any InputSource) {
+    package init(workers: Int, inputs: any InputSource) {
         self.deques = Array(repeating: Deque(), count: workers)
         self.inputs = inputs
     }
 
     /// The next item for `worker`, or `nil` when the run is over (or cancelled).
     /// Each item returned must be followed by ``finished(worker:children:)``.
-    func next(worker: Int) -> WorkItem? {
+    package func next(worker: Int) -> WorkItem? {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -98,7 +110,7 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
     }
 
     /// Ends an item; `children` go on `worker`'s deque so that the first emitted is processed first.
-    func finished(worker: Int, children: [PendingContent]) {
+    package func finished(worker: Int, children: [PendingContent]) {
         condition.lock()
         deques[worker].append(contentsOf: children.reversed())
         active -= 1
@@ -109,14 +121,14 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
 
     /// Wakes the workers waiting for a shared run's queue: this process committed trees, which may
     /// have been the last ones the queue waited for.
-    func wake() {
+    package func wake() {
         condition.lock()
         if waiting > 0 { condition.broadcast() }
         condition.unlock()
     }
 
     /// Stops handing out work; queued sub-content is abandoned, items in progress finish.
-    func cancel() {
+    package func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
@@ -124,13 +136,13 @@ final class Scheduler: @unchecked Sendable {  // Safe: every field is guarded by
     }
 
     /// Sub-contents still queued (abandoned if the run was cancelled).
-    var pendingCount: Int {
+    package var pendingCount: Int {
         condition.lock()
         defer { condition.unlock() }
         return deques.reduce(0) { $0 + $1.count }
     }
 
-    var excludedInputs: [(path: String, reason: String)] {
+    package var excludedInputs: [(path: String, reason: String)] {
         condition.lock()
         defer { condition.unlock() }
         return inputs.excluded

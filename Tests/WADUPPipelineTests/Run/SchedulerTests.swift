@@ -197,3 +197,98 @@ struct SchedulerTests {
         #expect(messages.all.contains("left out \(input)/out.db: the output database of this run"), "\(messages.all)")
     }
 }
+
+/// The scheduler on its own, driven by hand as workers drive it: which item each `next` returns.
+extension SchedulerTests {
+    /// Inputs named `names`, then `done` (after `later` `laters` times, as a shared run's queue answers).
+    struct ListedInputs: InputSource {
+        var names: [String]
+        var laters = 0
+        var excluded: [(path: String, reason: String)] = [("out.db", "the output database of this run")]
+
+        mutating func nextInput() -> InputSourceResult {
+            if laters > 0 {
+                laters -= 1
+                return .later
+            }
+            guard !names.isEmpty else { return .done }
+            return .input(.record(name: InputName(bytes: Array(names.removeFirst().utf8)), reason: "listed", size: nil))
+        }
+    }
+
+    static let tree = InputTree(name: InputName(bytes: Array("a".utf8)), limits: RunLimits())
+
+    static func child(_ name: String, depth: Int = 1) -> PendingContent {
+        PendingContent(uuid: UUID(), filename: name, parentUUID: nil, depth: depth, data: ContentBuffer(Array(name.utf8)), tree: tree)
+    }
+
+    /// What an item is, as text: an input's path or a sub-content's name.
+    static func name(_ item: WorkItem?) -> String? {
+        switch item {
+        case .input(let input)?: String(decoding: input.name.bytes, as: UTF8.self)
+        case .child(let content)?: content.filename
+        case nil: nil
+        }
+    }
+
+    @Test func subContentsComeFirstEmittedFirstAndDepthFirstBeforeTheNextInput() {
+        let scheduler = Scheduler(workers: 1, inputs: ListedInputs(names: ["a", "b"]))
+        var order: [String] = []
+        var children: [String: [PendingContent]] = ["a": [Self.child("a/1"), Self.child("a/2")], "a/1": [Self.child("a/1/x", depth: 2)]]
+        while let item = scheduler.next(worker: 0) {
+            let name = Self.name(item)!
+            order.append(name)
+            scheduler.finished(worker: 0, children: children.removeValue(forKey: name) ?? [])
+        }
+        #expect(order == ["a", "a/1", "a/1/x", "a/2", "b"])
+        #expect(scheduler.pendingCount == 0)
+    }
+
+    @Test func anIdleWorkerStealsTheOldestQueuedSubContentBeforeOpeningAnInput() {
+        let scheduler = Scheduler(workers: 2, inputs: ListedInputs(names: ["a", "b"]))
+        #expect(Self.name(scheduler.next(worker: 0)) == "a")
+        scheduler.finished(worker: 0, children: [Self.child("a/1"), Self.child("a/2"), Self.child("a/3")])
+        // Worker 1 has nothing of its own: it takes from the front of worker 0's deque (the last
+        // emitted, the shallowest end), leaving worker 0 its first sub-content.
+        #expect(Self.name(scheduler.next(worker: 1)) == "a/3")
+        #expect(Self.name(scheduler.next(worker: 0)) == "a/1")
+        scheduler.finished(worker: 0, children: [])
+        scheduler.finished(worker: 1, children: [])
+        #expect(Self.name(scheduler.next(worker: 1)) == "a/2")
+        scheduler.finished(worker: 1, children: [])
+        #expect(Self.name(scheduler.next(worker: 0)) == "b")
+        scheduler.finished(worker: 0, children: [])
+        #expect(scheduler.next(worker: 0) == nil)
+        #expect(scheduler.next(worker: 1) == nil)
+    }
+
+    @Test func aWorkerWithNothingToDoWaitsForTheSubContentAnotherWorkerIsProducing() async {
+        let scheduler = Scheduler(workers: 2, inputs: ListedInputs(names: ["a"]))
+        #expect(Self.name(scheduler.next(worker: 0)) == "a")
+        // Worker 1 finds no input and no sub-content, but worker 0 is busy: it waits instead of ending.
+        let waiting = Task.detached { Self.name(scheduler.next(worker: 1)) }
+        try? await Task.sleep(for: .milliseconds(100))
+        scheduler.finished(worker: 0, children: [Self.child("a/1")])
+        #expect(await waiting.value == "a/1")
+        scheduler.finished(worker: 1, children: [])
+        #expect(scheduler.next(worker: 0) == nil)
+    }
+
+    @Test func cancelEndsEveryWorkerAndCountsTheSubContentsAbandoned() {
+        let scheduler = Scheduler(workers: 2, inputs: ListedInputs(names: ["a", "b"]))
+        #expect(Self.name(scheduler.next(worker: 0)) == "a")
+        scheduler.finished(worker: 0, children: [Self.child("a/1"), Self.child("a/2")])
+        scheduler.cancel()
+        #expect(scheduler.next(worker: 0) == nil)
+        #expect(scheduler.next(worker: 1) == nil)
+        #expect(scheduler.pendingCount == 2)
+    }
+
+    @Test func aQueueThatAnswersLaterIsAskedAgainAndItsExclusionsAreReported() {
+        let scheduler = Scheduler(workers: 1, inputs: ListedInputs(names: ["a"], laters: 2))
+        #expect(Self.name(scheduler.next(worker: 0)) == "a")
+        scheduler.finished(worker: 0, children: [])
+        #expect(scheduler.next(worker: 0) == nil)
+        #expect(scheduler.excludedInputs.map(\.path) == ["out.db"])
+    }
+}
