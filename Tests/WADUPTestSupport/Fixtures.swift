@@ -2,6 +2,24 @@ import Foundation
 
 /// Inputs shared by several suites, and independent readers of what WADUP reads.
 public enum Fixtures {
+    /// Makes `leaf.txt` under 60 nested folders of 95-byte names below `root` (a path past
+    /// PATH_MAX, which only a walk by file descriptors reaches), with `openat`/`mkdirat`.
+    public static func makePathPastPathMax(under root: String) throws {
+        _ = try python(
+            """
+            import os, sys
+            fd = os.open(sys.argv[1], os.O_RDONLY)
+            for i in range(60):
+                os.mkdir(b"d" * 95, dir_fd=fd)
+                child = os.open(b"d" * 95, os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = child
+            leaf = os.open(b"leaf.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd)
+            os.write(leaf, b"a file past PATH_MAX\\n")
+            os.close(leaf)
+            """, [root])
+    }
+
     /// The seed's sample evidence: two text files, a ZIP of two entries, an SQLite database of two tables.
     public static let peerWadup2 = Harness.path("Tests/Fixtures/peer-wadup2")
 

@@ -3,6 +3,22 @@ import WAT
 
 /// WAT text of a module importing every host function, with data segments at fixed offsets.
 public struct GuestModule: Sendable {
+    /// A WAT function `$digits(p: i32, v: i64) -> i32` that writes `v` in decimal at `p` and returns
+    /// its length, for probe modules that build JSON rows.
+    public static let decimalDigitsFunction = #"""
+        (func $digits (param $p i32) (param $v i64) (result i32)
+          ;; writes v in decimal at p, returns the length
+          (local $n i32) (local $t i64) (local $i i32)
+          (local.set $t (local.get $v))
+          (loop $count (local.set $n (i32.add (local.get $n) (i32.const 1)))
+            (local.set $t (i64.div_u (local.get $t) (i64.const 10))) (br_if $count (i64.ne (local.get $t) (i64.const 0))))
+          (local.set $i (local.get $n))
+          (loop $write (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.wrap_i64 (i64.add (i64.const 48) (i64.rem_u (local.get $v) (i64.const 10)))))
+            (local.set $v (i64.div_u (local.get $v) (i64.const 10))) (br_if $write (local.get $i)))
+          (local.get $n))
+        """#
+
     public static let imports = """
         (import "env" "get_content_size" (func $size (result i32)))
         (import "env" "read_content" (func $read (param i32 i32 i32) (result i32)))

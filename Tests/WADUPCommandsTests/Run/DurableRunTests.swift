@@ -23,16 +23,8 @@ struct DurableRunTests {
             os.symlink(b"plain.txt", root + b"/link.txt")
             os.symlink(b"missing", root + b"/dangling")
             os.symlink(b"..", root + b"/sub/up")
-            fd = os.open(root, os.O_RDONLY)
-            for i in range(60):
-                os.mkdir(b"d" * 95, dir_fd=fd)
-                child = os.open(b"d" * 95, os.O_RDONLY, dir_fd=fd)
-                os.close(fd)
-                fd = child
-            leaf = os.open(b"leaf.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd)
-            os.write(leaf, b"a file past PATH_MAX\\n")
-            os.close(leaf)
             """, [dir])
+        try Fixtures.makePathPastPathMax(under: dir)
         return dir
     }
 

@@ -232,19 +232,7 @@ struct InputWalkerTests {
     /// A file deeper than PATH_MAX (60 folders of 95-byte names): walked and opened.
     @Test func aFileDeeperThanPathMaxIsWalkedAndOpened() throws {
         let root = Harness.temporaryDirectory()
-        _ = try python(
-            """
-            import os, sys
-            fd = os.open(sys.argv[1], os.O_RDONLY)
-            for i in range(60):
-                os.mkdir(b"d" * 95, dir_fd=fd)
-                child = os.open(b"d" * 95, os.O_RDONLY, dir_fd=fd)
-                os.close(fd)
-                fd = child
-            leaf = os.open(b"leaf.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd)
-            os.write(leaf, b"a file past PATH_MAX\\n")
-            os.close(leaf)
-            """, [root])
+        try Fixtures.makePathPastPathMax(under: root)
         var walker = InputWalker(root: root)
         let first = walker.next()
         guard case .file(let file) = try #require(first) else { Issue.record("not a file"); return }
