@@ -229,7 +229,9 @@ public struct InputWalker: IteratorProtocol {
         }
         guard st.st_mode & S_IFMT == S_IFREG else {
             close(fd)
-            return .record(name: name, reason: "not a regular file: \(InputFileSource.kind(of: st.st_mode)) (it changed type after the walk found it)", size: nil)
+            // The same words as when the worker's own check finds it (``ContentReadError``).
+            let changed = ContentReadError(path: path, size: 0, offset: nil, cause: .notRegular(kind: InputFileSource.kind(of: st.st_mode)))
+            return .record(name: name, reason: changed.detail, size: nil)
         }
         return .file(InputFile(fd: fd, name: name, size: Int(st.st_size), path: path))
     }
