@@ -49,8 +49,11 @@ let package = Package(
         module("byte_counter", path: "Modules/byte_counter"),
         /// A DEFLATE decoder (RFC 1951) for any module: no dependencies.
         .target(name: "WADUPInflate", path: "Swift/WADUPInflate", swiftSettings: embedded),
-        module("zip_parser", path: "Modules/zip_parser", dependencies: ["WADUPInflate"]),
-        module("sqlite_parser", path: "Modules/sqlite_parser"),
+        /// Manifests of the Swift modules: a C file each, since Swift cannot emit a custom section.
+        .target(name: "zip_parser_manifest", dependencies: ["WADUPGuestABI"], path: "Manifests/zip_parser", publicHeadersPath: "."),
+        module("zip_parser", path: "Modules/zip_parser", dependencies: ["WADUPInflate", "zip_parser_manifest"]),
+        .target(name: "sqlite_parser_manifest", dependencies: ["WADUPGuestABI"], path: "Manifests/sqlite_parser", publicHeadersPath: "."),
+        module("sqlite_parser", path: "Modules/sqlite_parser", dependencies: ["sqlite_parser_manifest"]),
         module("swift_example", path: "Examples/swift_example"),
         // Test probes (Probes/): modules the host's tests and benchmarks run, not examples to copy.
         /// Tests the SDK's row encoding (run by the host's tests, not shipped).

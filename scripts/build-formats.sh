@@ -203,7 +203,7 @@ fi
 echo "build-formats: modules"
 cd "$root"
 link="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,--export=process -Wl,--strip-all -I Guests/C -I $prefix/include -L $prefix/lib"
-$CC $link -o "$work/archive.wasm" Guests/Formats/archive/archive.c Guests/Formats/archive/no_processes.c -larchive -lmd -lexpat -llzma -lzstd -llz4 -lbz2 -lz
+$CC $link -o "$work/archive.wasm" Guests/Formats/archive/archive.c Guests/Formats/archive/no_processes.c Guests/Formats/archive/manifest.c -larchive -lmd -lexpat -llzma -lzstd -llz4 -lbz2 -lz
 $CC $link -o "$work/file_type.wasm" -DWADUP_MAGIC_DB="\"$work/magic.mgc\"" Guests/Formats/file_type/file_type.c Guests/Formats/file_type/single_thread.c -lmagic -lgnuregex
 cp "$work/archive.wasm" "$work/file_type.wasm" "$out/"
 echo "$stamp_now" > "$work/stamp"

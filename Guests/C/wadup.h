@@ -64,6 +64,19 @@ WADUP_IMPORT(get_content_size64) int64_t get_content_size64(void);
 WADUP_IMPORT(read_content64) int32_t read_content64(int64_t offset, uint32_t length, void *dest_ptr);
 WADUP_IMPORT(emit_subcontent_slice64) int32_t emit_subcontent_slice64(int64_t offset, int64_t length, const char *name_ptr, uint32_t name_len);
 
+/* Content types: an identifying module reports one; any module reads the MIME type reported. */
+WADUP_IMPORT(set_content_type) int32_t set_content_type(const char *mime_ptr, uint32_t mime_len, const char *desc_ptr, uint32_t desc_len);
+WADUP_IMPORT(get_content_type) int32_t get_content_type(char *dest_ptr, uint32_t capacity);
+
+/*
+ * The module's manifest (docs/modules/ABI.md, "Manifest"): its role and what it accepts, as JSON
+ * in the custom section "wadup.manifest". Give the JSON as one C string literal, once per module:
+ *   WADUP_MANIFEST("{\"role\": \"analyze\", \"accepts\": {\"mime\": [\"application/pdf\"]}}");
+ * (the literal is handed to the assembler as written, so its escapes are the assembler's too).
+ */
+#define WADUP_MANIFEST(json) \
+  __asm__(".section .custom_section.wadup.manifest,\"\",@\n.ascii " #json "\n.text\n")
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,7 +5,7 @@
 public enum ABI {
     /// The version of this interface, shown by `wadup --version`: raised when a host function is
     /// added or changes, so that a module author can tell which hosts run a module.
-    public static let version = 1
+    public static let version = 2
     /// The import module every WADUP host function lives in.
     public static let importModule = "env"
     /// The WASI preview 1 import module, served with no file system and no network.
@@ -51,6 +51,8 @@ public enum ABI {
         HostFunction(name: "get_content_size64", parameters: [], result: .i64),
         HostFunction(name: "read_content64", parameters: [.i64, .i32, .i32]),
         HostFunction(name: "emit_subcontent_slice64", parameters: [.i64, .i64, .i32, .i32]),
+        HostFunction(name: "set_content_type", parameters: [.i32, .i32, .i32, .i32]),
+        HostFunction(name: "get_content_type", parameters: [.i32, .i32]),
     ]
 
     /// Longest log message kept, in bytes; longer messages are truncated (not refused).
@@ -63,6 +65,14 @@ public enum ABI {
     public static let maxRowBytesPerRun = 256 << 20
     /// Most columns in one table.
     public static let maxColumns = 1000
+    /// Longest MIME type `set_content_type` records, in bytes.
+    public static let maxMIMEBytes = 255
+    /// Longest type description kept, in bytes; a longer one is cut at a character boundary.
+    public static let maxTypeDescriptionBytes = 4096
+    /// The custom section that holds a module's manifest (JSON; see ``ModuleManifest``).
+    public static let manifestSection = "wadup.manifest"
+    /// Largest manifest read, in bytes.
+    public static let maxManifestBytes = 64 << 10
 }
 
 /// A negative return value of a host function: stable, documented, never a trap.

@@ -24,7 +24,7 @@ package struct Exporter {
         let tables = database.tables
         return try database.read { db in
             let paths = try PathResolver(db)
-            let contents = try Row.fetchCursor(db, sql: "SELECT \(RunDatabase.contentColumns) FROM __wadup_content ORDER BY uuid")
+            let contents = try Row.fetchCursor(db, sql: "SELECT \(database.contentSelect) FROM __wadup_content ORDER BY uuid")
             let cursors = try tables.map { table in
                 try MergeCursor(
                     db, sql: "SELECT content_uuid, \(table.columns.map(SQL.quoted).joined(separator: ", ")) FROM \(SQL.quoted(table.name)) ORDER BY content_uuid, rowid")
@@ -36,7 +36,8 @@ package struct Exporter {
                 var line = "{\"uuid\":\(JSONText.string(c.uuid)),\"path\":\(JSONText.string(try paths.path(of: c.uuid, filename: c.filename, parent: c.parentUUID)))"
                 line += ",\"parent_uuid\":\(JSONText.optional(c.parentUUID)),\"depth\":\(c.depth),\"size\":\(c.size.map(String.init) ?? "null")"
                 line += ",\"sha256\":\(JSONText.optional(c.sha256)),\"status\":\(JSONText.string(c.status.rawValue)),\"error_message\":\(JSONText.optional(c.errorMessage))"
-                line += ",\"duplicate_of\":\(JSONText.optional(c.duplicateOf)),\"rows\":{"
+                line += ",\"duplicate_of\":\(JSONText.optional(c.duplicateOf)),\"mime\":\(JSONText.optional(c.mime))"
+                line += ",\"description\":\(JSONText.optional(c.typeDescription)),\"rows\":{"
                 var firstTable = true
                 for (i, cursor) in cursors.enumerated() {
                     let rows = try cursor.rows(for: c.uuid)
@@ -83,7 +84,9 @@ package struct Exporter {
             let pathColumn = columns.contains("path") ? "content_path" : "path"
             try sink.write(([pathColumn] + columns).map(Self.csvField).joined(separator: ",") + "\r\n")
             let uuidIndex = columns.firstIndex(of: uuidColumn)!
-            let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns.map(SQL.quoted).joined(separator: ", ")) FROM \(SQL.quoted(table)) ORDER BY rowid")
+            let selected = table == "__wadup_content" && !database.hasTypes
+                ? database.contentSelect : columns.map(SQL.quoted).joined(separator: ", ")
+            let cursor = try Row.fetchCursor(db, sql: "SELECT \(selected) FROM \(SQL.quoted(table)) ORDER BY rowid")
             var count = 0
             while let row = try cursor.next() {
                 let values = Array(row.databaseValues)

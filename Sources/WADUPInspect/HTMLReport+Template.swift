@@ -43,6 +43,7 @@ table.grid th { background:var(--bg); font-weight:600; } td.num { text-align:rig
 .st { flex:none; font-size:11px; padding:0 6px; border-radius:8px; line-height:18px; margin-top:3px; border:1px solid currentColor; }
 .s0 { color:var(--ok); } .s1 { color:var(--bad); } .s2 { color:var(--skip); } .s3 { color:var(--dup); }
 .mods { color:var(--muted); flex:none; font-size:12px; }
+.ty { color:var(--muted); flex:none; font-size:11px; }
 .meta { color:var(--muted); flex:none; font:11px ui-monospace, "DejaVu Sans Mono", monospace; }
 #detail { padding:10px 14px; overflow:auto; height:calc(70vh + 43px); }
 #detail .empty { color:var(--muted); } .mono { font-family:ui-monospace, "DejaVu Sans Mono", monospace; font-size:12px; }
@@ -69,6 +70,7 @@ pre { background:var(--bg); padding:8px; border-radius:4px; overflow:auto; font-
    <select id="status" title="Show only contents with this status">
     <option value="">all statuses</option><option value="1">failed</option><option value="2">skipped</option><option value="3">duplicate</option>
    </select>
+   <select id="type" title="Show only contents of this type (as the identifying module reported it)"><option value="">all types</option></select>
    <button id="expand" type="button">Expand all</button><button id="collapse" type="button">Collapse</button>
   </div>
   <div id="results"></div>
@@ -153,7 +155,7 @@ function draw() {
   for (let k = first; k < last; k++) {
     const i = visible[k], has = kids[i + 1] > kids[i], s = C.status[i];
     const mods = rowCounts(i).map((x) => esc(x[0]) + " " + x[1]).join(", ");
-    html += '<div class="row' + (i === selected ? " sel" : "") + '" data-i="' + i + '" style="padding-left:' + (C.depth[i] * 16 + 4) + 'px"><span class="tg' + (has ? " has" : "") + '">' + (has ? (expanded[i] ? "▾" : "▸") : "") + '</span><span class="nm" title="' + esc(C.name[i]) + '">' + esc(C.name[i]) + '</span><span class="sz">' + fmtBytes(C.size[i]) + '</span><span class="st s' + s + '">' + STATUS[s] + '</span><span class="meta">d' + C.depth[i] + (C.sha[i] ? " " + C.sha[i].slice(0, 12) : "") + "</span>" + (mods ? '<span class="mods">' + mods + "</span>" : "") + "</div>";
+    html += '<div class="row' + (i === selected ? " sel" : "") + '" data-i="' + i + '" style="padding-left:' + (C.depth[i] * 16 + 4) + 'px"><span class="tg' + (has ? " has" : "") + '">' + (has ? (expanded[i] ? "▾" : "▸") : "") + '</span><span class="nm" title="' + esc(C.name[i]) + '">' + esc(C.name[i]) + '</span><span class="sz">' + fmtBytes(C.size[i]) + '</span><span class="st s' + s + '">' + STATUS[s] + '</span><span class="ty">' + esc(C.mime[i] || "") + '</span><span class="meta">d' + C.depth[i] + (C.sha[i] ? " " + C.sha[i].slice(0, 12) : "") + "</span>" + (mods ? '<span class="mods">' + mods + "</span>" : "") + "</div>";
   }
   const rows = $("rows");
   rows.style.top = first * ROW + "px";
@@ -183,6 +185,7 @@ function select(i) {
   let h = '<h2 id="detail-name">' + esc(C.name[i]) + "</h2>" + '<div class="chain" id="detail-chain">' + chain.map((p) => link(p)).join("") + "</div>";
   h += '<table class="grid" id="detail-record"><tr><th>uuid</th><td class="mono">' + esc(C.uuid[i]) + "</td></tr><tr><th>status</th><td class=\"s" + s + '">' + STATUS[s] + "</td></tr>" +
     "<tr><th>size</th><td>" + (C.size[i] === null ? "-" : C.size[i] + " (" + fmtBytes(C.size[i]) + ")") + "</td></tr><tr><th>sha256</th><td class=\"mono\">" + esc(C.sha[i] || "-") + "</td></tr>" +
+    "<tr><th>type</th><td id=\"detail-type\">" + (C.mime[i] ? esc(C.mime[i]) + " (" + esc(C.desc[i] || "") + ")" : "-") + "</td></tr>" +
     "<tr><th>depth</th><td>" + C.depth[i] + "</td></tr>" + (C.dup[i] >= 0 ? "<tr><th>duplicate of</th><td>" + link(C.dup[i], pathOf(C.dup[i])) + " (processed there)</td></tr>" : "") +
     (C.note[i] ? "<tr><th>note</th><td>" + esc(C.note[i]) + "</td></tr>" : "") +
     (D.fail[i] ? D.fail[i].map((f) => '<tr><th>failure</th><td class="fail">' + esc(f[0]) + ": " + esc(f[1]) + ": " + esc(f[2]) + "</td></tr>").join("") : "") + "</table>";
@@ -218,21 +221,28 @@ function search() {
     found.map((i) => '<div data-go="' + i + '" class="hit"><span class="s' + C.status[i] + '">●</span> ' + esc(pathOf(i)) + "</div>").join("");
   box.style.display = "block";
 }
-$("status").addEventListener("change", () => {
-  const v = $("status").value;
-  if (v === "") { only = null; } else {
+// The type filter lists every type the run recorded, commonest first.
+const typeCounts = new Map();
+for (let i = 0; i < N; i++) if (C.mime[i]) typeCounts.set(C.mime[i], (typeCounts.get(C.mime[i]) || 0) + 1);
+$("type").insertAdjacentHTML("beforeend", [...typeCounts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+  .map(([t, n]) => '<option value="' + esc(t) + '">' + esc(t) + " (" + n + ")</option>").join(""));
+function filter() {
+  const v = $("status").value, t = $("type").value;
+  if (v === "" && t === "") { only = null; } else {
     only = new Uint8Array(N);
     const want = +v;
     // Matches and their ancestors, the ancestors open (a matching content may be an ancestor too).
     for (let i = 0; i < N; i++) {
-      if (C.status[i] !== want) continue;
+      if ((v !== "" && C.status[i] !== want) || (t !== "" && C.mime[i] !== t)) continue;
       only[i] = 1;
       for (let p = C.parent[i]; p >= 0 && !(only[p] && expanded[p]); p = C.parent[p]) { only[p] = 1; expanded[p] = 1; }
     }
   }
   $("tree").scrollTop = 0;
   rebuild();
-});
+}
+$("status").addEventListener("change", filter);
+$("type").addEventListener("change", filter);
 $("expand").addEventListener("click", () => { expanded.fill(1); rebuild(); });
 $("collapse").addEventListener("click", () => { expanded.fill(0); rebuild(); });
 

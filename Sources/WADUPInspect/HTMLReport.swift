@@ -67,6 +67,8 @@ package struct HTMLReport {
         try column("status") { String(ContentStatus.allCases.firstIndex(of: $0.status)!) }
         try column("depth") { String($0.depth) }
         try column("sha") { JSONText.optional($0.sha256) }
+        try column("mime") { JSONText.optional($0.mime) }
+        try column("desc") { JSONText.optional($0.typeDescription) }
         try column("dup") { c in c.duplicateOf.flatMap { tree.index[$0] }.map { String(position[$0]) } ?? "-1" }
         try column("note") { c in c.status == .failed ? "null" : JSONText.optional(c.errorMessage) }
         try sink.write("},\"fail\":{")

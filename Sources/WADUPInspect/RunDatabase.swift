@@ -20,6 +20,9 @@ package final class RunDatabase {
         package let size: Int64?
         package let sha256: String?
         package let duplicateOf: String?
+        /// The type an identifying module reported (`nil` when none did, or before schema 2).
+        package let mime: String?
+        package let typeDescription: String?
     }
 
     /// A module table: its name, the module that defined it (unknown in databases of schema 0) and its columns.
@@ -52,11 +55,17 @@ package final class RunDatabase {
         package let runs: Int64
         package let failures: Int64
         package let milliseconds: Double
+        /// Contents dispatch offered the module, and those it accepted (`nil` before schema 2).
+        package let offered: Int64?
+        package let accepted: Int64?
     }
 
     package let path: String
     package let schemaVersion: Int
     package let tables: [Table]
+    /// Whether the database records content types and dispatch counts (schema 2, or a resumed
+    /// older run that was brought to it).
+    package let hasTypes: Bool
     let db: DatabaseQueue
 
     /// The newest layout this program reads.
@@ -87,6 +96,7 @@ package final class RunDatabase {
                     "\(path) was written by a newer WADUP (schema \(version); this wadup reads up to \(Self.supportedSchema)): use a newer wadup")
             }
             schemaVersion = version
+            hasTypes = try db.read { try $0.columns(in: "__wadup_content").contains { $0.name == "mime" } }
             tables = try db.read { db in
                 let owners = try db.tableExists("__wadup_tables")
                     ? Dictionary(try Row.fetchAll(db, sql: "SELECT name, module FROM __wadup_tables").map { ($0["name"] as String, $0["module"] as String) }, uniquingKeysWith: { a, _ in a })
@@ -113,12 +123,19 @@ package final class RunDatabase {
         }
     }
 
-    static let contentColumns = "uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of"
+    /// The columns of `__wadup_content` the views show, in order.
+    static let contentColumns = "uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of, mime, description"
+
+    /// ``contentColumns`` as a select list this database can run: NULL for the type columns of a
+    /// database older than schema 2.
+    var contentSelect: String {
+        hasTypes ? Self.contentColumns : Self.contentColumns.replacingOccurrences(of: "mime, description", with: "NULL AS mime, NULL AS description")
+    }
 
     static func content(_ row: Row) -> Content {
         Content(
             uuid: row[0], filename: row[1], parentUUID: row[2], processedAt: row[3] ?? 0, status: ContentStatus(rawValue: row[4]) ?? .failed, errorMessage: row[5],
-            depth: row[6] ?? 0, size: row[7], sha256: row[8], duplicateOf: row[9])
+            depth: row[6] ?? 0, size: row[7], sha256: row[8], duplicateOf: row[9], mime: row[10], typeDescription: row[11])
     }
 
     /// Every attempt of the run, oldest first.
@@ -133,26 +150,27 @@ package final class RunDatabase {
     /// The modules of the run, by name (empty until the run's end is written).
     package func modules() throws(InspectError) -> [Module] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms FROM __wadup_modules ORDER BY name").map {
-                Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5])
+            let counts = hasTypes ? "offered, accepted" : "NULL, NULL"
+            return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(counts) FROM __wadup_modules ORDER BY name").map {
+                Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5], offered: $0[6], accepted: $0[7])
             }
         }
     }
 
     /// Every content, in the order they were written (a parent before its children).
     package func allContents() throws(InspectError) -> [Content] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content ORDER BY rowid").map(Self.content) }
+        try read { db in try Row.fetchAll(db, sql: "SELECT \(contentSelect) FROM __wadup_content ORDER BY rowid").map(Self.content) }
     }
 
     /// The content with this uuid.
     package func content(uuid: String) throws(InspectError) -> Content? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE uuid = ?", arguments: [uuid.lowercased()]).map(Self.content) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT \(contentSelect) FROM __wadup_content WHERE uuid = ?", arguments: [uuid.lowercased()]).map(Self.content) }
     }
 
     /// The children of `uuid`, in the order they were written.
     package func children(of uuid: String) throws(InspectError) -> [Content] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE parent_uuid = ? ORDER BY rowid", arguments: [uuid]).map(Self.content)
+            try Row.fetchAll(db, sql: "SELECT \(contentSelect) FROM __wadup_content WHERE parent_uuid = ? ORDER BY rowid", arguments: [uuid]).map(Self.content)
         }
     }
 
@@ -200,7 +218,7 @@ package final class RunDatabase {
         if text.count == 64, text.allSatisfy(\.isHexDigit) {
             let found = try read { db in
                 try Row.fetchOne(
-                    db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE sha256 = ? ORDER BY status = \(ContentStatus.duplicate.sql), rowid LIMIT 1",
+                    db, sql: "SELECT \(contentSelect) FROM __wadup_content WHERE sha256 = ? ORDER BY status = \(ContentStatus.duplicate.sql), rowid LIMIT 1",
                     arguments: [text]
                 ).map(Self.content)
             }
@@ -214,7 +232,7 @@ package final class RunDatabase {
     func find(path: String) throws(InspectError) -> Content? {
         let path = path.hasSuffix("/") ? String(path.dropLast()) : path
         let roots = try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.contentColumns) FROM __wadup_content WHERE parent_uuid IS NULL ORDER BY rowid").map(Self.content)
+            try Row.fetchAll(db, sql: "SELECT \(contentSelect) FROM __wadup_content WHERE parent_uuid IS NULL ORDER BY rowid").map(Self.content)
         }
         return try descend(path, candidates: roots)
     }

@@ -20,6 +20,7 @@ package struct ShowView {
             ("status", palette.status(c.status)),
             ("size", c.size.map { "\($0) (\(byteText($0)))" } ?? "-"),
             ("sha256", c.sha256 ?? "-"),
+            ("type", c.mime.map { "\($0) (\(displayText(c.typeDescription ?? "", limit: 160)))" } ?? "-"),
             ("depth", String(c.depth)),
             ("processed", timeText(c.processedAt)),
         ]

@@ -55,7 +55,7 @@ package struct TreeView {
 
     private func line(_ tree: ContentTree, _ i: Int, owners: [(owner: String, tables: [Int])]) -> String {
         let c = tree.contents[i]
-        var text = displayText(c.filename, limit: 200) + "  " + byteText(c.size) + "  " + palette.status(c.status)
+        var text = displayText(c.filename, limit: 200) + "  " + byteText(c.size) + (c.mime.map { "  " + $0 } ?? "") + "  " + palette.status(c.status)
         switch c.status {
         case .failed:
             let kinds = RecordedFailure.parse(c.errorMessage ?? "").map { "\($0.module): \($0.kind)" }

@@ -10,6 +10,9 @@
  * the functions below (scripts/build-formats.sh), which serve the descriptor CONTENT_FD from the
  * current content with read_content64, so the answer equals `file`'s for a content of any size.
  * The database is parsed once per instance, on the first content.
+ *
+ * It is the run's identifier (manifest role "identify"): it runs first on every content and
+ * reports the two answers with set_content_type, which the other modules are dispatched on.
  */
 #include <errno.h>
 #include <magic.h>
@@ -23,6 +26,8 @@ static const unsigned char database[] = {
 };
 
 #define CONTENT_FD 0x3fff0000
+
+WADUP_MANIFEST("{\"version\": 1, \"role\": \"identify\"}");
 
 static int32_t table = -1;
 static magic_t describe, mime;
@@ -82,8 +87,9 @@ static magic_t open_magic(int flags) {
     return m;
 }
 
-/* `file` prints "ERROR: message" when libmagic fails on a file; so does this module. */
-static void add_answer(magic_t m) {
+/* `file` prints "ERROR: message" when libmagic fails on a file; so does this module. The answer
+ * (valid until the next call on `m`), or NULL after an error. */
+static const char *add_answer(magic_t m) {
     cursor = 0;
     const char *answer = magic_descriptor(m, CONTENT_FD);
     if (answer) {
@@ -95,6 +101,12 @@ static void add_answer(magic_t m) {
         wadup_row_string_bytes(&row, text.data, text.length);
         free(text.data);
     }
+    return answer;
+}
+
+/* The content's type for dispatch: both answers, or none when libmagic failed. */
+static void report_type(const char *mime_type, const char *description) {
+    if (mime_type && description) set_content_type(mime_type, (uint32_t)strlen(mime_type), description, (uint32_t)strlen(description));
 }
 
 __attribute__((export_name("process"))) int32_t process(void) {
@@ -113,9 +125,11 @@ __attribute__((export_name("process"))) int32_t process(void) {
         /* `file` answers an empty regular file from its stat (fsmagic), before libmagic reads it. */
         wadup_row_string(&row, "inode/x-empty");
         wadup_row_string(&row, "empty");
+        report_type("inode/x-empty", "empty");
     } else {
-        add_answer(mime);
-        add_answer(describe);
+        const char *mime_type = add_answer(mime);
+        const char *description = add_answer(describe);
+        report_type(mime_type, description);
     }
     if (content_error) return content_error;
     int32_t rc = wadup_row_insert(&row, table);

@@ -30,6 +30,7 @@ package struct CheckCommand: ParsableCommand {
         } catch {
             throw ModuleFile.fail("\(module): \(error.reason)")
         }
+        var problems = check.problems
         var text = "\(module): \(check.size) bytes\n"
         text += "imports:\n" + (check.imports.isEmpty ? "  (none)\n" : check.imports.map { "  \($0.ok ? "ok " : "BAD") \($0.module).\($0.name) \($0.kind)\n" }.joined())
         text += "exports:\n" + (check.exports.isEmpty ? "  (none)\n" : check.exports.map { "  \($0.name) \($0.kind)\n" }.joined())
@@ -38,8 +39,13 @@ package struct CheckCommand: ParsableCommand {
             text += memory.maximum.map { "at most \($0) pages (\(ByteSize.describe(Int($0) * 65536)))" } ?? "no maximum (WADUP's --max-memory applies)"
             text += "\n"
         }
+        do {
+            text += "manifest: \(ManifestText.summary(try ManifestReader.manifest(bytes: bytes, path: module)))\n"
+        } catch {
+            text += "manifest: malformed\n"
+            problems.append(.init(message: error.reason, remedy: "fix the \(ABI.manifestSection) section's JSON (docs/modules/ABI.md, Manifest)"))
+        }
         text += "WASI: " + (check.wasi.isEmpty ? "not used" : check.wasi.joined(separator: ", ") + " (served with no files and no network; stdout and stderr go to the log)") + "\n"
-        var problems = check.problems
         if problems.isEmpty {
             // The same loading as a run: compile, instantiate a probe, check `process`'s type and the WASI names.
             do {

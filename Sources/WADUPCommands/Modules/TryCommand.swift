@@ -38,6 +38,12 @@ package struct TryCommand: ParsableCommand {
     @Option(help: "wasmtime (default; falls back to wasmkit) or wasmkit.")
     var engine: EngineKind?
 
+    @Option(help: ArgumentHelp("The content type to dispatch on, as an identifying module would report it (default: none, which every MIME pattern accepts).", valueName: "mime"))
+    var mime: String?
+
+    @Flag(name: .customLong("no-dispatch"), help: "Run the module on every file, whatever its manifest accepts.")
+    var noDispatch = false
+
     package init() {}
 
     package func validate() throws {
@@ -45,6 +51,7 @@ package struct TryCommand: ParsableCommand {
         guard fuel >= 1 else { throw ValidationError("--fuel must be at least 1") }
         guard (maxMemory?.bytes ?? 65536) >= 65536 else { throw ValidationError("--max-memory must be at least 64KiB") }
         guard maxDepth >= 0 else { throw ValidationError("--max-depth must not be negative") }
+        if let mime, !ContentType.isValidMIME(mime) { throw ValidationError("--mime \(mime) is not a MIME type (type/subtype)") }
     }
 
     package func run() throws {
@@ -55,8 +62,10 @@ package struct TryCommand: ParsableCommand {
         let limits = RunLimits(fuel: fuel, maxMemory: maxMemory?.bytes, timeout: (timeout?.seconds ?? RunLimits.defaultTimeout) > 0 ? (timeout?.seconds ?? RunLimits.defaultTimeout) : nil)
         let wasmEngine: any WasmEngine
         let loaded: any LoadedModule
+        let manifest: ModuleManifest
         let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
         do {
+            manifest = try ManifestReader.manifest(bytes: bytes, path: module)
             wasmEngine = try EngineSelection.make(kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: nil, logger: logger)
             loaded = try wasmEngine.load(name: name, bytes: bytes, path: module)
         } catch let error as ModuleLoadError {
@@ -67,7 +76,8 @@ package struct TryCommand: ParsableCommand {
         _ = lines.take()
         let registry = TableRegistry()
         // The same module-run code as a run's workers: instance kept, rebuilt after a failure.
-        let runner = ModuleRunner(name: name, module: loaded, registry: registry, logger: logger)
+        let runner = ModuleRunner(name: name, module: loaded, manifest: manifest, registry: registry, logger: logger)
+        let type = mime.map { ContentType(mime: $0, description: "") }
         var failures = 0
         var pending: [(name: String, data: ContentBuffer, depth: Int)] = []
         for file in files.reversed() {
@@ -79,17 +89,31 @@ package struct TryCommand: ParsableCommand {
         }
         var shownTables = 0
         print("module \(name) (\(module), \(bytes.count) bytes) on \(wasmEngine)")
+        print("manifest: \(ManifestText.summary(manifest))")
         while let (file, data, depth) = pending.popLast() {
             do {
                 try runner.prepare()
             } catch {
                 throw ModuleFile.fail("\(error)")
             }
-            let context = RunContext(content: data, uuid: UUID(), filename: file, limits: limits)
+            let indent = String(repeating: "  ", count: depth)
+            let probe = ModuleManifest.Candidate(size: Int64(data.count), filename: file, mime: type?.mime) { offset, count in
+                var bytes = [UInt8](repeating: 0, count: count)
+                let read: Bool = bytes.withUnsafeMutableBytes { buffer in
+                    guard count > 0 else { return true }
+                    return (try? data.copy(from: Int(offset), count: count, to: buffer.baseAddress!)) != nil
+                }
+                return read ? bytes : nil
+            }
+            guard runner.offer(probe, dispatch: !noDispatch) else {
+                print("\n\(indent)== \(file) (\(data.count) bytes): not accepted by the manifest; a run would not offer it (--no-dispatch runs it anyway)")
+                continue
+            }
+            let context = RunContext(
+                content: data, uuid: UUID(), filename: file, limits: limits, contentType: type, mayIdentify: manifest.role == .identify)
             var outcome = runner.run(context)
             if case .inputFault(let fault) = outcome { outcome = .failure(ModuleFailure(module: name, kind: fault.kind ?? .readError, detail: fault.description)) }
             let ms = Double(runner.lastNanoseconds) / 1e6
-            let indent = String(repeating: "  ", count: depth)
             var text = "\n\(indent)== \(file) (\(data.count) bytes, sha256 \((try? data.sha256Digest().hex.prefix(16) + "…") ?? "unreadable"))\n"
             let log = lines.take()
             switch outcome {
@@ -101,6 +125,9 @@ package struct TryCommand: ParsableCommand {
             }
             text += runner.lastFuelUsed.map { ", fuel used \($0)" } ?? ""
             text += "\n"
+            if case .success = outcome, let reported = context.reportedType {
+                text += "\(indent)type: \(reported.mime) (\(reported.description))\n"
+            }
             let tables = registry.all
             if tables.count > shownTables {
                 text += "\(indent)tables defined:\n" + tables[shownTables...].map { "\(indent)  \($0.schema.signature)\n" }.joined()
@@ -125,6 +152,7 @@ package struct TryCommand: ParsableCommand {
             if !log.isEmpty { text += "\(indent)log and output:\n" + log.map { "\(indent)  \($0)\n" }.joined() }
             print(text, terminator: "")
         }
+        print("\noffered \(runner.counters.offered), accepted \(runner.counters.accepted)")
         if failures > 0 { throw ExitCode(1) }
     }
 

@@ -98,7 +98,7 @@ package struct RunCommand: ParsableCommand {
                 timeout: timeout > 0 ? timeout : nil,
                 maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
             overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume,
-            shard: files.shard, tuning: (try? tuning) ?? .standard)
+            shard: files.shard, tuning: (try? tuning) ?? .standard, dispatch: !files.noDispatch)
     }
 
     package func run() throws {
@@ -236,6 +236,11 @@ struct FileOptions: ParsableArguments {
 
     @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links under --input (loops are recorded, not followed).")
     var followSymlinks = false
+
+    @Flag(
+        name: .customLong("no-dispatch"),
+        help: "Run every module on every content, whatever its manifest accepts (default: a module sees only the contents it accepts).")
+    var noDispatch = false
 
     @Option(
         name: .customLong("lease-timeout"),

@@ -24,6 +24,8 @@ package final class ModuleRunner {
 
     package let name: String
     let module: any LoadedModule
+    /// What the module accepts; ``offer(_:)`` asks it.
+    package let manifest: ModuleManifest
     let registry: TableRegistry
     let logger: Logger
     private var instance: (any ModuleInstance)?
@@ -34,8 +36,9 @@ package final class ModuleRunner {
     /// Nanoseconds the last run took.
     package private(set) var lastNanoseconds: UInt64 = 0
 
-    package init(name: String, module: any LoadedModule, registry: TableRegistry, logger: Logger) {
+    package init(name: String, module: any LoadedModule, manifest: ModuleManifest = .everything, registry: TableRegistry, logger: Logger) {
         self.name = name
+        self.manifest = manifest
         self.module = module
         self.registry = registry
         self.logger = logger
@@ -45,6 +48,14 @@ package final class ModuleRunner {
     /// instantiated as an error of its own, rather than as the content's failure).
     package func prepare() throws(ModuleLoadError) {
         if instance == nil { instance = try module.instantiate(abi: HostABI(moduleName: name, registry: registry, logger: logger)) }
+    }
+
+    /// Whether the module takes `content` (its manifest accepts it, or `dispatch` is off), counted.
+    package func offer(_ content: ModuleManifest.Candidate, dispatch: Bool = true) -> Bool {
+        counters.offered += 1
+        guard !dispatch || manifest.accepts(content) else { return false }
+        counters.accepted += 1
+        return true
     }
 
     /// Runs the module on the content of `context`.

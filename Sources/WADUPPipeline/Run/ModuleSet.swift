@@ -11,6 +11,8 @@ public struct ModuleSet: Sendable {
         public let sha256: String
         public let size: Int
         public let module: any LoadedModule
+        /// What the module says it accepts (``ModuleManifest/everything`` without a manifest).
+        public let manifest: ModuleManifest
     }
 
     public let entries: [Entry]
@@ -36,13 +38,16 @@ public struct ModuleSet: Sendable {
             }
             let bytes = [UInt8](data)
             do {
+                let manifest = try ManifestReader.manifest(bytes: bytes, path: path)
                 let module = try engine.load(name: name, bytes: bytes, path: path)
-                entries.append(Entry(name: name, path: path, sha256: SHA256.hash(data: bytes).hex, size: bytes.count, module: module))
+                entries.append(
+                    Entry(name: name, path: path, sha256: SHA256.hash(data: bytes).hex, size: bytes.count, module: module, manifest: manifest))
             } catch {
                 throw WADUPError(.invalidModule, "\(error)")
             }
         }
-        return ModuleSet(entries: entries)
+        // Identifiers run first, so that the others are dispatched on the type they report.
+        return ModuleSet(entries: entries.filter { $0.manifest.role == .identify } + entries.filter { $0.manifest.role != .identify })
     }
 }
 

@@ -23,13 +23,17 @@ public struct RunConfiguration: Sendable, Codable {
     public var shard: Shard?
     /// Test and benchmark switches; ``Tuning/standard`` for every user's run.
     public var tuning: Tuning
+    /// Offer a content only to the modules whose manifest accepts it; `false` runs every module on
+    /// every content (`--no-dispatch`).
+    public var dispatch: Bool
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
         dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
-        tuning: Tuning = .standard
+        tuning: Tuning = .standard, dispatch: Bool = true
     ) {
         self.tuning = tuning
+        self.dispatch = dispatch
         self.shard = shard
         self.dedup = dedup
         self.followSymlinks = followSymlinks
@@ -173,7 +177,7 @@ public final class Pipeline: Sendable {
         return RunSettings(
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
             modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
-            dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
+            dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard, dispatch: config.dispatch)
     }
 
     /// Opens the output for this attempt; `nil` when `--resume` finds the run complete.
@@ -239,7 +243,8 @@ public final class Pipeline: Sendable {
         let workers = (0..<config.threads).map { index in
             Worker(
                 index: index, modules: modules, registry: registry, store: store, scheduler: scheduler, statistics: statistics,
-                limits: config.limits, logger: logger, dedup: dedup, reader: reader, recordsInputs: config.tuning.recordsInputs,
+                limits: config.limits, logger: logger, dedup: dedup, dispatch: config.dispatch, reader: reader,
+                recordsInputs: config.tuning.recordsInputs,
                 onStoreFailure: { [self] error in
                     state.withLock { if $0.storeError == nil { $0.storeError = error } }
                     scheduler.cancel()
@@ -294,7 +299,7 @@ public final class Pipeline: Sendable {
             let total = work.workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
             return ModuleRecord(
                 name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
-                totalTimeMs: Double(total.nanoseconds) / 1e6)
+                totalTimeMs: Double(total.nanoseconds) / 1e6, offered: total.offered, accepted: total.accepted)
         }
         let finished = Date()
         do {

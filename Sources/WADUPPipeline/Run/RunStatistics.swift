@@ -35,11 +35,17 @@ public final class RunStatistics: Sendable {
 
 /// Per-module counters kept by one worker, summed at the end of the run.
 package struct ModuleCounters: Sendable {
+    /// Contents the module was offered (dispatch asked its manifest).
+    package var offered = 0
+    /// Contents its manifest accepted (the others it never saw).
+    package var accepted = 0
     package var runs = 0
     package var failures = 0
     package var nanoseconds: UInt64 = 0
 
     static func + (a: ModuleCounters, b: ModuleCounters) -> ModuleCounters {
-        ModuleCounters(runs: a.runs + b.runs, failures: a.failures + b.failures, nanoseconds: a.nanoseconds + b.nanoseconds)
+        ModuleCounters(
+            offered: a.offered + b.offered, accepted: a.accepted + b.accepted, runs: a.runs + b.runs, failures: a.failures + b.failures,
+            nanoseconds: a.nanoseconds + b.nanoseconds)
     }
 }

@@ -16,6 +16,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     let logger: Logger
     /// Contents already processed, by SHA-256; `nil` processes every occurrence.
     let dedup: DedupIndex?
+    /// Whether modules see only the contents their manifests accept (else every content).
+    let dispatch: Bool
     /// Called when the store fails; the run stops.
     let onStoreFailure: @Sendable (StoreError) -> Void
     /// How input files are read (`pread`; tests inject faults here).
@@ -30,12 +32,13 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
-        statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?,
+        statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?, dispatch: Bool = true,
         reader: FileReader = .system, recordsInputs: Bool = true, onStoreFailure: @escaping @Sendable (StoreError) -> Void
     ) {
         self.reader = reader
         self.recordsInputs = recordsInputs
         self.dedup = dedup
+        self.dispatch = dispatch
         self.index = index
         self.modules = modules
         self.registry = registry
@@ -45,7 +48,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         self.limits = limits
         self.logger = logger
         self.onStoreFailure = onStoreFailure
-        self.runners = modules.entries.map { ModuleRunner(name: $0.name, module: $0.module, registry: registry, logger: logger) }
+        self.runners = modules.entries.map { ModuleRunner(name: $0.name, module: $0.module, manifest: $0.manifest, registry: registry, logger: logger) }
     }
 
     func run() {
@@ -176,8 +179,16 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         /// The input file changed or failed under a module's read (and which module read it; `nil`
         /// when the host's own check found it).
         var inputFault: (error: ContentReadError, module: String?)?
+        /// The type the first identifying module reported; the later modules are dispatched on it.
+        var type: ContentType?
+        let probe = ContentProbe(data)
         for runner in runners where !interrupted && inputFault == nil {
-            let context = RunContext(content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree)
+            let candidate = ModuleManifest.Candidate(size: Int64(data.count), filename: content.filename, mime: type?.mime, read: probe.read)
+            guard runner.offer(candidate, dispatch: dispatch) else { continue }
+            let identifies = runner.manifest.role == .identify
+            let context = RunContext(
+                content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree, contentType: type,
+                mayIdentify: identifies)
             let result = runner.run(context)
             if let fuel = runner.lastFuelUsed {
                 logger.debug("fuel used: \(fuel)", metadata: ["module": "\(runner.name)", "content": "\(uuid.lowercasedString)"])
@@ -186,6 +197,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             case .success:
                 rows.append(contentsOf: context.rows)
                 emitted.append(contentsOf: context.children)
+                if type == nil { type = context.reportedType }
             case .failure(let failure):
                 failures.append(failure)
             case .interrupted:
@@ -213,6 +225,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             status: failures.isEmpty ? .success : .failed,
             errorMessage: failures.isEmpty ? nil : failures.map(\.description).joined(separator: "; "),
             depth: depth, size: data.count, sha256: sha256, filenameBytes: filenameBytes, rows: rows)
+        record.type = type
         // Without sub-contents this is the tree's last record: its end goes in the same write.
         if emitted.isEmpty { record.completesInput = finish(tree, children: 0) }
         try store.submit(record)

@@ -72,6 +72,7 @@ enum PostgresRunRegistry {
                     try drop(db)
                 } else {
                     previous = try db.query("SELECT max(id) FROM __wadup_run")[0].decode(Int64?.self)
+                    for statement in PostgresSchema.upgrade { try db.query(statement) }
                     logger.info("joining the run in \(location): \(remaining) inputs to go, \(live) other live process(es)")
                 }
             } else {

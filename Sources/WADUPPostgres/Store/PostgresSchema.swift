@@ -30,7 +30,9 @@ enum PostgresSchema {
             size BIGINT,
             sha256 TEXT,
             duplicate_of TEXT,
-            filename_bytes BYTEA
+            filename_bytes BYTEA,
+            mime TEXT,
+            description TEXT
         );
         CREATE TABLE __wadup_run (
             id BIGSERIAL PRIMARY KEY,
@@ -61,7 +63,9 @@ enum PostgresSchema {
             size BIGINT NOT NULL,
             runs BIGINT NOT NULL,
             failures BIGINT NOT NULL,
-            total_time_ms DOUBLE PRECISION NOT NULL
+            total_time_ms DOUBLE PRECISION NOT NULL,
+            offered BIGINT NOT NULL DEFAULT 0,
+            accepted BIGINT NOT NULL DEFAULT 0
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -145,7 +149,19 @@ enum PostgresSchema {
     static let chunkInputs = 64
     static let chunkBytes = 16 << 20
 
-    static let contentColumns = ["uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes"]
+    static let contentColumns = [
+        "uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes",
+        "mime", "description",
+    ]
+
+    /// What a run registered by an older WADUP lacks (schema version 2: the content's type and
+    /// dispatch counts), added when this one joins or resumes it.
+    static let upgrade = [
+        "ALTER TABLE __wadup_content ADD COLUMN IF NOT EXISTS mime TEXT",
+        "ALTER TABLE __wadup_content ADD COLUMN IF NOT EXISTS description TEXT",
+        "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS offered BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS accepted BIGINT NOT NULL DEFAULT 0",
+    ]
 }
 
 /// Rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. Values travel as

@@ -165,11 +165,16 @@ package final class PostgresStore: SharedRunStore {
                         mb.append(Int64(m.runs))
                         mb.append(Int64(m.failures))
                         mb.append(m.totalTimeMs)
+                        mb.append(Int64(m.offered))
+                        mb.append(Int64(m.accepted))
                         try db.query("""
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES ($1, $2, $3, $4, $5, $6)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                             ON CONFLICT (name) DO UPDATE SET runs = __wadup_modules.runs + excluded.runs,
                                 failures = __wadup_modules.failures + excluded.failures,
-                                total_time_ms = __wadup_modules.total_time_ms + excluded.total_time_ms
+                                total_time_ms = __wadup_modules.total_time_ms + excluded.total_time_ms,
+                                offered = __wadup_modules.offered + excluded.offered,
+                                accepted = __wadup_modules.accepted + excluded.accepted
                             """, mb)
                     }
                 }

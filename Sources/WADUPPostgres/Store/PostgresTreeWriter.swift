@@ -340,6 +340,8 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
             contents.text(r.sha256)
             contents.text(r.duplicateOf)
             contents.bytes(r.filenameBytes)
+            contents.text(r.type?.mime)
+            contents.text(r.type?.description)
             contents.endRow()
             for row in r.rows {
                 var copy = tables[row.tableID] ?? CopyText()

@@ -46,16 +46,17 @@ package enum PostgresRunCopy {
                      into: target, table: "__wadup_run",
                      columns: ["id", "started_at", "finished_at", "wadup_version", "engine", "settings", "outcome", "inputs", "contents", "failed", "skipped", "duplicates", "refused", "resumed_from"],
                      kinds: [.integer, .integer, .integer, .text, .text, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer])
-            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms FROM __wadup_modules ORDER BY name", into: target, table: "__wadup_modules",
-                     columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms"], kinds: [.text, .text, .integer, .integer, .integer, .real])
+            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, offered, accepted FROM __wadup_modules ORDER BY name",
+                     into: target, table: "__wadup_modules",
+                     columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms", "offered", "accepted"],
+                     kinds: [.text, .text, .integer, .integer, .integer, .real, .integer, .integer])
             let owners = Dictionary(
                 try db.query("SELECT name, module FROM __wadup_tables").map { try $0.decode((String, String).self) }, uniquingKeysWith: { a, _ in a })
             let tables = try PostgresRunRegistry.moduleTables(db)
             for table in tables { try target.createModuleTable(table, module: owners[table.name] ?? "") }
-            contents = try copy(db, "SELECT uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of, filename_bytes FROM __wadup_content ORDER BY depth, uuid",
-                                into: target, table: "__wadup_content",
-                                columns: ["uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes"],
-                                kinds: [.text, .text, .text, .integer, .text, .text, .integer, .integer, .text, .text, .blob])
+            contents = try copy(db, "SELECT \(PostgresSchema.contentColumns.joined(separator: ", ")) FROM __wadup_content ORDER BY depth, uuid",
+                                into: target, table: "__wadup_content", columns: PostgresSchema.contentColumns,
+                                kinds: [.text, .text, .text, .integer, .text, .text, .integer, .integer, .text, .text, .blob, .text, .text])
             inputs = try copy(db, "SELECT path, root_uuid, run_id FROM __wadup_input ORDER BY seq", into: target, table: "__wadup_input",
                               columns: ["path", "root_uuid", "run_id"], kinds: [.blob, .text, .integer])
             for table in tables {

@@ -61,6 +61,10 @@ extension HostABI {
             "emit_subcontent_slice64": { abi, m, a in
                 Int64(abi.emitSubcontentSlice64(m, offset: a.i64(0), length: a.i64(1), name: a.u32(2), nameLength: a.u32(3)))
             },
+            "set_content_type": { abi, m, a in
+                Int64(abi.setContentType(m, mime: a.u32(0), mimeLength: a.u32(1), description: a.u32(2), descriptionLength: a.u32(3)))
+            },
+            "get_content_type": { abi, m, a in Int64(abi.getContentType(m, dest: a.u32(0), capacity: a.u32(1))) },
         ]
         return ABI.hostFunctions.map { function in
             guard let call = calls[function.name] else { fatalError("no host implementation of \(function.name)") }

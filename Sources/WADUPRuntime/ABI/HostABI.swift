@@ -184,6 +184,43 @@ public final class HostABI {
         }
     }
 
+    // MARK: Content types
+
+    /// `set_content_type(mime_ptr, mime_len, desc_ptr, desc_len) -> i32`: the content's type, from
+    /// an identifying module. The MIME type must be `type/subtype` (``ContentType/isValidMIME(_:)``);
+    /// the description is UTF-8, cut at ``ABI/maxTypeDescriptionBytes``. A module that is not an
+    /// identifier gets `invalid_argument`: dispatch is decided by identifiers only.
+    public func setContentType(_ memory: UnsafeMutableRawBufferPointer, mime: UInt32, mimeLength: UInt32, description: UInt32, descriptionLength: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard context.mayIdentify else { throw .invalidArgument }
+            guard mimeLength <= ABI.maxMIMEBytes else { throw .invalidArgument }
+            let type = try Self.string(memory, mime, mimeLength)
+            guard ContentType.isValidMIME(type) else { throw .invalidArgument }
+            guard let bytes = Self.range(memory, description, descriptionLength) else { throw .outOfBounds }
+            let kept = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<min(bytes.count, ABI.maxTypeDescriptionBytes)])
+            guard let text = String(validating: kept.bindMemory(to: UInt8.self), as: UTF8.self)
+                ?? (bytes.count > kept.count ? Self.truncatedUTF8(kept) : nil)
+            else { throw .invalidUTF8 }
+            context.reportedType = ContentType(mime: type, description: text)
+        }
+    }
+
+    /// `get_content_type(dest_ptr, capacity) -> i32`: the MIME type an identifier reported before
+    /// this run; writes up to `capacity` bytes and returns the full length, 0 without a type.
+    public func getContentType(_ memory: UnsafeMutableRawBufferPointer, dest: UInt32, capacity: UInt32) -> Int32 {
+        do {
+            let context = try run()
+            let mime = Array((context.contentType?.mime ?? "").utf8)
+            guard let target = Self.range(memory, dest, capacity) else { throw ABIError.outOfBounds }
+            let n = min(mime.count, target.count)
+            if n > 0 { mime.withUnsafeBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) } }
+            return Int32(mime.count)
+        } catch {
+            return (error as? ABIError ?? .invalidArgument).rawValue
+        }
+    }
+
     // MARK: Logging
 
     /// `log_message(level, msg_ptr, msg_len) -> i32`: 0 debug, 1 info, 2 warning, 3 error.

@@ -12,6 +12,11 @@ public final class RunContext {
     public let limits: RunLimits
     /// The budget of the input this content belongs to; every emit draws from it.
     public let budget: (any SubcontentBudget)?
+    /// The content's type, as an identifying module reported it before this run (`get_content_type`).
+    public let contentType: ContentType?
+    /// Whether this run may report the content's type (`set_content_type`): only modules whose
+    /// manifest has the role `identify`.
+    public let mayIdentify: Bool
 
     /// Rows inserted by the run, in order.
     public internal(set) var rows: [(tableID: Int32, values: [CellValue])] = []
@@ -23,13 +28,20 @@ public final class RunContext {
     /// (`read_content` then returns `input_unavailable`): the content is recorded as failed with
     /// it, whatever the module returned.
     public internal(set) var inputFault: ContentReadError?
+    /// The type this run reported with `set_content_type` (the last call wins).
+    public internal(set) var reportedType: ContentType?
     /// The fuel the run used, as the engine counted it (`nil` without a fuel limit).
     public internal(set) var fuelUsed: UInt64?
     var rowBytes = 0
     var logCount = 0
 
-    public init(content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil) {
+    public init(
+        content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil,
+        contentType: ContentType? = nil, mayIdentify: Bool = false
+    ) {
         self.budget = budget
+        self.contentType = contentType
+        self.mayIdentify = mayIdentify
         self.content = content
         self.uuid = uuid
         self.filename = filename

@@ -35,6 +35,8 @@ public struct ContentRecord: Sendable {
     public var duplicateOf: String?
     /// The exact bytes of an input's path when they are not valid UTF-8 (``filename`` escapes them).
     public var filenameBytes: [UInt8]?
+    /// The type an identifying module reported (`set_content_type`); `nil` when none did.
+    public var type: ContentType?
     /// The input tree this content ends, written with it (the common case of a file without sub-contents).
     public var completesInput: InputCompletion?
     public var rows: [(tableID: Int32, values: [CellValue])]
@@ -119,8 +121,13 @@ public struct ModuleRecord: Sendable {
     public var runs: Int
     public var failures: Int
     public var totalTimeMs: Double
+    /// Contents the module was offered, and those its manifest accepted (the ones it ran on).
+    public var offered: Int
+    public var accepted: Int
 
-    public init(name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double) {
+    public init(name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double, offered: Int = 0, accepted: Int = 0) {
+        self.offered = offered
+        self.accepted = accepted
         self.name = name
         self.sha256 = sha256
         self.size = size

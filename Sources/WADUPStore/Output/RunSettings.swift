@@ -22,6 +22,7 @@ public struct RunSettings: Codable, Equatable, Sendable {
         case input, modules, limits, dedup
         case followSymlinks = "follow-symlinks"
         case shard
+        case dispatch
     }
 
     /// One setting that differs, with both values as text.
@@ -44,11 +45,15 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public var followSymlinks: Bool
     /// `nil` for a whole run (and in the settings of runs before shards existed).
     public var shard: Shard?
+    /// `false` for a run with `--no-dispatch`; `nil` (dispatch on) is left out of the JSON, so the
+    /// settings of runs before dispatch existed read as dispatching runs, whose results are the same.
+    public var dispatch: Bool?
 
     public init(
         input: String, output: String, modulesDirectory: String, modules: [Module], threads: Int, limits: RunLimits, dedup: Bool,
-        followSymlinks: Bool, shard: Shard?
+        followSymlinks: Bool, shard: Shard?, dispatch: Bool = true
     ) {
+        self.dispatch = dispatch ? nil : false
         self.input = input
         self.output = output
         self.modulesDirectory = modulesDirectory
@@ -85,6 +90,9 @@ public struct RunSettings: Codable, Equatable, Sendable {
         }
         if shard != earlier.shard {
             out.append(.init(field: .shard, value: shard.map { "\($0)" } ?? "none", recorded: earlier.shard.map { "\($0)" } ?? "none"))
+        }
+        if (dispatch ?? true) != (earlier.dispatch ?? true) {
+            out.append(.init(field: .dispatch, value: "\(dispatch ?? true)", recorded: "\(earlier.dispatch ?? true)"))
         }
         return out
     }

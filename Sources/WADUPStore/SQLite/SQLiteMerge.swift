@@ -95,7 +95,7 @@ public enum SQLiteMerge {
                     try db.execute(sql: SQLiteStore.schema)
                     return .commit
                 }
-                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double)] = [:]
+                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double, offered: Int64, accepted: Int64)] = [:]
                 for part in parts {
                     try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
                     try db.inTransaction {
@@ -115,7 +115,12 @@ public enum SQLiteMerge {
                                 ])
                             try db.execute(sql: "INSERT INTO run_map (old, new) VALUES (?, ?)", arguments: [run["id"], db.lastInsertedRowID])
                         }
-                        try db.execute(sql: "INSERT INTO main.__wadup_content SELECT * FROM part.__wadup_content")
+                        // A part of an older schema lacks the newer columns: they are copied as NULL.
+                        let columns = try db.columns(in: "__wadup_content", in: "main").map(\.name)
+                        let present = Set(try db.columns(in: "__wadup_content", in: "part").map(\.name))
+                        let selected = columns.map { present.contains($0) ? SQL.quoted($0) : "NULL" }.joined(separator: ", ")
+                        try db.execute(
+                            sql: "INSERT INTO main.__wadup_content (\(columns.map(SQL.quoted).joined(separator: ", "))) SELECT \(selected) FROM part.__wadup_content")
                         contents += db.changesCount
                         try db.execute(sql: "INSERT INTO main.__wadup_input (path, root_uuid, run_id) SELECT i.path, i.root_uuid, m.new FROM part.__wadup_input i JOIN run_map m ON m.old = i.run_id")
                         if try db.tableExists("__wadup_tables", in: "part") {
@@ -130,7 +135,9 @@ public enum SQLiteMerge {
                         }
                         for m in try Row.fetchAll(db, sql: "SELECT * FROM part.__wadup_modules") {
                             let name: String = m["name"]
-                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0)
+                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0, 0, 0)
+                            total.offered += m["offered"] ?? 0
+                            total.accepted += m["accepted"] ?? 0
                             total.runs += m["runs"]
                             total.failures += m["failures"]
                             total.ms += m["total_time_ms"]
@@ -144,8 +151,11 @@ public enum SQLiteMerge {
                 try db.inTransaction {
                     for (name, m) in modules.sorted(by: { $0.key < $1.key }) {
                         try db.execute(
-                            sql: "INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms])
+                            sql: """
+                                INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                """,
+                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms, m.offered, m.accepted])
                     }
                     try SQLiteStore.createIndexes(db, moduleTables: try SQLiteStore.moduleTableNames(db))
                     return .commit

@@ -80,8 +80,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                 var previous: Int64?
                 if resuming {
                     let point = try Self.rollBack(db)
-                    // A database of schema version 0 has no table catalog: modules of this attempt add theirs.
-                    try db.execute(sql: "CREATE TABLE IF NOT EXISTS __wadup_tables (name TEXT PRIMARY KEY, module TEXT NOT NULL)")
+                    try Self.upgrade(db)
                     resumePoint = point
                     previous = point.previousAttempt
                     for (id, schema) in point.tables.enumerated() { knownTables[Int32(id)] = schema }
@@ -242,7 +241,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             size INTEGER,
             sha256 TEXT,
             duplicate_of TEXT REFERENCES __wadup_content(uuid),
-            filename_bytes BLOB
+            filename_bytes BLOB,
+            mime TEXT,
+            description TEXT
         );
         CREATE TABLE __wadup_input (
             path BLOB NOT NULL,
@@ -273,7 +274,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             size INTEGER NOT NULL,
             runs INTEGER NOT NULL,
             failures INTEGER NOT NULL,
-            total_time_ms REAL NOT NULL
+            total_time_ms REAL NOT NULL,
+            offered INTEGER NOT NULL DEFAULT 0,
+            accepted INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -284,7 +287,29 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
 
     /// The version of the layout above, in `PRAGMA user_version`: readers refuse a newer one.
     /// Version 1 added `__wadup_tables`; databases without it (version 0) are read as version 1.
-    public static let schemaVersion = 1
+    /// Version 2 added the content's type (`__wadup_content.mime`, `description`) and dispatch
+    /// counts (`__wadup_modules.offered`, `accepted`); resuming an older database adds them
+    /// (``upgrade(_:)``), and readers treat them as NULL where absent.
+    public static let schemaVersion = 2
+
+    /// The columns version 2 added, with their declarations, by table.
+    static let addedInVersion2: [(table: String, column: String, declaration: String)] = [
+        ("__wadup_content", "mime", "TEXT"),
+        ("__wadup_content", "description", "TEXT"),
+        ("__wadup_modules", "offered", "INTEGER NOT NULL DEFAULT 0"),
+        ("__wadup_modules", "accepted", "INTEGER NOT NULL DEFAULT 0"),
+    ]
+
+    /// Brings a database of an older schema to this one: the catalog of version 1, the columns of
+    /// version 2. Nothing recorded changes; the new columns are NULL (or 0) for what was recorded before.
+    static func upgrade(_ db: Database) throws {
+        // A database of schema version 0 has no table catalog: modules of this attempt add theirs.
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS __wadup_tables (name TEXT PRIMARY KEY, module TEXT NOT NULL)")
+        for added in addedInVersion2 where try !db.columns(in: added.table).contains(where: { $0.name == added.column }) {
+            try db.execute(sql: "ALTER TABLE \(SQL.quoted(added.table)) ADD COLUMN \(SQL.quoted(added.column)) \(added.declaration)")
+        }
+        try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
+    }
 
     public func createTable(_ schema: TableSchema, id: Int32, module: String) {
         try? enqueue(.table(schema, id, module: module))
@@ -305,8 +330,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
     private func write(_ batch: [Item]) throws {
         try db.inTransaction { db in
             let contentStatement = try self.contentStatement ?? db.makeStatement(sql: """
-                INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of, filename_bytes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO __wadup_content (uuid, filename, parent_uuid, processed_at, status, error_message, depth, size, sha256, duplicate_of,
+                    filename_bytes, mime, description)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             self.contentStatement = contentStatement
             for item in batch {
@@ -332,6 +358,13 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                             Self.bind(s, 11, bytes)
                         } else {
                             sqlite3_bind_null(s, 11)
+                        }
+                        if let type = record.type {
+                            Self.bind(s, 12, type.mime)
+                            Self.bind(s, 13, type.description)
+                        } else {
+                            sqlite3_bind_null(s, 12)
+                            sqlite3_bind_null(s, 13)
                         }
                     }
                     for row in record.rows {
@@ -451,11 +484,13 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                 for m in modules {
                     try db.execute(
                         sql: """
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT (name) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
-                                total_time_ms = total_time_ms + excluded.total_time_ms
+                                total_time_ms = total_time_ms + excluded.total_time_ms, offered = offered + excluded.offered,
+                                accepted = accepted + excluded.accepted
                             """,
-                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs])
+                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs, m.offered, m.accepted])
                 }
             }
             // Best effort: a reader that keeps a transaction open holds the WAL, and its pages stay

@@ -1,0 +1,341 @@
+/// What a module says about itself: its role and the contents it accepts.
+///
+/// A module carries its manifest as JSON in a custom section named ``ABI/manifestSection``
+/// (`docs/modules/ABI.md`, "Manifest"). The host reads it once, when the module is loaded, and then
+/// offers a content to the module only when the manifest accepts it: a run with twenty modules does
+/// not pay for twenty "not mine" answers on every content. A module without a manifest accepts
+/// everything, as modules did before manifests existed.
+public struct ModuleManifest: Sendable, Equatable {
+    /// Whether the module identifies contents (runs first, may report a type) or analyses them.
+    public enum Role: String, Sendable, CaseIterable {
+        /// Runs first on every content it accepts and may report the content's type with
+        /// `set_content_type`; the other modules are then dispatched on that type.
+        case identify
+        /// Runs after identification, on the contents it accepts.
+        case analyze
+    }
+
+    /// Bytes that must appear at a place in the content.
+    public struct Magic: Sendable, Equatable {
+        /// Where the bytes start: from the start of the content, or, when negative, from its end
+        /// (-22 is 22 bytes before the end).
+        public let offset: Int64
+        public let bytes: [UInt8]
+        /// When greater than 0, the bytes may start anywhere in `offset ..< offset + range`
+        /// (a ZIP's end record somewhere in its last 64 KiB); 0 means exactly at `offset`.
+        public let range: Int64
+
+        public init(offset: Int64, bytes: [UInt8], range: Int64 = 0) {
+            self.offset = offset
+            self.bytes = bytes
+            self.range = range
+        }
+    }
+
+    /// The contents a module is offered. A content is accepted when its size is within the bounds
+    /// and, if any of `mime`, `magic` and `names` is given, one of them matches.
+    public struct Accepts: Sendable, Equatable {
+        /// MIME patterns (`application/pdf`, `text/*`, `application/x-*executable`), matched
+        /// without regard to case against the type an identifying module reported.
+        public var mime: [String] = []
+        public var magic: [Magic] = []
+        /// Globs (`*` and `?`) matched without regard to case against the last component of the
+        /// content's name (`*.zip`, `*.tar.*`).
+        public var names: [String] = []
+        public var minSize: Int64?
+        public var maxSize: Int64?
+
+        public init(mime: [String] = [], magic: [Magic] = [], names: [String] = [], minSize: Int64? = nil, maxSize: Int64? = nil) {
+            self.mime = mime
+            self.magic = magic
+            self.names = names
+            self.minSize = minSize
+            self.maxSize = maxSize
+        }
+    }
+
+    public var role: Role
+    /// `nil`: every content.
+    public var accepts: Accepts?
+
+    public init(role: Role = .analyze, accepts: Accepts? = nil) {
+        self.role = role
+        self.accepts = accepts
+    }
+
+    /// The manifest of a module that has none: an analyser of every content.
+    public static let everything = ModuleManifest()
+
+    /// Most patterns of each kind, most magic bytes and the farthest magic reach: bounds on what
+    /// one module makes the host do for every content.
+    public static let maxPatterns = 256
+    public static let maxMagicBytes = 256
+    public static let maxMagicReach: Int64 = 1 << 20
+
+    /// Why a manifest is refused: the field and what is wrong with it.
+    public struct Fault: Error, Sendable, Equatable, CustomStringConvertible {
+        public let field: String
+        public let problem: String
+        public var description: String { field.isEmpty ? problem : "\(field): \(problem)" }
+    }
+
+    /// Parses the manifest's JSON text, refusing unknown fields and wrong types, so that a typo
+    /// (`"mimes"`) is an error at load rather than a module silently offered everything.
+    public static func parse(_ bytes: [UInt8]) throws(Fault) -> ModuleManifest {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch {
+            throw Fault(field: "", problem: error == .invalidUTF8 ? "not valid UTF-8" : "not valid JSON")
+        }
+        guard case .object(let fields) = json else { throw Fault(field: "", problem: "not a JSON object") }
+        var manifest = ModuleManifest()
+        for (key, value) in try unique(fields, "") {
+            switch key {
+            case "version":
+                guard try integer(value, "version") == 1 else { throw Fault(field: "version", problem: "unknown version (this host reads version 1)") }
+            case "role":
+                guard case .string(let text) = value, let role = Role(rawValue: text) else {
+                    throw Fault(field: "role", problem: "must be one of \(Role.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                }
+                manifest.role = role
+            case "accepts":
+                manifest.accepts = try parseAccepts(value)
+            default:
+                throw Fault(field: key, problem: "unknown field (known: version, role, accepts)")
+            }
+        }
+        return manifest
+    }
+
+    private static func parseAccepts(_ value: JSONValue) throws(Fault) -> Accepts {
+        guard case .object(let fields) = value else { throw Fault(field: "accepts", problem: "must be an object") }
+        var accepts = Accepts()
+        for (key, value) in try unique(fields, "accepts") {
+            let field = "accepts.\(key)"
+            switch key {
+            case "mime":
+                accepts.mime = try strings(value, field)
+                for pattern in accepts.mime where !isMIMEPattern(pattern) {
+                    throw Fault(field: field, problem: "\"\(pattern)\" is not a MIME pattern (type/subtype, `*` for any run of characters)")
+                }
+            case "names":
+                accepts.names = try strings(value, field)
+                for pattern in accepts.names where pattern.isEmpty || pattern.utf8.count > 255 || pattern.contains("/") {
+                    throw Fault(field: field, problem: "\"\(pattern)\" is not a file-name glob (1 to 255 bytes, no `/`)")
+                }
+            case "magic":
+                guard case .array(let items) = value else { throw Fault(field: field, problem: "must be an array") }
+                guard items.count <= maxPatterns else { throw Fault(field: field, problem: "more than \(maxPatterns) entries") }
+                accepts.magic = try items.enumerated().map { (i, item) throws(Fault) in try parseMagic(item, "\(field)[\(i)]") }
+            case "min_size":
+                accepts.minSize = try size(value, field)
+            case "max_size":
+                accepts.maxSize = try size(value, field)
+            default:
+                throw Fault(field: field, problem: "unknown field (known: mime, magic, names, min_size, max_size)")
+            }
+        }
+        if let low = accepts.minSize, let high = accepts.maxSize, low > high {
+            throw Fault(field: "accepts", problem: "min_size \(low) is greater than max_size \(high)")
+        }
+        return accepts
+    }
+
+    private static func parseMagic(_ value: JSONValue, _ field: String) throws(Fault) -> Magic {
+        guard case .object(let fields) = value else { throw Fault(field: field, problem: "must be an object with \"hex\"") }
+        var offset: Int64 = 0
+        var range: Int64 = 0
+        var bytes: [UInt8]?
+        for (key, value) in try unique(fields, field) {
+            switch key {
+            case "offset": offset = try integer(value, "\(field).offset")
+            case "range":
+                range = try integer(value, "\(field).range")
+                guard range >= 0 else { throw Fault(field: "\(field).range", problem: "must not be negative") }
+            case "hex":
+                guard case .string(let text) = value, let decoded = hexBytes(text), !decoded.isEmpty, decoded.count <= maxMagicBytes else {
+                    throw Fault(field: "\(field).hex", problem: "must be 1 to \(maxMagicBytes) bytes as an even number of hex digits")
+                }
+                bytes = decoded
+            default:
+                throw Fault(field: "\(field).\(key)", problem: "unknown field (known: offset, range, hex)")
+            }
+        }
+        guard let bytes else { throw Fault(field: field, problem: "missing \"hex\"") }
+        let reach = offset < 0 ? -offset : offset + range + Int64(bytes.count)
+        guard offset > Int64.min, reach <= maxMagicReach, range <= maxMagicReach else {
+            throw Fault(field: field, problem: "reaches past \(maxMagicReach) bytes from the start or the end of the content")
+        }
+        return Magic(offset: offset, bytes: bytes, range: range)
+    }
+
+    private static func unique(_ fields: [(String, JSONValue)], _ field: String) throws(Fault) -> [(String, JSONValue)] {
+        var seen: Set<String> = []
+        for (key, _) in fields where !seen.insert(key).inserted {
+            throw Fault(field: field.isEmpty ? key : "\(field).\(key)", problem: "given twice")
+        }
+        return fields
+    }
+
+    private static func integer(_ value: JSONValue, _ field: String) throws(Fault) -> Int64 {
+        guard case .number(let text) = value, let number = Int64(text) else { throw Fault(field: field, problem: "must be an integer") }
+        return number
+    }
+
+    private static func size(_ value: JSONValue, _ field: String) throws(Fault) -> Int64? {
+        if value == .null { return nil }
+        let number = try integer(value, field)
+        guard number >= 0 else { throw Fault(field: field, problem: "must not be negative") }
+        return number
+    }
+
+    private static func strings(_ value: JSONValue, _ field: String) throws(Fault) -> [String] {
+        guard case .array(let items) = value else { throw Fault(field: field, problem: "must be an array of strings") }
+        guard items.count <= maxPatterns else { throw Fault(field: field, problem: "more than \(maxPatterns) entries") }
+        return try items.map { (item) throws(Fault) in
+            guard case .string(let text) = item else { throw Fault(field: field, problem: "must be an array of strings") }
+            return text
+        }
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = hexValue(digits[i]), let low = hexValue(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// `type/subtype` of MIME token characters, where `*` stands for any run of them.
+    static func isMIMEPattern(_ pattern: String) -> Bool {
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, pattern.utf8.count <= ABI.maxMIMEBytes else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 == UInt8(ascii: "*") || ContentType.isTokenByte($0) } }
+    }
+}
+
+extension ModuleManifest {
+    /// What the host knows about a content when it decides whether to offer it to a module.
+    public struct Candidate {
+        public let size: Int64
+        /// The last component of the content's name.
+        public let name: Substring
+        /// The type an identifying module reported; `nil` when none did (no identifier, or it failed).
+        public let mime: String?
+        /// Reads `count` bytes at `offset` (within the content); `nil` when they cannot be read.
+        public let read: (_ offset: Int64, _ count: Int) -> [UInt8]?
+
+        public init(size: Int64, filename: String, mime: String?, read: @escaping (_ offset: Int64, _ count: Int) -> [UInt8]?) {
+            self.size = size
+            self.name = filename.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(filename)
+            self.mime = mime
+            self.read = read
+        }
+    }
+
+    /// Whether the module is offered `content`.
+    ///
+    /// A content without a type (no identifier ran, or it failed or said nothing) matches every
+    /// MIME pattern: dispatch may only skip a module when it knows the content is not its kind.
+    public func accepts(_ content: Candidate) -> Bool {
+        guard let accepts else { return true }
+        if let low = accepts.minSize, content.size < low { return false }
+        if let high = accepts.maxSize, content.size > high { return false }
+        if accepts.mime.isEmpty && accepts.magic.isEmpty && accepts.names.isEmpty { return true }
+        if !accepts.mime.isEmpty {
+            guard let mime = content.mime else { return true }
+            if accepts.mime.contains(where: { Self.glob($0, matches: mime) }) { return true }
+        }
+        if accepts.names.contains(where: { Self.glob($0, matches: content.name) }) { return true }
+        return accepts.magic.contains { $0.matches(content) }
+    }
+
+    /// `*` for any run of characters and `?` for one, without regard to ASCII case.
+    static func glob<S: StringProtocol>(_ pattern: String, matches text: S) -> Bool {
+        let p = Array(pattern.utf8)
+        let t = Array(text.utf8)
+        var (pi, ti) = (0, 0)
+        var star: (p: Int, t: Int)?
+        while ti < t.count {
+            if pi < p.count, p[pi] == UInt8(ascii: "*") {
+                star = (pi, ti)
+                pi += 1
+            } else if pi < p.count, p[pi] == UInt8(ascii: "?") || lower(p[pi]) == lower(t[ti]) {
+                pi += 1
+                ti += 1
+            } else if let s = star {
+                pi = s.p + 1
+                ti = s.t + 1
+                star = (s.p, s.t + 1)
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+
+    @inline(__always)
+    private static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+}
+
+extension ModuleManifest.Magic {
+    func matches(_ content: ModuleManifest.Candidate) -> Bool {
+        let length = Int64(bytes.count)
+        let start = offset < 0 ? content.size + offset : offset
+        let first = max(start, 0)
+        let end = min(start + range + length, content.size)
+        guard end - first >= length, let window = content.read(first, Int(end - first)) else { return false }
+        if range == 0 { return first == start && window.elementsEqual(bytes) }
+        var i = 0
+        while i + bytes.count <= window.count {
+            if window[i] == bytes[0], window[i..<i + bytes.count].elementsEqual(bytes) { return true }
+            i += 1
+        }
+        return false
+    }
+}
+
+/// A content's type, as an identifying module reported it: what `file --mime-type` and `file` say.
+public struct ContentType: Sendable, Equatable {
+    public let mime: String
+    public let description: String
+
+    public init(mime: String, description: String) {
+        self.mime = mime
+        self.description = description
+    }
+
+    /// The bytes a MIME type or pattern is made of (RFC 6838's restricted names, and `=`/`;`-free).
+    static func isTokenByte(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
+    }
+
+    /// Whether `text` is a MIME type WADUP records: `type/subtype` of token bytes, at most
+    /// ``ABI/maxMIMEBytes`` long.
+    public static func isValidMIME(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, text.utf8.count <= ABI.maxMIMEBytes else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy(isTokenByte) }
+    }
+}
