@@ -241,10 +241,20 @@ extension ModuleManifest {
 
         public init(size: Int64, filename: String, mime: String?, read: @escaping (_ offset: Int64, _ count: Int) -> [UInt8]?) {
             self.size = size
-            self.name = filename.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(filename)
+            self.name = filename.lastIndex(of: "/").map { filename[filename.index(after: $0)...] } ?? filename[...]
             self.mime = mime
             self.read = read
         }
+
+        private init(size: Int64, name: Substring, mime: String?, read: @escaping (_ offset: Int64, _ count: Int) -> [UInt8]?) {
+            self.size = size
+            self.name = name
+            self.mime = mime
+            self.read = read
+        }
+
+        /// The same content with another type (after an identifier reported one).
+        public func with(mime: String?) -> Candidate { Candidate(size: size, name: name, mime: mime, read: read) }
     }
 
     /// Whether the module is offered `content`.

@@ -37,11 +37,21 @@ public struct GuestModule: Sendable {
     public var functions = ""
     public var memoryPages = 1
     public var body: String
+    /// The module's manifest (JSON), written as its `wadup.manifest` custom section; none when `nil`.
+    public var manifest: String?
 
-    public init(strings: [String: String] = [:], body: String) {
+    public init(strings: [String: String] = [:], body: String, manifest: String? = nil) {
         self.strings = strings.sorted { $0.key < $1.key }.map { ($0.key, Array($0.value.utf8)) }
         self.body = body
+        self.manifest = manifest
     }
+
+    /// The two content-type functions, for modules that identify or read types (import them with
+    /// ``imports`` in ``functions`` or a module of its own).
+    public static let typeImports = """
+        (import "env" "set_content_type" (func $set_type (param i32 i32 i32 i32) (result i32)))
+        (import "env" "get_content_type" (func $get_type (param i32 i32) (result i32)))
+        """
 
     public mutating func add(_ name: String, bytes: [UInt8]) { strings.append((name, bytes)) }
 
@@ -57,9 +67,12 @@ public struct GuestModule: Sendable {
             resolvedFunctions = resolvedFunctions.replacingOccurrences(of: "@\(name)", with: "(i32.const \(offset)) (i32.const \(bytes.count))")
             offset += (bytes.count + 15) / 16 * 16 + 16
         }
+        let custom = manifest.map { "(@custom \"wadup.manifest\" \"" + Array($0.utf8).map { String(format: "\\%02x", $0) }.joined() + "\")" } ?? ""
         return """
             (module
+            \(custom)
             \(Self.imports)
+            \(Self.typeImports)
             (memory (export "memory") \(memoryPages))
             \(data)
             \(globals)

@@ -61,6 +61,33 @@ public enum Content {
         }
     }
 
+    /// The MIME type the run's identifying module reported for this content; `nil` when none did.
+    public static var mime: String? {
+        var capacity = 128
+        while true {
+            var bytes = [UInt8](repeating: 0, count: capacity)
+            let length = bytes.withUnsafeMutableBytes { Int(get_content_type($0.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(capacity))) }
+            if length <= 0 { return nil }
+            if length <= capacity { return String(decoding: bytes[0..<length], as: UTF8.self) }
+            capacity = length
+        }
+    }
+
+    /// Reports the content's type (`set_content_type`): for identifying modules only (manifest
+    /// role `identify`); the other modules are dispatched on it.
+    public static func setType(mime: String, description: String) throws(GuestError) {
+        var mime = mime
+        var description = description
+        let code = mime.withUTF8 { m in
+            description.withUTF8 { d in
+                set_content_type(
+                    UnsafeRawPointer(m.baseAddress)?.assumingMemoryBound(to: CChar.self), UInt32(m.count),
+                    UnsafeRawPointer(d.baseAddress)?.assumingMemoryBound(to: CChar.self), UInt32(d.count))
+            }
+        }
+        if code < 0 { throw GuestError(code: code) }
+    }
+
     /// A cursor over the content that reads through a buffer.
     public static func reader(bufferSize: Int = 64 << 10) -> ContentReader { ContentReader(bufferSize: bufferSize) }
 }

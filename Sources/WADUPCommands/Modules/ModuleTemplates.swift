@@ -31,6 +31,10 @@ enum ModuleTemplates {
          * Table @NAME@(magic TEXT, size INTEGER): the first 8 bytes of every content in hex, and its size. */
         #include "wadup.h"
 
+        /* What this module accepts (docs/modules/ABI.md, Manifest): every content. A module for PDFs
+         * would say {\"accepts\": {\"mime\": [\"application/pdf\"], \"magic\": [{\"offset\": 0, \"hex\": \"25504446\"}]}}. */
+        WADUP_MANIFEST("{\"version\": 1, \"role\": \"analyze\"}");
+
         static int32_t table = -1;
 
         static uint32_t length(const char *s) {
@@ -110,6 +114,10 @@ enum ModuleTemplates {
     static let rustSource = """
         //! @NAME@: table `@NAME@(magic TEXT, size INTEGER)`: the first 8 bytes of every content in hex, and its size.
         use wadup_guest::*;
+
+        // What this module accepts (docs/modules/ABI.md, Manifest): every content. A module for PDFs
+        // would say r#"{"accepts": {"mime": ["application/pdf"], "magic": [{"offset": 0, "hex": "25504446"}]}}"#.
+        wadup_guest::manifest!(r#"{"version": 1, "role": "analyze"}"#);
 
         #[no_mangle]
         pub extern "C" fn process() -> i32 {

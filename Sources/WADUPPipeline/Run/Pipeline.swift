@@ -176,7 +176,9 @@ public final class Pipeline: Sendable {
         let config = configuration
         return RunSettings(
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
-            modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
+            // In file-name order, as every run recorded them (identifiers run first, but that order is the run's, not a setting).
+            modules: modules.entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map { .init(name: $0.name, sha256: $0.sha256) },
+            threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard, dispatch: config.dispatch)
     }
 

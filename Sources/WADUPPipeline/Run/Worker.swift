@@ -182,8 +182,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         /// The type the first identifying module reported; the later modules are dispatched on it.
         var type: ContentType?
         let probe = ContentProbe(data)
+        var candidate = ModuleManifest.Candidate(size: Int64(data.count), filename: content.filename, mime: nil, read: probe.read)
         for runner in runners where !interrupted && inputFault == nil {
-            let candidate = ModuleManifest.Candidate(size: Int64(data.count), filename: content.filename, mime: type?.mime, read: probe.read)
+            if candidate.mime != type?.mime { candidate = candidate.with(mime: type?.mime) }
             guard runner.offer(candidate, dispatch: dispatch) else { continue }
             let identifies = runner.manifest.role == .identify
             let context = RunContext(

@@ -49,6 +49,17 @@ public enum ManifestReader {
     /// `bytes` with its manifest sections replaced by one holding `manifest` (appended at the end,
     /// where custom sections may appear).
     public static func replacingManifest(in bytes: [UInt8], with manifest: [UInt8]) throws(ModuleLoadError) -> [UInt8] {
+        var kept = try removingManifest(from: bytes)
+        let name = Array(ABI.manifestSection.utf8)
+        let payload = encodeLEB(name.count) + name + manifest
+        kept.append(0)
+        kept.append(contentsOf: encodeLEB(payload.count))
+        kept.append(contentsOf: payload)
+        return kept
+    }
+
+    /// `bytes` without its manifest sections.
+    public static func removingManifest(from bytes: [UInt8]) throws(ModuleLoadError) -> [UInt8] {
         var kept: [UInt8] = Array(bytes.prefix(8))
         do {
             try walk(bytes) { id, body, whole throws(Malformed) in
@@ -62,11 +73,6 @@ public enum ManifestReader {
         } catch {
             throw ModuleLoadError(path: "", reason: "not a valid WebAssembly module (\(error.reason))")
         }
-        let name = Array(ABI.manifestSection.utf8)
-        let payload = encodeLEB(name.count) + name + manifest
-        kept.append(0)
-        kept.append(contentsOf: encodeLEB(payload.count))
-        kept.append(contentsOf: payload)
         return kept
     }
 

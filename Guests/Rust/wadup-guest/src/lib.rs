@@ -25,6 +25,8 @@ pub mod ffi {
         pub fn emit_subcontent_slice(offset: u32, length: u32, name_ptr: *const u8, name_len: u32) -> i32;
         pub fn emit_subcontent_slice64(offset: i64, length: i64, name_ptr: *const u8, name_len: u32) -> i32;
         pub fn log_message(level: i32, msg_ptr: *const u8, msg_len: u32) -> i32;
+        pub fn set_content_type(mime_ptr: *const u8, mime_len: u32, desc_ptr: *const u8, desc_len: u32) -> i32;
+        pub fn get_content_type(dest_ptr: *mut u8, capacity: u32) -> i32;
     }
 }
 
@@ -91,6 +93,29 @@ impl Content {
         let mut bytes = [0u8; 16];
         unsafe { ffi::get_content_uuid(bytes.as_mut_ptr()) };
         bytes
+    }
+
+    /// The MIME type the run's identifying module reported for this content, if any
+    /// (`get_content_type`).
+    pub fn mime() -> Option<String> {
+        let mut buffer = vec![0u8; 128];
+        loop {
+            let n = unsafe { ffi::get_content_type(buffer.as_mut_ptr(), buffer.len() as u32) };
+            if n <= 0 {
+                return None;
+            }
+            let n = n as usize;
+            if n <= buffer.len() {
+                buffer.truncate(n);
+                return String::from_utf8(buffer).ok();
+            }
+            buffer = vec![0u8; n];
+        }
+    }
+
+    /// Reports the content's type: for identifying modules only (manifest role `identify`).
+    pub fn set_type(mime: &str, description: &str) -> Result<()> {
+        check(unsafe { ffi::set_content_type(mime.as_ptr(), mime.len() as u32, description.as_ptr(), description.len() as u32) }).map(|_| ())
     }
 
     pub fn filename() -> String {
@@ -259,4 +284,28 @@ impl SubContent {
 /// Log lines, tagged by WADUP with the module and the content.
 pub fn log(level: i32, message: &str) {
     unsafe { ffi::log_message(level, message.as_ptr(), message.len() as u32) };
+}
+
+/// Declares the module's manifest (docs/modules/ABI.md, "Manifest"): its role and the contents it
+/// accepts, as JSON in the `wadup.manifest` custom section. Once per module:
+///
+/// ```ignore
+/// wadup_guest::manifest!(r#"{"role": "analyze", "accepts": {"mime": ["application/pdf"]}}"#);
+/// ```
+#[macro_export]
+macro_rules! manifest {
+    ($json:expr) => {
+        #[used]
+        #[link_section = "wadup.manifest"]
+        static WADUP_MANIFEST: [u8; $json.len()] = {
+            let bytes = $json.as_bytes();
+            let mut out = [0u8; $json.len()];
+            let mut i = 0;
+            while i < bytes.len() {
+                out[i] = bytes[i];
+                i += 1;
+            }
+            out
+        };
+    };
 }
