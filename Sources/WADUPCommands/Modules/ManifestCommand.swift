@@ -60,7 +60,8 @@ package struct ManifestCommand: ParsableCommand {
         let temporary = module + ".manifest-tmp"
         do {
             try Data(rewritten).write(to: URL(fileURLWithPath: temporary))
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: module), withItemAt: URL(fileURLWithPath: temporary))
+            // Renamed over the module: a reader sees the old file or the new one, never half of it.
+            guard rename(temporary, module) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw ModuleFile.fail("\(module): cannot write the module: \(error.localizedDescription)")
