@@ -37,11 +37,14 @@ public struct ModuleManifest: Sendable, Equatable {
     public struct Accepts: Sendable, Equatable {
         /// MIME patterns (`application/pdf`, `text/*`, `application/x-*executable`), matched
         /// without regard to case against the type an identifying module reported.
-        public var mime: [String] = []
+        public var mime: [String] = [] { didSet { mimeBytes = mime.map(ModuleManifest.lowercasedBytes) } }
         public var magic: [Magic] = []
         /// Globs (`*` and `?`) matched without regard to case against the last component of the
         /// content's name (`*.zip`, `*.tar.*`).
-        public var names: [String] = []
+        public var names: [String] = [] { didSet { nameBytes = names.map(ModuleManifest.lowercasedBytes) } }
+        /// The patterns as lowercase bytes, made once: dispatch matches them on every content.
+        private(set) var mimeBytes: [[UInt8]] = []
+        private(set) var nameBytes: [[UInt8]] = []
         public var minSize: Int64?
         public var maxSize: Int64?
 
@@ -51,6 +54,8 @@ public struct ModuleManifest: Sendable, Equatable {
             self.names = names
             self.minSize = minSize
             self.maxSize = maxSize
+            mimeBytes = mime.map(ModuleManifest.lowercasedBytes)
+            nameBytes = names.map(ModuleManifest.lowercasedBytes)
         }
     }
 
@@ -228,33 +233,43 @@ public struct ModuleManifest: Sendable, Equatable {
     }
 }
 
+/// The bytes of a content dispatch looks at: served from what the host already holds where it can.
+public protocol ContentBytes: AnyObject {
+    /// Calls `body` with the `count` bytes at `offset` (inside the content) and returns its answer;
+    /// `false` without calling it when they cannot be read.
+    func withBytes(at offset: Int64, count: Int, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool
+}
+
 extension ModuleManifest {
     /// What the host knows about a content when it decides whether to offer it to a module.
     public struct Candidate {
         public let size: Int64
-        /// The last component of the content's name.
-        public let name: Substring
+        /// The last component of the content's name, lowercased (ASCII), as bytes.
+        let name: [UInt8]
         /// The type an identifying module reported; `nil` when none did (no identifier, or it failed).
         public let mime: String?
-        /// Reads `count` bytes at `offset` (within the content); `nil` when they cannot be read.
-        public let read: (_ offset: Int64, _ count: Int) -> [UInt8]?
+        let mimeBytes: [UInt8]?
+        let bytes: any ContentBytes
 
-        public init(size: Int64, filename: String, mime: String?, read: @escaping (_ offset: Int64, _ count: Int) -> [UInt8]?) {
+        public init(size: Int64, filename: String, mime: String?, bytes: any ContentBytes) {
             self.size = size
-            self.name = filename.lastIndex(of: "/").map { filename[filename.index(after: $0)...] } ?? filename[...]
+            let last = filename.lastIndex(of: "/").map { filename[filename.index(after: $0)...] } ?? filename[...]
+            self.name = ModuleManifest.lowercasedBytes(last)
             self.mime = mime
-            self.read = read
+            self.mimeBytes = mime.map(ModuleManifest.lowercasedBytes)
+            self.bytes = bytes
         }
 
-        private init(size: Int64, name: Substring, mime: String?, read: @escaping (_ offset: Int64, _ count: Int) -> [UInt8]?) {
+        private init(size: Int64, name: [UInt8], mime: String?, bytes: any ContentBytes) {
             self.size = size
             self.name = name
             self.mime = mime
-            self.read = read
+            self.mimeBytes = mime.map(ModuleManifest.lowercasedBytes)
+            self.bytes = bytes
         }
 
         /// The same content with another type (after an identifier reported one).
-        public func with(mime: String?) -> Candidate { Candidate(size: size, name: name, mime: mime, read: read) }
+        public func with(mime: String?) -> Candidate { Candidate(size: size, name: name, mime: mime, bytes: bytes) }
     }
 
     /// Whether the module is offered `content`.
@@ -266,25 +281,25 @@ extension ModuleManifest {
         if let low = accepts.minSize, content.size < low { return false }
         if let high = accepts.maxSize, content.size > high { return false }
         if accepts.mime.isEmpty && accepts.magic.isEmpty && accepts.names.isEmpty { return true }
-        if !accepts.mime.isEmpty {
-            guard let mime = content.mime else { return true }
-            if accepts.mime.contains(where: { Self.glob($0, matches: mime) }) { return true }
+        if !accepts.mimeBytes.isEmpty {
+            guard let mime = content.mimeBytes else { return true }
+            if accepts.mimeBytes.contains(where: { Self.glob($0, matches: mime) }) { return true }
         }
-        if accepts.names.contains(where: { Self.glob($0, matches: content.name) }) { return true }
+        if accepts.nameBytes.contains(where: { Self.glob($0, matches: content.name) }) { return true }
         return accepts.magic.contains { $0.matches(content) }
     }
 
-    /// `*` for any run of characters and `?` for one, without regard to ASCII case.
-    static func glob<S: StringProtocol>(_ pattern: String, matches text: S) -> Bool {
-        let p = Array(pattern.utf8)
-        let t = Array(text.utf8)
+    static func lowercasedBytes<S: StringProtocol>(_ text: S) -> [UInt8] { text.utf8.map(lower) }
+
+    /// `*` for any run of bytes and `?` for one; both sides lowercased already.
+    static func glob(_ p: [UInt8], matches t: [UInt8]) -> Bool {
         var (pi, ti) = (0, 0)
         var star: (p: Int, t: Int)?
         while ti < t.count {
             if pi < p.count, p[pi] == UInt8(ascii: "*") {
                 star = (pi, ti)
                 pi += 1
-            } else if pi < p.count, p[pi] == UInt8(ascii: "?") || lower(p[pi]) == lower(t[ti]) {
+            } else if pi < p.count, p[pi] == UInt8(ascii: "?") || p[pi] == t[ti] {
                 pi += 1
                 ti += 1
             } else if let s = star {
@@ -300,7 +315,7 @@ extension ModuleManifest {
     }
 
     @inline(__always)
-    private static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+    static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 }
 
 extension ModuleManifest.Magic {
@@ -309,14 +324,22 @@ extension ModuleManifest.Magic {
         let start = offset < 0 ? content.size + offset : offset
         let first = max(start, 0)
         let end = min(start + range + length, content.size)
-        guard end - first >= length, let window = content.read(first, Int(end - first)) else { return false }
-        if range == 0 { return first == start && window.elementsEqual(bytes) }
-        var i = 0
-        while i + bytes.count <= window.count {
-            if window[i] == bytes[0], window[i..<i + bytes.count].elementsEqual(bytes) { return true }
-            i += 1
+        guard end - first >= length else { return false }
+        if range == 0 && first != start { return false }
+        return content.bytes.withBytes(at: first, count: Int(end - first)) { window in
+            let needle = bytes
+            var i = 0
+            while i + needle.count <= window.count {
+                if window[i] == needle[0] {
+                    var k = 1
+                    while k < needle.count && window[i + k] == needle[k] { k += 1 }
+                    if k == needle.count { return true }
+                }
+                if range == 0 { return false }
+                i += 1
+            }
+            return false
         }
-        return false
     }
 }
 

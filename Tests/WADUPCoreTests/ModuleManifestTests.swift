@@ -5,10 +5,16 @@ import WADUPCore
 struct ModuleManifestTests {
     static func parse(_ text: String) throws(ModuleManifest.Fault) -> ModuleManifest { try ModuleManifest.parse(Array(text.utf8)) }
 
-    static func candidate(_ bytes: [UInt8], name: String = "dir/file.bin", mime: String? = nil) -> ModuleManifest.Candidate {
-        ModuleManifest.Candidate(size: Int64(bytes.count), filename: name, mime: mime) { offset, count in
-            Array(bytes[Int(offset)..<Int(offset) + count])
+    final class Bytes: ContentBytes {
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        func withBytes(at offset: Int64, count: Int, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+            bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(offset)..<Int(offset) + count])) }
         }
+    }
+
+    static func candidate(_ bytes: [UInt8], name: String = "dir/file.bin", mime: String? = nil) -> ModuleManifest.Candidate {
+        ModuleManifest.Candidate(size: Int64(bytes.count), filename: name, mime: mime, bytes: Bytes(bytes))
     }
 
     @Test func aFullManifestParsesIntoItsParts() throws {

@@ -97,14 +97,7 @@ package struct TryCommand: ParsableCommand {
                 throw ModuleFile.fail("\(error)")
             }
             let indent = String(repeating: "  ", count: depth)
-            let probe = ModuleManifest.Candidate(size: Int64(data.count), filename: file, mime: type?.mime) { offset, count in
-                var bytes = [UInt8](repeating: 0, count: count)
-                let read: Bool = bytes.withUnsafeMutableBytes { buffer in
-                    guard count > 0 else { return true }
-                    return (try? data.copy(from: Int(offset), count: count, to: buffer.baseAddress!)) != nil
-                }
-                return read ? bytes : nil
-            }
+            let probe = ModuleManifest.Candidate(size: Int64(data.count), filename: file, mime: type?.mime, bytes: ContentProbe(data))
             guard runner.offer(probe, dispatch: !noDispatch) else {
                 print("\n\(indent)== \(file) (\(data.count) bytes): not accepted by the manifest; a run would not offer it (--no-dispatch runs it anyway)")
                 continue

@@ -182,7 +182,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         /// The type the first identifying module reported; the later modules are dispatched on it.
         var type: ContentType?
         let probe = ContentProbe(data)
-        var candidate = ModuleManifest.Candidate(size: Int64(data.count), filename: content.filename, mime: nil, read: probe.read)
+        var candidate = ModuleManifest.Candidate(size: Int64(data.count), filename: content.filename, mime: nil, bytes: probe)
         for runner in runners where !interrupted && inputFault == nil {
             if candidate.mime != type?.mime { candidate = candidate.with(mime: type?.mime) }
             guard runner.offer(candidate, dispatch: dispatch) else { continue }
