@@ -23,12 +23,15 @@ public struct RunConfiguration: Sendable, Codable {
     public var shard: Shard?
     /// Test and benchmark switches; ``Tuning/standard`` for every user's run.
     public var tuning: Tuning
+    /// Where streamed sub-contents too large for memory are written (unlinked files).
+    public var temporaryFolder: TemporaryFolder
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
         dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
-        tuning: Tuning = .standard
+        tuning: Tuning = .standard, temporaryFolder: TemporaryFolder = .standard
     ) {
+        self.temporaryFolder = temporaryFolder
         self.tuning = tuning
         self.shard = shard
         self.dedup = dedup
@@ -240,7 +243,7 @@ public final class Pipeline: Sendable {
             Worker(
                 index: index, modules: modules, registry: registry, store: store, scheduler: scheduler, statistics: statistics,
                 limits: config.limits, logger: logger, dedup: dedup, reader: reader, recordsInputs: config.tuning.recordsInputs,
-                onStoreFailure: { [self] error in
+                temporaryFolder: config.temporaryFolder, onStoreFailure: { [self] error in
                     state.withLock { if $0.storeError == nil { $0.storeError = error } }
                     scheduler.cancel()
                 })

@@ -23,6 +23,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// Whether input trees are recorded as complete (what resume needs); only a benchmark turns
     /// it off (``Tuning/recordsInputs``), to measure what the records cost.
     let recordsInputs: Bool
+    /// Where streamed sub-contents too large for memory are written.
+    let temporaryFolder: TemporaryFolder
     /// One runner per module, in the run's order.
     private let runners: [ModuleRunner]
     /// Each module's runs, failures and time (read after this worker's thread has finished).
@@ -31,8 +33,10 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
         statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?,
-        reader: FileReader = .system, recordsInputs: Bool = true, onStoreFailure: @escaping @Sendable (StoreError) -> Void
+        reader: FileReader = .system, recordsInputs: Bool = true, temporaryFolder: TemporaryFolder = .standard,
+        onStoreFailure: @escaping @Sendable (StoreError) -> Void
     ) {
+        self.temporaryFolder = temporaryFolder
         self.reader = reader
         self.recordsInputs = recordsInputs
         self.dedup = dedup
@@ -177,7 +181,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         /// when the host's own check found it).
         var inputFault: (error: ContentReadError, module: String?)?
         for runner in runners where !interrupted && inputFault == nil {
-            let context = RunContext(content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree)
+            let context = RunContext(
+                content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree, temporaryFolder: temporaryFolder)
             let result = runner.run(context)
             if let fuel = runner.lastFuelUsed {
                 logger.debug("fuel used: \(fuel)", metadata: ["module": "\(runner.name)", "content": "\(uuid.lowercasedString)"])
