@@ -35,6 +35,8 @@ extern "C" {
 #define WADUP_E_INVALID_ARGUMENT   (-10) /* bad length/capacity/level, or a sub-content name with NUL or > 4096 bytes */
 #define WADUP_E_NO_CONTENT         (-11) /* content function called outside process() */
 #define WADUP_E_INPUT_UNAVAILABLE  (-12) /* the input file changed or failed while it was read: return */
+#define WADUP_E_UNKNOWN_STREAM     (-13) /* a stream handle not returned by emit_stream_begin, or already ended/aborted */
+#define WADUP_E_TEMPORARY_STORAGE  (-14) /* the host's temporary folder is full or failing: the run fails, return */
 
 /* Log levels for log_message. */
 #define WADUP_LOG_DEBUG   0
@@ -76,6 +78,20 @@ WADUP_IMPORT(get_content_type) int32_t get_content_type(char *dest_ptr, uint32_t
  */
 #define WADUP_MANIFEST(json) \
   __asm__(".section .custom_section.wadup.manifest,\"\",@\n.ascii " #json "\n.text\n")
+/* Streams: a sub-content of any size, written piece by piece (kept in host memory while small,
+ * then in an unlinked temporary file). At most 16 open at once; streamed bytes count toward the
+ * per-input budget (--max-input-bytes), not toward --max-subcontent-bytes. */
+WADUP_IMPORT(emit_stream_begin) int32_t emit_stream_begin(const char *name_ptr, uint32_t name_len);
+WADUP_IMPORT(emit_stream_write) int32_t emit_stream_write(int32_t handle, const void *data_ptr, uint32_t data_len);
+WADUP_IMPORT(emit_stream_skip) int32_t emit_stream_skip(int32_t handle, int64_t length);
+WADUP_IMPORT(emit_stream_end) int32_t emit_stream_end(int32_t handle);
+WADUP_IMPORT(emit_stream_abort) int32_t emit_stream_abort(int32_t handle);
+
+/* Extents: a zero-copy sub-content made of ranges of the current content and holes (offset
+ * WADUP_HOLE reads as zeros); at most 65536 extents a call. */
+#define WADUP_HOLE (-1)
+typedef struct { int64_t offset; int64_t length; } wadup_extent;
+WADUP_IMPORT(emit_subcontent_extents) int32_t emit_subcontent_extents(const wadup_extent *extents_ptr, uint32_t extent_count, const char *name_ptr, uint32_t name_len);
 
 #ifdef __cplusplus
 }

@@ -53,6 +53,12 @@ public enum ABI {
         HostFunction(name: "emit_subcontent_slice64", parameters: [.i64, .i64, .i32, .i32]),
         HostFunction(name: "set_content_type", parameters: [.i32, .i32, .i32, .i32]),
         HostFunction(name: "get_content_type", parameters: [.i32, .i32]),
+        HostFunction(name: "emit_stream_begin", parameters: [.i32, .i32]),
+        HostFunction(name: "emit_stream_write", parameters: [.i32, .i32, .i32]),
+        HostFunction(name: "emit_stream_skip", parameters: [.i32, .i64]),
+        HostFunction(name: "emit_stream_end", parameters: [.i32]),
+        HostFunction(name: "emit_stream_abort", parameters: [.i32]),
+        HostFunction(name: "emit_subcontent_extents", parameters: [.i32, .i32, .i32, .i32]),
     ]
 
     /// Longest log message kept, in bytes; longer messages are truncated (not refused).
@@ -73,6 +79,12 @@ public enum ABI {
     public static let manifestSection = "wadup.manifest"
     /// Largest manifest read, in bytes.
     public static let maxManifestBytes = 64 << 10
+    /// Streams one module-run may have open at once (begun, not yet ended or aborted).
+    public static let maxOpenStreams = 16
+    /// Most extents in one `emit_subcontent_extents` call (the array is then at most 1 MiB).
+    public static let maxExtents = 65536
+    /// The offset of an extent that is a hole: it reads as zeros.
+    public static let holeOffset: Int64 = -1
 }
 
 /// A negative return value of a host function: stable, documented, never a trap.
@@ -103,6 +115,11 @@ public enum ABIError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     /// The content is recorded as failed (`input_changed` or `read_error`) whatever the module does
     /// next; the module should return.
     case inputUnavailable = -12
+    /// A stream handle this run never received from `emit_stream_begin`, or one already ended or aborted.
+    case unknownStream = -13
+    /// The host could not write a stream's temporary file (the temporary folder is full or failing):
+    /// the module-run fails whatever the module returns; the module should return.
+    case temporaryStorage = -14
 
     /// The stable lowercase name used in docs and logs.
     public var name: String {
@@ -119,6 +136,8 @@ public enum ABIError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
         case .invalidArgument: "invalid_argument"
         case .noContent: "no_content"
         case .inputUnavailable: "input_unavailable"
+        case .unknownStream: "unknown_stream"
+        case .temporaryStorage: "temporary_storage"
         }
     }
 

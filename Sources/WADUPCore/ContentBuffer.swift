@@ -29,6 +29,7 @@ public struct ContentBuffer: Sendable {
             self.file = nil
             self.count = count
             self.release = release
+            self.extents = nil
         }
 
         init(file: InputFileSource) {
@@ -36,6 +37,19 @@ public struct ContentBuffer: Sendable {
             self.file = file
             self.count = file.size
             self.release = {}
+            self.extents = nil
+        }
+
+        /// The pieces of a content made of extents, in order, with the offset each starts at
+        /// (`nil` otherwise).
+        let extents: [Extent]?
+
+        init(extents: [Extent], count: Int) {
+            self.base = nil
+            self.file = nil
+            self.count = count
+            self.release = {}
+            self.extents = extents
         }
 
         deinit { release() }
@@ -71,14 +85,80 @@ public struct ContentBuffer: Sendable {
     }
 
     /// The file these bytes are read from on demand, if any (an input of at least ``readThreshold``
-    /// bytes, or a slice of one).
-    public var file: InputFileSource? { storage.file }
+    /// bytes, or a slice of one; for a content made of extents, the file of its first range, so
+    /// that a change of the input it was cut from is found).
+    public var file: InputFileSource? { storage.file ?? storage.extents?.lazy.compactMap { $0.source?.file }.first }
+
+    /// One piece of a content made of extents: `count` bytes of `source`, or of zeros (a hole).
+    public struct Extent: Sendable {
+        /// The bytes, or `nil` for a hole that reads as zeros.
+        public let source: ContentBuffer?
+        public let count: Int
+        /// Where the piece starts in the content it is part of (set when the content is made).
+        var start = 0
+
+        /// `count` bytes of `buffer` from `offset`.
+        public static func range(of buffer: ContentBuffer, offset: Int, count: Int) -> Extent {
+            Extent(source: buffer.slice(offset: offset, count: count), count: count)
+        }
+
+        /// `count` zero bytes.
+        public static func hole(count: Int) -> Extent { Extent(source: nil, count: count) }
+
+        private init(source: ContentBuffer?, count: Int) {
+            precondition(count >= 0)
+            self.source = source
+            self.count = count
+        }
+    }
+
+    /// A content made of `extents` one after the other, sharing their storage (nothing is copied;
+    /// holes take no memory): a fragmented file in a disk image, a sparse archive entry. The
+    /// caller checks the total fits in `Int`.
+    public init(extents: [Extent]) {
+        var pieces: [Extent] = []
+        pieces.reserveCapacity(extents.count)
+        var total = 0
+        for var extent in extents where extent.count > 0 {
+            extent.start = total
+            total += extent.count
+            pieces.append(extent)
+        }
+        self.init(storage: Storage(extents: pieces, count: total), offset: 0, count: total)
+    }
+
+    /// Copies `count` bytes at `offset` (an offset of the storage) of a content made of extents.
+    private static func copy(extents: [Extent], from offset: Int, count: Int, to target: UnsafeMutableRawPointer) throws(ContentReadError) {
+        // The last extent starting at or before `offset`.
+        var low = 0
+        var high = extents.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if extents[middle].start <= offset { low = middle } else { high = middle - 1 }
+        }
+        var done = 0
+        var index = low
+        while done < count {
+            let extent = extents[index]
+            let within = offset + done - extent.start
+            let n = min(extent.count - within, count - done)
+            if let source = extent.source {
+                try source.copy(from: within, count: n, to: target + done)
+            } else {
+                (target + done).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+            }
+            done += n
+            index += 1
+        }
+    }
 
     /// Copies `count` bytes from `offset` to `target`.
     public func copy(from offset: Int, count: Int, to target: UnsafeMutableRawPointer) throws(ContentReadError) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count)
         if let file = storage.file {
             try file.read(into: target, count: count, at: self.offset + offset)
+        } else if let extents = storage.extents {
+            if count > 0 { try Self.copy(extents: extents, from: self.offset + offset, count: count, to: target) }
         } else if count > 0 {
             target.copyMemory(from: storage.base! + self.offset + offset, byteCount: count)
         }
@@ -88,6 +168,20 @@ public struct ContentBuffer: Sendable {
     /// content). A file is read into one reused buffer of that size: hashing a 5 GB input keeps one
     /// window resident, not 5 GB.
     public func forEachWindow(size: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) -> Void) throws(ContentReadError) {
+        if storage.extents != nil {
+            // Made of extents: each window is assembled from its pieces (holes are zeros).
+            let window = min(size, max(count, 1))
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: window, alignment: 64)
+            defer { buffer.deallocate() }
+            var done = 0
+            repeat {
+                let n = min(window, count - done)
+                try copy(from: done, count: n, to: buffer)
+                body(UnsafeRawBufferPointer(start: buffer, count: n))
+                done += n
+            } while done < count
+            return
+        }
         guard let file = storage.file else {
             var done = 0
             repeat {

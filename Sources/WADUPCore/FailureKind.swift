@@ -20,6 +20,9 @@ public enum FailureKind: String, Sendable, CaseIterable, Codable {
     /// Reading the input file failed (EIO: a failing disk, a device removed, a network file system
     /// gone). Not the module's fault; recorded for the content.
     case readError = "read_error"
+    /// A streamed sub-content could not be written to the temporary folder (full or failing):
+    /// the module-run fails, the run goes on. Not the content's fault.
+    case temporaryStorage = "temporary_storage"
 }
 
 /// A failed module-run: the module, the kind and a one-line detail.

@@ -154,23 +154,42 @@ struct FormatModuleTests {
         #expect(errors.first?["entries"] as Int? == 0)
     }
 
-    @Test(arguments: ["memory", "subcontent"])
-    func aDecompressionBombIsStoppedByTheHostsLimitsAndRecorded(limit: String) throws {
-        var limits = RunLimits()
-        if limit == "memory" { limits.maxMemory = 64 << 20 } else { limits.maxSubcontentBytes = 16 << 20 }
+    /// A decompression bomb no longer needs the module's memory: `archive` streams the entry to the
+    /// host (so a small `--max-memory` does not stop it, and `--max-subcontent-bytes`, which bounds
+    /// copies, does not apply); the per-input budget `--max-input-bytes` stops it.
+    @Test(arguments: ["memory", "subcontent", "input"])
+    func aDecompressionBombIsStreamedAndStoppedByTheInputBudget(limit: String) throws {
+        var limits = RunLimits(maxRecursionDepth: 1)
+        switch limit {
+        case "memory": limits.maxMemory = 64 << 20
+        case "subcontent": limits.maxSubcontentBytes = 16 << 20
+        default: limits.maxInputBytes = 16 << 20
+        }
         let (outcome, contents) = try Self.runArchive(limits: limits) { dir in
             let made = try shell("head -c 300000000 /dev/zero | gzip -1 > zeros.gz", in: dir)
             try #require(made.succeeded, "gzip failed: \(made.output)")
             return "zeros.gz"
         }
-        #expect(contents.count == 1)
         #expect(contents.first?.status == "success")
-        let row = try #require(try outcome.db.read { db in try Row.fetchOne(db, sql: "SELECT path, emitted, reason FROM archive_entries") })
+        let row = try #require(try outcome.db.read { db in try Row.fetchOne(db, sql: "SELECT path, emitted, size, reason FROM archive_entries") })
         #expect(row["path"] as String? == "zeros")
-        #expect(row["emitted"] as Int? == 0)
-        let reason: String = row["reason"]
-        #expect(limit == "memory" ? reason.hasPrefix("too large for the module's memory") : reason == "not emitted: the host's sub-content limit was reached")
+        if limit == "input" {
+            #expect(contents.count == 1)
+            #expect(row["emitted"] as Int? == 0)
+            #expect(row["reason"] as String? == "not emitted: the host's sub-content limit was reached")
+        } else {
+            #expect(contents.count == 2)
+            #expect(row["emitted"] as Int? == 1)
+            #expect(row["size"] as Int? == 300_000_000)
+            #expect(contents.last?.size == 300_000_000)
+            #expect(contents.last?.sha256 == Self.zerosDigest)
+        }
     }
+
+    /// sha256 of 300,000,000 zero bytes (computed by Python).
+    static let zerosDigest: String = {
+        (try? python("import hashlib; print(hashlib.sha256(bytes(300000000)).hexdigest())").trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+    }()
 
     /// A few hundred real files of this machine (programs, libraries, compressed manuals, scripts,
     /// Python bytecode, images, configuration) and the archives of the corpus: `file_type`'s two

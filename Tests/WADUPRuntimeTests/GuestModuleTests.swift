@@ -395,6 +395,10 @@ struct GuestModuleTests {
         let doubles = "SELECT count(*) FROM sdk_values WHERE rowid = 1 AND f = 0.1 OR rowid = 2 AND f = -2.5e-300"
             + " OR rowid = 3 AND f = 1.7976931348623157e308 OR rowid = 4 AND f = 123456.789 OR rowid = 5 AND f = -3.0 OR rowid = 6 AND f IS NULL"
         #expect(try outcome.ints(doubles) == [6])
+        // Its stream and extents, through the SDK's wrappers; the aborted stream leaves nothing.
+        #expect(try outcome.strings("SELECT filename || ' ' || sha256 FROM __wadup_content WHERE depth = 1 ORDER BY filename") == [
+            "sdk_extents " + sha256Hex([1, 0, 0, 0]), "sdk_stream " + sha256Hex([1, 1, 2, 0, 0, 3]),
+        ])
     }
 
     static func hex(_ s: String) -> String { s.utf8.map { String(format: "%02X", $0) }.joined() }
@@ -403,6 +407,11 @@ struct GuestModuleTests {
         let input = try Harness.inputs([("a", [1]), ("b", [2])])
         let outcome = try Harness.run(modulesDirectory: try BuiltModules.folder(["rust_wasi_probe"]), input: input, threads: 2, engine: engine)
         #expect(try outcome.strings("SELECT file_denied || ' ' || clock_ok FROM wasi_probe") == ["1 1", "1 1"])
+        // The crate's stream and extents (a dropped stream is aborted: nothing).
+        #expect(try outcome.strings("SELECT filename || ' ' || sha256 FROM __wadup_content WHERE depth = 1 ORDER BY filename, sha256") == [
+            "rust_extents " + sha256Hex([1, 0, 0, 0]), "rust_extents " + sha256Hex([2, 0, 0, 0]),
+            "rust_stream " + sha256Hex([1, 9, 9, 0, 0, 7]), "rust_stream " + sha256Hex([2, 9, 9, 0, 0, 7]),
+        ].sorted())
         #expect(try outcome.contents().allSatisfy { $0.status == "success" })
     }
 

@@ -29,6 +29,12 @@ public struct GuestModule: Sendable {
         (import "env" "emit_subcontent_bytes" (func $emit_bytes (param i32 i32 i32 i32) (result i32)))
         (import "env" "emit_subcontent_slice" (func $emit_slice (param i32 i32 i32 i32) (result i32)))
         (import "env" "log_message" (func $log (param i32 i32 i32) (result i32)))
+        (import "env" "emit_stream_begin" (func $stream_begin (param i32 i32) (result i32)))
+        (import "env" "emit_stream_write" (func $stream_write (param i32 i32 i32) (result i32)))
+        (import "env" "emit_stream_skip" (func $stream_skip (param i32 i64) (result i32)))
+        (import "env" "emit_stream_end" (func $stream_end (param i32) (result i32)))
+        (import "env" "emit_stream_abort" (func $stream_abort (param i32) (result i32)))
+        (import "env" "emit_subcontent_extents" (func $emit_extents (param i32 i32 i32 i32) (result i32)))
         """
 
     /// Strings placed in memory; `@name` in `body` (and `functions`) is replaced by `offset length` of that string.

@@ -10,7 +10,8 @@
  * Table archive_entries(path, format, filter, type, size, mode, mtime, emitted, reason): one row
  * per entry. Regular files are emitted as sub-contents named by their path in the archive; a file
  * stored contiguously in an uncompressed archive is emitted as a zero-copy slice of the content,
- * any other is decompressed into memory and copied out. Directories, links, devices, encrypted and
+ * any other is decompressed and streamed to the host (any size: the host spills a large one to an
+ * unlinked temporary file; the holes of a sparse entry are skipped, never written). Directories, links, devices, encrypted and
  * unreadable entries are recorded with the reason, not emitted.
  *
  * Damage: entries read before the damage are kept and emitted, and one row of archive_errors
@@ -183,73 +184,87 @@ static void stream_name(wadup_text *out) {
     else wadup_text_cstring(out, "data");
 }
 
-/* Reads one entry's data and emits it. Returns 0, or a reason it was not emitted in `reason`
- * (ARCHIVE_FATAL from libarchive ends the archive: *fatal is set). */
+/* Why an emit failed, for the entry's row; a temporary-storage failure ends the run (the host
+ * fails it anyway). */
+static void emit_failed(int32_t code, char *reason, size_t capacity, int *fatal) {
+    if (code == WADUP_E_LIMIT_REACHED) snprintf(reason, capacity, "not emitted: the host's sub-content limit was reached");
+    else if (code == WADUP_E_TEMPORARY_STORAGE) { snprintf(reason, capacity, "not emitted: the host's temporary folder failed"); *fatal = 1; source.error = code; }
+    else snprintf(reason, capacity, "not emitted: error %d", code);
+}
+
+/* Streams the content's bytes [start, start + n) into `stream` (an entry found contiguous so far,
+ * then not). */
+static int32_t stream_content(int32_t stream, int64_t start, int64_t n) {
+    static unsigned char *buffer;
+    if (!buffer && !(buffer = malloc(BLOCK))) return WADUP_E_LIMIT_REACHED;
+    while (n > 0) {
+        uint32_t k = n < BLOCK ? (uint32_t)n : BLOCK;
+        int32_t rc = read_content64(start, k, buffer);
+        if (rc < 0) { source.error = rc; return rc; }
+        if ((rc = emit_stream_write(stream, buffer, k)) < 0) return rc;
+        start += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Reads one entry's data and emits it: a zero-copy slice when it is stored contiguously in the
+ * content, else a stream (any size: the host keeps it in memory or a temporary file; holes of a
+ * sparse entry are skipped, not written). Returns the size, or -1 with a reason it was not
+ * emitted in `reason` (ARCHIVE_FATAL from libarchive ends the archive: *fatal is set). */
 static int64_t emit_entry(struct archive *a, const wadup_text *name, char *reason, size_t capacity, int *fatal, int sparse, int64_t declared) {
     const void *block;
     size_t length;
     la_int64_t at;
     int64_t total = 0, slice_start = -1;
     int contiguous = !sparse;
-    unsigned char *copy = NULL;
-    size_t copy_capacity = 0;
+    int32_t stream = -1, r;
     int rc;
     reason[0] = 0;
     while ((rc = archive_read_data_block(a, &block, &length, &at)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-        if (at > total) { /* a hole (sparse file): zeros */
-            contiguous = 0;
-        }
+        if (at < total) { snprintf(reason, capacity, "entry offset out of range"); goto skip; }
+        if (at > total) contiguous = 0; /* a hole (sparse file): zeros */
         if (contiguous) {
             int64_t where = offset_in_content(block, length);
             if (length > 0 && (where < 0 || (slice_start >= 0 && where != slice_start + total))) contiguous = 0;
             else if (length > 0 && slice_start < 0) slice_start = where;
             if (!contiguous && total > 0) {
-                /* Fall back to copying: the bytes so far are at [slice_start, +total) in the content. */
-                if (total > INT32_MAX) { snprintf(reason, capacity, "too large for the module's memory"); goto skip; }
-                copy_capacity = (size_t)total * 2 + length;
-                copy = malloc(copy_capacity);
-                if (!copy) { snprintf(reason, capacity, "too large for the module's memory"); goto skip; }
-                int32_t r = read_content64(slice_start, (uint32_t)total, copy);
-                if (r < 0) { snprintf(reason, capacity, "read_content64 failed: %d", r); goto skip; }
+                /* Not a slice after all: the bytes so far are at [slice_start, +total) in the content. */
+                if ((stream = emit_stream_begin(name->data, (uint32_t)name->length)) < 0) { emit_failed(stream, reason, capacity, fatal); goto skip; }
+                if ((r = stream_content(stream, slice_start, total)) < 0) { emit_failed(r, reason, capacity, fatal); goto skip; }
             }
         }
         if (!contiguous) {
-            size_t end = (size_t)at + length;
-            if ((int64_t)end < at) { snprintf(reason, capacity, "entry offset out of range"); goto skip; }
-            if (end > copy_capacity) {
-                /* The size the header declares, if it covers this block (at most 64 MiB up front: a
-                 * header may lie), saves growing and copying the buffer while decompressing. */
-                size_t grown = copy_capacity ? copy_capacity : 65536;
-                if (!copy_capacity && declared >= (int64_t)end && declared <= (64 << 20)) grown = (size_t)declared;
-                while (grown < end) grown *= 2;
-                unsigned char *bigger = realloc(copy, grown);
-                if (!bigger) { snprintf(reason, capacity, "too large for the module's memory (%zu bytes read)", (size_t)total); goto skip; }
-                copy = bigger;
-                copy_capacity = grown;
-            }
-            if (at > total) memset(copy + total, 0, (size_t)(at - total)); /* a hole: the only gap blocks leave */
-            memcpy(copy + at, block, length);
+            if (stream < 0 && (stream = emit_stream_begin(name->data, (uint32_t)name->length)) < 0) { emit_failed(stream, reason, capacity, fatal); goto skip; }
+            if (at > total && (r = emit_stream_skip(stream, at - total)) < 0) { emit_failed(r, reason, capacity, fatal); goto skip; }
+            if (length > 0 && (r = emit_stream_write(stream, block, (uint32_t)length)) < 0) { emit_failed(r, reason, capacity, fatal); goto skip; }
         }
         total = at + (int64_t)length;
     }
     if (rc != ARCHIVE_EOF) {
         snprintf(reason, capacity, "data: %s", archive_error_string(a) ? archive_error_string(a) : "read error");
         if (rc == ARCHIVE_FATAL) *fatal = 1;
-        free(copy);
+        if (stream >= 0) emit_stream_abort(stream);
         return -1;
     }
+    if (sparse && declared > total) {
+        /* A trailing hole: the entry's size is the one the header declares. */
+        if (stream < 0 && (stream = emit_stream_begin(name->data, (uint32_t)name->length)) < 0) { emit_failed(stream, reason, capacity, fatal); return -1; }
+        if ((r = emit_stream_skip(stream, declared - total)) < 0) { emit_failed(r, reason, capacity, fatal); emit_stream_abort(stream); return -1; }
+        total = declared;
+    }
     int32_t emitted;
-    if (contiguous && slice_start >= 0) emitted = emit_subcontent_slice64(slice_start, total, name->data, (uint32_t)name->length);
-    else emitted = emit_subcontent_bytes(copy ? copy : (const void *)"", (uint32_t)total, name->data, (uint32_t)name->length);
-    free(copy);
+    if (stream >= 0) emitted = emit_stream_end(stream);
+    else if (contiguous && slice_start >= 0) emitted = emit_subcontent_slice64(slice_start, total, name->data, (uint32_t)name->length);
+    else emitted = emit_subcontent_bytes("", 0, name->data, (uint32_t)name->length);
     if (emitted < 0) {
-        snprintf(reason, capacity, emitted == WADUP_E_LIMIT_REACHED ? "not emitted: the host's sub-content limit was reached" : "not emitted: error %d", emitted);
+        emit_failed(emitted, reason, capacity, fatal);
         return -1;
     }
     return total;
 skip:
-    free(copy);
-    if (archive_read_data_skip(a) == ARCHIVE_FATAL) *fatal = 1;
+    if (stream >= 0) emit_stream_abort(stream);
+    if (!*fatal && archive_read_data_skip(a) == ARCHIVE_FATAL) *fatal = 1;
     return -1;
 }
 

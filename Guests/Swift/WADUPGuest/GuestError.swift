@@ -18,6 +18,8 @@ public struct GuestError: Error, Equatable {
     public static let invalidArgument = GuestError(code: WADUP_E_INVALID_ARGUMENT)
     public static let noContent = GuestError(code: WADUP_E_NO_CONTENT)
     public static let inputUnavailable = GuestError(code: WADUP_E_INPUT_UNAVAILABLE)
+    public static let unknownStream = GuestError(code: WADUP_E_UNKNOWN_STREAM)
+    public static let temporaryStorage = GuestError(code: WADUP_E_TEMPORARY_STORAGE)
     /// Not a host error: the module found its input malformed (returned from `process` as 1).
     public static let malformed = GuestError(code: 1)
     /// Not a host error: a column name the table does not have, or a value of the wrong type (SDK-side check).

@@ -36,6 +36,73 @@ public enum SubContent {
     }
 }
 
+/// A sub-content of any size written piece by piece (`emit_stream_*`): the host keeps a small one
+/// in memory and a large one in an unlinked temporary file. Call ``end()`` to emit it; one never
+/// ended is discarded when `process` returns.
+public struct SubContentStream {
+    public let handle: Int32
+
+    /// Begins a stream named `name`.
+    public init(name: String) throws(GuestError) {
+        var nameBytes = Array(name.utf8)
+        let result = nameBytes.withUnsafeMutableBytes { n in
+            emit_stream_begin(n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
+        }
+        try GuestError.check(result)
+        handle = result
+    }
+
+    /// Appends `bytes`.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(GuestError) {
+        try GuestError.check(emit_stream_write(handle, bytes.baseAddress, UInt32(bytes.count)))
+    }
+
+    public func write(_ bytes: [UInt8]) throws(GuestError) {
+        var failure: GuestError?
+        bytes.withUnsafeBytes { raw in
+            do throws(GuestError) { try write(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Appends `count` zero bytes without sending them (a hole: no disk, no copy on the host).
+    public func skip(_ count: Int64) throws(GuestError) {
+        try GuestError.check(emit_stream_skip(handle, count))
+    }
+
+    /// Emits the stream as a sub-content, after those emitted before.
+    public func end() throws(GuestError) { try GuestError.check(emit_stream_end(handle)) }
+
+    /// Discards the stream.
+    public func abort() throws(GuestError) { try GuestError.check(emit_stream_abort(handle)) }
+}
+
+extension SubContent {
+    /// One piece of an extents sub-content: a range of the current content, or a hole of zeros.
+    public enum Extent {
+        case range(offset: Int64, count: Int64)
+        case hole(count: Int64)
+    }
+
+    /// Emits a zero-copy sub-content made of ranges of the current content and holes, in order
+    /// (`emit_subcontent_extents`; at most 65536 extents).
+    public static func emitExtents(_ extents: [Extent], name: String) throws(GuestError) {
+        var array: [wadup_extent] = extents.map { extent in
+            switch extent {
+            case .range(let offset, let count): wadup_extent(offset: offset, length: count)
+            case .hole(let count): wadup_extent(offset: Int64(WADUP_HOLE), length: count)
+            }
+        }
+        var nameBytes = Array(name.utf8)
+        let result = array.withUnsafeMutableBufferPointer { a in
+            nameBytes.withUnsafeMutableBytes { n in
+                emit_subcontent_extents(a.baseAddress, UInt32(a.count), n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
+            }
+        }
+        try GuestError.check(result)
+    }
+}
+
 /// Log lines, tagged by WADUP with the module and the content.
 public enum Log {
     public static func debug(_ message: String) { write(WADUP_LOG_DEBUG, message) }

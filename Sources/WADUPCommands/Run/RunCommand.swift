@@ -75,6 +75,9 @@ package struct RunCommand: ParsableCommand {
             guard files.shard == nil else { throw ValidationError("--shard splits a run into SQLite databases for wadup merge; processes writing to PostgreSQL share the work without it") }
         }
         guard files.leaseTimeout.seconds >= 1 else { throw ValidationError("--lease-timeout must be at least 1 second") }
+        if let problem = temporaryFolder.problem() {
+            throw ValidationError("--temp-dir \(temporaryFolder.path): \(problem) (it must be a writable folder)")
+        }
         let t = limits.timeout?.seconds ?? 0
         guard t >= 0, t.isFinite, t <= 31_536_000 else { throw ValidationError("--timeout must be between 0 (none) and 31536000 seconds (365 days)") }
     }
@@ -98,7 +101,14 @@ package struct RunCommand: ParsableCommand {
                 timeout: timeout > 0 ? timeout : nil,
                 maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
             overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume,
-            shard: files.shard, tuning: (try? tuning) ?? .standard, dispatch: !files.noDispatch)
+            shard: files.shard, tuning: (try? tuning) ?? .standard, dispatch: !files.noDispatch, temporaryFolder: temporaryFolder)
+    }
+
+    /// `--temp-dir`, or `$TMPDIR`, or `/tmp`; the remedy a full folder's failure names.
+    var temporaryFolder: TemporaryFolder {
+        TemporaryFolder(
+            path: files.tempDir ?? TemporaryFolder.standardPath,
+            remedy: "free space there, or give another folder with --temp-dir")
     }
 
     package func run() throws {
@@ -251,6 +261,11 @@ struct FileOptions: ParsableArguments {
         name: .customLong("reconnect-timeout"),
         help: ArgumentHelp("PostgreSQL output: how long a process that lost the server keeps reconnecting (with back-off) before it exits non-zero; run the same command again then.", valueName: "duration"))
     var reconnectTimeout = TimeSpan(seconds: 60)
+
+    @Option(
+        name: .customLong("temp-dir"),
+        help: ArgumentHelp("Folder for streamed sub-contents too large for memory (unlinked files; default $TMPDIR, else /tmp).", valueName: "folder"))
+    var tempDir: String?
 
     @Option(help: ArgumentHelp("Process only part K of N of the inputs (0 <= K < N; by a hash of each path), for job arrays; combine with wadup merge.", valueName: "K/N"))
     var shard: Shard?

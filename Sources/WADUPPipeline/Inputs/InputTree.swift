@@ -46,6 +46,18 @@ package final class InputTree: SubcontentBudget {
         }
     }
 
+    package func reserve(moreBytes bytes: Int) -> Bool {
+        state.withLock { state in
+            guard bytes <= limits.maxInputBytes - state.bytes else {
+                state.refused += 1
+                state.bytesHit = true
+                return false
+            }
+            state.bytes += bytes
+            return true
+        }
+    }
+
     /// Ends one content that queued `children` more; returns whether the tree is now complete.
     func finish(children: Int) -> Bool {
         state.withLock { state in

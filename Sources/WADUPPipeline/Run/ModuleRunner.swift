@@ -79,6 +79,14 @@ package final class ModuleRunner {
             if outcome != .success { instance = nil }
             return .inputFault(fault)
         }
+        if let detail = context.storageFault, outcome != .interrupted {
+            // A stream's temporary file could not be written: the run's output is incomplete,
+            // whatever the module returned.
+            counters.failures += 1
+            instance = nil
+            logger.warning("\(detail)", metadata: ["module": "\(name)", "content": "\(context.uuid.lowercasedString)"])
+            return .failure(ModuleFailure(module: name, kind: .temporaryStorage, detail: detail))
+        }
         switch outcome {
         case .success:
             return .success

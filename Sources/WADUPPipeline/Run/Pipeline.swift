@@ -26,12 +26,15 @@ public struct RunConfiguration: Sendable, Codable {
     /// Offer a content only to the modules whose manifest accepts it; `false` runs every module on
     /// every content (`--no-dispatch`).
     public var dispatch: Bool
+    /// Where streamed sub-contents too large for memory are written (unlinked files).
+    public var temporaryFolder: TemporaryFolder
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
         dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
-        tuning: Tuning = .standard, dispatch: Bool = true
+        tuning: Tuning = .standard, dispatch: Bool = true, temporaryFolder: TemporaryFolder = .standard
     ) {
+        self.temporaryFolder = temporaryFolder
         self.tuning = tuning
         self.dispatch = dispatch
         self.shard = shard
@@ -246,7 +249,7 @@ public final class Pipeline: Sendable {
             Worker(
                 index: index, modules: modules, registry: registry, store: store, scheduler: scheduler, statistics: statistics,
                 limits: config.limits, logger: logger, dedup: dedup, dispatch: config.dispatch, reader: reader,
-                recordsInputs: config.tuning.recordsInputs,
+                recordsInputs: config.tuning.recordsInputs, temporaryFolder: config.temporaryFolder,
                 onStoreFailure: { [self] error in
                     state.withLock { if $0.storeError == nil { $0.storeError = error } }
                     scheduler.cancel()

@@ -25,6 +25,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// Whether input trees are recorded as complete (what resume needs); only a benchmark turns
     /// it off (``Tuning/recordsInputs``), to measure what the records cost.
     let recordsInputs: Bool
+    /// Where streamed sub-contents too large for memory are written.
+    let temporaryFolder: TemporaryFolder
     /// One runner per module, in the run's order.
     private let runners: [ModuleRunner]
     /// Each module's runs, failures and time (read after this worker's thread has finished).
@@ -33,8 +35,10 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     init(
         index: Int, modules: ModuleSet, registry: TableRegistry, store: any ResultStore, scheduler: Scheduler,
         statistics: RunStatistics, limits: RunLimits, logger: Logger, dedup: DedupIndex?, dispatch: Bool = true,
-        reader: FileReader = .system, recordsInputs: Bool = true, onStoreFailure: @escaping @Sendable (StoreError) -> Void
+        reader: FileReader = .system, recordsInputs: Bool = true, temporaryFolder: TemporaryFolder = .standard,
+        onStoreFailure: @escaping @Sendable (StoreError) -> Void
     ) {
+        self.temporaryFolder = temporaryFolder
         self.reader = reader
         self.recordsInputs = recordsInputs
         self.dedup = dedup
@@ -188,8 +192,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             guard runner.offer(candidate, dispatch: dispatch) else { continue }
             let identifies = runner.manifest.role == .identify
             let context = RunContext(
-                content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree, contentType: type,
-                mayIdentify: identifies)
+                content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree, temporaryFolder: temporaryFolder,
+                contentType: type, mayIdentify: identifies)
             let result = runner.run(context)
             if let fuel = runner.lastFuelUsed {
                 logger.debug("fuel used: \(fuel)", metadata: ["module": "\(runner.name)", "content": "\(uuid.lowercasedString)"])

@@ -65,6 +65,14 @@ extension HostABI {
                 Int64(abi.setContentType(m, mime: a.u32(0), mimeLength: a.u32(1), description: a.u32(2), descriptionLength: a.u32(3)))
             },
             "get_content_type": { abi, m, a in Int64(abi.getContentType(m, dest: a.u32(0), capacity: a.u32(1))) },
+            "emit_stream_begin": { abi, m, a in Int64(abi.emitStreamBegin(m, name: a.u32(0), nameLength: a.u32(1))) },
+            "emit_stream_write": { abi, m, a in Int64(abi.emitStreamWrite(m, handle: a.i32(0), data: a.u32(1), dataLength: a.u32(2))) },
+            "emit_stream_skip": { abi, _, a in Int64(abi.emitStreamSkip(handle: a.i32(0), length: a.i64(1))) },
+            "emit_stream_end": { abi, _, a in Int64(abi.emitStreamEnd(handle: a.i32(0))) },
+            "emit_stream_abort": { abi, _, a in Int64(abi.emitStreamAbort(handle: a.i32(0))) },
+            "emit_subcontent_extents": { abi, m, a in
+                Int64(abi.emitSubcontentExtents(m, extents: a.u32(0), extentCount: a.u32(1), name: a.u32(2), nameLength: a.u32(3)))
+            },
         ]
         return ABI.hostFunctions.map { function in
             guard let call = calls[function.name] else { fatalError("no host implementation of \(function.name)") }

@@ -156,7 +156,7 @@ public final class HostABI {
             let context = try run()
             guard let bytes = Self.range(memory, data, dataLength) else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
-            guard context.children.count < context.limits.maxSubcontent,
+            guard context.children.count + context.streams.count < context.limits.maxSubcontent,
                 bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes,
                 context.budget?.reserve(bytes: bytes.count) ?? true
             else { throw .limitReached }
@@ -179,7 +179,7 @@ public final class HostABI {
             let start = Int(offset)
             let count = Int(length)
             let childName = try childName(memory, name, nameLength)
-            guard context.children.count < context.limits.maxSubcontent, context.budget?.reserve(bytes: count) ?? true else { throw .limitReached }
+            guard context.children.count + context.streams.count < context.limits.maxSubcontent, context.budget?.reserve(bytes: count) ?? true else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count)))
         }
     }
@@ -218,6 +218,128 @@ public final class HostABI {
             return Int32(mime.count)
         } catch {
             return (error as? ABIError ?? .invalidArgument).rawValue
+        }
+    }
+
+    // MARK: Streams and extents
+
+    /// `emit_stream_begin(name_ptr, name_len) -> i32`: a new stream's handle (≥ 0). The stream
+    /// counts as one sub-content from here (an aborted one too); its bytes count as they are written.
+    public func emitStreamBegin(_ memory: UnsafeMutableRawBufferPointer, name: UInt32, nameLength: UInt32) -> Int32 {
+        do throws(ABIError) {
+            let context = try run()
+            let childName = try childName(memory, name, nameLength)
+            guard context.streams.count < ABI.maxOpenStreams,
+                context.children.count + context.streams.count < context.limits.maxSubcontent,
+                context.nextStream < Int32.max,
+                context.budget?.reserve(bytes: 0) ?? true
+            else { throw .limitReached }
+            let handle = context.nextStream
+            context.nextStream += 1
+            context.streams[handle] = SubcontentStream(name: childName, folder: context.temporaryFolder)
+            return handle
+        } catch {
+            return error.rawValue
+        }
+    }
+
+    /// The open stream `handle` of the run in progress.
+    private func openStream(_ handle: Int32) throws(ABIError) -> (RunContext, SubcontentStream) {
+        let context = try run()
+        guard let stream = context.streams[handle] else { throw .unknownStream }
+        return (context, stream)
+    }
+
+    /// A temporary file that could not be written: the stream is dropped and the run fails with it.
+    private func storageFailed(_ fault: SubcontentStream.StorageFault, context: RunContext, handle: Int32) -> ABIError {
+        context.streams[handle] = nil
+        if context.storageFault == nil { context.storageFault = fault.description }
+        return .temporaryStorage
+    }
+
+    /// `emit_stream_write(handle, data_ptr, data_len) -> i32`: appends the bytes to the stream.
+    public func emitStreamWrite(_ memory: UnsafeMutableRawBufferPointer, handle: Int32, data: UInt32, dataLength: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let (context, stream) = try openStream(handle)
+            guard let bytes = Self.range(memory, data, dataLength) else { throw .outOfBounds }
+            guard context.budget?.reserve(moreBytes: bytes.count) ?? true else { throw .limitReached }
+            do throws(SubcontentStream.StorageFault) {
+                try stream.write(UnsafeRawBufferPointer(bytes))
+            } catch {
+                throw storageFailed(error, context: context, handle: handle)
+            }
+        }
+    }
+
+    /// `emit_stream_skip(handle, length: i64) -> i32`: appends `length` zeros (a hole of the
+    /// temporary file: no disk, no copy).
+    public func emitStreamSkip(handle: Int32, length: Int64) -> Int32 {
+        catching { () throws(ABIError) in
+            let (context, stream) = try openStream(handle)
+            guard length >= 0 else { throw .invalidArgument }
+            guard length <= Int64(Int.max - stream.count) else { throw .limitReached }
+            guard context.budget?.reserve(moreBytes: Int(length)) ?? true else { throw .limitReached }
+            do throws(SubcontentStream.StorageFault) {
+                try stream.skip(Int(length))
+            } catch {
+                throw storageFailed(error, context: context, handle: handle)
+            }
+        }
+    }
+
+    /// `emit_stream_end(handle) -> i32`: the stream becomes a sub-content, after those emitted before.
+    public func emitStreamEnd(handle: Int32) -> Int32 {
+        catching { () throws(ABIError) in
+            let (context, stream) = try openStream(handle)
+            context.streams[handle] = nil
+            do throws(SubcontentStream.StorageFault) {
+                let (data, digest) = try stream.finish()
+                context.children.append(
+                    digest.map { EmittedContent(name: stream.name, data: data, sha256: $0) } ?? EmittedContent(name: stream.name, data: data))
+            } catch {
+                throw storageFailed(error, context: context, handle: handle)
+            }
+        }
+    }
+
+    /// `emit_stream_abort(handle) -> i32`: discards the stream.
+    public func emitStreamAbort(handle: Int32) -> Int32 {
+        catching { () throws(ABIError) in
+            let (context, _) = try openStream(handle)
+            context.streams[handle] = nil
+        }
+    }
+
+    /// `emit_subcontent_extents(extents_ptr, extent_count, name_ptr, name_len) -> i32`: a zero-copy
+    /// sub-content made of ranges of the current content and holes, from an array of little-endian
+    /// `{i64 offset, i64 length}` (offset -1: a hole of zeros).
+    public func emitSubcontentExtents(_ memory: UnsafeMutableRawBufferPointer, extents: UInt32, extentCount: UInt32, name: UInt32, nameLength: UInt32) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard extentCount <= ABI.maxExtents else { throw .invalidArgument }
+            guard let array = Self.range(memory, extents, extentCount * 16) else { throw .outOfBounds }
+            let childName = try childName(memory, name, nameLength)
+            let size = Int64(context.content.count)
+            var pieces: [ContentBuffer.Extent] = []
+            pieces.reserveCapacity(Int(extentCount))
+            var total: Int64 = 0
+            for i in 0..<Int(extentCount) {
+                let offset = Int64(littleEndian: array.loadUnaligned(fromByteOffset: i * 16, as: Int64.self))
+                let length = Int64(littleEndian: array.loadUnaligned(fromByteOffset: i * 16 + 8, as: Int64.self))
+                guard length >= 0 else { throw .outOfBounds }
+                if offset == ABI.holeOffset {
+                    pieces.append(.hole(count: Int(length)))
+                } else {
+                    guard offset >= 0, offset <= size, length <= size - offset else { throw .outOfBounds }
+                    pieces.append(.range(of: context.content, offset: Int(offset), count: Int(length)))
+                }
+                guard length <= Int64.max - total else { throw .outOfBounds }
+                total += length
+            }
+            guard context.children.count + context.streams.count < context.limits.maxSubcontent,
+                context.budget?.reserve(bytes: Int(total)) ?? true
+            else { throw .limitReached }
+            context.children.append(EmittedContent(name: childName, data: ContentBuffer(extents: pieces)))
         }
     }
 

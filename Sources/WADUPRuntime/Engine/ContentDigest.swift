@@ -28,6 +28,14 @@ public final class ContentDigest: @unchecked Sendable {  // Safe: `value` is wri
         DispatchQueue.global(qos: .userInitiated).async(group: group) { self.value = Result { () throws(ContentReadError) in try data.sha256Digest() } }
     }
 
+    /// A digest computed already (a stream hashed as it was written).
+    init(_ data: ContentBuffer, known: [UInt8]) {
+        self.data = data
+        let group = DispatchGroup()
+        done = group
+        value = .success(known)
+    }
+
     /// The 32 bytes of the digest, or why the bytes could not be read; waits for the background
     /// hash if it is still running.
     public var result: Result<[UInt8], ContentReadError> {

@@ -35,10 +35,22 @@ public final class RunContext {
     var rowBytes = 0
     var logCount = 0
 
+    /// Where streams too large for memory are written.
+    public let temporaryFolder: TemporaryFolder
+    /// Streams begun and not yet ended or aborted, by handle; those left when `process` returns
+    /// are discarded with this context (their temporary files closed, so freed).
+    var streams: [Int32: SubcontentStream] = [:]
+    /// The next stream handle: handles are never reused within a run, so a stale one is refused.
+    var nextStream: Int32 = 0
+    /// Set when a stream's temporary file could not be written: the run fails with it
+    /// (``FailureKind/temporaryStorage``) whatever the module returned.
+    public internal(set) var storageFault: String?
+
     public init(
         content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil,
-        contentType: ContentType? = nil, mayIdentify: Bool = false
+        temporaryFolder: TemporaryFolder = .standard, contentType: ContentType? = nil, mayIdentify: Bool = false
     ) {
+        self.temporaryFolder = temporaryFolder
         self.budget = budget
         self.contentType = contentType
         self.mayIdentify = mayIdentify
@@ -53,6 +65,9 @@ public final class RunContext {
 public protocol SubcontentBudget: AnyObject, Sendable {
     /// Takes one sub-content of `bytes` from the budget; `false` (and nothing taken) if it does not fit.
     func reserve(bytes: Int) -> Bool
+    /// Takes `bytes` more for a sub-content already counted (a stream, as it is written); `false`
+    /// (and nothing taken) if they do not fit.
+    func reserve(moreBytes bytes: Int) -> Bool
 }
 
 /// A sub-content a module emitted: its name and its bytes (a copy, or a slice sharing the parent's storage).
@@ -66,6 +81,13 @@ public struct EmittedContent: Sendable {
         self.name = name
         self.data = data
         digest = ContentDigest(data)
+    }
+
+    /// A sub-content whose SHA-256 is known already (hashed as it was streamed).
+    init(name: String, data: ContentBuffer, sha256: [UInt8]) {
+        self.name = name
+        self.data = data
+        digest = ContentDigest(data, known: sha256)
     }
 }
 

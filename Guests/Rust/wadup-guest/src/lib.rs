@@ -27,6 +27,12 @@ pub mod ffi {
         pub fn log_message(level: i32, msg_ptr: *const u8, msg_len: u32) -> i32;
         pub fn set_content_type(mime_ptr: *const u8, mime_len: u32, desc_ptr: *const u8, desc_len: u32) -> i32;
         pub fn get_content_type(dest_ptr: *mut u8, capacity: u32) -> i32;
+        pub fn emit_stream_begin(name_ptr: *const u8, name_len: u32) -> i32;
+        pub fn emit_stream_write(handle: i32, data_ptr: *const u8, data_len: u32) -> i32;
+        pub fn emit_stream_skip(handle: i32, length: i64) -> i32;
+        pub fn emit_stream_end(handle: i32) -> i32;
+        pub fn emit_stream_abort(handle: i32) -> i32;
+        pub fn emit_subcontent_extents(extents_ptr: *const i64, extent_count: u32, name_ptr: *const u8, name_len: u32) -> i32;
     }
 }
 
@@ -47,6 +53,8 @@ impl Error {
     pub const INVALID_ARGUMENT: Error = Error(-10);
     pub const NO_CONTENT: Error = Error(-11);
     pub const INPUT_UNAVAILABLE: Error = Error(-12);
+    pub const UNKNOWN_STREAM: Error = Error(-13);
+    pub const TEMPORARY_STORAGE: Error = Error(-14);
     /// SDK-side: a column name the table does not have.
     pub const UNKNOWN_COLUMN: Error = Error(2);
 }
@@ -278,6 +286,67 @@ impl SubContent {
     pub fn emit_slice(offset: u64, length: u64, filename: &str) -> Result<()> {
         let (offset, length) = (i64::try_from(offset).map_err(|_| Error::OUT_OF_BOUNDS)?, i64::try_from(length).map_err(|_| Error::OUT_OF_BOUNDS)?);
         check(unsafe { ffi::emit_subcontent_slice64(offset, length, filename.as_ptr(), filename.len() as u32) }).map(|_| ())
+    }
+}
+
+/// One piece of an extents sub-content: a range of the current content, or a hole of zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    Range { offset: u64, length: u64 },
+    Hole { length: u64 },
+}
+
+impl SubContent {
+    /// A zero-copy sub-content made of ranges of the current content and holes (at most 65536).
+    pub fn emit_extents(extents: &[Extent], filename: &str) -> Result<()> {
+        let mut array: Vec<i64> = Vec::with_capacity(extents.len() * 2);
+        for extent in extents {
+            let (offset, length) = match *extent {
+                Extent::Range { offset, length } => (i64::try_from(offset).map_err(|_| Error::OUT_OF_BOUNDS)?, length),
+                Extent::Hole { length } => (-1, length),
+            };
+            array.push(offset);
+            array.push(i64::try_from(length).map_err(|_| Error::OUT_OF_BOUNDS)?);
+        }
+        check(unsafe { ffi::emit_subcontent_extents(array.as_ptr(), extents.len() as u32, filename.as_ptr(), filename.len() as u32) }).map(|_| ())
+    }
+}
+
+/// A sub-content of any size written piece by piece: the host keeps a small one in memory and a
+/// large one in an unlinked temporary file. `end` emits it; one dropped without `end` is aborted.
+pub struct Stream {
+    handle: i32,
+    open: bool,
+}
+
+impl Stream {
+    pub fn begin(filename: &str) -> Result<Stream> {
+        let handle = check(unsafe { ffi::emit_stream_begin(filename.as_ptr(), filename.len() as u32) })?;
+        Ok(Stream { handle, open: true })
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        check(unsafe { ffi::emit_stream_write(self.handle, data.as_ptr(), data.len() as u32) }).map(|_| ())
+    }
+
+    /// Appends `length` zero bytes without sending them (a hole: no disk, no copy on the host).
+    pub fn skip(&mut self, length: u64) -> Result<()> {
+        let length = i64::try_from(length).map_err(|_| Error::INVALID_ARGUMENT)?;
+        check(unsafe { ffi::emit_stream_skip(self.handle, length) }).map(|_| ())
+    }
+
+    /// Emits the stream as a sub-content, after those emitted before.
+    pub fn end(mut self) -> Result<()> {
+        self.open = false;
+        check(unsafe { ffi::emit_stream_end(self.handle) }).map(|_| ())
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        if self.open {
+            unsafe { ffi::emit_stream_abort(self.handle) };
+        }
     }
 }
 
