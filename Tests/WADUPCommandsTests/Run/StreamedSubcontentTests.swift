@@ -106,6 +106,32 @@ struct StreamedSubcontentTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: temp).isEmpty)
     }
 
+    /// The same in an uncompressed `.tar` (its data blocks are in the content, its holes are not):
+    /// the entry, with a trailing hole, has its exact size and sha256.
+    @Test func aGNUSparseFileInAPlainTarHasItsExactSizeAndDigest() throws {
+        let dir = Harness.temporaryDirectory()
+        let work = Harness.temporaryDirectory()
+        let image = work + "/small.img"
+        _ = try python(
+            """
+            import sys
+            with open(sys.argv[1], "wb") as f:
+                f.truncate(40_000_000)
+                for at in (5_000_000, 20_000_000):
+                    f.seek(at)
+                    f.write(b"block at %d\\n" % at * 1000)
+            """, [image])
+        let made = try shell("tar --sparse -cf \(dir)/small.tar -C \(work) small.img", in: work)
+        try #require(made.succeeded, "\(made.output)")
+        let digest = try Self.sha256(ofFile: image)
+        let (db, _, temp) = try Self.run(input: dir)
+        let child = try #require(try db.read { try Row.fetchOne($0, sql: "SELECT status, size, sha256 FROM __wadup_content WHERE filename = 'small.img'") })
+        #expect(child["status"] as String? == "success")
+        #expect(child["size"] as Int? == 40_000_000)
+        #expect(child["sha256"] as String? == digest)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp).isEmpty)
+    }
+
     /// `--temp-dir` must be a writable folder: anything else is exit 2 naming it.
     @Test(arguments: ["/nonexistent/wadup-temp", "/etc/hostname"])
     func aTemporaryFolderThatIsNotAWritableFolderIsRefusedAtStart(folder: String) throws {
