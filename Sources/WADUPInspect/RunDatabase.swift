@@ -52,6 +52,8 @@ package final class RunDatabase {
         package let runs: Int64
         package let failures: Int64
         package let milliseconds: Double
+        /// The digest of its data folder; `nil` without one (and in databases written before data folders).
+        package let dataSha256: String?
     }
 
     package let path: String
@@ -133,8 +135,9 @@ package final class RunDatabase {
     /// The modules of the run, by name (empty until the run's end is written).
     package func modules() throws(InspectError) -> [Module] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms FROM __wadup_modules ORDER BY name").map {
-                Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5])
+            let data = try SQLiteStore.hasDataColumn(db) ? "data_sha256" : "NULL"
+            return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(data) FROM __wadup_modules ORDER BY name").map {
+                Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5], dataSha256: $0[6])
             }
         }
     }

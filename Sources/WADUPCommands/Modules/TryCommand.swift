@@ -38,6 +38,11 @@ package struct TryCommand: ParsableCommand {
     @Option(help: "wasmtime (default; falls back to wasmkit) or wasmkit.")
     var engine: EngineKind?
 
+    @Option(
+        name: .customLong("module-data"),
+        help: ArgumentHelp("The module's read-only data folder, seen at /data (default: NAME.d beside NAME.wasm).", valueName: "DIR"))
+    var moduleData: String?
+
     package init() {}
 
     package func validate() throws {
@@ -56,9 +61,15 @@ package struct TryCommand: ParsableCommand {
         let wasmEngine: any WasmEngine
         let loaded: any LoadedModule
         let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
+        let data: ModuleData?
+        do {
+            data = try ModuleSet.data(forModule: module, given: moduleData)
+        } catch {
+            throw ModuleFile.fail(error.text.rendered(RunCommand.flag))
+        }
         do {
             wasmEngine = try EngineSelection.make(kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: nil, logger: logger)
-            loaded = try wasmEngine.load(name: name, bytes: bytes, path: module)
+            loaded = try wasmEngine.load(name: name, bytes: bytes, path: module, dataDirectory: data?.directory)
         } catch let error as ModuleLoadError {
             throw ModuleFile.fail("\(error) (wadup check \(module) lists every problem)")
         } catch {
@@ -79,6 +90,7 @@ package struct TryCommand: ParsableCommand {
         }
         var shownTables = 0
         print("module \(name) (\(module), \(bytes.count) bytes) on \(wasmEngine)")
+        if let data { print("data \(data.directory) at \(ModuleDataMount.guestPath): \(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256)") }
         while let (file, data, depth) = pending.popLast() {
             do {
                 try runner.prepare()

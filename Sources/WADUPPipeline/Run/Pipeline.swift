@@ -23,12 +23,15 @@ public struct RunConfiguration: Sendable, Codable {
     public var shard: Shard?
     /// Test and benchmark switches; ``Tuning/standard`` for every user's run.
     public var tuning: Tuning
+    /// Data folders given by name (`--module-data NAME=DIR`), over each module's `NAME.d`.
+    public var moduleData: [String: String] = [:]
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
         dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
-        tuning: Tuning = .standard
+        tuning: Tuning = .standard, moduleData: [String: String] = [:]
     ) {
+        self.moduleData = moduleData
         self.tuning = tuning
         self.shard = shard
         self.dedup = dedup
@@ -155,9 +158,9 @@ public final class Pipeline: Sendable {
     /// Loading instantiates each module once (start functions, `_initialize`): guest code, so it
     /// runs on a stack as large as a worker's.
     private func loadModules() throws(WADUPError) -> ModuleSet? {
-        let (engine, directory) = (self.engine, configuration.modulesDirectory)
+        let (engine, directory, data) = (self.engine, configuration.modulesDirectory, configuration.moduleData)
         let loaded = Self.onGuestStack(limits: configuration.limits) { () -> Result<ModuleSet, WADUPError> in
-            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine) }
+            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine, data: data) }
         }
         switch loaded {
         case .success(let set): return set
@@ -172,7 +175,7 @@ public final class Pipeline: Sendable {
         let config = configuration
         return RunSettings(
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
-            modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256) }, threads: config.threads, limits: config.limits,
+            modules: modules.entries.map { .init(name: $0.name, sha256: $0.sha256, dataSha256: $0.data?.sha256) }, threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard)
     }
 
@@ -294,7 +297,7 @@ public final class Pipeline: Sendable {
             let total = work.workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
             return ModuleRecord(
                 name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
-                totalTimeMs: Double(total.nanoseconds) / 1e6)
+                totalTimeMs: Double(total.nanoseconds) / 1e6, dataSha256: entry.data?.sha256)
         }
         let finished = Date()
         do {

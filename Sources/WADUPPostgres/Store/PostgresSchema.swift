@@ -61,7 +61,8 @@ enum PostgresSchema {
             size BIGINT NOT NULL,
             runs BIGINT NOT NULL,
             failures BIGINT NOT NULL,
-            total_time_ms DOUBLE PRECISION NOT NULL
+            total_time_ms DOUBLE PRECISION NOT NULL,
+            data_sha256 TEXT
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -146,6 +147,16 @@ enum PostgresSchema {
     static let chunkBytes = 16 << 20
 
     static let contentColumns = ["uuid", "filename", "parent_uuid", "processed_at", "status", "error_message", "depth", "size", "sha256", "duplicate_of", "filename_bytes"]
+
+    /// Adds `__wadup_modules.data_sha256` to a run created before data folders existed.
+    static let addDataColumn = "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS data_sha256 TEXT"
+
+    /// Whether `__wadup_modules` has `data_sha256` (runs created before data folders have not).
+    static func hasDataColumn(_ db: PostgresSession) throws -> Bool {
+        try db.query(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '__wadup_modules' AND column_name = 'data_sha256'"
+        )[0].decode(Int64.self) > 0
+    }
 }
 
 /// Rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. Values travel as

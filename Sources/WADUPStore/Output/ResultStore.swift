@@ -119,8 +119,11 @@ public struct ModuleRecord: Sendable {
     public var runs: Int
     public var failures: Int
     public var totalTimeMs: Double
+    /// The digest of the module's data folder (``RunSettings/Module/dataSha256``), `nil` without one.
+    public var dataSha256: String?
 
-    public init(name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double) {
+    public init(name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double, dataSha256: String? = nil) {
+        self.dataSha256 = dataSha256
         self.name = name
         self.sha256 = sha256
         self.size = size

@@ -95,7 +95,7 @@ public enum SQLiteMerge {
                     try db.execute(sql: SQLiteStore.schema)
                     return .commit
                 }
-                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double)] = [:]
+                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double, dataSha256: String?)] = [:]
                 for part in parts {
                     try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
                     try db.inTransaction {
@@ -130,7 +130,7 @@ public enum SQLiteMerge {
                         }
                         for m in try Row.fetchAll(db, sql: "SELECT * FROM part.__wadup_modules") {
                             let name: String = m["name"]
-                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0)
+                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0, m["data_sha256"])
                             total.runs += m["runs"]
                             total.failures += m["failures"]
                             total.ms += m["total_time_ms"]
@@ -144,8 +144,8 @@ public enum SQLiteMerge {
                 try db.inTransaction {
                     for (name, m) in modules.sorted(by: { $0.key < $1.key }) {
                         try db.execute(
-                            sql: "INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms])
+                            sql: "INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms, m.dataSha256])
                     }
                     try SQLiteStore.createIndexes(db, moduleTables: try SQLiteStore.moduleTableNames(db))
                     return .commit

@@ -273,7 +273,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             size INTEGER NOT NULL,
             runs INTEGER NOT NULL,
             failures INTEGER NOT NULL,
-            total_time_ms REAL NOT NULL
+            total_time_ms REAL NOT NULL,
+            data_sha256 TEXT
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -285,6 +286,21 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
     /// The version of the layout above, in `PRAGMA user_version`: readers refuse a newer one.
     /// Version 1 added `__wadup_tables`; databases without it (version 0) are read as version 1.
     public static let schemaVersion = 1
+
+    /// Adds `__wadup_modules.data_sha256` to a database written before data folders existed (a
+    /// resumed run), so that its modules are recorded like a new run's; readers treat the missing
+    /// column as NULL.
+    package static func addDataColumn(_ db: Database, schema: String = "main") throws {
+        let columns = try Row.fetchAll(db, sql: "PRAGMA \(schema).table_info(__wadup_modules)").map { $0["name"] as String }
+        if !columns.contains("data_sha256") {
+            try db.execute(sql: "ALTER TABLE \(schema).__wadup_modules ADD COLUMN data_sha256 TEXT")
+        }
+    }
+
+    /// Whether `__wadup_modules` has `data_sha256` (databases written before data folders have not).
+    package static func hasDataColumn(_ db: Database, schema: String = "main") throws -> Bool {
+        try Row.fetchAll(db, sql: "PRAGMA \(schema).table_info(__wadup_modules)").contains { $0["name"] as String == "data_sha256" }
+    }
 
     public func createTable(_ schema: TableSchema, id: Int32, module: String) {
         try? enqueue(.table(schema, id, module: module))
@@ -448,14 +464,15 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                         run.finishedAt, run.outcome.rawValue, run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused, runID,
                     ])
                 // One row per module for the whole run: a resumed attempt adds its counts.
+                try Self.addDataColumn(db)
                 for m in modules {
                     try db.execute(
                         sql: """
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms) VALUES (?, ?, ?, ?, ?, ?)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT (name) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
                                 total_time_ms = total_time_ms + excluded.total_time_ms
                             """,
-                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs])
+                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs, m.dataSha256])
                 }
             }
             // Best effort: a reader that keeps a transaction open holds the WAL, and its pages stay

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import WADUPTestSupport
+
+/// `--module-data` and `NAME.d/` on the real binary: `run` (exit 2 naming the module or folder,
+/// a resume with changed data refused as resume_mismatch), `try` and `check`.
+struct ModuleDataCommandTests {
+    static let probe = "rust_data_probe"
+
+    /// A modules folder with the probe and its `NAME.d/hello.txt`; an input naming a host file.
+    static func setUp() throws -> (modules: String, input: String) {
+        let modules = try BuiltModules.folder([probe])
+        try FileManager.default.createDirectory(atPath: "\(modules)/\(probe).d", withIntermediateDirectories: false)
+        try Data("hello, data".utf8).write(to: URL(fileURLWithPath: "\(modules)/\(probe).d/hello.txt"))
+        let input = try Harness.inputs([("target", Array("/etc/hostname".utf8))])
+        return (modules, input)
+    }
+
+    @Test func anUnknownModuleNameOrAMissingFolderIsExit2NamingIt() throws {
+        let (modules, input) = try Self.setUp()
+        let base = ["--modules", modules, "--input", input, "--output", Harness.temporaryDirectory() + "/out.db"]
+        let unknown = try Command.wadup(base + ["--module-data", "nosuch=\(modules)"]).run()
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("--module-data nosuch=\(modules): no module nosuch"), "\(unknown.stderr)")
+        let missing = try Command.wadup(base + ["--module-data", "\(Self.probe)=\(modules)/absent"]).run()
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--module-data \(Self.probe)=\(modules)/absent"), "\(missing.stderr)")
+    }
+
+    @Test func aResumeWithChangedDataIsResumeMismatchNamingTheModule() throws {
+        let (modules, input) = try Self.setUp()
+        let output = Harness.temporaryDirectory() + "/out.db"
+        let arguments = ["--modules", modules, "--input", input, "--output", output]
+        let first = try Command.wadup(arguments).run()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try Command.wadup(arguments + ["--resume"]).run().status == 0)
+        let other = Harness.temporaryDirectory()
+        try Data("other".utf8).write(to: URL(fileURLWithPath: "\(other)/hello.txt"))
+        let refused = try Command.wadup(arguments + ["--resume", "--module-data", "\(Self.probe)=\(other)"]).run()
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("cannot resume") && refused.stderr.contains("module-data \(Self.probe) "), "\(refused.stderr)")
+    }
+
+    @Test func tryAndCheckUseTheFolderBesideTheModuleOrTheOneGiven() throws {
+        let (modules, input) = try Self.setUp()
+        let module = "\(modules)/\(Self.probe).wasm"
+        let tried = try Command.wadup(["try", module, input + "/target"]).run()
+        #expect(tried.status == 0, "\(tried.stderr)")
+        #expect(tried.stdout.contains("data \(modules)/\(Self.probe).d at /data: 1 files, 11 bytes"), "\(tried.stdout)")
+        #expect(tried.stdout.contains("hello, data"))
+        let other = Harness.temporaryDirectory()
+        try Data("other".utf8).write(to: URL(fileURLWithPath: "\(other)/hello.txt"))
+        let overridden = try Command.wadup(["try", module, input + "/target", "--module-data", other]).run()
+        #expect(overridden.status == 0 && overridden.stdout.contains("data \(other) at /data: 1 files, 5 bytes"), "\(overridden.stdout)")
+        #expect(!overridden.stdout.contains("hello, data"))
+        let checked = try Command.wadup(["check", module]).run()
+        #expect(checked.status == 0 && checked.stdout.contains("data: \(modules)/\(Self.probe).d, read-only at /data (1 files, 11 bytes"), "\(checked.stdout)")
+        let missing = try Command.wadup(["check", module, "--module-data", other + "/absent"]).run()
+        #expect(missing.status == 2 && missing.stdout.contains("--module-data \(Self.probe)=\(other)/absent"), "\(missing.stdout)")
+    }
+}
