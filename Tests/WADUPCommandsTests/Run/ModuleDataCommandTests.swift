@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import WADUPTestSupport
 
@@ -57,5 +58,30 @@ struct ModuleDataCommandTests {
         #expect(checked.status == 0 && checked.stdout.contains("data: \(modules)/\(Self.probe).d, read-only at /data (1 files, 11 bytes"), "\(checked.stdout)")
         let missing = try Command.wadup(["check", module, "--module-data", other + "/absent"]).run()
         #expect(missing.status == 2 && missing.stdout.contains("--module-data \(Self.probe)=\(other)/absent"), "\(missing.stdout)")
+    }
+
+    /// The first run in its own process (its lock ends with it), then one resume.
+    @Test func aDatabaseWrittenBeforeDataFoldersIsResumedAndGainsTheColumn() throws {
+        let modules = try BuiltModules.folder([Self.probe])
+        let input = try Harness.inputs([("a", [1]), ("b", [2])])
+        let output = Harness.temporaryDirectory() + "/out.db"
+        let arguments = ["--modules", modules, "--input", input, "--output", output]
+        let first = try Command.wadup(arguments).run()
+        #expect(first.status == 0, "\(first.stderr)")
+        // As an earlier version left it: no data_sha256, and the run not finished.
+        let old = try DatabaseQueue(path: output)
+        try old.write { db in
+            try db.execute(sql: "ALTER TABLE __wadup_modules DROP COLUMN data_sha256")
+            try db.execute(sql: "UPDATE __wadup_run SET outcome = 'interrupted'")
+        }
+        try old.close()
+        let resumed = try Command.wadup(arguments + ["--resume"]).run()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let rows = try DatabaseQueue(path: output).read {
+            try String.fetchAll($0, sql: "SELECT name || ' ' || runs || ' ' || coalesce(data_sha256, 'NULL') FROM __wadup_modules")
+        }
+        #expect(rows == ["\(Self.probe) 2 NULL"])
+        let stats = try Command.wadup(["stats", output]).run()
+        #expect(stats.status == 0, "\(stats.stderr)")
     }
 }
