@@ -84,4 +84,30 @@ struct ModuleDataCommandTests {
         let stats = try Command.wadup(["stats", output]).run()
         #expect(stats.status == 0, "\(stats.stderr)")
     }
+
+    @Test func mergedShardsKeepTheDigestAndPartsWithOtherDataAreRefused() throws {
+        let (modules, _) = try Self.setUp()
+        let input = try Harness.inputs((0..<8).map { ("f\($0)", Array("/etc/hostname".utf8)) })
+        let dir = Harness.temporaryDirectory()
+        var parts: [String] = []
+        for k in 0..<2 {
+            let part = "\(dir)/part\(k).db"
+            let run = try Command.wadup(["--modules", modules, "--input", input, "--output", part, "--shard", "\(k)/2"]).run()
+            #expect(run.status == 0, "\(run.stderr)")
+            parts.append(part)
+        }
+        let merged = try Command.wadup(["merge"] + parts + ["--output", dir + "/merged.db"]).run()
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let digest = { (path: String) in try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT data_sha256 FROM __wadup_modules") } }
+        #expect(try digest(dir + "/merged.db") == digest(parts[0]))
+        #expect(try digest(parts[0]).first?.count == 64)
+
+        let other = Harness.temporaryDirectory()
+        try Data("other".utf8).write(to: URL(fileURLWithPath: "\(other)/hello.txt"))
+        let otherPart = "\(dir)/other.db"
+        let run = try Command.wadup(["--modules", modules, "--input", input, "--output", otherPart, "--shard", "1/2", "--module-data", "\(Self.probe)=\(other)"]).run()
+        #expect(run.status == 0, "\(run.stderr)")
+        let mixed = try Command.wadup(["merge", parts[0], otherPart, "--output", dir + "/mixed.db"]).run()
+        #expect(mixed.status == 2 && mixed.stderr.contains("module-data"), "\(mixed.stderr)")
+    }
 }
