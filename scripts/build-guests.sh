@@ -6,7 +6,8 @@
 #   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser, archive, file_type (also copied to
 #                                   modules/ beside each built wadup binary: its default --modules)
 #   .build/guest-modules/examples/  swift_example, c_line_counter, rust_byte_counter (Guests/Examples/)
-#   .build/guest-modules/probes/    sdk_probe (tests the SDK), inflate_probe (times the decoder), rust_wasi_probe (WASI)
+#   .build/guest-modules/probes/    sdk_probe (tests the SDK), inflate_probe (times the decoder), rust_wasi_probe (WASI),
+#                                   rust_data_probe (a module's read-only data folder at /data)
 #                                   (Guests/Probes/: modules for the tests and benchmarks, not examples)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,9 @@ if [ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] && [ 
   RUSTC=/usr/bin/rustc /usr/bin/cargo build --offline --release --target wasm32-wasi \
     --manifest-path Guests/Probes/rust_wasi_probe/Cargo.toml --target-dir Guests/.build/rust
   cp Guests/.build/rust/wasm32-wasi/release/rust_wasi_probe.wasm "$out/probes/"
+  RUSTC=/usr/bin/rustc /usr/bin/cargo build --offline --release --target wasm32-wasi \
+    --manifest-path Guests/Probes/rust_data_probe/Cargo.toml --target-dir Guests/.build/rust
+  cp Guests/.build/rust/wasm32-wasi/release/rust_data_probe.wasm "$out/probes/"
 else
   echo "build-guests: Debian's rustc/cargo/libstd-rust-dev-wasm32 missing (scripts/setup.sh installs them); skipping the Rust example and probe" >&2
 fi
@@ -38,11 +42,24 @@ fi
 # The format modules (archive, file_type) from pinned Debian sources; cached after the first build.
 bash scripts/build-formats.sh
 
-# The standard set is what `wadup` runs when --modules is not given.
+# A standard module's read-only data folder (docs/guide/module-data.md), when it has one: kept in
+# Guests/Modules/NAME.d/ or Guests/Formats/NAME/NAME.d/, placed beside NAME.wasm (none has one today).
+for d in Guests/Modules/*.d Guests/Formats/*/*.d; do
+  [ -d "$d" ] || continue
+  rm -rf "$out/standard/$(basename "$d")"
+  cp -R "$d" "$out/standard/"
+done
+
+# The standard set is what `wadup` runs when --modules is not given (with their data folders).
 for config in debug release; do
   if [ -d ".build/$config" ]; then
     mkdir -p ".build/$config/modules"
     cp "$out"/standard/*.wasm ".build/$config/modules/"
+    for d in "$out"/standard/*.d; do
+      [ -d "$d" ] || continue
+      rm -rf ".build/$config/modules/$(basename "$d")"
+      cp -R "$d" ".build/$config/modules/"
+    done
   fi
 done
 echo "guest modules in $out"

@@ -4,7 +4,7 @@
 #   lib/wadup/                  libwasmtime.so (the default engine) and libsqlite3.so.0 (found through
 #                               the binary's runpath $ORIGIN/../lib/wadup, so a system without SQLite
 #                               runs it; kept out of lib/ so that no other program picks them up)
-#   share/wadup/modules/        the standard modules (found by default)
+#   share/wadup/modules/        the standard modules (found by default), with a module's NAME.d/ data folder when it has one
 #   share/wadup/sdk/            the guest SDKs: C header, Swift package, Rust crate (what `wadup new` uses)
 #   share/wadup/docs/modules/   the guest ABI (ABI.md), beside the SDK as in a checkout
 #   share/doc/wadup/            README, CHANGELOG, the docs/ tree (what the README links), license notices of every bundled component
@@ -38,6 +38,10 @@ fi
 sqlite=$(ldd "$wadup" | awk '/libsqlite3/ { print $3 }')
 cp -L "$sqlite" "$stage/lib/wadup/libsqlite3.so.0"
 cp .build/guest-modules/standard/*.wasm "$stage/share/wadup/modules/"
+# A standard module's read-only data folder travels beside it (found by default as NAME.d/).
+for d in .build/guest-modules/standard/*.d; do
+  if [ -d "$d" ]; then cp -R "$d" "$stage/share/wadup/modules/"; fi
+done
 
 # The SDK: the guest package as in the checkout (its manifest names the standard modules and examples
 # too), without build products or the format modules (those build from Debian sources).

@@ -43,7 +43,7 @@ grep -q "$pkg/bin/../share/wadup/sdk\|$pkg/share/wadup/sdk" "$work/first_module/
 
 # The same results as the checkout's build (which reads the same standard modules from the checkout).
 .build/release/wadup --input "$inputs" --output "$work/checkout.db" 2>/dev/null
-modules=$(ls "$pkg/share/wadup/modules" | wc -l)
+modules=$(ls "$pkg/share/wadup/modules" | grep -c '\.wasm$')
 [ "$(sqlite3 "$work/package.db" 'SELECT count(*) FROM __wadup_modules')" = "$modules" ] || fail "the package did not run its $modules standard modules"
 dump() {
   sqlite3 "$1" "SELECT filename || ' ' || status || ' ' || coalesce(sha256, '') || ' ' || depth FROM __wadup_content ORDER BY 1"
@@ -52,6 +52,13 @@ dump() {
   done
 }
 diff <(dump "$work/package.db") <(dump "$work/checkout.db") || fail "the package's results differ from the checkout's"
+# Every standard module's data folder was shipped: the same digests as the checkout's run.
+for d in .build/guest-modules/standard/*.d; do
+  [ -d "$d" ] || continue
+  [ -d "$pkg/share/wadup/modules/$(basename "$d")" ] || fail "the package lacks the data folder $(basename "$d")"
+done
+data() { sqlite3 "$1" "SELECT name || ' ' || coalesce(data_sha256, '-') FROM __wadup_modules ORDER BY name"; }
+diff <(data "$work/package.db") <(data "$work/checkout.db") || fail "the package's module data differs from the checkout's"
 [ "$(dump "$work/package.db" | wc -l)" -gt 10 ] || fail "too few results to compare"
 
 # install.sh: into a prefix, then into one it cannot write (nothing copied, exit 1).

@@ -75,8 +75,10 @@ int wadup_wasmtime_open(const char *path, wadup_wasmtime_api *api, char *error, 
   RESOLVE(wasmtime_context_set_epoch_deadline);
   RESOLVE(wasmtime_context_set_wasi);
   RESOLVE(wasi_config_new);
+  RESOLVE(wasi_config_delete);
   RESOLVE(wasi_config_set_stdout_custom);
   RESOLVE(wasi_config_set_stderr_custom);
+  RESOLVE(wasi_config_preopen_dir);
   RESOLVE(wasmtime_caller_export_get);
   RESOLVE(wasmtime_caller_context);
   RESOLVE(wasmtime_memory_data);

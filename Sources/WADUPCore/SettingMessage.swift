@@ -8,6 +8,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case leaseTimeout = "lease-timeout"
     case cacheDirectory = "cache-dir"
     case noCache = "no-cache"
+    case moduleData = "module-data"
 }
 
 /// How a layer spells a setting: the command layer passes its flags (`--output`); the default is

@@ -58,6 +58,8 @@ package final class RunDatabase {
         /// Contents dispatch offered the module, and those it accepted (`nil` before schema 2).
         package let offered: Int64?
         package let accepted: Int64?
+        /// The digest of its data folder; `nil` without one (and in databases written before data folders).
+        package let dataSha256: String?
     }
 
     package let path: String
@@ -151,8 +153,11 @@ package final class RunDatabase {
     package func modules() throws(InspectError) -> [Module] {
         try read { db in
             let counts = hasTypes ? "offered, accepted" : "NULL, NULL"
-            return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(counts) FROM __wadup_modules ORDER BY name").map {
-                Module(name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5], offered: $0[6], accepted: $0[7])
+            let data = try SQLiteStore.hasDataColumn(db) ? "data_sha256" : "NULL"
+            return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(counts), \(data) FROM __wadup_modules ORDER BY name").map {
+                Module(
+                    name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5], offered: $0[6], accepted: $0[7],
+                    dataSha256: $0[8])
             }
         }
     }

@@ -81,11 +81,14 @@ package struct StatsView {
         if o.modules.isEmpty {
             text += "  (recorded when the run ends)\n"
         } else {
-            var t = TextTable(["module", "offered", "accepted", "runs", "failures", "time ms", "ms/run", "sha256"])
+            // The data folders' digests only when a module has one.
+            let withData = o.modules.contains { $0.dataSha256 != nil }
+            var t = TextTable(["module", "offered", "accepted", "runs", "failures", "time ms", "ms/run", "sha256"] + (withData ? ["data sha256"] : []))
             for m in o.modules {
                 t.append([m.name, m.offered.map(String.init) ?? "-", m.accepted.map(String.init) ?? "-", String(m.runs), String(m.failures),
                           String(format: "%.1f", m.milliseconds),
-                          String(format: "%.3f", m.runs > 0 ? m.milliseconds / Double(m.runs) : 0), String(m.sha256.prefix(16))])
+                          String(format: "%.3f", m.runs > 0 ? m.milliseconds / Double(m.runs) : 0), String(m.sha256.prefix(16))]
+                         + (withData ? [m.dataSha256.map { String($0.prefix(16)) } ?? "-"] : []))
             }
             text += t.render()
         }

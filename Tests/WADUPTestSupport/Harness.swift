@@ -120,13 +120,14 @@ public enum Harness {
     public static func pipeline(
         modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits(), dedup: Bool = true,
         followSymlinks: Bool = false, shard: Shard? = nil, engine kind: EngineKind, reader: FileReader = .system, logger: Logger = quietLogger,
-        countsTotals: Bool = false, output: String? = nil, temporaryFolder: TemporaryFolder = .standard
+        countsTotals: Bool = false, output: String? = nil, temporaryFolder: TemporaryFolder = .standard, resume: Bool = false,
+        moduleData: [String: String] = [:]
     ) throws -> Pipeline {
         let output = output ?? temporaryDirectory() + "/out.db"
         return Pipeline(
             configuration: RunConfiguration(
                 modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits, dedup: dedup,
-                followSymlinks: followSymlinks, shard: shard, temporaryFolder: temporaryFolder),
+                followSymlinks: followSymlinks, resume: resume, shard: shard, temporaryFolder: temporaryFolder, moduleData: moduleData),
             engine: try engine(kind, limits: limits), logger: logger, countsTotals: countsTotals, reader: reader)
     }
 

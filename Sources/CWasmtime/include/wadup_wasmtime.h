@@ -183,8 +183,11 @@ typedef struct wadup_wasmtime_api {
   wasmtime_error_t *(*wasmtime_context_set_wasi)(wasmtime_context_t *, wasi_config_t *);
 
   wasi_config_t *(*wasi_config_new)(void);
+  void (*wasi_config_delete)(wasi_config_t *);
   void (*wasi_config_set_stdout_custom)(wasi_config_t *, wasi_output_callback_t, void *, void (*)(void *));
   void (*wasi_config_set_stderr_custom)(wasi_config_t *, wasi_output_callback_t, void *, void (*)(void *));
+  /// wasmtime 50's `wasi.h`: `fs_mutable` false grants read operations only under `guest_path`.
+  bool (*wasi_config_preopen_dir)(wasi_config_t *, const char *host_path, const char *guest_path, bool fs_mutable);
 
   bool (*wasmtime_caller_export_get)(wasmtime_caller_t *, const char *, size_t, wasmtime_extern_t *);
   wasmtime_context_t *(*wasmtime_caller_context)(wasmtime_caller_t *);

@@ -20,6 +20,11 @@ package struct CheckCommand: ParsableCommand {
     @Option(help: "Also instantiate it on this engine, as a run would (default: wasmtime, else wasmkit).")
     var engine: EngineKind?
 
+    @Option(
+        name: .customLong("module-data"),
+        help: ArgumentHelp("Check this folder as the module's data (default: NAME.d beside NAME.wasm, when it exists).", valueName: "DIR"))
+    var moduleData: String?
+
     package init() {}
 
     package func run() throws {
@@ -45,13 +50,23 @@ package struct CheckCommand: ParsableCommand {
             text += "manifest: malformed\n"
             problems.append(.init(message: error.reason, remedy: "fix the \(ABI.manifestSection) section's JSON (docs/modules/ABI.md, Manifest)"))
         }
-        text += "WASI: " + (check.wasi.isEmpty ? "not used" : check.wasi.joined(separator: ", ") + " (served with no files and no network; stdout and stderr go to the log)") + "\n"
+        text += "WASI: " + (check.wasi.isEmpty ? "not used" : check.wasi.joined(separator: ", ") + " (served with no network and no files but the module's data folder, read-only at /data; stdout and stderr go to the log)") + "\n"
+        var data: ModuleData?
+        do {
+            data = try ModuleSet.data(forModule: module, given: moduleData)
+            if let data {
+                text += "data: \(data.directory), read-only at \(ModuleDataMount.guestPath) (\(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256))\n"
+            }
+        } catch {
+            problems.append(.init(message: error.text.rendered(RunCommand.flag), remedy: "see docs/guide/module-data.md"))
+        }
         if problems.isEmpty {
             // The same loading as a run: compile, instantiate a probe, check `process`'s type and the WASI names.
             do {
                 let engine = try EngineSelection.make(
                     kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
-                _ = try engine.load(name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module)
+                _ = try engine.load(
+                    name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module, dataDirectory: data?.directory)
                 text += "loads on \(engine)\n"
             } catch let error as ModuleLoadError {
                 problems.append(.init(message: error.reason, remedy: "see docs/modules/ABI.md and Guests/README.md"))

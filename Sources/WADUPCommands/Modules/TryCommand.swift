@@ -43,6 +43,10 @@ package struct TryCommand: ParsableCommand {
 
     @Flag(name: .customLong("no-dispatch"), help: "Run the module on every file, whatever its manifest accepts.")
     var noDispatch = false
+    @Option(
+        name: .customLong("module-data"),
+        help: ArgumentHelp("The module's read-only data folder, seen at /data (default: NAME.d beside NAME.wasm).", valueName: "DIR"))
+    var moduleData: String?
 
     package init() {}
 
@@ -64,10 +68,16 @@ package struct TryCommand: ParsableCommand {
         let loaded: any LoadedModule
         let manifest: ModuleManifest
         let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
+        let data: ModuleData?
+        do {
+            data = try ModuleSet.data(forModule: module, given: moduleData)
+        } catch {
+            throw ModuleFile.fail(error.text.rendered(RunCommand.flag))
+        }
         do {
             manifest = try ManifestReader.manifest(bytes: bytes, path: module)
             wasmEngine = try EngineSelection.make(kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: nil, logger: logger)
-            loaded = try wasmEngine.load(name: name, bytes: bytes, path: module)
+            loaded = try wasmEngine.load(name: name, bytes: bytes, path: module, dataDirectory: data?.directory)
         } catch let error as ModuleLoadError {
             throw ModuleFile.fail("\(error) (wadup check \(module) lists every problem)")
         } catch {
@@ -90,6 +100,7 @@ package struct TryCommand: ParsableCommand {
         var shownTables = 0
         print("module \(name) (\(module), \(bytes.count) bytes) on \(wasmEngine)")
         print("manifest: \(ManifestText.summary(manifest))")
+        if let data { print("data \(data.directory) at \(ModuleDataMount.guestPath): \(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256)") }
         while let (file, data, depth) = pending.popLast() {
             do {
                 try runner.prepare()

@@ -65,6 +65,7 @@ package struct RunCommand: ParsableCommand {
         guard limits.maxSubcontent >= 0, limits.maxRows >= 0, limits.maxInputContents >= 0 else {
             throw ValidationError("--max-subcontent, --max-rows and --max-input-contents must not be negative")
         }
+        _ = try ModuleDataOption.parse(files.moduleData)
         guard !(files.resume && files.overwrite) else { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
         if case .server = RunOutput.Location(files.output) {
             do {
@@ -101,7 +102,8 @@ package struct RunCommand: ParsableCommand {
                 timeout: timeout > 0 ? timeout : nil,
                 maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
             overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume,
-            shard: files.shard, tuning: (try? tuning) ?? .standard, dispatch: !files.noDispatch, temporaryFolder: temporaryFolder)
+            shard: files.shard, tuning: (try? tuning) ?? .standard, dispatch: !files.noDispatch, temporaryFolder: temporaryFolder,
+            moduleData: (try? ModuleDataOption.parse(files.moduleData)) ?? [:])
     }
 
     /// `--temp-dir`, or `$TMPDIR`, or `/tmp`; the remedy a full folder's failure names.
@@ -193,6 +195,7 @@ package struct RunCommand: ParsableCommand {
         case .leaseTimeout: "--lease-timeout"
         case .cacheDirectory: "--cache-dir"
         case .noCache: "--no-cache"
+        case .moduleData: "--module-data"
         }
     }
 }
@@ -224,6 +227,23 @@ extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
 
+/// `--module-data NAME=DIR`, given once per module.
+enum ModuleDataOption {
+    /// The folders by module name; a value without `=`, an empty side or a module named twice is a usage error.
+    static func parse(_ values: [String]) throws(ValidationError) -> [String: String] {
+        var folders: [String: String] = [:]
+        for value in values {
+            guard let equals = value.firstIndex(of: "="), equals != value.startIndex, value.index(after: equals) != value.endIndex else {
+                throw ValidationError("--module-data \(value): give NAME=DIR (the module's name, without .wasm, and its data folder)")
+            }
+            let name = String(value[..<equals])
+            guard folders[name] == nil else { throw ValidationError("--module-data \(name) is given twice: give one folder per module") }
+            folders[name] = String(value[value.index(after: equals)...])
+        }
+        return folders
+    }
+}
+
 /// `--input`, `--output`, `--modules` and what decides what is done with them.
 struct FileOptions: ParsableArguments {
     @Option(help: "Folder (searched recursively) or single file to process.")
@@ -234,6 +254,11 @@ struct FileOptions: ParsableArguments {
 
     @Option(help: "Folder of .wasm modules, run in file-name order (default: the standard modules).")
     var modules: String?
+
+    @Option(
+        name: .customLong("module-data"),
+        help: ArgumentHelp("A module's read-only data folder, seen by the module at /data (repeatable; default: NAME.d beside NAME.wasm).", valueName: "NAME=DIR"))
+    var moduleData: [String] = []
 
     @Flag(help: "Replace the output if it is a WADUP database (never a folder or another file).")
     var overwrite = false

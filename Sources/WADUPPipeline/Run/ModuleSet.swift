@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import WADUPCore
 import WADUPRuntime
 
@@ -13,12 +16,17 @@ public struct ModuleSet: Sendable {
         public let module: any LoadedModule
         /// What the module says it accepts (``ModuleManifest/everything`` without a manifest).
         public let manifest: ModuleManifest
+        /// The module's read-only data folder, if it has one.
+        public let data: ModuleData?
     }
 
     public let entries: [Entry]
 
     /// Loads every `*.wasm` file directly in `directory`, in file-name order; the name is the file stem.
-    public static func load(directory: String, engine: any WasmEngine) throws(WADUPError) -> ModuleSet {
+    ///
+    /// A module `NAME` gets the data folder `data[NAME]`, else `NAME.d` beside its file when that
+    /// exists (``ModuleData``); `data` naming no module is refused.
+    public static func load(directory: String, engine: any WasmEngine, data: [String: String] = [:]) throws(WADUPError) -> ModuleSet {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): not a directory; give the folder that holds the .wasm modules")
@@ -29,25 +37,52 @@ public struct ModuleSet: Sendable {
         guard !names.isEmpty else {
             throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): no .wasm files found; build or copy modules there first")
         }
+        let moduleNames = Set(names.map { String($0.dropLast(5)) })
+        if let unknown = data.keys.sorted().first(where: { !moduleNames.contains($0) }) {
+            throw WADUPError(
+                .usage,
+                "\(WADUPError.Setting.moduleData) \(unknown)=\(data[unknown]!): no module \(unknown) in \(directory) (its modules: \(moduleNames.sorted().joined(separator: ", ")))")
+        }
         var entries: [Entry] = []
         for file in names {
             let path = directory + "/" + file
             let name = String(file.dropLast(5))
+            let dataDirectory = data[name] ?? Self.defaultData(module: name, in: directory)
+            let moduleData = try dataDirectory.map { (folder) throws(WADUPError) in try ModuleData.load(directory: folder, module: name) }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw WADUPError(.io, "cannot read module \(path)")
             }
             let bytes = [UInt8](data)
             do {
                 let manifest = try ManifestReader.manifest(bytes: bytes, path: path)
-                let module = try engine.load(name: name, bytes: bytes, path: path)
+                let module = try engine.load(name: name, bytes: bytes, path: path, dataDirectory: moduleData?.directory)
                 entries.append(
-                    Entry(name: name, path: path, sha256: SHA256.hash(data: bytes).hex, size: bytes.count, module: module, manifest: manifest))
+                    Entry(
+                        name: name, path: path, sha256: SHA256.hash(data: bytes).hex, size: bytes.count, module: module, manifest: manifest,
+                        data: moduleData))
             } catch {
                 throw WADUPError(.invalidModule, "\(error)")
             }
         }
         // Identifiers run first, so that the others are dispatched on the type they report.
         return ModuleSet(entries: entries.filter { $0.manifest.role == .identify } + entries.filter { $0.manifest.role != .identify })
+    }
+
+    /// The data folder of the single module file `modulePath` (`wadup try`, `wadup check`): `given`,
+    /// else `NAME.d` beside the file when that exists, checked and digested.
+    public static func data(forModule modulePath: String, given: String?) throws(WADUPError) -> ModuleData? {
+        let url = URL(fileURLWithPath: modulePath)
+        let name = url.deletingPathExtension().lastPathComponent
+        guard let folder = given ?? defaultData(module: name, in: url.deletingLastPathComponent().path) else { return nil }
+        return try ModuleData.load(directory: folder, module: name)
+    }
+
+    /// `NAME.d` beside `NAME.wasm` when it exists (a folder or anything else: ``ModuleData`` says
+    /// what is wrong with it), else `nil`.
+    static func defaultData(module name: String, in directory: String) -> String? {
+        let path = ModuleData.defaultDirectory(module: name, in: directory)
+        var info = stat()
+        return lstat(path, &info) == 0 ? path : nil
     }
 }
 

@@ -28,13 +28,16 @@ public struct RunConfiguration: Sendable, Codable {
     public var dispatch: Bool
     /// Where streamed sub-contents too large for memory are written (unlinked files).
     public var temporaryFolder: TemporaryFolder
+    /// Data folders given by name (`--module-data NAME=DIR`), over each module's `NAME.d`.
+    public var moduleData: [String: String] = [:]
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
         dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
-        tuning: Tuning = .standard, dispatch: Bool = true, temporaryFolder: TemporaryFolder = .standard
+        tuning: Tuning = .standard, dispatch: Bool = true, temporaryFolder: TemporaryFolder = .standard, moduleData: [String: String] = [:]
     ) {
         self.temporaryFolder = temporaryFolder
+        self.moduleData = moduleData
         self.tuning = tuning
         self.dispatch = dispatch
         self.shard = shard
@@ -162,9 +165,9 @@ public final class Pipeline: Sendable {
     /// Loading instantiates each module once (start functions, `_initialize`): guest code, so it
     /// runs on a stack as large as a worker's.
     private func loadModules() throws(WADUPError) -> ModuleSet? {
-        let (engine, directory) = (self.engine, configuration.modulesDirectory)
+        let (engine, directory, data) = (self.engine, configuration.modulesDirectory, configuration.moduleData)
         let loaded = Self.onGuestStack(limits: configuration.limits) { () -> Result<ModuleSet, WADUPError> in
-            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine) }
+            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine, data: data) }
         }
         switch loaded {
         case .success(let set): return set
@@ -180,7 +183,9 @@ public final class Pipeline: Sendable {
         return RunSettings(
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
             // In file-name order, as every run recorded them (identifiers run first, but that order is the run's, not a setting).
-            modules: modules.entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map { .init(name: $0.name, sha256: $0.sha256) },
+            modules: modules.entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map {
+                .init(name: $0.name, sha256: $0.sha256, dataSha256: $0.data?.sha256)
+            },
             threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard, dispatch: config.dispatch)
     }
@@ -304,7 +309,7 @@ public final class Pipeline: Sendable {
             let total = work.workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
             return ModuleRecord(
                 name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
-                totalTimeMs: Double(total.nanoseconds) / 1e6, offered: total.offered, accepted: total.accepted)
+                totalTimeMs: Double(total.nanoseconds) / 1e6, offered: total.offered, accepted: total.accepted, dataSha256: entry.data?.sha256)
         }
         let finished = Date()
         do {

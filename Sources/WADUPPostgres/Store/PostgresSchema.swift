@@ -65,7 +65,8 @@ enum PostgresSchema {
             failures BIGINT NOT NULL,
             total_time_ms DOUBLE PRECISION NOT NULL,
             offered BIGINT NOT NULL DEFAULT 0,
-            accepted BIGINT NOT NULL DEFAULT 0
+            accepted BIGINT NOT NULL DEFAULT 0,
+            data_sha256 TEXT
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -162,6 +163,16 @@ enum PostgresSchema {
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS offered BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS accepted BIGINT NOT NULL DEFAULT 0",
     ]
+
+    /// Adds `__wadup_modules.data_sha256` to a run created before data folders existed.
+    static let addDataColumn = "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS data_sha256 TEXT"
+
+    /// Whether `__wadup_modules` has `data_sha256` (runs created before data folders have not).
+    static func hasDataColumn(_ db: PostgresSession) throws -> Bool {
+        try db.query(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '__wadup_modules' AND column_name = 'data_sha256'"
+        )[0].decode(Int64.self) > 0
+    }
 }
 
 /// Rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. Values travel as

@@ -157,6 +157,7 @@ package final class PostgresStore: SharedRunStore {
                         let tables = try db.query("SELECT name, seq FROM __wadup_tables").map { try $0.decode((String, Int64).self) }
                         for statement in PostgresSchema.finishIndexes(moduleTables: tables.map { (name: $0.0, seq: $0.1) }) { try db.query(statement, long: true) }
                     }
+                    if !modules.isEmpty { try db.query(PostgresSchema.addDataColumn) }
                     for m in modules {
                         var mb = PostgresBindings()
                         mb.append(m.name)
@@ -167,9 +168,10 @@ package final class PostgresStore: SharedRunStore {
                         mb.append(m.totalTimeMs)
                         mb.append(Int64(m.offered))
                         mb.append(Int64(m.accepted))
+                        if let data = m.dataSha256 { mb.append(data) } else { mb.appendNull() }
                         try db.query("""
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted)
-                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                             ON CONFLICT (name) DO UPDATE SET runs = __wadup_modules.runs + excluded.runs,
                                 failures = __wadup_modules.failures + excluded.failures,
                                 total_time_ms = __wadup_modules.total_time_ms + excluded.total_time_ms,

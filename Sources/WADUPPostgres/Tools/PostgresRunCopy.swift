@@ -46,10 +46,12 @@ package enum PostgresRunCopy {
                      into: target, table: "__wadup_run",
                      columns: ["id", "started_at", "finished_at", "wadup_version", "engine", "settings", "outcome", "inputs", "contents", "failed", "skipped", "duplicates", "refused", "resumed_from"],
                      kinds: [.integer, .integer, .integer, .text, .text, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer])
-            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, offered, accepted FROM __wadup_modules ORDER BY name",
+            // A run written before data folders has no data_sha256: copied as NULL.
+            let data = try PostgresSchema.hasDataColumn(db) ? "data_sha256" : "NULL::text"
+            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, offered, accepted, \(data) FROM __wadup_modules ORDER BY name",
                      into: target, table: "__wadup_modules",
-                     columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms", "offered", "accepted"],
-                     kinds: [.text, .text, .integer, .integer, .integer, .real, .integer, .integer])
+                     columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms", "offered", "accepted", "data_sha256"],
+                     kinds: [.text, .text, .integer, .integer, .integer, .real, .integer, .integer, .text])
             let owners = Dictionary(
                 try db.query("SELECT name, module FROM __wadup_tables").map { try $0.decode((String, String).self) }, uniquingKeysWith: { a, _ in a })
             let tables = try PostgresRunRegistry.moduleTables(db)

@@ -8,7 +8,10 @@ import WADUPCore
 /// protocols and nothing else.
 public protocol WasmEngine: Sendable, CustomStringConvertible {
     /// Validates and compiles one module, checking its imports and exports against the ABI.
-    func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule
+    ///
+    /// `dataDirectory`, when given, is the module's data folder: every instance sees it through
+    /// WASI at ``ModuleDataMount/guestPath``, read-only (a module without WASI imports cannot see it).
+    func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule
     /// Whether the engine can stop guest code that is running (so can apply `RunLimits.timeout`
     /// and ``interrupt()``).
     var canInterrupt: Bool { get }
@@ -17,6 +20,22 @@ public protocol WasmEngine: Sendable, CustomStringConvertible {
     func interrupt()
     /// `name version`, as recorded in `__wadup_run.engine`.
     var description: String { get }
+}
+
+extension WasmEngine {
+    /// Loads a module that has no data folder.
+    public func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule {
+        try load(name: name, bytes: bytes, path: path, dataDirectory: nil)
+    }
+}
+
+/// Where a module's data folder appears to the module.
+///
+/// The folder is the only part of the host's file system a module can see, and only through WASI
+/// preview 1 (a preopened directory): read-only on both engines, nothing above it reachable.
+public enum ModuleDataMount {
+    /// The guest path of the preopened data folder.
+    public static let guestPath = "/data"
 }
 
 /// A validated module, shared by all threads.

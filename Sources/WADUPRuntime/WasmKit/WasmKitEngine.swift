@@ -32,14 +32,16 @@ public struct WasmKitEngine: WasmEngine {
     /// The WasmKit release this build links (Package.swift pins it).
     public static let version = "0.4.2"
 
-    public func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule {
+    public func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule {
         let module = try ModuleInterface.check(bytes: bytes, path: path)
-        let loaded = WasmKitModule(name: name, path: path, module: module, engine: engine, limits: limits, logger: logger)
+        let loaded = WasmKitModule(
+            name: name, path: path, module: module, engine: engine, limits: limits, logger: logger, dataDirectory: dataDirectory)
         // Instantiate once with eager compilation, so that invalid function bodies, unknown WASI
         // imports and an initial memory over --max-memory are refused now, not on the first content.
         let probe = WasmKitModule(
             name: name, path: path, module: module,
-            engine: Engine(configuration: Self.configuration(limits, mode: .eager)), limits: limits, logger: logger)
+            engine: Engine(configuration: Self.configuration(limits, mode: .eager)), limits: limits, logger: logger,
+            dataDirectory: dataDirectory)
         _ = try probe.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))
         return loaded
     }

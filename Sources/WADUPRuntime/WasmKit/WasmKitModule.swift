@@ -13,6 +13,8 @@ struct WasmKitModule: LoadedModule {
     let engine: Engine
     let limits: RunLimits
     let logger: Logger
+    /// The module's data folder, preopened read-only in every instance's WASI.
+    let dataDirectory: String?
 
     var usesWASI: Bool { module.imports.contains { $0.module == ABI.wasiModule } }
 
@@ -68,12 +70,22 @@ final class WasmKitInstance: ModuleInstance {
         do {
             if module.usesWASI {
                 let debug = module.logger.logLevel <= .debug
-                let bridge = try WASIBridgeToHost(
-                    args: [], environment: [:],
-                    fileSystem: .memory(MemoryFileSystem()).withStdio(
-                        stdin: CapturedOutput.discard, stdout: debug ? stdout : CapturedOutput.discard, stderr: debug ? stderr : CapturedOutput.discard))
-                bridge.link(to: &imports, store: store)
-                wasi = bridge
+                let (out, err) = (debug ? stdout : CapturedOutput.discard, debug ? stderr : CapturedOutput.discard)
+                if let folder = module.dataDirectory {
+                    // The host's file system, but only the data folder, and read-only (``ReadOnlyWASI``).
+                    let bridge = try WASIBridgeToHost(
+                        args: [], environment: [:],
+                        fileSystem: .host().withStdio(stdin: CapturedOutput.discard, stdout: out, stderr: err)
+                            .withPreopens([.init(guestPath: ModuleDataMount.guestPath, hostPath: folder)]))
+                    wasi = bridge
+                    ReadOnlyWASI.link(bridge, to: &imports, store: store)
+                } else {
+                    let bridge = try WASIBridgeToHost(
+                        args: [], environment: [:],
+                        fileSystem: .memory(MemoryFileSystem()).withStdio(stdin: CapturedOutput.discard, stdout: out, stderr: err))
+                    wasi = bridge
+                    bridge.link(to: &imports, store: store)
+                }
             }
             if let fuel = module.limits.fuel { store.fuel = Fuel(remaining: fuel) }
             instance = try module.module.instantiate(store: store, imports: imports)

@@ -73,7 +73,7 @@ public final class WasmtimeEngine: WasmEngine {
 
     public func interrupt() { interruptFlag.set() }
 
-    public func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule {
+    public func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule {
         let parsed = try ModuleInterface.check(bytes: bytes, path: path)
         let usesWASI = parsed.imports.contains { $0.module == ABI.wasiModule }
         let compiled = try compile(bytes: bytes, path: path)
@@ -84,7 +84,8 @@ public final class WasmtimeEngine: WasmEngine {
             api.pointee.wasmtime_module_delete(compiled)
             throw error
         }
-        let module = WasmtimeModule(name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI)
+        let module = WasmtimeModule(
+            name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI, dataDirectory: dataDirectory)
         // One instance now, so that unknown WASI imports, a bad `process` type and an initial
         // memory over --max-memory are refused before any input is touched.
         _ = try module.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))

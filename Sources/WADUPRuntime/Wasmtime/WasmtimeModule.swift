@@ -12,14 +12,17 @@ final class WasmtimeModule: LoadedModule, @unchecked Sendable {  // Safe: wasmti
     let module: OpaquePointer
     let pre: OpaquePointer
     let usesWASI: Bool
+    /// The module's data folder, preopened read-only in every instance's WASI.
+    let dataDirectory: String?
 
-    init(name: String, path: String, engine: WasmtimeEngine, module: OpaquePointer, pre: OpaquePointer, usesWASI: Bool) {
+    init(name: String, path: String, engine: WasmtimeEngine, module: OpaquePointer, pre: OpaquePointer, usesWASI: Bool, dataDirectory: String?) {
         self.name = name
         self.path = path
         self.engine = engine
         self.module = module
         self.pre = pre
         self.usesWASI = usesWASI
+        self.dataDirectory = dataDirectory
     }
 
     deinit {
@@ -70,6 +73,12 @@ final class WasmtimeInstance: ModuleInstance {
             let wasi = api.pointee.wasi_config_new()!
             api.pointee.wasi_config_set_stdout_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stdout).toOpaque(), nil)
             api.pointee.wasi_config_set_stderr_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stderr).toOpaque(), nil)
+            // Read-only (`fs_mutable` false): wasmtime grants the directory and its files read
+            // permissions only, and resolves every path inside it (no `..`, no symlink out).
+            if let folder = module.dataDirectory, !api.pointee.wasi_config_preopen_dir(wasi, folder, ModuleDataMount.guestPath, false) {
+                api.pointee.wasi_config_delete(wasi)
+                throw ModuleLoadError(path: module.path, reason: "WASI setup failed: cannot open the module's data folder \(folder)")
+            }
             if let error = api.pointee.wasmtime_context_set_wasi(context, wasi) {
                 throw ModuleLoadError(path: module.path, reason: "WASI setup failed: \(module.engine.library.consume(error: error))")
             }

@@ -124,10 +124,16 @@ public struct ModuleRecord: Sendable {
     /// Contents the module was offered, and those its manifest accepted (the ones it ran on).
     public var offered: Int
     public var accepted: Int
+    /// The digest of the module's data folder (``RunSettings/Module/dataSha256``), `nil` without one.
+    public var dataSha256: String?
 
-    public init(name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double, offered: Int = 0, accepted: Int = 0) {
+    public init(
+        name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double, offered: Int = 0, accepted: Int = 0,
+        dataSha256: String? = nil
+    ) {
         self.offered = offered
         self.accepted = accepted
+        self.dataSha256 = dataSha256
         self.name = name
         self.sha256 = sha256
         self.size = size

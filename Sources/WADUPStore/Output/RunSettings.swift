@@ -10,16 +10,21 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public struct Module: Codable, Equatable, Sendable {
         public var name: String
         public var sha256: String
+        /// The digest of the module's data folder; `nil` without one (and in runs before data
+        /// folders existed: the key is left out, so their settings read and compare unchanged).
+        public var dataSha256: String?
 
-        public init(name: String, sha256: String) {
+        public init(name: String, sha256: String, dataSha256: String? = nil) {
             self.name = name
             self.sha256 = sha256
+            self.dataSha256 = dataSha256
         }
     }
 
     /// A setting that changes results, and so must be the same to continue or merge a run.
     public enum Field: String, Sendable, CaseIterable {
         case input, modules, limits, dedup
+        case moduleData = "module-data"
         case followSymlinks = "follow-symlinks"
         case shard
         case dispatch
@@ -79,9 +84,16 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public func differences(from earlier: RunSettings) -> [Difference] {
         var out: [Difference] = []
         if Self.canonical(input) != Self.canonical(earlier.input) { out.append(.init(field: .input, value: input, recorded: earlier.input)) }
-        if modules != earlier.modules {
+        let code = { (m: [Module]) in m.map { [$0.name, $0.sha256] } }
+        if code(modules) != code(earlier.modules) {
             let describe = { (m: [Module]) in "[" + m.map { "\($0.name) \($0.sha256.prefix(12))" }.joined(separator: ", ") + "]" }
             out.append(.init(field: .modules, value: describe(modules), recorded: describe(earlier.modules)))
+        } else {
+            // The same modules: one difference per module whose data folder differs, naming it.
+            let describe = { (m: Module) in "\(m.name) \(m.dataSha256.map { String($0.prefix(12)) } ?? "none")" }
+            for (now, then) in zip(modules, earlier.modules) where now.dataSha256 != then.dataSha256 {
+                out.append(.init(field: .moduleData, value: describe(now), recorded: describe(then)))
+            }
         }
         if limits != earlier.limits { out.append(.init(field: .limits, value: Self.json(limits), recorded: Self.json(earlier.limits))) }
         if dedup != earlier.dedup { out.append(.init(field: .dedup, value: "\(dedup)", recorded: "\(earlier.dedup)")) }

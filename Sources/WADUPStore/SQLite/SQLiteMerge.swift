@@ -95,7 +95,7 @@ public enum SQLiteMerge {
                     try db.execute(sql: SQLiteStore.schema)
                     return .commit
                 }
-                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double, offered: Int64, accepted: Int64)] = [:]
+                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double, offered: Int64, accepted: Int64, dataSha256: String?)] = [:]
                 for part in parts {
                     try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
                     try db.inTransaction {
@@ -135,7 +135,7 @@ public enum SQLiteMerge {
                         }
                         for m in try Row.fetchAll(db, sql: "SELECT * FROM part.__wadup_modules") {
                             let name: String = m["name"]
-                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0, 0, 0)
+                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0, 0, 0, m["data_sha256"])
                             total.offered += m["offered"] ?? 0
                             total.accepted += m["accepted"] ?? 0
                             total.runs += m["runs"]
@@ -152,10 +152,10 @@ public enum SQLiteMerge {
                     for (name, m) in modules.sorted(by: { $0.key < $1.key }) {
                         try db.execute(
                             sql: """
-                                INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted)
-                                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                                 """,
-                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms, m.offered, m.accepted])
+                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms, m.offered, m.accepted, m.dataSha256])
                     }
                     try SQLiteStore.createIndexes(db, moduleTables: try SQLiteStore.moduleTableNames(db))
                     return .commit

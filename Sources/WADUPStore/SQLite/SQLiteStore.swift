@@ -276,7 +276,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             failures INTEGER NOT NULL,
             total_time_ms REAL NOT NULL,
             offered INTEGER NOT NULL DEFAULT 0,
-            accepted INTEGER NOT NULL DEFAULT 0
+            accepted INTEGER NOT NULL DEFAULT 0,
+            data_sha256 TEXT
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -309,6 +310,21 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             try db.execute(sql: "ALTER TABLE \(SQL.quoted(added.table)) ADD COLUMN \(SQL.quoted(added.column)) \(added.declaration)")
         }
         try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
+    }
+
+    /// Adds `__wadup_modules.data_sha256` to a database written before data folders existed (a
+    /// resumed run), so that its modules are recorded like a new run's; readers treat the missing
+    /// column as NULL.
+    package static func addDataColumn(_ db: Database, schema: String = "main") throws {
+        let columns = try Row.fetchAll(db, sql: "PRAGMA \(schema).table_info(__wadup_modules)").map { $0["name"] as String }
+        if !columns.contains("data_sha256") {
+            try db.execute(sql: "ALTER TABLE \(schema).__wadup_modules ADD COLUMN data_sha256 TEXT")
+        }
+    }
+
+    /// Whether `__wadup_modules` has `data_sha256` (databases written before data folders have not).
+    package static func hasDataColumn(_ db: Database, schema: String = "main") throws -> Bool {
+        try Row.fetchAll(db, sql: "PRAGMA \(schema).table_info(__wadup_modules)").contains { $0["name"] as String == "data_sha256" }
     }
 
     public func createTable(_ schema: TableSchema, id: Int32, module: String) {
@@ -481,16 +497,17 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                         run.finishedAt, run.outcome.rawValue, run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused, runID,
                     ])
                 // One row per module for the whole run: a resumed attempt adds its counts.
+                try Self.addDataColumn(db)
                 for m in modules {
                     try db.execute(
                         sql: """
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT (name) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
                                 total_time_ms = total_time_ms + excluded.total_time_ms, offered = offered + excluded.offered,
                                 accepted = accepted + excluded.accepted
                             """,
-                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs, m.offered, m.accepted])
+                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs, m.offered, m.accepted, m.dataSha256])
                 }
             }
             // Best effort: a reader that keeps a transaction open holds the WAL, and its pages stay
