@@ -8,6 +8,9 @@
 # same pins and module sources only copies the modules.
 # Outputs: .build/guest-modules/standard/{archive,file_type}.wasm, .build/formats/magic.mgc and
 # .build/formats/bin/file (the native `file` of the same source, for the tests).
+# The module's libmagic is that source with Guests/Formats/file_type/patches/*.patch applied (the
+# native `file` stays unpatched). WADUP_KEEP_SYMBOLS=1 links the modules without --strip-all, so
+# that a profiler (perf with WADUP_WASMTIME_PROFILER=perfmap) names their functions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,7 +32,8 @@ file       1:5.44-3               842e0ef356949218966d1521a95652b00aed18c152174f
 sed        4.9-1+deb12u1          6bf366b84fd2025e355689e524132b3c38a2b4ef136de2e6129595be1e3bdd4f
 "
 
-stamp_now=$( (echo "$pins"; cat "$0" Guests/C/wadup.h Guests/Formats/*/*) | sha256sum | cut -c1-64)
+keep_symbols=${WADUP_KEEP_SYMBOLS:-0}
+stamp_now=$( (echo "$pins keep_symbols=$keep_symbols"; cat "$0" Guests/C/wadup.h $(find Guests/Formats -type f | LC_ALL=C sort)) | sha256sum | cut -c1-64)
 if [ -f "$work/stamp" ] && [ "$(cat "$work/stamp")" = "$stamp_now" ] \
    && [ -f "$work/archive.wasm" ] && [ -f "$work/file_type.wasm" ]; then
   cp "$work/archive.wasm" "$work/file_type.wasm" "$out/"
@@ -106,7 +110,8 @@ lib() {  # name, flags, files...
 }
 
 # The libraries are rebuilt only when the pins, this script or the libmagic I/O shim change.
-libs_stamp=$( (echo "$pins"; cat "$root/scripts/build-formats.sh" "$root/Guests/Formats/file_type/content_io.h") | sha256sum | cut -c1-64)
+magic_patches=$(ls "$root"/Guests/Formats/file_type/patches/*.patch | LC_ALL=C sort)
+libs_stamp=$( (echo "$pins"; cat "$root/scripts/build-formats.sh" "$root/Guests/Formats/file_type/content_io.h" $magic_patches) | sha256sum | cut -c1-64)
 if [ ! -f "$work/libs.stamp" ] || [ "$(cat "$work/libs.stamp")" != "$libs_stamp" ]; then
 rm -f "$work/libs.stamp"
 echo "build-formats: compression libraries"
@@ -185,8 +190,12 @@ mkdir -p "$work/regex-include"
   grep -E "^#define (_REGEX_[A-Z_]+|re_[a-z_]+ rpl_|reg[a-z]+ rpl_)" config.h
   echo "#include \"$sed/lib/regex.h\""; } > "$work/regex-include/regex.h"
 
+# The module's libmagic: the same source with WADUP's patches (magic_share_scans: both answers from
+# one scan of the soft magic), in a copy, so that the native `file` above stays Debian's.
+rm -rf "$work/file-patched"; cp -a "$file" "$work/file-patched"
+for p in $magic_patches; do patch -s -p1 -d "$work/file-patched" < "$p"; done
 mkdir -p "$work/file" && cd "$work/file"
-"$file/configure" -q --host=wasm32-unknown-wasi CC="$CC" CFLAGS="$CFLAGS" --disable-shared --enable-static \
+"$work/file-patched/configure" -q --host=wasm32-unknown-wasi CC="$CC" CFLAGS="$CFLAGS" --disable-shared --enable-static \
   --disable-libseccomp --disable-zlib --disable-bzlib --disable-xzlib --disable-zstdlib --disable-lzlib >/dev/null
 # libmagic reads a content through a descriptor (magic_descriptor): its reads of the start, the
 # tail (negative offsets), ELF sections and OLE2 sectors. In the module that descriptor is the
@@ -202,7 +211,8 @@ fi
 
 echo "build-formats: modules"
 cd "$root"
-link="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,--export=process -Wl,--strip-all -I Guests/C -I $prefix/include -L $prefix/lib"
+strip="-Wl,--strip-all"; [ "$keep_symbols" = 1 ] && strip=""
+link="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,--export=process $strip -I Guests/C -I $prefix/include -L $prefix/lib"
 $CC $link -o "$work/archive.wasm" Guests/Formats/archive/archive.c Guests/Formats/archive/no_processes.c -larchive -lmd -lexpat -llzma -lzstd -llz4 -lbz2 -lz
 $CC $link -o "$work/file_type.wasm" -DWADUP_MAGIC_DB="\"$work/magic.mgc\"" Guests/Formats/file_type/file_type.c Guests/Formats/file_type/single_thread.c -lmagic -lgnuregex
 cp "$work/archive.wasm" "$work/file_type.wasm" "$out/"
