@@ -99,6 +99,11 @@ chmod +x "$bindir/wasm-cc"
 CC=$bindir/wasm-cc
 AR=$(command -v llvm-ar)
 CFLAGS="-O2 -g0 -w"
+# libmagic and GNU regex are file_type's hot code: -O3 and link-time optimisation with the module
+# (bitcode archives, so made with the toolchain's own llvm-ar) save about 5% of its time.
+MAGIC_CFLAGS="-O3 -flto -g0 -w"
+LTO_AR=$(dirname "$(readlink -f "$(command -v clang)")")/llvm-ar
+[ -x "$LTO_AR" ] || LTO_AR=$AR
 jobs=$(nproc)
 
 # Compiles C files into one static library, in parallel.
@@ -183,8 +188,8 @@ regex_objects=$(for o in regex mbrtowc nl_langinfo nl_langinfo-lock hard-locale 
 # gnulib's generated headers (locale.h, wchar.h, …) first: `make all` would make them, but also sed.
 built=$(printf 'print-built:\n\t@echo $(BUILT_SOURCES)\n' | make -s -f Makefile -f - print-built | tr ' ' '\n' | grep '^lib/' || true)
 make -s $built >/dev/null
-make -s $regex_objects >/dev/null
-rm -f "$prefix/lib/libgnuregex.a"; "$AR" rcs "$prefix/lib/libgnuregex.a" $regex_objects
+rm -f $regex_objects; make -s $regex_objects CFLAGS="$MAGIC_CFLAGS" >/dev/null
+rm -f "$prefix/lib/libgnuregex.a"; "$LTO_AR" rcs "$prefix/lib/libgnuregex.a" $regex_objects
 mkdir -p "$work/regex-include"
 { echo "/* gnulib's regex.h with the names and layout sed's configure chose for regex.c */"
   grep -E "^#define (_REGEX_[A-Z_]+|re_[a-z_]+ rpl_|reg[a-z]+ rpl_)" config.h
@@ -202,9 +207,10 @@ mkdir -p "$work/file" && cd "$work/file"
 # content itself, read with read_content64 (content_io.h), so the answer is `file`'s at any size.
 make -s -C src clean >/dev/null
 make -s -C src magic.h >/dev/null
-make -s -j"$jobs" -C src libmagic.la \
+make -s -j"$jobs" -C src libmagic.la CFLAGS="$MAGIC_CFLAGS" \
   CPPFLAGS="-I$work/regex-include -include $root/Guests/Formats/file_type/content_io.h" >/dev/null
-cp src/.libs/libmagic.a "$prefix/lib/"; cp src/magic.h "$prefix/include/"
+rm -rf "$work/obj/magic"; mkdir -p "$work/obj/magic"; (cd "$work/obj/magic" && "$LTO_AR" x "$work/file/src/.libs/libmagic.a")
+rm -f "$prefix/lib/libmagic.a"; "$LTO_AR" rcs "$prefix/lib/libmagic.a" "$work/obj/magic"/*.o; cp src/magic.h "$prefix/include/"
 
 echo "$libs_stamp" > "$work/libs.stamp"
 fi
@@ -214,7 +220,7 @@ cd "$root"
 strip="-Wl,--strip-all"; [ "$keep_symbols" = 1 ] && strip=""
 link="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,--export=process $strip -I Guests/C -I $prefix/include -L $prefix/lib"
 $CC $link -o "$work/archive.wasm" Guests/Formats/archive/archive.c Guests/Formats/archive/no_processes.c -larchive -lmd -lexpat -llzma -lzstd -llz4 -lbz2 -lz
-$CC $link -o "$work/file_type.wasm" -DWADUP_MAGIC_DB="\"$work/magic.mgc\"" Guests/Formats/file_type/file_type.c Guests/Formats/file_type/single_thread.c -lmagic -lgnuregex
+$CC $link -O3 -flto -o "$work/file_type.wasm" -DWADUP_MAGIC_DB="\"$work/magic.mgc\"" Guests/Formats/file_type/file_type.c Guests/Formats/file_type/single_thread.c -lmagic -lgnuregex
 cp "$work/archive.wasm" "$work/file_type.wasm" "$out/"
 echo "$stamp_now" > "$work/stamp"
 echo "build-formats: archive.wasm $(stat -c %s "$work/archive.wasm") B, file_type.wasm $(stat -c %s "$work/file_type.wasm") B, built in $(( $(date +%s) - started )) s"
