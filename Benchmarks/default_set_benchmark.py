@@ -14,6 +14,7 @@
     `xargs -P 2`).
 Each figure is the median of 3 runs, WADUP and native interleaved; CPU is user + system of the
 process and its children. Usage: python3 Benchmarks/default_set_benchmark.py [--files N] [--file PATH]
+[--modules DIR] (another set in place of the default one, e.g. to measure a module before a change).
 """
 import argparse, os, resource, shutil, statistics, subprocess, tempfile, time
 
@@ -77,6 +78,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=20000)
     parser.add_argument("--file", default="/usr/bin/file", help="the native `file` (default Debian's)")
+    parser.add_argument("--modules", default=DEFAULT_SET, help="the module set (default .build/release/modules)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="wadup-default-set-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
@@ -95,10 +97,10 @@ def main():
         f = args.file
         file_type = os.path.join(work, "file_type")
         os.makedirs(file_type)
-        shutil.copy(os.path.join(DEFAULT_SET, "file_type.wasm"), file_type)
+        shutil.copy(os.path.join(args.modules, "file_type.wasm"), file_type)
         rows = []
         for label, ours, theirs in (
-                ("default set", wadup(DEFAULT_SET, links, os.path.join(work, "d.db")),
+                ("default set", wadup(args.modules, links, os.path.join(work, "d.db")),
                  native(listing, [f"{f} --mime-type -b", f"{f} -b", "sha256sum"])),
                 ("file_type alone", wadup(file_type, links, os.path.join(work, "f.db")),
                  native(listing, [f"{f} --mime-type -b", f"{f} -b"]))):
