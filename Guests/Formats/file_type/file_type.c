@@ -11,6 +11,11 @@
  * current content with read_content64, so the answer equals `file`'s for a content of any size.
  * The database is parsed once per instance, on the first content.
  *
+ * One magic set gives both answers: libmagic runs once with MAGIC_MIME_TYPE, then once with
+ * MAGIC_NONE, and the pinned build's patch (patches/share-scans.patch, magic_share_scans) lets the
+ * second run start each scan of the soft magic at the entry where the first run's scan found
+ * something, so the thousands of entries that match nothing are tested once, not twice.
+ *
  * It is the run's identifier (manifest role "identify"): it runs first on every content and
  * reports the two answers with set_content_type, which the other modules are dispatched on.
  */
@@ -30,10 +35,11 @@ static const unsigned char database[] = {
 WADUP_MANIFEST("{\"version\": 1, \"role\": \"identify\"}");
 
 static int32_t table = -1;
-static magic_t describe, mime;
+static magic_t magic;
 static int64_t content_size, cursor;
 static int32_t content_error;
 static wadup_row row;
+static wadup_text mime, description; /* this content's two answers, NUL-terminated */
 
 static ssize_t content_pread(void *buffer, size_t length, int64_t offset) {
     if (offset < 0) { errno = EINVAL; return -1; }
@@ -74,8 +80,8 @@ int wadup_magic_fstat(int fd, struct stat *st) {
     return 0;
 }
 
-static magic_t open_magic(int flags) {
-    magic_t m = magic_open(flags);
+static magic_t open_magic(void) {
+    magic_t m = magic_open(MAGIC_NONE);
     if (!m) return NULL;
     void *buffers[1] = { (void *)database };
     size_t sizes[1] = { sizeof database };
@@ -87,26 +93,19 @@ static magic_t open_magic(int flags) {
     return m;
 }
 
-/* `file` prints "ERROR: message" when libmagic fails on a file; so does this module. The answer
- * (valid until the next call on `m`), or NULL after an error. */
-static const char *add_answer(magic_t m) {
+/* Sets `text` to libmagic's answer with `flags` (MAGIC_MIME_TYPE: `file --mime-type -b`,
+ * MAGIC_NONE: `file -b`), or to "ERROR: message" as `file` prints when libmagic fails on a file. */
+static void answer(int flags, wadup_text *text) {
+    text->length = 0;
+    text->failed = 0;
+    magic_setflags(magic, flags);
     cursor = 0;
-    const char *answer = magic_descriptor(m, CONTENT_FD);
-    if (answer) {
-        wadup_row_string(&row, answer);
-    } else {
-        wadup_text text = {0};
-        wadup_text_cstring(&text, "ERROR: ");
-        wadup_text_cstring(&text, magic_error(m) ? magic_error(m) : "unknown");
-        wadup_row_string_bytes(&row, text.data, text.length);
-        free(text.data);
+    const char *said = magic_descriptor(magic, CONTENT_FD);
+    if (!said) {
+        wadup_text_cstring(text, "ERROR: ");
+        said = magic_error(magic) ? magic_error(magic) : "unknown";
     }
-    return answer;
-}
-
-/* The content's type for dispatch: both answers, or none when libmagic failed. */
-static void report_type(const char *mime_type, const char *description) {
-    if (mime_type && description) set_content_type(mime_type, (uint32_t)strlen(mime_type), description, (uint32_t)strlen(description));
+    wadup_text_append(text, said, strlen(said) + 1);
 }
 
 __attribute__((export_name("process"))) int32_t process(void) {
@@ -115,23 +114,31 @@ __attribute__((export_name("process"))) int32_t process(void) {
             "[{\"name\":\"mime\",\"data_type\":\"String\"},{\"name\":\"description\",\"data_type\":\"String\"}]");
         if (table < 0) return table;
     }
-    if (!describe && !(describe = open_magic(MAGIC_NONE))) return 1;
-    if (!mime && !(mime = open_magic(MAGIC_MIME_TYPE))) return 1;
+    if (!magic && !(magic = open_magic())) return 1;
     content_size = get_content_size64();
     if (content_size < 0) return (int32_t)content_size;
     content_error = 0;
-    wadup_row_begin(&row);
+    const char *mime_type, *describe;
     if (content_size == 0) {
         /* `file` answers an empty regular file from its stat (fsmagic), before libmagic reads it. */
-        wadup_row_string(&row, "inode/x-empty");
-        wadup_row_string(&row, "empty");
-        report_type("inode/x-empty", "empty");
+        mime_type = "inode/x-empty";
+        describe = "empty";
     } else {
-        const char *mime_type = add_answer(mime);
-        const char *description = add_answer(describe);
-        report_type(mime_type, description);
+        magic_share_scans(1);
+        answer(MAGIC_MIME_TYPE, &mime);
+        answer(MAGIC_NONE, &description);
+        magic_share_scans(0);
+        if (mime.failed || description.failed) return 1;
+        mime_type = mime.data;
+        describe = description.data;
     }
     if (content_error) return content_error;
+    /* The content's type for dispatch: both answers, unless libmagic failed ("ERROR: ..."). */
+    if (strncmp(mime_type, "ERROR: ", 7) != 0 && strncmp(describe, "ERROR: ", 7) != 0)
+        set_content_type(mime_type, (uint32_t)strlen(mime_type), describe, (uint32_t)strlen(describe));
+    wadup_row_begin(&row);
+    wadup_row_string(&row, mime_type);
+    wadup_row_string(&row, describe);
     int32_t rc = wadup_row_insert(&row, table);
     return rc < 0 ? rc : 0;
 }
