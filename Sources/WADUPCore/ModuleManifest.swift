@@ -121,7 +121,7 @@ public struct ModuleManifest: Sendable, Equatable {
             switch key {
             case "mime":
                 accepts.mime = try strings(value, field)
-                for pattern in accepts.mime where !isMIMEPattern(pattern) {
+                for pattern in accepts.mime where !ContentType.isMIME(pattern, wildcards: true) {
                     throw Fault(field: field, problem: "\"\(pattern)\" is not a MIME pattern (type/subtype, `*` for any run of characters)")
                 }
             case "names":
@@ -159,7 +159,7 @@ public struct ModuleManifest: Sendable, Equatable {
                 range = try integer(value, "\(field).range")
                 guard range >= 0 else { throw Fault(field: "\(field).range", problem: "must not be negative") }
             case "hex":
-                guard case .string(let text) = value, let decoded = hexBytes(text), !decoded.isEmpty, decoded.count <= maxMagicBytes else {
+                guard case .string(let text) = value, let decoded = Hex.bytes(text), !decoded.isEmpty, decoded.count <= maxMagicBytes else {
                     throw Fault(field: "\(field).hex", problem: "must be 1 to \(maxMagicBytes) bytes as an even number of hex digits")
                 }
                 bytes = decoded
@@ -202,34 +202,6 @@ public struct ModuleManifest: Sendable, Equatable {
             guard case .string(let text) = item else { throw Fault(field: field, problem: "must be an array of strings") }
             return text
         }
-    }
-
-    private static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexValue(digits[i]), let low = hexValue(digits[i + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
-    /// `type/subtype` of MIME token characters, where `*` stands for any run of them.
-    static func isMIMEPattern(_ pattern: String) -> Bool {
-        let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, pattern.utf8.count <= ABI.maxMIMEBytes else { return false }
-        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 == UInt8(ascii: "*") || ContentType.isTokenByte($0) } }
     }
 }
 
@@ -366,9 +338,12 @@ public struct ContentType: Sendable, Equatable {
 
     /// Whether `text` is a MIME type WADUP records: `type/subtype` of token bytes, at most
     /// ``ABI/maxMIMEBytes`` long.
-    public static func isValidMIME(_ text: String) -> Bool {
+    public static func isValidMIME(_ text: String) -> Bool { isMIME(text, wildcards: false) }
+
+    /// `type/subtype` of token bytes (and `*` when `wildcards`), at most ``ABI/maxMIMEBytes`` long.
+    static func isMIME(_ text: String, wildcards: Bool) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, text.utf8.count <= ABI.maxMIMEBytes else { return false }
-        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy(isTokenByte) }
+        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { isTokenByte($0) || (wildcards && $0 == UInt8(ascii: "*")) } }
     }
 }

@@ -65,8 +65,8 @@ package final class RunDatabase {
     package let path: String
     package let schemaVersion: Int
     package let tables: [Table]
-    /// Whether the database records content types and dispatch counts (schema 2, or a resumed
-    /// older run that was brought to it).
+    /// Whether the database has the columns of schema 2 (content types, dispatch counts, data
+    /// folders' digests): written by this version, or an older run a resume brought to it.
     package let hasTypes: Bool
     let db: DatabaseQueue
 
@@ -152,9 +152,8 @@ package final class RunDatabase {
     /// The modules of the run, by name (empty until the run's end is written).
     package func modules() throws(InspectError) -> [Module] {
         try read { db in
-            let counts = hasTypes ? "offered, accepted" : "NULL, NULL"
-            let data = try SQLiteStore.hasDataColumn(db) ? "data_sha256" : "NULL"
-            return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(counts), \(data) FROM __wadup_modules ORDER BY name").map {
+            let added = hasTypes ? "offered, accepted, data_sha256" : "NULL, NULL, NULL"
+            return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(added) FROM __wadup_modules ORDER BY name").map {
                 Module(
                     name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5], offered: $0[6], accepted: $0[7],
                     dataSha256: $0[8])

@@ -155,20 +155,19 @@ enum PostgresSchema {
         "mime", "description",
     ]
 
-    /// What a run registered by an older WADUP lacks (schema version 2: the content's type and
-    /// dispatch counts), added when this one joins or resumes it.
+    /// What a run registered by an older WADUP lacks (schema version 2: the content's type,
+    /// dispatch counts and data folders' digests), added when this one joins or resumes it.
     static let upgrade = [
         "ALTER TABLE __wadup_content ADD COLUMN IF NOT EXISTS mime TEXT",
         "ALTER TABLE __wadup_content ADD COLUMN IF NOT EXISTS description TEXT",
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS offered BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS accepted BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS data_sha256 TEXT",
     ]
 
-    /// Adds `__wadup_modules.data_sha256` to a run created before data folders existed.
-    static let addDataColumn = "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS data_sha256 TEXT"
-
-    /// Whether `__wadup_modules` has `data_sha256` (runs created before data folders have not).
-    static func hasDataColumn(_ db: PostgresSession) throws -> Bool {
+    /// Whether the run has the columns of schema 2 (``upgrade``): runs registered by an older
+    /// WADUP and never joined since have not.
+    static func hasSchema2Columns(_ db: PostgresSession) throws -> Bool {
         try db.query(
             "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '__wadup_modules' AND column_name = 'data_sha256'"
         )[0].decode(Int64.self) > 0

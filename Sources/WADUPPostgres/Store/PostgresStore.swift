@@ -157,7 +157,6 @@ package final class PostgresStore: SharedRunStore {
                         let tables = try db.query("SELECT name, seq FROM __wadup_tables").map { try $0.decode((String, Int64).self) }
                         for statement in PostgresSchema.finishIndexes(moduleTables: tables.map { (name: $0.0, seq: $0.1) }) { try db.query(statement, long: true) }
                     }
-                    if !modules.isEmpty { try db.query(PostgresSchema.addDataColumn) }
                     for m in modules {
                         var mb = PostgresBindings()
                         mb.append(m.name)

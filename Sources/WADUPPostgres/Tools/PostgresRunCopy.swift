@@ -46,9 +46,10 @@ package enum PostgresRunCopy {
                      into: target, table: "__wadup_run",
                      columns: ["id", "started_at", "finished_at", "wadup_version", "engine", "settings", "outcome", "inputs", "contents", "failed", "skipped", "duplicates", "refused", "resumed_from"],
                      kinds: [.integer, .integer, .integer, .text, .text, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer])
-            // A run written before data folders has no data_sha256: copied as NULL.
-            let data = try PostgresSchema.hasDataColumn(db) ? "data_sha256" : "NULL::text"
-            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, offered, accepted, \(data) FROM __wadup_modules ORDER BY name",
+            // A run registered by an older WADUP and never joined since lacks schema 2's columns:
+            // copied as 0 counts and NULL types and digests.
+            let schema2 = try PostgresSchema.hasSchema2Columns(db)
+            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, \(schema2 ? "offered, accepted, data_sha256" : "0, 0, NULL::text") FROM __wadup_modules ORDER BY name",
                      into: target, table: "__wadup_modules",
                      columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms", "offered", "accepted", "data_sha256"],
                      kinds: [.text, .text, .integer, .integer, .integer, .real, .integer, .integer, .text])
@@ -56,7 +57,8 @@ package enum PostgresRunCopy {
                 try db.query("SELECT name, module FROM __wadup_tables").map { try $0.decode((String, String).self) }, uniquingKeysWith: { a, _ in a })
             let tables = try PostgresRunRegistry.moduleTables(db)
             for table in tables { try target.createModuleTable(table, module: owners[table.name] ?? "") }
-            contents = try copy(db, "SELECT \(PostgresSchema.contentColumns.joined(separator: ", ")) FROM __wadup_content ORDER BY depth, uuid",
+            let contentSelect = (schema2 ? PostgresSchema.contentColumns : PostgresSchema.contentColumns.dropLast(2) + ["NULL::text", "NULL::text"])
+            contents = try copy(db, "SELECT \(contentSelect.joined(separator: ", ")) FROM __wadup_content ORDER BY depth, uuid",
                                 into: target, table: "__wadup_content", columns: PostgresSchema.contentColumns,
                                 kinds: [.text, .text, .text, .integer, .text, .text, .integer, .integer, .text, .text, .blob, .text, .text])
             inputs = try copy(db, "SELECT path, root_uuid, run_id FROM __wadup_input ORDER BY seq", into: target, table: "__wadup_input",

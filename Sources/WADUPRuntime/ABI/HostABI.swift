@@ -93,16 +93,30 @@ public final class HostABI {
 
     /// `get_content_filename(dest_ptr, capacity) -> i32`: writes up to `capacity` bytes, returns the full length.
     public func getContentFilename(_ memory: UnsafeMutableRawBufferPointer, dest: UInt32, capacity: UInt32) -> Int32 {
-        do {
-            let context = try run()
-            let name = Array(context.filename.utf8)
-            guard let target = Self.range(memory, dest, capacity) else { throw ABIError.outOfBounds }
-            let n = min(name.count, target.count)
-            if n > 0 { name.withUnsafeBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) } }
-            return Int32(clamping: name.count)
-        } catch {
-            return (error as? ABIError ?? .invalidArgument).rawValue
+        guard let context else { return ABIError.noContent.rawValue }
+        return Self.copyOut(context.filename, memory, dest: dest, capacity: capacity)
+    }
+
+    /// Writes up to `capacity` bytes of `text` at `dest` and returns its full byte length (the
+    /// `get_*(dest, capacity)` convention: a module that gets more than it gave asks again).
+    static func copyOut(_ text: String, _ memory: UnsafeMutableRawBufferPointer, dest: UInt32, capacity: UInt32) -> Int32 {
+        let bytes = Array(text.utf8)
+        guard let target = range(memory, dest, capacity) else { return ABIError.outOfBounds.rawValue }
+        let n = min(bytes.count, target.count)
+        if n > 0 { bytes.withUnsafeBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) } }
+        return Int32(clamping: bytes.count)
+    }
+
+    /// The UTF-8 text at `ptr..<ptr+len`, cut to its first `limit` bytes (at a character boundary)
+    /// when longer, and whether it was cut.
+    static func text(_ memory: UnsafeMutableRawBufferPointer, _ ptr: UInt32, _ len: UInt32, limit: Int) throws(ABIError) -> (text: String, cut: Bool) {
+        guard let bytes = range(memory, ptr, len) else { throw .outOfBounds }
+        let kept = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<min(bytes.count, limit)])
+        let cut = bytes.count > kept.count
+        guard let text = String(validating: kept.bindMemory(to: UInt8.self), as: UTF8.self) ?? (cut ? truncatedUTF8(kept) : nil) else {
+            throw .invalidUTF8
         }
+        return (text, cut)
     }
 
     // MARK: Tables
@@ -197,11 +211,7 @@ public final class HostABI {
             guard mimeLength <= ABI.maxMIMEBytes else { throw .invalidArgument }
             let type = try Self.string(memory, mime, mimeLength)
             guard ContentType.isValidMIME(type) else { throw .invalidArgument }
-            guard let bytes = Self.range(memory, description, descriptionLength) else { throw .outOfBounds }
-            let kept = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<min(bytes.count, ABI.maxTypeDescriptionBytes)])
-            guard let text = String(validating: kept.bindMemory(to: UInt8.self), as: UTF8.self)
-                ?? (bytes.count > kept.count ? Self.truncatedUTF8(kept) : nil)
-            else { throw .invalidUTF8 }
+            let text = try Self.text(memory, description, descriptionLength, limit: ABI.maxTypeDescriptionBytes).text
             context.reportedType = ContentType(mime: type, description: text)
         }
     }
@@ -209,16 +219,8 @@ public final class HostABI {
     /// `get_content_type(dest_ptr, capacity) -> i32`: the MIME type an identifier reported before
     /// this run; writes up to `capacity` bytes and returns the full length, 0 without a type.
     public func getContentType(_ memory: UnsafeMutableRawBufferPointer, dest: UInt32, capacity: UInt32) -> Int32 {
-        do {
-            let context = try run()
-            let mime = Array((context.contentType?.mime ?? "").utf8)
-            guard let target = Self.range(memory, dest, capacity) else { throw ABIError.outOfBounds }
-            let n = min(mime.count, target.count)
-            if n > 0 { mime.withUnsafeBytes { src in target.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) } }
-            return Int32(mime.count)
-        } catch {
-            return (error as? ABIError ?? .invalidArgument).rawValue
-        }
+        guard let context else { return ABIError.noContent.rawValue }
+        return Self.copyOut(context.contentType?.mime ?? "", memory, dest: dest, capacity: capacity)
     }
 
     // MARK: Streams and extents
@@ -356,12 +358,8 @@ public final class HostABI {
             case 3: logLevel = .error
             default: throw .invalidArgument
             }
-            guard let bytes = Self.range(memory, message, length) else { throw .outOfBounds }
-            let kept = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<min(bytes.count, ABI.maxLogMessageBytes)])
-            guard var text = String(validating: kept.bindMemory(to: UInt8.self), as: UTF8.self)
-                ?? (bytes.count > kept.count ? Self.truncatedUTF8(kept) : nil)
-            else { throw .invalidUTF8 }
-            if bytes.count > kept.count { text += " [truncated]" }
+            var (text, cut) = try Self.text(memory, message, length, limit: ABI.maxLogMessageBytes)
+            if cut { text += " [truncated]" }
             var metadata: Logger.Metadata = ["module": "\(moduleName)"]
             if let context {
                 guard context.logCount < ABI.maxLogMessagesPerRun else { throw .limitReached }

@@ -288,9 +288,10 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
 
     /// The version of the layout above, in `PRAGMA user_version`: readers refuse a newer one.
     /// Version 1 added `__wadup_tables`; databases without it (version 0) are read as version 1.
-    /// Version 2 added the content's type (`__wadup_content.mime`, `description`) and dispatch
-    /// counts (`__wadup_modules.offered`, `accepted`); resuming an older database adds them
-    /// (``upgrade(_:)``), and readers treat them as NULL where absent.
+    /// Version 2 added the content's type (`__wadup_content.mime`, `description`), dispatch
+    /// counts (`__wadup_modules.offered`, `accepted`) and data folders' digests
+    /// (`__wadup_modules.data_sha256`); resuming an older database adds them (``upgrade(_:)``),
+    /// and readers treat them as NULL where absent.
     public static let schemaVersion = 2
 
     /// The columns version 2 added, with their declarations, by table.
@@ -299,6 +300,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
         ("__wadup_content", "description", "TEXT"),
         ("__wadup_modules", "offered", "INTEGER NOT NULL DEFAULT 0"),
         ("__wadup_modules", "accepted", "INTEGER NOT NULL DEFAULT 0"),
+        ("__wadup_modules", "data_sha256", "TEXT"),
     ]
 
     /// Brings a database of an older schema to this one: the catalog of version 1, the columns of
@@ -310,21 +312,6 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             try db.execute(sql: "ALTER TABLE \(SQL.quoted(added.table)) ADD COLUMN \(SQL.quoted(added.column)) \(added.declaration)")
         }
         try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
-    }
-
-    /// Adds `__wadup_modules.data_sha256` to a database written before data folders existed (a
-    /// resumed run), so that its modules are recorded like a new run's; readers treat the missing
-    /// column as NULL.
-    package static func addDataColumn(_ db: Database, schema: String = "main") throws {
-        let columns = try Row.fetchAll(db, sql: "PRAGMA \(schema).table_info(__wadup_modules)").map { $0["name"] as String }
-        if !columns.contains("data_sha256") {
-            try db.execute(sql: "ALTER TABLE \(schema).__wadup_modules ADD COLUMN data_sha256 TEXT")
-        }
-    }
-
-    /// Whether `__wadup_modules` has `data_sha256` (databases written before data folders have not).
-    package static func hasDataColumn(_ db: Database, schema: String = "main") throws -> Bool {
-        try Row.fetchAll(db, sql: "PRAGMA \(schema).table_info(__wadup_modules)").contains { $0["name"] as String == "data_sha256" }
     }
 
     public func createTable(_ schema: TableSchema, id: Int32, module: String) {
@@ -497,7 +484,6 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                         run.finishedAt, run.outcome.rawValue, run.inputs, run.contents, run.failed, run.skipped, run.duplicates, run.refused, runID,
                     ])
                 // One row per module for the whole run: a resumed attempt adds its counts.
-                try Self.addDataColumn(db)
                 for m in modules {
                     try db.execute(
                         sql: """
