@@ -50,12 +50,16 @@ public enum Content {
     }
 
     /// The content's filename: its path under `--input`, or the name its parent module gave it.
-    public static var filename: String {
-        var capacity = 256
+    public static var filename: String { text(capacity: 256, get_content_filename) ?? "" }
+
+    /// The text a `get_*(dest, capacity) -> length` host function gives, asked again with the full
+    /// length when the first buffer was too small; `nil` for an error.
+    private static func text(capacity: Int, _ get: (UnsafeMutablePointer<CChar>?, UInt32) -> Int32) -> String? {
+        var capacity = capacity
         while true {
             var bytes = [UInt8](repeating: 0, count: capacity)
-            let length = bytes.withUnsafeMutableBytes { Int(get_content_filename($0.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(capacity))) }
-            if length < 0 { return "" }
+            let length = bytes.withUnsafeMutableBytes { Int(get($0.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(capacity))) }
+            if length < 0 { return nil }
             if length <= capacity { return String(decoding: bytes[0..<length], as: UTF8.self) }
             capacity = length
         }
@@ -63,14 +67,8 @@ public enum Content {
 
     /// The MIME type the run's identifying module reported for this content; `nil` when none did.
     public static var mime: String? {
-        var capacity = 128
-        while true {
-            var bytes = [UInt8](repeating: 0, count: capacity)
-            let length = bytes.withUnsafeMutableBytes { Int(get_content_type($0.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(capacity))) }
-            if length <= 0 { return nil }
-            if length <= capacity { return String(decoding: bytes[0..<length], as: UTF8.self) }
-            capacity = length
-        }
+        guard let mime = text(capacity: 128, get_content_type), !mime.isEmpty else { return nil }
+        return mime
     }
 
     /// Reports the content's type (`set_content_type`): for identifying modules only (manifest

@@ -74,6 +74,24 @@ pub fn run<F: FnOnce() -> Result<()>>(f: F) -> i32 {
     }
 }
 
+/// The text a `get_*(dest, capacity) -> length` host function gives, asked again with the full
+/// length when the first buffer was too small; `None` for an error or text that is not UTF-8.
+fn text(capacity: usize, get: impl Fn(*mut u8, u32) -> i32) -> Option<String> {
+    let mut buffer = vec![0u8; capacity];
+    loop {
+        let n = get(buffer.as_mut_ptr(), buffer.len() as u32);
+        if n < 0 {
+            return None;
+        }
+        let n = n as usize;
+        if n <= buffer.len() {
+            buffer.truncate(n);
+            return String::from_utf8(buffer).ok();
+        }
+        buffer = vec![0u8; n];
+    }
+}
+
 /// The content being processed.
 pub struct Content;
 
@@ -106,19 +124,7 @@ impl Content {
     /// The MIME type the run's identifying module reported for this content, if any
     /// (`get_content_type`).
     pub fn mime() -> Option<String> {
-        let mut buffer = vec![0u8; 128];
-        loop {
-            let n = unsafe { ffi::get_content_type(buffer.as_mut_ptr(), buffer.len() as u32) };
-            if n <= 0 {
-                return None;
-            }
-            let n = n as usize;
-            if n <= buffer.len() {
-                buffer.truncate(n);
-                return String::from_utf8(buffer).ok();
-            }
-            buffer = vec![0u8; n];
-        }
+        text(128, |dest, capacity| unsafe { ffi::get_content_type(dest, capacity) }).filter(|mime| !mime.is_empty())
     }
 
     /// Reports the content's type: for identifying modules only (manifest role `identify`).
@@ -127,19 +133,7 @@ impl Content {
     }
 
     pub fn filename() -> String {
-        let mut buffer = vec![0u8; 256];
-        loop {
-            let n = unsafe { ffi::get_content_filename(buffer.as_mut_ptr(), buffer.len() as u32) };
-            if n < 0 {
-                return String::new();
-            }
-            let n = n as usize;
-            if n <= buffer.len() {
-                buffer.truncate(n);
-                return String::from_utf8(buffer).unwrap_or_default();
-            }
-            buffer = vec![0u8; n];
-        }
+        text(256, |dest, capacity| unsafe { ffi::get_content_filename(dest, capacity) }).unwrap_or_default()
     }
 }
 
