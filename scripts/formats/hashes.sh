@@ -44,15 +44,14 @@ tlsh=$src/$tlsh_name-$tlsh_version
 
 # The digests are the module's whole work, on every content: -O3 (measured: docs/modules/hashes.md).
 HASH_CFLAGS="-O3 -g0 -w"
-# clang 21 does not add Debian's libc++ headers for wasm32-wasi by itself: they are named here.
-HASH_CXXFLAGS="-isystem $sysroot/include/wasm32-wasi/c++/v1 -DBUCKETS_128"
+# TLSH as Debian's CMake build configures it: 128 buckets, a 1-byte checksum (no CHECKSUM_3B).
+HASH_CXXFLAGS="-DBUCKETS_128"
 build_libs() {
   mkdir -p "$obj/config"; : > "$obj/config/config.h"
   CFLAGS=$HASH_CFLAGS lib md "-I$obj/config -I$libmd/include" "$libmd/src/md5.c" "$libmd/src/sha1.c"
   cp "$libmd/include/md5.h" "$libmd/include/sha1.h" "$prefix/include/"
   CFLAGS=$HASH_CFLAGS lib fuzzy "" "$ssdeep/fuzzy.c" "$ssdeep/edit_dist.c"
   cp "$ssdeep/fuzzy.h" "$ssdeep/edit_dist.h" "$prefix/include/"
-  # TLSH as Debian's CMake build configures it: BUCKETS_128, a 1-byte checksum (no CHECKSUM_3B).
   mkdir -p "$obj/tlsh"
   local f pids=()
   for f in tlsh tlsh_impl tlsh_util; do
