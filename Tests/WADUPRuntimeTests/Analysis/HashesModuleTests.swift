@@ -148,43 +148,56 @@ struct HashesModuleTests {
     }
 
     /// A sparse file just over 4 GiB: zeros with 512 pseudo-random bytes across the 4 GiB mark and
-    /// at the end. MD5, SHA-1, ssdeep and the entropy equal the tools' (64-bit lengths and offsets
-    /// past 4 GiB); TLSH is NULL, because TLSH counts the length in 32 bits: Debian's `tlsh -f` then
-    /// hashes only the first size mod 2^32 bytes (checked here), which describes another content.
+    /// at the end (none before, so that ssdeep's long run of zeros stays cheap for both sides). MD5,
+    /// SHA-1, ssdeep and the entropy equal the tools' (64-bit lengths and offsets past 4 GiB); TLSH
+    /// is NULL: TLSH counts the length in 32 bits, and Debian's `tlsh -f` on such a file digests only
+    /// its first size mod 2^32 bytes, which describes another content (shown on a second sparse
+    /// file of the same size with data at its start: `tlsh -f` gives its first 64 KiB's digest).
     @Test func aSparseFileOverFourGiBEqualsTheToolsAndHasNoTLSH() throws {
         let folder = Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = "\(folder)/big", size: UInt64 = (1 << 32) + (64 << 10)
-        try #require(FileManager.default.createFile(atPath: path, contents: nil))
-        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let size: UInt64 = (1 << 32) + (64 << 10)
         var seed: UInt32 = 0x2545F491
         let noise = Data((0..<512).map { _ -> UInt8 in seed = seed &* 1_664_525 &+ 1_013_904_223; return UInt8(seed >> 24) })
-        try file.seek(toOffset: (1 << 32) - 256)
-        try file.write(contentsOf: noise)
-        try file.seek(toOffset: size - 512)
-        try file.write(contentsOf: noise)
-        try file.close()
+        /// A sparse file of `size` bytes with `noise` at each of `offsets`.
+        func sparse(_ path: String, _ offsets: [UInt64]) throws {
+            try #require(FileManager.default.createFile(atPath: path, contents: nil))
+            let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try file.truncate(atOffset: size)
+            for offset in offsets {
+                try file.seek(toOffset: offset)
+                try file.write(contentsOf: noise)
+            }
+            try file.close()
+        }
+        let path = "\(folder)/big"
+        try sparse(path, [(1 << 32) - 256, size - 512])
         // The module runs (no time limit: 4 GiB takes longer than the default 60 s) while the tools do.
-        let modules = try BuiltModules.folder(["hashes"])
         let output = Harness.temporaryDirectory() + "/out.db"
-        let wadup = try Command.wadup(["--modules", modules, "--input", path, "--output", output, "--timeout", "0"]).start()
-        var expected = try Self.expected(in: folder)["big"]
+        let wadup = try Command.wadup(["--modules", try BuiltModules.folder(["hashes"]), "--input", path, "--output", output, "--timeout", "0"]).start()
+        let expected = try #require(try Self.expected(in: folder)["big"])
         #expect(try wadup.wait().status == 0)
-        let head = "\(folder)/head"
-        try #require(expected?.tlsh != nil, "tlsh -f gives the first size mod 2^32 bytes' digest")
-        let cut = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        try cut.readData(ofLength: Int(size % (1 << 32))).write(to: URL(fileURLWithPath: head))
-        try cut.close()
-        let tlshOfHead = try Command("/usr/bin/tlsh", ["-f", head]).output().split(separator: "\t").first.map(String.init)
-        #expect(expected?.tlsh == tlshOfHead)
-        expected?.tlsh = nil
-        let got = try DatabaseQueue(path: output).read { db in
+        let got = try #require(try DatabaseQueue(path: output).read { db in
             try Row.fetchOne(db, sql: "SELECT md5, sha1, ssdeep, tlsh, entropy FROM hashes").map {
                 Hashes(md5: $0["md5"], sha1: $0["sha1"], ssdeep: $0["ssdeep"], tlsh: $0["tlsh"], entropy: $0["entropy"])
             }
+        })
+        #expect(got.tlsh == nil)
+        #expect(got.matches(Hashes(md5: expected.md5, sha1: expected.sha1, ssdeep: expected.ssdeep, tlsh: nil, entropy: expected.entropy)),
+                "hashes says \(got), the tools say \(expected)")
+
+        // Why no TLSH: what `tlsh -f` says of a file over 4 GiB is the digest of its first size mod 2^32 bytes.
+        let other = Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        try sparse("\(other)/big", (0..<8).map { UInt64($0) * 512 })
+        let cut = try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(other)/big"))
+        try cut.readData(ofLength: Int(size % (1 << 32))).write(to: URL(fileURLWithPath: "\(other)/head"))
+        try cut.close()
+        let tlsh = { (file: String) throws -> String? in
+            try Command("/usr/bin/tlsh", ["-f", "\(other)/\(file)"]).output().split(separator: "\t").first.map(String.init)
         }
-        try #require(got != nil && expected != nil)
-        #expect(got!.matches(expected!), "hashes says \(got!), the tools say \(expected!)")
+        let ofBig = try tlsh("big"), ofHead = try tlsh("head")
+        #expect(ofBig?.count == 70 && ofBig == ofHead, "tlsh -f: \(ofBig ?? "nothing") for the 4 GiB file, \(ofHead ?? "nothing") for its first 64 KiB")
     }
 
     /// An empty content: the tools' digests of nothing, no TLSH, and entropy 0 (Python's sum over no
