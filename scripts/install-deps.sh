@@ -29,7 +29,7 @@ done
 for tool in yara:yara ssdeep:ssdeep tlsh:tlsh-tools readelf:binutils strings:binutils; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
-python3 -c "import pefile" 2>/dev/null || need+=(python3-pefile)
+/usr/bin/python3 -c "import pefile" 2>/dev/null || need+=(python3-pefile)  # Debian's python3 (the tests run it by path)
 # pip fetches the TLSH library's pinned source from PyPI (scripts/formats/hashes.sh: Debian serves no tlsh tarball).
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v flock >/dev/null || need+=(util-linux)
