@@ -20,13 +20,14 @@ headers; ELF's header and section headers) set to 0, 1, the size, the size + 1, 
 0xFFFFFFFF or random values.
 
 Usage: python3 scripts/mutants.py [--count N] [--seed S] [--threads T] [--keep DIR]
+(WADUP_BINARY=PATH runs another built wadup; the modules are .build/guest-modules/standard either way.)
 Exit status 0 when wadup exited 0 within the time limit and recorded every mutant; prints the
 failures by kind.
 """
 import argparse, bz2, collections, gzip, io, lzma, os, random, shutil, sqlite3, struct, subprocess, sys, tarfile, tempfile, time, zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WADUP = os.path.join(ROOT, ".build", "release", "wadup")
+WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "wadup"))
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
 
 

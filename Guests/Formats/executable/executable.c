@@ -94,15 +94,19 @@ static int r16(int64_t off, uint32_t *v) { unsigned char b[2]; if (!rd(off, b, 2
 static int r32(int64_t off, uint32_t *v) { unsigned char b[4]; if (!rd(off, b, 4)) return 0; *v = get32(b); return 1; }
 static int r64(int64_t off, uint64_t *v) { unsigned char b[8]; if (!rd(off, b, 8)) return 0; *v = get64(b); return 1; }
 
-/* A NUL-terminated string at off, at most max bytes (cut at the content's end); its length, or -1. */
+/* A NUL-terminated string at off, at most max bytes (cut at the content's end; out holds max + 1);
+ * its length, or -1. Read in pieces of up to 256 bytes through the window. */
 static int rstr(int64_t off, char *out, int max) {
     if (off < 0 || off >= size) return -1;
     int n = 0;
     while (n < max && off + n < size) {
-        unsigned char c;
-        if (!rd(off + n, &c, 1)) return -1;
-        if (c == 0) break;
-        out[n++] = (char)c;
+        int64_t left = size - (off + n);
+        uint32_t k = max - n < 256 ? (uint32_t)(max - n) : 256;
+        if ((int64_t)k > left) k = (uint32_t)left;
+        if (!rd(off + n, out + n, k)) return -1;
+        char *zero = memchr(out + n, 0, k);
+        if (zero) { n = (int)(zero - out); break; }
+        n += (int)k;
     }
     out[n] = 0;
     return n;
@@ -121,7 +125,13 @@ static double entropy(int64_t off, int64_t n) {
         uint32_t k = n < (1 << 20) ? (uint32_t)n : (1 << 20);
         int32_t rc = read_content64(off, k, buffer);
         if (rc < 0) { host_error = rc; return 0.0; }
-        for (uint32_t i = 0; i < k; i++) counts[buffer[i]]++;
+        /* four tables, so that runs of one byte value do not wait on one counter */
+        static uint32_t c4[4][256];
+        memset(c4, 0, sizeof c4);
+        uint32_t i = 0;
+        for (; i + 4 <= k; i += 4) { c4[0][buffer[i]]++; c4[1][buffer[i + 1]]++; c4[2][buffer[i + 2]]++; c4[3][buffer[i + 3]]++; }
+        for (; i < k; i++) c4[0][buffer[i]]++;
+        for (int b = 0; b < 256; b++) counts[b] += (uint64_t)c4[0][b] + c4[1][b] + c4[2][b] + c4[3][b];
         off += k; n -= k;
     }
     double h = 0.0;
