@@ -49,6 +49,7 @@ WADUP_MANIFEST(
 #define WINDOW (64 * 1024)
 
 static int32_t t_exec = -1, t_sect = -1, t_imp = -1, t_exp = -1;
+static int sections_left;    /* Mach-O sections still listed for this content (65536 in all) */
 static wadup_row row;
 static int64_t size;
 static int32_t host_error;   /* a negative read/insert/emit error that ends the run */
@@ -112,12 +113,26 @@ static int rstr(int64_t off, char *out, int max) {
     return n;
 }
 
-/* Shannon entropy (bits per byte) of [off, off + n) of the content (n clipped to its end). */
+/* Bytes entropy may still read for this content: twice its size and 16 MiB, so that sections
+ * claiming the same bytes over and over (thousands of headers, each "the whole file") cost a
+ * bounded time. Past it a section's entropy is NULL. */
+static void warn(const char *format, const char *what);
+static int64_t entropy_budget;
+static int entropy_exhausted;
+
+/* Shannon entropy (bits per byte) of [off, off + n) of the content (n clipped to its end);
+ * -1 when the budget above is spent. */
 static double entropy(int64_t off, int64_t n) {
     static uint64_t counts[256];
     static unsigned char *buffer;
     if (off < 0 || off >= size || n <= 0) return 0.0;
     if (n > size - off) n = size - off;
+    if (n > entropy_budget) {
+        if (!entropy_exhausted) warn("%s: sections claim more bytes than twice the content: the rest have no entropy", "entropy");
+        entropy_exhausted = 1;
+        return -1.0;
+    }
+    entropy_budget -= n;
     if (!buffer && !(buffer = malloc(1 << 20))) return 0.0;
     memset(counts, 0, sizeof counts);
     int64_t total = n;
@@ -203,7 +218,7 @@ static void insert_section(const char *name, size_t name_length, uint64_t va, ui
     row_u64(&row, vsize);
     wadup_row_int(&row, off);
     wadup_row_int(&row, fsize);
-    if (has_entropy) row_float(&row, h); else wadup_row_null(&row);
+    if (has_entropy && h >= 0.0) row_float(&row, h); else wadup_row_null(&row);
     row_u64(&row, flags);
     insert(t_sect);
 }
@@ -284,15 +299,21 @@ static uint32_t adjust_section(uint32_t v) {
     return (a && v % a) ? a * (v / a) : v;
 }
 
-/* pefile's get_section_by_rva (without its last-used cache, whose answer is the same for sane files). */
+/* pefile's section.contains_rva. */
+static int contains_rva(const pe_section *s, uint32_t rva) {
+    uint64_t va = adjust_section(s->va);
+    uint64_t n = (size - (int64_t)adjust_file(s->raw_ptr) < (int64_t)s->raw_size) ? s->vsize : (s->raw_size > s->vsize ? s->raw_size : s->vsize);
+    if (s->has_next && s->next_va > s->va && va + n > s->next_va) n = s->next_va - va;
+    return va <= rva && rva < va + n;
+}
+
+/* pefile's get_section_by_rva, with its cache of the section last found (which also decides
+ * between overlapping sections as pefile does, and keeps a walk of one table linear). */
+static const pe_section *last_section;
 static const pe_section *section_of(uint32_t rva) {
-    for (int i = 0; i < pe_count; i++) {
-        const pe_section *s = &pe_sections[i];
-        uint64_t va = adjust_section(s->va);
-        uint64_t n = (size - (int64_t)adjust_file(s->raw_ptr) < (int64_t)s->raw_size) ? s->vsize : (s->raw_size > s->vsize ? s->raw_size : s->vsize);
-        if (s->has_next && s->next_va > s->va && va + n > s->next_va) n = s->next_va - va;
-        if (va <= rva && rva < va + n) return s;
-    }
+    if (last_section && contains_rva(last_section, rva)) return last_section;
+    for (int i = 0; i < pe_count; i++)
+        if (contains_rva(&pe_sections[i], rva)) return last_section = &pe_sections[i];
     return NULL;
 }
 
@@ -963,7 +984,7 @@ static int parse_macho(void) {
             uint32_t nsects;
             if (!r32(at + (seg64 ? 64 : 48), &nsects)) break;
             int64_t sect = at + (seg64 ? 72 : 56);
-            for (uint32_t k = 0; k < nsects && k < 4096 && sect + (seg64 ? 80 : 68) <= at + cmdsize; k++, sect += seg64 ? 80 : 68) {
+            for (uint32_t k = 0; k < nsects && sections_left > 0 && sect + (seg64 ? 80 : 68) <= at + cmdsize; k++, sect += seg64 ? 80 : 68, sections_left--) {
                 unsigned char b[80];
                 if (!rd(sect, b, seg64 ? 80 : 68)) break;
                 char name[40];
@@ -1064,6 +1085,10 @@ int32_t process(void) {
     host_error = 0;
     size = get_content_size64();
     if (size < 0) return 1;
+    entropy_budget = 2 * size + (16 << 20);
+    entropy_exhausted = 0;
+    sections_left = MAX_SECTIONS_ELF;
+    last_section = NULL;
     unsigned char m[4] = { 0 };
     if (size < 4 || !rd(0, m, 4)) return host_error ? 1 : 0;
     if (m[0] == 'M' && m[1] == 'Z') parse_pe();
