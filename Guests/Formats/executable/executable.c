@@ -430,7 +430,8 @@ static void pe_imports(uint32_t rva, int pe32plus, summary *s) {
             symbols[count].ordinal = ordinal;
             count++;
         }
-        if (broken && count == 0) count = 0;
+        /* pefile: a thunk whose hint/name cannot be read aborts the descriptor ("Invalid entries"). */
+        if (broken) { for (int i = 0; i < count; i++) free(symbols[i].name); count = 0; }
         if (count == 0) {
             if (++errors > 5) { warn("import directory: %s", "too many damaged descriptors"); break; }
             continue;
@@ -681,8 +682,17 @@ static int parse_pe(void) {
     for (uint32_t i = 0; i < nsections; i++) {
         unsigned char h[40];
         if (!rd(table + 40 * (int64_t)i, h, 40)) { warn("PE: %s", "section table cut short by the end of the content"); break; }
+        /* pefile's parse_sections: an all-zero header ends the table, and so does a header with
+         * three of its five implausibilities at once (the section is not kept). */
+        int nonzero = 0;
+        for (int k = 0; k < 40; k++) nonzero |= h[k];
+        if (!nonzero) break;
+        uint32_t vsize = get32(h + 8), va = get32(h + 12), raw_size = get32(h + 16), raw_ptr = get32(h + 20);
+        int errors = ((int64_t)raw_size + raw_ptr > size) + ((int64_t)adjust_file(raw_ptr) > size) + (vsize > 0x10000000)
+                   + (adjust_section(va) > 0x10000000) + (file_alignment != 0 && raw_ptr % file_alignment != 0);
+        if (errors >= 3) { warn("PE: %s", "a section header with three errors at once ends the section table (as pefile)"); break; }
         pe_section *p = &pe_sections[pe_count++];
-        p->vsize = get32(h + 8); p->va = get32(h + 12); p->raw_size = get32(h + 16); p->raw_ptr = get32(h + 20);
+        p->vsize = vsize; p->va = va; p->raw_size = raw_size; p->raw_ptr = raw_ptr;
         size_t name_length = 0;
         while (name_length < 8 && h[name_length]) name_length++;
         /* entropy of pefile's section.get_data(): from the adjusted pointer to pointer + size. */
