@@ -7,7 +7,8 @@ Usage: /usr/bin/python3 executable_expected.py FILE...  (Debian's python3: pefil
 Per file, by its magic:
 - PE: pefile (header fields, imphash, sections with their entropy, imports by name and ordinal,
   exports, the overlay's start and SHA-256, the resources of interest the module emits);
-- ELF: `readelf -W -h -S --dyn-syms -n` (header, sections, dynamic symbols, GNU build id);
+- ELF: `readelf -W -h -S --dyn-syms -V -n` (header, sections, dynamic symbols with the library of
+  their version need, GNU build id);
 - Mach-O: `llvm-objdump --macho --private-header`, `llvm-readobj --sections`, `llvm-nm -P`.
 The expectations are computed by those tools only; nothing is copied from the module.
 """
@@ -98,7 +99,7 @@ SECTION_FLAGS = {"W": 0x1, "A": 0x2, "X": 0x4, "M": 0x10, "S": 0x20, "I": 0x40, 
 
 
 def elf_expected(path):
-    run = subprocess.run(["readelf", "-W", "-h", "-S", "--dyn-syms", "-n", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    run = subprocess.run(["readelf", "-W", "-h", "-S", "--dyn-syms", "-V", "-n", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
     lines = run.stdout.decode("utf-8", "backslashreplace").splitlines()
     header = {}
     for line in lines:
@@ -111,6 +112,15 @@ def elf_expected(path):
     symbol_re = re.compile(r"^\s*(\d+):\s+([0-9a-f]+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$")
     in_dynsym = False
     build_id = None
+    # -V's version needs: version index -> the file that defines it (an import's library).
+    needs, current = {}, None
+    for line in lines:
+        m = re.search(r"Version: \d+\s+File: (\S+)\s+Cnt:", line)
+        if m:
+            current = m.group(1)
+        m = re.search(r"Name: \S+\s+Flags: .*Version: (\d+)$", line)
+        if m and current:
+            needs[int(m.group(1))] = current
     for line in lines:
         m = section_re.match(line)
         if m and int(m.group(1)) > 0 and not in_dynsym:
@@ -126,12 +136,13 @@ def elf_expected(path):
         if in_dynsym:
             m = symbol_re.match(line)
             if m and int(m.group(1)) > 0:
+                index = re.search(r" \((\d+)\)$", m.group(8))
                 name = m.group(8).split(" (")[0]
                 name = re.sub(r"@.*$", "", name)
                 if not name:
                     continue
                 if m.group(7) == "UND":
-                    imports.append(name)
+                    imports.append([needs.get(int(index.group(1))) if index else None, name])
                 elif m.group(5) in ("GLOBAL", "WEAK", "UNIQUE"):
                     exports.append([name, int(m.group(2), 16)])
             elif line.strip() == "" and imports + exports:
@@ -144,7 +155,7 @@ def elf_expected(path):
         "format": "ELF", "machine": header.get("Machine"), "bits": 64 if header.get("Class") == "ELF64" else 32,
         "endian": "big" if "big endian" in header.get("Data", "") else "little", "kind": kind,
         "entry_point": int(header.get("Entry point address", "0"), 16), "build_id": build_id,
-        "sections": sections, "imports": sorted(imports), "exports": sorted(exports),
+        "sections": sections, "imports": imports, "exports": sorted(exports),
     }
 
 
@@ -283,7 +294,7 @@ def main():
         elif magic == b"\x7fELF":
             e = elf_expected(path)
             sections = [canonical(s[:6] + [sum(SECTION_FLAGS[c] for c in s[6])]) for s in e["sections"]]
-            imports = sorted(canonical([None, i, None]) for i in e["imports"])
+            imports = sorted(canonical([i[0], i[1], None]) for i in e["imports"])
             exports = sorted(canonical([x[0], None, x[1]]) for x in e["exports"])
             children = []
         elif magic in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"):

@@ -7,7 +7,7 @@ import WADUPTestSupport
 /// The `executable` module (Guests/Formats/executable/) against the independent tools, run here:
 /// pefile (Debian's python3-pefile) on the Windows PE files found on this machine and on PE files
 /// made by lld-link (imports by ordinal, exports by name, ordinal and forwarder, an overlay);
-/// `readelf -W -h -S --dyn-syms -n` on the machine's ELF programs and libraries and on clang's
+/// `readelf -W -h -S --dyn-syms -V -n` on the machine's ELF programs and libraries and on clang's
 /// objects for seven other architectures (both byte orders); `llvm-objdump --macho`,
 /// `llvm-readobj` and `llvm-nm` on clang's Mach-O objects, and `llvm-lipo` on a fat file.
 /// Tests/Support/executable_expected.py makes the samples and asks the tools; each row is compared
@@ -53,8 +53,7 @@ struct ExecutableModuleTests {
     }
 
     /// The module's answer for the content `uuid`, in the tools' canonical form (ELF section flags
-    /// masked to the bits readelf prints as letters; ELF and Mach-O imports without a library,
-    /// as `--dyn-syms` and `llvm-nm` print none).
+    /// masked to the bits readelf prints as letters).
     static func listing(of uuid: String, in db: DatabaseQueue) throws -> Listing {
         try db.read { db in
             func rows(_ sql: String) throws -> [[DatabaseValue]] {
@@ -64,13 +63,12 @@ struct ExecutableModuleTests {
                 SELECT format, machine, bits, endian, kind, entry_point, image_base, timestamp, subsystem, imphash, is_signed, pdb_path,
                        build_id, overlay_offset, overlay_size FROM executables WHERE content_uuid = ?
                 """)
-            let format = executable.first.flatMap { String.fromDatabaseValue($0[0]) } ?? ""
             let sections = try rows("""
                 SELECT name, virtual_address, virtual_size, file_offset, file_size, entropy,
                        CASE WHEN (SELECT format FROM executables WHERE content_uuid = s.content_uuid) = 'ELF' THEN flags & 2147487735 ELSE flags END
                 FROM executable_sections s WHERE content_uuid = ?
                 """)
-            let imports = try rows("SELECT \(format == "PE" ? "library" : "NULL"), symbol, ordinal FROM executable_imports WHERE content_uuid = ?")
+            let imports = try rows("SELECT library, symbol, ordinal FROM executable_imports WHERE content_uuid = ?")
             let exports = try rows("SELECT symbol, ordinal, address FROM executable_exports WHERE content_uuid = ?")
             let children = try Row.fetchAll(db, sql: "SELECT filename, sha256 FROM __wadup_content WHERE parent_uuid = ?", arguments: [uuid])
                 .map { row -> String in let name: String = row["filename"]; let sha: String = row["sha256"]; return "\(name)|\(sha)" }
