@@ -7,22 +7,27 @@ written by Python's zipfile (stored, deflated, a jar, a wheel, ZIP64 entries, ne
 Info-ZIP's zip when installed, SQLite databases of several page sizes with overflow pages, indexes
 and WITHOUT ROWID tables, the pip/setuptools wheels bundled with Python where present, and for the
 archive module a pax tar raw, gzip-, bzip2- and xz-compressed, a zstd ustar tar, a newc cpio, a
-7-Zip and an ISO 9660 image (the last four by their command-line tools, when installed).
+7-Zip and an ISO 9660 image (the last four by their command-line tools, when installed); for the
+executable module, Windows PE files found on this machine (pip's and setuptools' launchers: x86, x64
+and ARM64, one with an overlay) and ELF programs, libraries and objects (ls, a small library, clang's
+objects for two other architectures when clang is there).
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
 length/offset fields (ZIP local and central headers, end records, ZIP64 records; SQLite's header
-and b-tree page headers and cell pointers) set to 0, 1, the size, the size + 1, 0x7FFFFFFF,
+and b-tree page headers and cell pointers; PE's e_lfanew, section count, data directories and section
+headers; ELF's header and section headers) set to 0, 1, the size, the size + 1, 0x7FFFFFFF,
 0xFFFFFFFF or random values.
 
 Usage: python3 scripts/mutants.py [--count N] [--seed S] [--threads T] [--keep DIR]
+(WADUP_BINARY=PATH runs another built wadup; the modules are .build/guest-modules/standard either way.)
 Exit status 0 when wadup exited 0 within the time limit and recorded every mutant; prints the
 failures by kind.
 """
 import argparse, bz2, collections, gzip, io, lzma, os, random, shutil, sqlite3, struct, subprocess, sys, tarfile, tempfile, time, zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WADUP = os.path.join(ROOT, ".build", "release", "wadup")
+WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "wadup"))
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
 
 
@@ -108,6 +113,28 @@ def seeds(work, rng):
             made = subprocess.run(command, cwd=src, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             if made.returncode == 0 and made.stdout:
                 out[name] = made.stdout
+    # The executable module's formats: PE launchers (one per machine) and ELF files of the machine.
+    launchers = {}
+    for root in ("/root/.pyenv", "/usr/lib/python3", "/usr/local/lib"):
+        for d, _, files in os.walk(root):
+            for f in files:
+                if f in ("cli-32.exe", "cli-64.exe", "cli-arm64.exe", "t64.exe", "w64-arm.exe") and f not in launchers:
+                    launchers[f] = open(os.path.join(d, f), "rb").read()
+    for name, data in sorted(launchers.items()):
+        out[name] = data
+    if launchers:
+        first = sorted(launchers)[0]
+        out["overlay-" + first] = launchers[first] + b"#!python\n" + zip_bytes(texts[:3])
+    for path in ("/bin/ls", "/usr/lib/x86_64-linux-gnu/libanl.so.1"):
+        if os.path.exists(path):
+            out["elf-" + os.path.basename(path)] = open(os.path.realpath(path), "rb").read()
+    if shutil.which("clang"):
+        c_source = os.path.join(work, "t.c")
+        open(c_source, "w").write("int g = 3; extern int puts(const char *); int f(void) { return puts(\"x\") + g; }\n")
+        for target in ("aarch64-linux-gnu", "powerpc64-linux-gnu"):
+            obj = os.path.join(work, f"{target}.o")
+            if subprocess.run(["clang", "-target", target, "-c", c_source, "-o", obj], stderr=subprocess.DEVNULL).returncode == 0:
+                out[f"obj-{target}.o"] = open(obj, "rb").read()
     return out
 
 
@@ -132,6 +159,35 @@ def field_offsets(data):
         for h in range(0, min(len(data), 512 * 400), 512):
             if data[h + 257:h + 262] == b"ustar":
                 fields += [(h + 124, 4), (h + 128, 4), (h + 136, 4), (h + 148, 4)]
+    if data[:2] == b"MZ" and len(data) >= 0x40:
+        # PE: e_lfanew; the file header's section count and optional header size; the data
+        # directories; every section header's sizes and pointers.
+        fields.append((0x3C, 4))
+        pe = struct.unpack_from("<I", data, 0x3C)[0]
+        if pe + 24 <= len(data) and data[pe:pe + 4] == b"PE\0\0":
+            fields += [(pe + 6, 2), (pe + 20, 2)]
+            opt = pe + 24
+            plus = data[opt:opt + 2] == b"\x0b\x02"
+            dirs = opt + (112 if plus else 96)
+            fields.append((dirs - 4, 4))
+            fields += [(dirs + 8 * i + k, 4) for i in range(16) for k in (0, 4)]
+            table = opt + struct.unpack_from("<H", data, pe + 20)[0]
+            for i in range(min(struct.unpack_from("<H", data, pe + 6)[0], 96)):
+                fields += [(table + 40 * i + k, 4) for k in (8, 12, 16, 20)]
+    if data[:4] == b"\x7fELF" and len(data) >= 64:
+        # ELF: the header's table offsets and counts, then every section header's fields.
+        is64, big = data[4] == 2, data[5] == 2
+        order = ">" if big else "<"
+        if is64:
+            fields += [(32, 8), (40, 8), (58, 2), (60, 2), (62, 2)]
+            shoff, shnum = struct.unpack_from(order + "Q", data, 40)[0], struct.unpack_from(order + "H", data, 60)[0]
+            for i in range(min(shnum, 128)):
+                fields += [(shoff + 64 * i + k, w) for k, w in ((0, 4), (4, 4), (24, 8), (32, 8), (40, 4), (56, 8))]
+        else:
+            fields += [(28, 4), (32, 4), (46, 2), (48, 2), (50, 2)]
+            shoff, shnum = struct.unpack_from(order + "I", data, 32)[0], struct.unpack_from(order + "H", data, 48)[0]
+            for i in range(min(shnum, 128)):
+                fields += [(shoff + 40 * i + k, 4) for k in (0, 4, 16, 20, 24, 36)]
     if data.startswith(b"SQLite format 3\0") and len(data) >= 100:
         fields += [(16, 2), (28, 4), (32, 4), (36, 4), (40, 4), (44, 4), (52, 4), (56, 4)]
         page = struct.unpack(">H", data[16:18])[0]
@@ -167,7 +223,7 @@ def mutate(data, other, rng):
         for _ in range(rng.randint(1, 3)):
             o, w = rng.choice(fields)
             value = rng.choice(EXTREMES + [len(data), len(data) + 1, rng.getrandbits(8 * w)]) & ((1 << (8 * w)) - 1)
-            big_endian = data[:16] == b"SQLite format 3\0"
+            big_endian = data[:16] == b"SQLite format 3\0" or (data[:4] == b"\x7fELF" and data[5] == 2)
             data[o:o + w] = value.to_bytes(w, "big" if big_endian else "little")
     return kind, bytes(data)
 
