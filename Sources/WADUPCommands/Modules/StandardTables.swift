@@ -12,6 +12,11 @@ package enum StandardTables {
         ("db_table_stats", "sqlite_parser", "table_name, row_count"),
         ("archive_entries", "archive", "path, format, filter, type, size, mode, mtime, emitted, reason"),
         ("archive_errors", "archive", "format, filter, entries, message"),
+        ("hashes", "hashes", "md5, sha1, ssdeep, tlsh, entropy"),
+        ("executables", "executable", "format, machine, bits, endian, kind, entry_point, image_base, timestamp, subsystem, imphash, is_signed, pdb_path, build_id, overlay_offset, overlay_size"),
+        ("executable_sections", "executable", "name, virtual_address, virtual_size, file_offset, file_size, entropy, flags"),
+        ("executable_imports", "executable", "library, symbol, ordinal"),
+        ("executable_exports", "executable", "symbol, ordinal, address"),
     ]
 
     /// The list as Markdown lines for the README.
