@@ -51,6 +51,10 @@ enum {
     C_ALPHA = 1 << 10,
 };
 static uint16_t cls[256];
+/* Byte classes of the string loops: a string character; a string character or 0 (every byte of
+ * a 16-bit little-endian string is one). */
+static uint8_t is_string[256], is_string_or_zero[256];
+
 
 static void init_classes(void) {
     for (int c = 0; c < 256; c++) {
@@ -68,6 +72,8 @@ static void init_classes(void) {
         if (c >= 0x20 && c <= 0x7e && !strchr("\"'<>|*?/:,;", c)) f |= C_KEY;
         if ((f & C_HEX) || c == ':' || c == '.') f |= C_IPV6;
         cls[c] = f;
+        is_string[c] = !!(f & C_STRING);
+        is_string_or_zero[c] = c == 0 || (f & C_STRING);
     }
 }
 
@@ -447,28 +453,71 @@ static void scan_string(const view *v) {
     if (seen & 8) scan_registry(v);
 }
 
-/* GNU strings' loop for 7-bit ASCII (encoding s): a run of at least MIN_STRING string
- * characters, ended by any other byte or the end. */
+/* Eight bytes at a time (SWAR): a mask with the high bit of every byte that is a string character
+ * (tab, 0x20..0x7e), and one with the high bit of every byte that is 0. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t load64(const uint8_t *p) { uint64_t w; memcpy(&w, p, 8); return w; }
+static inline uint64_t zero_bytes(uint64_t w) { return ~(((w & ~HIGHS) + ~HIGHS) | w) & HIGHS; }
+static inline uint64_t string_bytes(uint64_t w) {
+    uint64_t low = w & ~HIGHS;
+    uint64_t printable = ((low + 0x60 * ONES) & ~(low + ONES) & ~w) & HIGHS; /* 0x20..0x7e */
+    return printable | zero_bytes(w ^ (0x09 * ONES));
+}
+
+/* The first i' >= i where a window of `width` bytes of class `in` starts, or n when none: the
+ * window's last byte is looked at first, and a byte outside the class skips past itself. */
+static size_t next_window(const uint8_t *b, size_t n, size_t i, size_t width, const uint8_t *in) {
+    while (i + width <= n) {
+        size_t k = width;
+        while (k > 0 && in[b[i + k - 1]]) k--;
+        if (k == 0) return i;
+        i += k;
+    }
+    return n;
+}
+
+/* The end of the run of class `in` bytes from i, eight bytes at a time where they are all strings. */
+static size_t run_end(const uint8_t *b, size_t n, size_t i, const uint8_t *in) {
+    while (i + 8 <= n && string_bytes(load64(b + i)) == HIGHS) i += 8;
+    while (i < n && in[b[i]]) i++;
+    return i;
+}
+
+/* GNU strings' loop for 7-bit ASCII (encoding s): every maximal run of at least MIN_STRING string
+ * characters. */
 static void strings_ascii(const uint8_t *b, size_t n) {
-    size_t run = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && (cls[b[i]] & C_STRING)) { run++; continue; }
-        if (run >= MIN_STRING) scan_string(&(view){ b + i - run, run, 1, (int64_t)(i - run), ASCII });
-        run = 0;
+    size_t i = 0;
+    while ((i = next_window(b, n, i, MIN_STRING, is_string)) < n) {
+        size_t end = run_end(b, n, i + MIN_STRING, is_string);
+        scan_string(&(view){ b + i, end - i, 1, (int64_t)i, ASCII });
+        i = end + 1;
     }
 }
 
-/* GNU strings' loop for 16-bit little-endian (encoding l): from `start`, units of two bytes are
- * read while they are string characters; at a unit that is not, scanning goes on one byte after
- * that unit's first byte (unget_part_char); a unit needs both its bytes (a lone last byte ends). */
+/* GNU strings' loop for 16-bit little-endian (encoding l): from a position, units of two bytes
+ * are read while they are string characters (high byte 0, low byte a string character); at a unit
+ * that is not, scanning goes on one byte after that unit's first byte (unget_part_char); a unit
+ * needs both its bytes. The strings this prints are exactly the maximal runs of good units at
+ * the same parity, at least MIN_STRING long: so only windows of 2 * MIN_STRING bytes that are all
+ * string characters or 0 can hold one, and GNU's loop runs inside those windows only (a byte
+ * outside the class makes both units that hold it bad). */
 static void strings_utf16le(const uint8_t *b, size_t n) {
-    size_t p = 0;
-    while (p + 1 < n) {
-        size_t start = p;
-        while (p + 1 < n && b[p + 1] == 0 && (cls[b[p]] & C_STRING)) p += 2;
-        size_t units = (p - start) / 2;
-        if (units >= MIN_STRING) scan_string(&(view){ b + start, units, 2, (int64_t)start, UTF16LE });
-        p = p + 1 < n ? p + 1 : n;
+    size_t i = 0;
+    while ((i = next_window(b, n, i, 2 * MIN_STRING, is_string_or_zero)) < n) {
+        size_t end = i + 2 * MIN_STRING;
+        while (end < n && is_string_or_zero[b[end]]) end++;
+        size_t p = i;
+        while (p + 1 < end) {
+            /* eight positions none of which starts a good unit (GNU passes them one by one) */
+            while (p + 9 <= end && !(string_bytes(load64(b + p)) & zero_bytes(load64(b + p + 1)))) p += 8;
+            size_t start = p;
+            while (p + 1 < end && b[p + 1] == 0 && is_string[b[p]]) p += 2;
+            size_t units = (p - start) / 2;
+            if (units >= MIN_STRING) scan_string(&(view){ b + start, units, 2, (int64_t)start, UTF16LE });
+            p = p + 1 < end ? p + 1 : end;
+        }
+        i = end + 1;
     }
 }
 
