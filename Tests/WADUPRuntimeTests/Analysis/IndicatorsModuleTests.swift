@@ -172,7 +172,9 @@ struct IndicatorsModuleTests {
         let text = Harness.temporaryDirectory() + "/known.txt"
         try Data(Self.knownText()).write(to: URL(fileURLWithPath: text))
         let files = try Self.realFiles() + [text]
-        #expect(files.count >= 8, "curl, openssl, git, libcurl and PE files expected on this machine: \(files)")
+        // git is always there (the checkout); curl and openssl nearly always; the PE files where a
+        // Python installation (pyenv, pip's vendored distlib, setuptools) left its launchers.
+        #expect(files.count >= 4, "curl, openssl, git, libcurl or PE files expected on this machine: \(files)")
         let (outcome, names) = try Self.run(files)
         let reference = try Self.reference(files)
         var kinds = Set<String>()
