@@ -30,6 +30,8 @@ for tool in yara:yara ssdeep:ssdeep tlsh:tlsh-tools readelf:binutils strings:bin
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 python3 -c "import pefile" 2>/dev/null || need+=(python3-pefile)
+# pip fetches the TLSH library's pinned source from PyPI (scripts/formats/hashes.sh: Debian serves no tlsh tarball).
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v flock >/dev/null || need+=(util-linux)
 # PostgreSQL's server: the tests of the PostgreSQL output start a private one (scripts/pg-test-server.sh).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)

@@ -144,7 +144,18 @@ cached_prefix() {  # name pins build-function files...
     echo "formats: building $name's libraries (cache $dest)" >&2
     rm -rf "$dest.partial"; mkdir -p "$dest.partial/include" "$dest.partial/lib" "$dest.partial/obj"
     prefix=$dest.partial obj=$dest.partial/obj
-    ( "$fn" ) >&2
+    # In a subshell with errexit on: this runs inside $(…), where bash turns errexit off, and a
+    # failed build must never be renamed into the cache.
+    local status=0
+    set +e
+    ( set -e; "$fn" ) >&2
+    status=$?
+    set -e
+    if [ "$status" -ne 0 ]; then
+      rm -rf "$dest.partial"
+      echo "formats: building $name's libraries failed (exit $status); nothing was cached" >&2
+      exit 1
+    fi
     rm -rf "$dest.partial/obj"
     mv "$dest.partial" "$dest"
     echo "formats: $name's libraries built in $(( $(date +%s) - started )) s" >&2

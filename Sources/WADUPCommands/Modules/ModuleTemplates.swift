@@ -235,6 +235,11 @@ enum ModuleTemplates {
             sqlite3 out.db 'SELECT c.filename, t.magic, t.size FROM "@NAME@" t JOIN __wadup_content c ON c.uuid = t.content_uuid'
             ```
 
+            Tables the standard modules already write (choose another name for yours; join with them
+            on `content_uuid`):
+
+            \(StandardTables.markdown)
+
             The SDK is at `@SDK@` (set `WADUP_SDK` to use another). The ABI: `@SDK@/../docs/modules/ABI.md` (in a
             checkout and in the package); the SDK's guide: `@SDK@/README.md`.
 
