@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <yara.h>
 
@@ -162,13 +163,15 @@ WADUP_INIT int32_t init(void) {
     qsort(compiled.paths, (size_t)compiled.count, sizeof(char *), compare_paths);
 
     if (sources.count > 0) {
+        /* Rule files are named by their relative paths (their namespaces, and the file names of
+         * libyara's messages, as native yara run in the folder names them), and `include` is
+         * resolved relative to the including file: both need the folder as working directory. */
+        if (chdir(DATA) != 0) { wadup_log(WADUP_LOG_ERROR, "cannot enter the data folder /data"); return WADUP_INIT_ERROR; }
         YR_COMPILER *compiler;
         if ((code = yr_compiler_create(&compiler)) != ERROR_SUCCESS) { log_yara_error("yr_compiler_create", NULL, code); return WADUP_INIT_ERROR; }
         yr_compiler_set_callback(compiler, compiler_message, NULL);
         for (int i = 0; i < sources.count; i++) {
-            char full[4200];
-            snprintf(full, sizeof full, "%s/%s", DATA, sources.paths[i]);
-            FILE *file = fopen(full, "r");
+            FILE *file = fopen(sources.paths[i], "r");
             if (!file) {
                 char text[4300];
                 snprintf(text, sizeof text, "%s: cannot open (%s)", sources.paths[i], strerror(errno));
