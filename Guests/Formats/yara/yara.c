@@ -43,6 +43,9 @@ WADUP_MANIFEST("{\"version\": 1, \"role\": \"analyze\"}");
 #define MAX_RULE_SETS 64
 
 static YR_RULES *rule_sets[MAX_RULE_SETS];
+/* One scanner per rule set, made in init and reused for every content (as native yara reuses one
+ * per thread): a scan resets its state. */
+static YR_SCANNER *scanners[MAX_RULE_SETS];
 static int rule_set_count;
 static int32_t matches_table = -1, strings_table = -1;
 static uint8_t *buffer;
@@ -131,6 +134,15 @@ static int add_rule_set(YR_RULES *rules, const char *path) {
         wadup_log(WADUP_LOG_ERROR, text);
         return -1;
     }
+    int code = yr_scanner_create(rules, &scanners[rule_set_count]);
+    if (code != ERROR_SUCCESS) {
+        yr_rules_destroy(rules);
+        log_yara_error("yr_scanner_create", path, code);
+        return -1;
+    }
+    /* The host's limits (--timeout, --fuel) bound a scan; libyara's own timeout is not used. No
+     * signal handlers either (SCAN_FLAGS_NO_TRYCATCH): WASI has none. */
+    yr_scanner_set_flags(scanners[rule_set_count], SCAN_FLAGS_NO_TRYCATCH);
     rule_sets[rule_set_count++] = rules;
     return 0;
 }
@@ -360,11 +372,9 @@ __attribute__((export_name("process"))) int32_t process(void) {
         if (status < 0) return 1;
     }
     for (int i = 0; i < rule_set_count; i++) {
-        YR_SCANNER *scanner;
-        if (yr_scanner_create(rule_sets[i], &scanner) != ERROR_SUCCESS) { wadup_log(WADUP_LOG_ERROR, "cannot create a scanner"); return 1; }
+        YR_SCANNER *scanner = scanners[i];
         scan_state state = {0};
         yr_scanner_set_callback(scanner, scan_callback, &state);
-        yr_scanner_set_flags(scanner, SCAN_FLAGS_NO_TRYCATCH);
         int code;
         if ((uint64_t)size <= WHOLE_CONTENT_MAX) {
             code = yr_scanner_scan_mem(scanner, buffer, (size_t)size);
@@ -374,7 +384,6 @@ __attribute__((export_name("process"))) int32_t process(void) {
                 .last_error = ERROR_SUCCESS };
             code = yr_scanner_scan_mem_blocks(scanner, &iterator);
         }
-        yr_scanner_destroy(scanner);
         if (reader.read_status < 0 || state.status < 0) return 1;
         if (code != ERROR_SUCCESS && code != ERROR_CALLBACK_ERROR) {
             char text[128];
