@@ -200,6 +200,17 @@ struct YaraModuleTests {
         (try? JSONDecoder().decode(String.self, from: Data(quoted.utf8))) ?? quoted
     }
 
+    /// A metadata value of the module's JSON: an integer, a boolean or a string, as native yara prints it.
+    struct MetaValue: Decodable {
+        let text: String
+        init(from decoder: any Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let integer = try? value.decode(Int64.self) { text = "\(integer)" }
+            else if let boolean = try? value.decode(Bool.self) { text = boolean ? "true" : "false" }
+            else { text = try value.decode(String.self) }
+        }
+    }
+
     static func normalised(_ meta: [String: String]) -> String {
         meta.keys.sorted().map { "\($0)=\(meta[$0]!)" }.joined(separator: ",")
     }
@@ -209,12 +220,7 @@ struct YaraModuleTests {
         try outcome.db.read { db in
             var matches = Set<Match>()
             for row in try Row.fetchAll(db, sql: "SELECT c.filename, m.rule, m.namespace, m.tags, m.meta FROM yara_matches m JOIN __wadup_content c ON c.uuid = m.content_uuid") {
-                let object = try JSONSerialization.jsonObject(with: Data((row["meta"] as String).utf8)) as! [String: Any]
-                var meta: [String: String] = [:]
-                for (key, value) in object {
-                    if let number = value as? NSNumber, CFGetTypeID(number) == CFBooleanGetTypeID() { meta[key] = number.boolValue ? "true" : "false" }
-                    else { meta[key] = "\(value)" }
-                }
+                let meta = try JSONDecoder().decode([String: MetaValue].self, from: Data((row["meta"] as String).utf8)).mapValues(\.text)
                 matches.insert(Match(file: URL(fileURLWithPath: row["filename"]).lastPathComponent, namespace: row["namespace"], rule: row["rule"], tags: row["tags"], meta: normalised(meta)))
             }
             let strings = try Row.fetchAll(db, sql: "SELECT c.filename, s.rule, s.identifier, s.offset, s.length FROM yara_strings s JOIN __wadup_content c ON c.uuid = s.content_uuid").map {
@@ -309,6 +315,31 @@ struct YaraModuleTests {
             #expect(lines.first?.contains("yara: no rules in yara.d/ (give rules with --module-data yara=DIR") == true, "\(exit.output)")
             #expect(try DatabaseQueue(path: out).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM __wadup_modules") } == 0)
         }
+    }
+
+    /// A content over 64 MiB is scanned in blocks of 64 MiB: `filesize` is its size, and matches in
+    /// the first and a later block are found at their offsets, as native yara finds them.
+    @Test func aContentOver64MiBIsScannedInBlocksWithItsSizeAndOffsets() throws {
+        let input = Harness.temporaryDirectory()
+        let path = "\(input)/large.bin"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try file.truncate(atOffset: 70 << 20)
+        for (offset, text) in [(10, "WADUP-MARKER-AT-START"), (68 << 20, "WADUP-MARKER-AT-68MIB")] {
+            try file.seek(toOffset: UInt64(offset))
+            try file.write(contentsOf: Data(text.utf8))
+        }
+        try file.close()
+        let rules = Harness.temporaryDirectory()
+        try "rule Marker { strings: $m = /WADUP-MARKER-AT-[0-9A-Z]+/ condition: $m and filesize == \(70 << 20) }\n"
+            .write(toFile: "\(rules)/m.yar", atomically: true, encoding: .utf8)
+        let outcome = try Harness.outcome(of: try Harness.pipeline(
+            modulesDirectory: try BuiltModules.folder(["yara"]), input: input, engine: .wasmtime, moduleData: ["yara": rules]))
+        let got = try Self.module(outcome)
+        let expected = try Self.native(rules: rules, files: ["m.yar"], input: input)
+        #expect(expected.strings.map(\.offset) == [10, 68 << 20])
+        #expect(got.matches == expected.matches)
+        #expect(got.strings == expected.strings)
     }
 
     /// A rule whose condition loops over every pair of bytes never ends on a content of any size:
