@@ -281,26 +281,33 @@ struct YaraModuleTests {
         #expect(fromCompiled.strings == fromSource.strings)
     }
 
+    /// Both forms of libyara's messages: an error tied to a rule and one tied to the file only.
     @Test(arguments: EngineKind.allCases) func aRuleThatDoesNotCompileStopsTheRunBeforeAnyContentWithNativeYarasMessage(engine: EngineKind) throws {
-        let rules = Harness.temporaryDirectory()
-        try FileManager.default.createDirectory(atPath: "\(rules)/set", withIntermediateDirectories: true)
-        try "rule Fine { condition: true }\n".write(toFile: "\(rules)/a.yar", atomically: true, encoding: .utf8)
-        try "rule Broken\n{\n    condition:\n        filesize > 10 and and\n}\n".write(toFile: "\(rules)/set/bad.yar", atomically: true, encoding: .utf8)
-        let native = try Command("/usr/bin/yara", ["set/bad.yar", "/dev/null"], directory: rules).run()
-        let message = native.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(message.hasPrefix("set/bad.yar(4): error: "), "\(native)")
+        let cases = [
+            ("rule Broken\n{\n    condition:\n        filesize > 10 and and\n}\n", "error: rule \"Broken\" in set/bad.yar(4): "),
+            ("import \"no_such_module\"\nrule Fine2 { condition: true }\n", "set/bad.yar(1): error: unknown module"),
+        ]
+        for (text, prefix) in cases {
+            let rules = Harness.temporaryDirectory()
+            try FileManager.default.createDirectory(atPath: "\(rules)/set", withIntermediateDirectories: true)
+            try "rule Fine { condition: true }\n".write(toFile: "\(rules)/a.yar", atomically: true, encoding: .utf8)
+            try text.write(toFile: "\(rules)/set/bad.yar", atomically: true, encoding: .utf8)
+            let native = try Command("/usr/bin/yara", ["set/bad.yar", "/dev/null"], directory: rules).run()
+            let message = native.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(message.hasPrefix(prefix), "\(native)")
 
-        let input = try Harness.inputs([("a", [1, 2, 3])])
-        let modules = try BuiltModules.folder(["yara"])
-        let out = Harness.temporaryDirectory() + "/out.db"
-        let exit = try Command.wadup(["--modules", modules, "--input", input, "--output", out, "--module-data", "yara=\(rules)", "--engine", engine.rawValue]).run()
-        #expect(exit.status == 2, "\(exit)")
-        #expect(exit.stderr.contains("yara: \(message)"), "\(exit)")
-        #expect(!FileManager.default.fileExists(atPath: out))
-        let error = try #require(throws: (any Error).self) {
-            _ = try Harness.outcome(of: try Harness.pipeline(modulesDirectory: modules, input: input, engine: engine, moduleData: ["yara": rules]))
+            let input = try Harness.inputs([("a", [1, 2, 3])])
+            let modules = try BuiltModules.folder(["yara"])
+            let out = Harness.temporaryDirectory() + "/out.db"
+            let exit = try Command.wadup(["--modules", modules, "--input", input, "--output", out, "--module-data", "yara=\(rules)", "--engine", engine.rawValue]).run()
+            #expect(exit.status == 2, "\(exit)")
+            #expect(exit.stderr.contains("yara: \(message)"), "\(exit)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+            let error = try #require(throws: (any Error).self) {
+                _ = try Harness.outcome(of: try Harness.pipeline(modulesDirectory: modules, input: input, engine: engine, moduleData: ["yara": rules]))
+            }
+            #expect("\(error)" == "yara: \(message)")
         }
-        #expect("\(error)" == "yara: \(message)")
     }
 
     @Test func withoutRulesTheModuleIsNotLoadedAndOneLineSaysHowToGiveRules() throws {
