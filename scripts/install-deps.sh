@@ -23,6 +23,14 @@ for tool in xz:xz-utils bzip2:bzip2 zstd:zstd lz4:lz4 compress:ncompress cpio:cp
             gcab:gcab bsdtar:libarchive-tools file:file dpkg-deb:dpkg ar:binutils; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
+# The analysis modules' builds and their independent readers: libc++ for wasm32 (TLSH is C++),
+# and the native tools the tests compare with (yara, ssdeep, tlsh, pefile, readelf from binutils).
+[ -f /usr/lib/wasm32-wasi/libc++.a ] && [ -f /usr/lib/wasm32-wasi/libc++abi.a ] || need+=(libc++-19-dev-wasm32 libc++abi-19-dev-wasm32)
+for tool in yara:yara ssdeep:ssdeep tlsh:tlsh-tools readelf:binutils strings:binutils; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+python3 -c "import pefile" 2>/dev/null || need+=(python3-pefile)
+command -v flock >/dev/null || need+=(util-linux)
 # PostgreSQL's server: the tests of the PostgreSQL output start a private one (scripts/pg-test-server.sh).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)

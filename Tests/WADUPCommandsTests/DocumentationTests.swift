@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WADUPCommands
 import WADUPTestSupport
 
 /// The README is a front page and `docs/` is behind it: every relative link between them resolves,
@@ -122,6 +123,21 @@ struct DocumentationTests {
         let lines = try Self.read("README.md").split(separator: "\n", omittingEmptySubsequences: false)
         let count = lines.last == "" ? lines.count - 1 : lines.count
         #expect(count <= 250, "README.md has \(count) lines; move detail into docs/")
+    }
+
+    /// `wadup new`'s list of the standard tables is the one docs/modules/standard-modules.md gives
+    /// (DispatchEquivalenceTests checks it against runs of the whole standard set).
+    @Test func everyStandardTableIsDocumentedWithItsColumns() throws {
+        let page = try Self.read("docs/modules/standard-modules.md")
+        for entry in StandardTables.all {
+            #expect(page.contains("`\(entry.module)`"), "\(entry.module)")
+            let columns = entry.columns.split(separator: ", ")
+            let documented = page.ranges(of: "`\(entry.table)(").contains { range in
+                let rest = page[range.upperBound...].prefix { $0 != ")" }
+                return rest.split(separator: ", ").map { $0.split(separator: " ").first.map(String.init) ?? "" } == columns.map(String.init)
+            }
+            #expect(documented, "\(entry.table)(\(entry.columns)) in standard-modules.md")
+        }
     }
 
     @Test func theReadmeGivesTheTestCommandThatCIRuns() throws {

@@ -234,6 +234,14 @@ struct AnalystViewTests {
         #expect(try Self.wadup(["report", db, "--output", dir + "/report.html"]) == 0)
         let page = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
         #expect(!page.contains("http://") && !page.contains("https://") && !page.contains("src="), "self-contained")
+        // The modules table carries what `stats` shows: dispatch's offered and accepted counts.
+        let recorded = try DatabaseQueue(path: db).read { try Row.fetchAll($0, sql: "SELECT name, sha256, offered, accepted FROM __wadup_modules") }
+        #expect(!recorded.isEmpty)
+        for m in recorded {
+            let name: String = m["name"], sha: String = m["sha256"], offered: Int64 = m["offered"], accepted: Int64 = m["accepted"]
+            let entry = try Regex("\\[\"\(name)\",\"\(sha)\",[0-9]+,[0-9]+,[0-9]+,[0-9.e+-]+,\(offered),\(accepted),null\\]")
+            #expect(page.contains(entry), "\(name) offered \(offered) accepted \(accepted)")
+        }
 
         let chain = ["nested.tar", "outer/middle.zip", "payload/inner.tar.gz", "deepest/readme.txt"]
         var node: Stored? = nil

@@ -45,7 +45,7 @@ package struct CheckCommand: ParsableCommand {
             text += "\n"
         }
         do {
-            text += "manifest: \(ManifestText.summary(try ManifestReader.manifest(bytes: bytes, path: module)))\n"
+            text += "manifest: \(ManifestText.summary(try ManifestReader.manifest(bytes: bytes, path: module), declared: ManifestReader.hasManifest(bytes: bytes)))\n"
         } catch {
             text += "manifest: malformed\n"
             problems.append(.init(message: error.reason, remedy: "fix the \(ABI.manifestSection) section's JSON (docs/modules/ABI.md, Manifest)"))

@@ -35,7 +35,7 @@ package struct ManifestCommand: ParsableCommand {
         guard set != nil || remove else {
             do {
                 let manifest = try ManifestReader.manifest(bytes: bytes, path: module)
-                print("\(module): \(ManifestText.summary(manifest))")
+                print("\(module): \(ManifestText.summary(manifest, declared: ManifestReader.hasManifest(bytes: bytes)))")
                 return
             } catch {
                 throw ModuleFile.fail("\(error)")

@@ -2,13 +2,14 @@ import WADUPCore
 
 /// A manifest as `wadup check` and `wadup try` print it.
 enum ManifestText {
-    /// One line: the role and what the module accepts.
-    static func summary(_ manifest: ModuleManifest) -> String {
-        "role \(manifest.role.rawValue); accepts " + accepts(manifest.accepts)
+    /// One line: the role and what the module accepts; `declared` is false for a module without
+    /// a manifest section (what it gets is then the default, and the line says so).
+    static func summary(_ manifest: ModuleManifest, declared: Bool = true) -> String {
+        (declared ? "" : "none (the default: ") + "role \(manifest.role.rawValue); accepts " + accepts(manifest.accepts) + (declared ? "" : ")")
     }
 
     static func accepts(_ accepts: ModuleManifest.Accepts?) -> String {
-        guard let accepts else { return "every content (no manifest, or no accepts)" }
+        guard let accepts else { return "every content" }
         var parts: [String] = []
         if !accepts.mime.isEmpty { parts.append("MIME " + accepts.mime.joined(separator: ", ")) }
         if !accepts.magic.isEmpty { parts.append("magic " + accepts.magic.map(magic).joined(separator: ", ")) }

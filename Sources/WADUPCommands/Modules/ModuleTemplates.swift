@@ -12,7 +12,8 @@ enum ModuleTemplates {
         switch language {
         case .c: [("@NAME@.c", cSource, false), ("build.sh", cBuild, true), ("README.md", readme(language), false)]
         case .rust: [("Cargo.toml", rustManifest, false), ("src/lib.rs", rustSource, false), ("build.sh", rustBuild, true), ("README.md", readme(language), false)]
-        case .swift: [("Package.swift", swiftManifest, false), ("Sources/@NAME@/@NAME@.swift", swiftSource, false), ("build.sh", swiftBuild, true), ("README.md", readme(language), false)]
+        case .swift: [("Package.swift", swiftManifest, false), ("Sources/@NAME@/@NAME@.swift", swiftSource, false),
+                      ("Sources/@NAME@_manifest/manifest.c", swiftManifestSource, false), ("build.sh", swiftBuild, true), ("README.md", readme(language), false)]
         }
     }
 
@@ -158,9 +159,14 @@ enum ModuleTemplates {
             name: "@NAME@",
             dependencies: [.package(path: sdk)],
             targets: [
+                // The manifest: a C file, since Swift cannot write a custom section.
+                .target(
+                    name: "@NAME@_manifest",
+                    dependencies: [.product(name: "WADUPGuest", package: URL(fileURLWithPath: sdk).lastPathComponent)],
+                    path: "Sources/@NAME@_manifest", publicHeadersPath: "."),
                 .executableTarget(
                     name: "@NAME@",
-                    dependencies: [.product(name: "WADUPGuest", package: URL(fileURLWithPath: sdk).lastPathComponent)],
+                    dependencies: [.product(name: "WADUPGuest", package: URL(fileURLWithPath: sdk).lastPathComponent), "@NAME@_manifest"],
                     swiftSettings: [
                         .enableExperimentalFeature("Embedded"),
                         .enableExperimentalFeature("Extern"),
@@ -189,6 +195,15 @@ enum ModuleTemplates {
         }
 
         """
+
+    static let swiftManifestSource = #"""
+        /* @NAME@'s manifest (docs/modules/ABI.md, Manifest): every content. A module for PDFs would say
+         * {\"accepts\": {\"mime\": [\"application/pdf\"], \"magic\": [{\"offset\": 0, \"hex\": \"25504446\"}]}}. */
+        #include "wadup.h"
+
+        WADUP_MANIFEST("{\"version\": 1, \"role\": \"analyze\"}");
+
+        """#
 
     static let swiftBuild = buildPreamble + """
         command -v swift >/dev/null || { echo "build.sh: needs a Swift toolchain with Embedded Swift for wasm32 (swift.org, 6.2 or later)" >&2; exit 1; }
@@ -219,6 +234,11 @@ enum ModuleTemplates {
             wadup --modules modules --input some/folder --output out.db
             sqlite3 out.db 'SELECT c.filename, t.magic, t.size FROM "@NAME@" t JOIN __wadup_content c ON c.uuid = t.content_uuid'
             ```
+
+            Tables the standard modules already write (choose another name for yours; join with them
+            on `content_uuid`):
+
+            \(StandardTables.markdown)
 
             The SDK is at `@SDK@` (set `WADUP_SDK` to use another). The ABI: `@SDK@/../docs/modules/ABI.md` (in a
             checkout and in the package); the SDK's guide: `@SDK@/README.md`.

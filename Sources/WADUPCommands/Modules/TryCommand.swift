@@ -105,7 +105,7 @@ package struct TryCommand: ParsableCommand {
         }
         var shownTables = 0
         print("module \(name) (\(module), \(bytes.count) bytes) on \(wasmEngine)")
-        print("manifest: \(ManifestText.summary(manifest))")
+        print("manifest: \(ManifestText.summary(manifest, declared: ManifestReader.hasManifest(bytes: bytes)))")
         if let data { print("data \(data.directory) at \(ModuleDataMount.guestPath): \(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256)") }
         while let (file, data, depth) = pending.popLast() {
             do {

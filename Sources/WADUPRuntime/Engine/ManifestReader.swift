@@ -29,6 +29,11 @@ public enum ManifestReader {
         }
     }
 
+    /// Whether the module carries a manifest section at all (`wadup check` says when it has none).
+    public static func hasManifest(bytes: [UInt8]) -> Bool {
+        ((try? customSections(named: ABI.manifestSection, in: bytes)) ?? []).isEmpty == false
+    }
+
     struct Malformed: Error {
         let reason: String
     }

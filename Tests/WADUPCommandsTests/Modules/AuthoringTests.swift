@@ -123,5 +123,9 @@ struct AuthoringTests {
         let hex = sample.prefix(8).map { String(format: "%02x", $0) }.joined()
         #expect(out.contains("\(name): 1 row"))
         #expect(out.split(separator: "\n").contains { $0.split(separator: " ") == [Substring(hex), Substring(String(sample.count))] }, "\(out)")
+        // Every language's template carries its manifest (Swift's in a C target beside the module).
+        let (checked, report, _) = try Self.wadup(["check", "\(dir)/\(name)/\(name).wasm"])
+        #expect(checked == 0)
+        #expect(report.contains("manifest: role analyze"), "\(report)")
     }
 }

@@ -42,5 +42,10 @@ struct DispatchEquivalenceTests {
                 """)
         }
         #expect(mismatched == 0)
+        // Every table the standard set writes is in the list `wadup new`'s README gives (a table
+        // is made with its first row, so each run writes those its inputs call for).
+        let tables = try db.read { try Row.fetchAll($0, sql: "SELECT name, module FROM __wadup_tables") }.map { "\($0["name"] as String) \($0["module"] as String)" }
+        #expect(Set(tables).isSubset(of: StandardTables.all.map { "\($0.table) \($0.module)" }), "\(tables)")
+        #expect(tables.count >= (inputs == "corpus" ? 4 : 3))
     }
 }
