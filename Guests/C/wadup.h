@@ -78,6 +78,20 @@ WADUP_IMPORT(get_content_type) int32_t get_content_type(char *dest_ptr, uint32_t
  */
 #define WADUP_MANIFEST(json) \
   __asm__(".section .custom_section.wadup.manifest,\"\",@\n.ascii " #json "\n.text\n")
+/*
+ * Optional initialization (docs/modules/ABI.md, "Initialization"): export `init`, called once per
+ * instance after _initialize and before any process(), to check the module's configuration:
+ *   WADUP_INIT int32_t init(void) { ... return WADUP_INIT_READY; }
+ * WADUP_INIT_READY (0): the module runs. WADUP_INIT_DECLINE (1): nothing to do in this
+ * configuration; the module is not loaded and the host prints the line init logged (info level).
+ * Any other value: a configuration error; the run stops before any content is read (exit 2) with
+ * the lines init logged at error level. init gets 10x the fuel and time of a content.
+ */
+#define WADUP_INIT __attribute__((export_name("init")))
+#define WADUP_INIT_READY   0
+#define WADUP_INIT_DECLINE 1
+#define WADUP_INIT_ERROR   2
+
 /* Streams: a sub-content of any size, written piece by piece (kept in host memory while small,
  * then in an unlinked temporary file). At most 16 open at once; streamed bytes count toward the
  * per-input budget (--max-input-bytes), not toward --max-subcontent-bytes. */

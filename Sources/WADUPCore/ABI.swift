@@ -16,6 +16,9 @@ public enum ABI {
     public static let memoryExport = "memory"
     /// A WASI reactor's initializer, called once after instantiation when exported.
     public static let initializeExport = "_initialize"
+    /// The optional configuration check: `() -> i32`, called once per instance after
+    /// `_initialize` and before any `process`; 0 ready, 1 declines (not loaded), else an error.
+    public static let initExport = "init"
 
     /// A wasm value type of the ABI: every parameter and result is one of these.
     public enum ValueType: String, Sendable, Hashable {

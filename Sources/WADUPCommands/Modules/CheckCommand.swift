@@ -65,9 +65,14 @@ package struct CheckCommand: ParsableCommand {
             do {
                 let engine = try EngineSelection.make(
                     kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
-                _ = try engine.load(
-                    name: URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent, bytes: bytes, path: module, dataDirectory: data?.directory)
+                let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
+                let loaded = try engine.load(name: name, bytes: bytes, path: module, dataDirectory: data?.directory)
                 text += "loads on \(engine)\n"
+                if case .declined(let message) = loaded.initialization {
+                    text += "init declines: \(ModuleSet.declinedLine(module: name, message: message)) (a run leaves it out)\n"
+                }
+            } catch let error as ModuleLoadError where error.isInitError {
+                problems.append(.init(message: "init: \(error.reason)", remedy: "fix the module's configuration (its data folder, docs/guide/module-data.md)"))
             } catch let error as ModuleLoadError {
                 problems.append(.init(message: error.reason, remedy: "see docs/modules/ABI.md and Guests/README.md"))
             } catch {

@@ -78,12 +78,18 @@ package struct TryCommand: ParsableCommand {
             manifest = try ManifestReader.manifest(bytes: bytes, path: module)
             wasmEngine = try EngineSelection.make(kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: nil, logger: logger)
             loaded = try wasmEngine.load(name: name, bytes: bytes, path: module, dataDirectory: data?.directory)
+        } catch let error as ModuleLoadError where error.isInitError {
+            throw ModuleFile.fail("\(error)")
         } catch let error as ModuleLoadError {
             throw ModuleFile.fail("\(error) (wadup check \(module) lists every problem)")
         } catch {
             throw ModuleFile.fail("\(error)")
         }
         _ = lines.take()
+        if case .declined(let message) = loaded.initialization {
+            print(ModuleSet.declinedLine(module: name, message: message))
+            return
+        }
         let registry = TableRegistry()
         // The same module-run code as a run's workers: instance kept, rebuilt after a failure.
         let runner = ModuleRunner(name: name, module: loaded, manifest: manifest, registry: registry, logger: logger)

@@ -46,8 +46,16 @@ package final class ModuleRunner {
 
     /// Makes the instance now if there is none (a caller that reports a module that cannot be
     /// instantiated as an error of its own, rather than as the content's failure).
+    ///
+    /// Each instance runs the module's `init` again: an error or a decline now (the module was
+    /// ready when it was loaded) is a failure of kind `abi_error` for the content at hand.
     package func prepare() throws(ModuleLoadError) {
-        if instance == nil { instance = try module.instantiate(abi: HostABI(moduleName: name, registry: registry, logger: logger)) }
+        guard instance == nil else { return }
+        let made = try module.instantiate(abi: HostABI(moduleName: name, registry: registry, logger: logger))
+        if case .declined(let message) = made.initialization {
+            throw ModuleLoadError(path: name, reason: "init declined on this instance (it was ready when loaded): \(message)")
+        }
+        instance = made
     }
 
     /// Whether the module takes `content` (its manifest accepts it, or `dispatch` is off), counted.

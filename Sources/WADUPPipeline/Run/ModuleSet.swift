@@ -21,6 +21,19 @@ public struct ModuleSet: Sendable {
     }
 
     public let entries: [Entry]
+    /// The modules whose `init` declined (nothing to do in this configuration: a rule scanner
+    /// without rules), in file-name order, each with the one line it logged; they are not loaded.
+    public var declined: [(name: String, message: String)] = []
+
+    init(entries: [Entry], declined: [(name: String, message: String)] = []) {
+        self.entries = entries
+        self.declined = declined
+    }
+
+    /// The line the host prints for a module whose `init` declined: `NAME: MESSAGE; not loaded`.
+    public static func declinedLine(module name: String, message: String) -> String {
+        "\(name): \(message); not loaded"
+    }
 
     /// Loads every `*.wasm` file directly in `directory`, in file-name order; the name is the file stem.
     ///
@@ -44,6 +57,7 @@ public struct ModuleSet: Sendable {
                 "\(WADUPError.Setting.moduleData) \(unknown)=\(data[unknown]!): no module \(unknown) in \(directory) (its modules: \(moduleNames.sorted().joined(separator: ", ")))")
         }
         var entries: [Entry] = []
+        var declined: [(name: String, message: String)] = []
         for file in names {
             let path = directory + "/" + file
             let name = String(file.dropLast(5))
@@ -56,6 +70,10 @@ public struct ModuleSet: Sendable {
             do {
                 let manifest = try ManifestReader.manifest(bytes: bytes, path: path)
                 let module = try engine.load(name: name, bytes: bytes, path: path, dataDirectory: moduleData?.directory)
+                if case .declined(let message) = module.initialization {
+                    declined.append((name, message))
+                    continue
+                }
                 entries.append(
                     Entry(
                         name: name, path: path, sha256: SHA256.hash(data: bytes).hex, size: bytes.count, module: module, manifest: manifest,
@@ -65,7 +83,8 @@ public struct ModuleSet: Sendable {
             }
         }
         // Identifiers run first, so that the others are dispatched on the type they report.
-        return ModuleSet(entries: entries.filter { $0.manifest.role == .identify } + entries.filter { $0.manifest.role != .identify })
+        return ModuleSet(
+            entries: entries.filter { $0.manifest.role == .identify } + entries.filter { $0.manifest.role != .identify }, declined: declined)
     }
 
     /// The data folder of the single module file `modulePath` (`wadup try`, `wadup check`): `given`,

@@ -170,7 +170,9 @@ public final class Pipeline: Sendable {
             Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine, data: data) }
         }
         switch loaded {
-        case .success(let set): return set
+        case .success(let set):
+            for (name, message) in set.declined { logger.info("\(ModuleSet.declinedLine(module: name, message: message))") }
+            return set
         case .failure(let error):
             guard state.withLock({ $0.cancelled }) else { throw error }
             return nil

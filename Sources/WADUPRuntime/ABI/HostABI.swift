@@ -15,6 +15,9 @@ public final class HostABI {
     private var definedTables: [Int32: [Column]] = [:]
     /// The run in progress, or `nil` outside `process`.
     public var context: RunContext?
+    /// While the module's `init` runs: the lines it logs, kept rather than logged (at most
+    /// ``ABI/maxLogMessagesPerRun``); `nil` otherwise.
+    var initLog: [InitLogLine]?
 
     public init(moduleName: String, registry: TableRegistry, logger: Logger) {
         self.moduleName = moduleName
@@ -361,6 +364,12 @@ public final class HostABI {
             var (text, cut) = try Self.text(memory, message, length, limit: ABI.maxLogMessageBytes)
             if cut { text += " [truncated]" }
             var metadata: Logger.Metadata = ["module": "\(moduleName)"]
+            if initLog != nil {
+                guard initLog!.count < ABI.maxLogMessagesPerRun else { throw .limitReached }
+                initLog!.append(InitLogLine(level: logLevel, text: text))
+                logger.debug("init: \(text)", metadata: metadata)
+                return
+            }
             if let context {
                 guard context.logCount < ABI.maxLogMessagesPerRun else { throw .limitReached }
                 context.logCount += 1

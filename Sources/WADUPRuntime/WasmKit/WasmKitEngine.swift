@@ -34,7 +34,7 @@ public struct WasmKitEngine: WasmEngine {
 
     public func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule {
         let module = try ModuleInterface.check(bytes: bytes, path: path)
-        let loaded = WasmKitModule(
+        var loaded = WasmKitModule(
             name: name, path: path, module: module, engine: engine, limits: limits, logger: logger, dataDirectory: dataDirectory)
         // Instantiate once with eager compilation, so that invalid function bodies, unknown WASI
         // imports and an initial memory over --max-memory are refused now, not on the first content.
@@ -42,7 +42,8 @@ public struct WasmKitEngine: WasmEngine {
             name: name, path: path, module: module,
             engine: Engine(configuration: Self.configuration(limits, mode: .eager)), limits: limits, logger: logger,
             dataDirectory: dataDirectory)
-        _ = try probe.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))
+        // `init` runs here too: an error is thrown, a decline is kept on the module.
+        loaded.initialization = try probe.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger)).initialization
         return loaded
     }
 }

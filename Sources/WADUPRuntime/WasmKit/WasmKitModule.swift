@@ -8,6 +8,7 @@ import WasmKitWASI
 /// A parsed module, shared by every thread; instances are made per thread.
 struct WasmKitModule: LoadedModule {
     let name: String
+    var initialization = ModuleInitialization.ready
     let path: String
     let module: Module
     let engine: Engine
@@ -55,6 +56,7 @@ final class WasmKitInstance: ModuleInstance {
     var processFunction: Function!
     var stack: ExecutionStack
     var wasi: WASIBridgeToHost?
+    private(set) var initialization = ModuleInitialization.ready
 
     init(module: WasmKitModule, abi: HostABI) throws(ModuleLoadError) {
         self.abi = abi
@@ -103,12 +105,51 @@ final class WasmKitInstance: ModuleInstance {
         } catch let error as ModuleLoadError {
             throw error
         } catch {
-            let detail = ModuleInterface.firstLine(error)
-            if limiter.refused || detail.contains("memory") && module.limits.maxMemory != nil {
-                throw ModuleLoadError(path: module.path, reason: "\(module.limits.instantiationMemoryDetail()): \(detail)", failureKind: .memoryLimit)
-            }
-            throw ModuleLoadError(path: module.path, reason: "instantiation failed: \(detail)")
+            throw instantiationError(error, during: "instantiation")
         }
+        guard let initFunction = instance.exports[function: ABI.initExport] else { return }
+        guard initFunction.type.parameters.isEmpty, initFunction.type.results == [.i32] else {
+            throw ModuleLoadError(path: module.path, reason: "export \"init\" has type \(initFunction.type), expected () -> i32")
+        }
+        // The larger init budget (RunLimits.initFuel): compiling rules costs more than a content.
+        limiter.refused = false
+        if let fuel = module.limits.initFuel { store.fuel = Fuel(remaining: fuel) }
+        abi.initLog = []
+        defer {
+            abi.initLog = nil
+            stdout.flush()
+            stderr.flush()
+        }
+        let code: Int32
+        do {
+            let results = try initFunction.invoke([], on: &stack)
+            guard case .i32(let raw) = results.first else { throw ModuleLoadError(path: module.path, reason: "init returned \(results)") }
+            code = Int32(bitPattern: raw)
+        } catch let error as ModuleLoadError {
+            throw error
+        } catch let exit as WASIExitCode {
+            code = Int32(bitPattern: exit.code)
+        } catch let trap as Trap {
+            var limits = module.limits
+            limits.fuel = limits.initFuel
+            switch Self.classify(trap, limits: limits, refused: limiter.refused, logger: module.logger, name: module.name) {
+            case .failure(let kind, let detail):
+                throw ModuleLoadError(path: module.path, reason: "init failed: \(detail)", failureKind: kind == .trap ? .abiError : kind)
+            default:
+                throw ModuleLoadError(path: module.path, reason: "init failed")
+            }
+        } catch {
+            throw instantiationError(error, during: "init")
+        }
+        initialization = try ModuleInitialization.interpret(code: code, log: abi.initLog ?? [], name: module.name, path: module.path)
+    }
+
+    private func instantiationError(_ error: any Error, during step: String) -> ModuleLoadError {
+        let detail = ModuleInterface.firstLine(error)
+        if limiter.refused || detail.contains("memory") && module.limits.maxMemory != nil {
+            return ModuleLoadError(path: module.path, reason: "\(module.limits.instantiationMemoryDetail()): \(detail)", failureKind: .memoryLimit)
+        }
+        return ModuleLoadError(path: module.path, reason: "\(step) failed: \(detail)")
     }
 
     deinit { try? wasi?.close() }
@@ -136,25 +177,30 @@ final class WasmKitInstance: ModuleInstance {
             if exit.code == 0 { return .success }
             return .failure(limiter.refused ? .memoryLimit : .nonzeroReturn, "proc_exit(\(exit.code))")
         } catch let trap as Trap {
-            var message = ModuleInterface.firstLine(trap)
-            if module.logger.logLevel <= .debug {
-                // The innermost frames only: a runaway recursion's backtrace can have 100,000 lines.
-                let frames = "\(trap)".split(separator: "\n", maxSplits: 12).prefix(12).joined(separator: "\n")
-                module.logger.debug("trap in \(module.name): \(frames)")
-            }
-            // WasmKit 0.4.2 keeps a trap's reason package-internal (`Trap.reason`), so its two limit
-            // traps are told apart by their fixed text; wasmtime's engine uses `wasmtime_trap_code`.
-            // FailureKindTests runs every kind on both engines, so a changed text fails a test.
-            if message.hasPrefix("Trap: ") { message.removeFirst(6) }
-            if message == "out of fuel" { return .failure(.fuelExhausted, module.limits.fuelExhaustedDetail()) }
-            if message == "call stack exhausted" {
-                return .failure(.stackOverflow, module.limits.stackOverflowDetail())
-            }
-            if limiter.refused { return .failure(.memoryLimit, module.limits.memoryLimitDetail(then: "then trap: \(message)")) }
-            return .failure(.trap, message)
+            return Self.classify(trap, limits: module.limits, refused: limiter.refused, logger: module.logger, name: module.name)
         } catch {
             return .failure(.abiError, ModuleInterface.firstLine(error))
         }
+    }
+
+    /// The failure a trap stands for (fuel, stack, memory limit, or another trap).
+    static func classify(_ trap: Trap, limits: RunLimits, refused: Bool, logger: Logger, name: String) -> ModuleRunOutcome {
+        var message = ModuleInterface.firstLine(trap)
+        if logger.logLevel <= .debug {
+            // The innermost frames only: a runaway recursion's backtrace can have 100,000 lines.
+            let frames = "\(trap)".split(separator: "\n", maxSplits: 12).prefix(12).joined(separator: "\n")
+            logger.debug("trap in \(name): \(frames)")
+        }
+        // WasmKit 0.4.2 keeps a trap's reason package-internal (`Trap.reason`), so its two limit
+        // traps are told apart by their fixed text; wasmtime's engine uses `wasmtime_trap_code`.
+        // FailureKindTests runs every kind on both engines, so a changed text fails a test.
+        if message.hasPrefix("Trap: ") { message.removeFirst(6) }
+        if message == "out of fuel" { return .failure(.fuelExhausted, limits.fuelExhaustedDetail()) }
+        if message == "call stack exhausted" {
+            return .failure(.stackOverflow, limits.stackOverflowDetail())
+        }
+        if refused { return .failure(.memoryLimit, limits.memoryLimitDetail(then: "then trap: \(message)")) }
+        return .failure(.trap, message)
     }
 
 

@@ -86,9 +86,10 @@ public final class WasmtimeEngine: WasmEngine {
         }
         let module = WasmtimeModule(
             name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI, dataDirectory: dataDirectory)
-        // One instance now, so that unknown WASI imports, a bad `process` type and an initial
-        // memory over --max-memory are refused before any input is touched.
-        _ = try module.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))
+        // One instance now, so that unknown WASI imports, a bad `process` type, an initial
+        // memory over --max-memory and an `init` that reports an error are refused before any
+        // input is touched (and a module whose `init` declines is known as such).
+        module.initialization = try module.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger)).initialization
         return module
     }
 

@@ -5,8 +5,9 @@ import Logging
 import WADUPCore
 
 /// A compiled module and its instance-pre (imports resolved once), shared by every thread.
-final class WasmtimeModule: LoadedModule, @unchecked Sendable {  // Safe: wasmtime modules and instance-pres are immutable and thread-safe.
+final class WasmtimeModule: LoadedModule, @unchecked Sendable {  // Safe: wasmtime modules and instance-pres are immutable and thread-safe; `initialization` is set once by the engine's `load`, before the module is shared.
     let name: String
+    var initialization = ModuleInitialization.ready
     let path: String
     let engine: WasmtimeEngine
     let module: OpaquePointer
@@ -50,6 +51,7 @@ final class WasmtimeInstance: ModuleInstance {
     var memory = wasmtime_memory_t()
     var hasMemory = false
     private var processFunction = wasmtime_func_t()
+    private(set) var initialization = ModuleInitialization.ready
     /// Wall-clock deadline of the call in progress (uptime nanoseconds), if `--timeout` applies.
     private var deadline: UInt64?
     private var stop: Stop?
@@ -111,6 +113,23 @@ final class WasmtimeInstance: ModuleInstance {
             stderr.flush()
             if let failure = failure(error: error, trap: trap) { throw loadError(failure) }
         }
+        if export(&instance, ABI.initExport, &item), item.kind == UInt8(WADUP_WASMTIME_EXTERN_FUNC) {
+            var initFunction = item.of.func
+            guard hasType(initFunction, parameters: [], results: [wasm_valkind_t(WADUP_WASM_I32)]) else {
+                throw ModuleLoadError(path: module.path, reason: "export \"init\" has a type other than () -> i32, expected () -> i32")
+            }
+            // The larger init budget (RunLimits.initFuel, initTimeout): compiling rules costs more than a content.
+            prepareCall(forInit: true)
+            abi.initLog = []
+            defer { abi.initLog = nil }
+            var slot = wasmtime_val_raw_t()
+            var trap: OpaquePointer?
+            let error = api.pointee.wasmtime_func_call_unchecked(context, &initFunction, &slot, 1, &trap)
+            stdout.flush()
+            stderr.flush()
+            if let failure = failure(error: error, trap: trap, forInit: true) { throw loadError(failure, during: "init") }
+            initialization = try ModuleInitialization.interpret(code: slot.i32, log: abi.initLog ?? [], name: module.name, path: module.path)
+        }
     }
 
     deinit { api.pointee.wasmtime_store_delete(store) }
@@ -130,12 +149,14 @@ final class WasmtimeInstance: ModuleInstance {
         return kinds(api.pointee.wasm_functype_params(type)) == parameters && kinds(api.pointee.wasm_functype_results(type)) == results
     }
 
-    /// Fuel, epoch deadline and wall-clock deadline for the next call.
-    private func prepareCall() {
+    /// Fuel, epoch deadline and wall-clock deadline for the next call (`init`'s larger budget when `forInit`).
+    private func prepareCall(forInit: Bool = false) {
         memoryLimit.refused = false
         stop = nil
-        if let fuel = limits.fuel { _ = api.pointee.wasmtime_context_set_fuel(context, fuel).map { module.engine.library.consume(error: $0) } }
-        deadline = limits.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
+        if let fuel = forInit ? limits.initFuel : limits.fuel {
+            _ = api.pointee.wasmtime_context_set_fuel(context, fuel).map { module.engine.library.consume(error: $0) }
+        }
+        deadline = (forInit ? limits.initTimeout : limits.timeout).map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
         api.pointee.wasmtime_context_set_epoch_deadline(context, 1)
     }
 
@@ -172,7 +193,9 @@ final class WasmtimeInstance: ModuleInstance {
     }
 
     /// The outcome of a call that returned `error` or `trap` (both consumed), or `nil` if neither.
-    private func failure(error: OpaquePointer?, trap: OpaquePointer?) -> ModuleRunOutcome? {
+    private func failure(error: OpaquePointer?, trap: OpaquePointer?, forInit: Bool = false) -> ModuleRunOutcome? {
+        var limits = self.limits
+        if forInit { (limits.fuel, limits.timeout) = (limits.initFuel, limits.initTimeout) }
         let library = module.engine.library
         if let error {
             var status: Int32 = 0
@@ -223,7 +246,7 @@ final class WasmtimeInstance: ModuleInstance {
     }
 
 
-    private func loadError(_ outcome: ModuleRunOutcome) -> ModuleLoadError {
+    private func loadError(_ outcome: ModuleRunOutcome, during step: String = "instantiation") -> ModuleLoadError {
         if memoryLimit.refused {
             return ModuleLoadError(path: module.path, reason: limits.instantiationMemoryDetail(), failureKind: .memoryLimit)
         }
@@ -232,11 +255,11 @@ final class WasmtimeInstance: ModuleInstance {
             return ModuleLoadError(
                 path: module.path, reason: limits.instantiationMemoryDetail(), failureKind: .memoryLimit)
         case .failure(let kind, let detail):
-            return ModuleLoadError(path: module.path, reason: "instantiation failed: \(detail)", failureKind: kind == .trap ? .abiError : kind)
+            return ModuleLoadError(path: module.path, reason: "\(step) failed: \(detail)", failureKind: kind == .trap ? .abiError : kind)
         case .interrupted:
-            return ModuleLoadError(path: module.path, reason: "instantiation interrupted")
+            return ModuleLoadError(path: module.path, reason: "\(step) interrupted")
         case .success:
-            return ModuleLoadError(path: module.path, reason: "instantiation failed")
+            return ModuleLoadError(path: module.path, reason: "\(step) failed")
         }
     }
 }
