@@ -72,9 +72,24 @@ extension RunLimits {
 
     public func instantiationMemoryDetail() -> String { "instantiation exceeds the memory limit of \(maxMemory ?? 0) bytes" }
 
-    public func timeoutDetail() -> String {
-        let seconds = timeout ?? 0
-        return (seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) + " s"
+    /// Bytes of a content that add one second to ``timeout`` for a run on it: a module that reads
+    /// every byte (hashes, YARA) at a modest 8 MiB/s is not cut off on a multi-GB content by a limit
+    /// meant for ordinary ones, and a module stuck in a loop is still stopped in time proportionate
+    /// to what it was given.
+    public static let timeoutBytesPerExtraSecond = 8 << 20
+
+    /// The wall-clock limit of a run on a content of `size` bytes: ``timeout`` plus one second per
+    /// ``timeoutBytesPerExtraSecond``; `nil` when there is no limit.
+    public func timeout(forContentSize size: Int) -> Double? {
+        timeout.map { $0 + Double(max(0, size) / Self.timeoutBytesPerExtraSecond) }
+    }
+
+    public func timeoutDetail(contentSize: Int = 0) -> String {
+        func text(_ seconds: Double) -> String { (seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) + " s" }
+        let base = timeout ?? 0
+        let applied = timeout(forContentSize: contentSize) ?? 0
+        guard applied > base else { return text(base) }
+        return "\(text(applied)) (\(text(base)) + 1 s per \(Self.timeoutBytesPerExtraSecond >> 20) MiB of the \(contentSize)-byte content)"
     }
 
     /// What an input's record says when a budget refused sub-contents under it.

@@ -23,7 +23,7 @@ struct AnalystViewTests {
 
     static func makeRun() throws -> String {
         let inputs = try FormatCorpus.inputs()
-        let modules = try BuiltModules.folder(["archive", "zip_parser", "byte_counter", "file_type"])
+        let modules = try BuiltModules.folder(["archive", "zip_parser", "byte_counter", "file_type", "hashes", "executable", "indicators"])
         try GuestModule.write(trapOnOddSize, to: "\(modules)/odd_trap.wasm")
         let out = Harness.temporaryDirectory() + "/run.db"
         let run = try wadup(["--modules", modules, "--input", inputs, "--output", out])

@@ -17,6 +17,10 @@ package enum StandardTables {
         ("executable_sections", "executable", "name, virtual_address, virtual_size, file_offset, file_size, entropy, flags"),
         ("executable_imports", "executable", "library, symbol, ordinal"),
         ("executable_exports", "executable", "symbol, ordinal, address"),
+        ("indicators", "indicators", "kind, value, offset, encoding"),
+        ("indicator_scans", "indicators", "scanned_bytes, truncated, ascii_strings, utf16le_strings, indicators, capped"),
+        ("yara_matches", "yara", "rule, namespace, tags, meta"),
+        ("yara_strings", "yara", "rule, identifier, offset, length, data_hex"),
     ]
 
     /// The list as Markdown lines for the README.

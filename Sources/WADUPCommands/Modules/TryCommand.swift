@@ -29,7 +29,7 @@ package struct TryCommand: ParsableCommand {
     @Option(name: .customLong("max-memory"), help: "Largest linear memory of the instance (default 4GiB).")
     var maxMemory: ByteSize?
 
-    @Option(help: "Wall-clock time per run (wasmtime only; default 60s).")
+    @Option(help: "Wall-clock time per run, plus 1s per 8 MiB of the content (wasmtime only; default 60s).")
     var timeout: TimeSpan?
 
     @Option(name: .customLong("max-depth"), help: "With --recursive: the deepest sub-content run (default 10).")

@@ -307,7 +307,7 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("max-stack"), help: ArgumentHelp("Wasm stack of one module instance (default 512KiB).", valueName: "size"))
     var maxStack: ByteSize?
 
-    @Option(help: ArgumentHelp("Wall-clock time one module-run may take, 0 for none (wasmtime only; default 60s).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Wall-clock time one module-run may take, plus 1s per 8 MiB of its content; 0 for none (wasmtime only; default 60s).", valueName: "duration"))
     var timeout: TimeSpan?
 
     @Option(name: .customLong("max-recursion-depth"), help: "Deepest sub-content processed; deeper ones are recorded as skipped.")

@@ -55,6 +55,8 @@ final class WasmtimeInstance: ModuleInstance {
     /// Wall-clock deadline of the call in progress (uptime nanoseconds), if `--timeout` applies.
     private var deadline: UInt64?
     private var stop: Stop?
+    /// Size of the content of the call in progress (its time limit and a timeout's detail depend on it).
+    private var callContentSize = 0
 
     private var api: UnsafePointer<wadup_wasmtime_api> { module.engine.api }
     private var limits: RunLimits { module.engine.limits }
@@ -149,14 +151,16 @@ final class WasmtimeInstance: ModuleInstance {
         return kinds(api.pointee.wasm_functype_params(type)) == parameters && kinds(api.pointee.wasm_functype_results(type)) == results
     }
 
-    /// Fuel, epoch deadline and wall-clock deadline for the next call (`init`'s larger budget when `forInit`).
-    private func prepareCall(forInit: Bool = false) {
+    /// Fuel, epoch deadline and wall-clock deadline for the next call (`init`'s larger budget when
+    /// `forInit`; a run's time limit grows with the size of its content, `RunLimits.timeout(forContentSize:)`).
+    private func prepareCall(forInit: Bool = false, contentSize: Int = 0) {
         memoryLimit.refused = false
         stop = nil
+        callContentSize = contentSize
         if let fuel = forInit ? limits.initFuel : limits.fuel {
             _ = api.pointee.wasmtime_context_set_fuel(context, fuel).map { module.engine.library.consume(error: $0) }
         }
-        deadline = (forInit ? limits.initTimeout : limits.timeout).map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
+        deadline = (forInit ? limits.initTimeout : limits.timeout(forContentSize: contentSize)).map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
         api.pointee.wasmtime_context_set_epoch_deadline(context, 1)
     }
 
@@ -175,7 +179,7 @@ final class WasmtimeInstance: ModuleInstance {
             stderr.flush()
             abi.context = nil
         }
-        prepareCall()
+        prepareCall(contentSize: context.content.count)
         var slot = wasmtime_val_raw_t()
         var trap: OpaquePointer?
         let error = api.pointee.wasmtime_func_call_unchecked(self.context, &processFunction, &slot, 1, &trap)
@@ -203,7 +207,7 @@ final class WasmtimeInstance: ModuleInstance {
             let message = library.consume(error: error)
             switch stop {
             case .interrupted: return .interrupted
-            case .timeout: return .failure(.timeout, limits.timeoutDetail())
+            case .timeout: return .failure(.timeout, limits.timeoutDetail(contentSize: forInit ? 0 : callContentSize))
             case nil: break
             }
             if exited {
@@ -223,7 +227,7 @@ final class WasmtimeInstance: ModuleInstance {
         case WADUP_TRAP_STACK_OVERFLOW:
             return .failure(.stackOverflow, limits.stackOverflowDetail())
         case WADUP_TRAP_INTERRUPT:
-            return stop == .interrupted ? .interrupted : .failure(.timeout, limits.timeoutDetail())
+            return stop == .interrupted ? .interrupted : .failure(.timeout, limits.timeoutDetail(contentSize: forInit ? 0 : callContentSize))
         default:
             let detail = code.flatMap { Self.trapNames[Int($0)] } ?? Self.firstLine(message)
             if memoryLimit.refused { return .failure(.memoryLimit, limits.memoryLimitDetail(then: "then trap: \(detail)")) }

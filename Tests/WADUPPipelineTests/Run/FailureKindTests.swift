@@ -52,6 +52,19 @@ struct FailureKindTests {
         #expect(Date().timeIntervalSince(start) < 5)
     }
 
+    /// The time limit grows with the content: one second per 8 MiB (a 16 MiB content gets 2 s more),
+    /// and the detail says how it was reached.
+    @Test func aLargeContentGetsOneMoreSecondPerEightMiBAndTheDetailSaysSo() throws {
+        let size = 16 << 20
+        let outcome = try Harness.run(modules: [("m", GuestModule(body: "(loop $l (br $l)) (i32.const 0)").text)],
+                                      inputs: [("big", [UInt8](repeating: 7, count: size))], limits: RunLimits(timeout: 0.3), engine: .wasmtime)
+        let message = try #require(try outcome.contents().first?.errorMessage)
+        #expect(message == "m: timeout: 2.3 s (0.3 s + 1 s per 8 MiB of the \(size)-byte content)")
+        #expect(RunLimits(timeout: 60).timeout(forContentSize: 4 << 30) == 572)
+        #expect(RunLimits(timeout: 60).timeout(forContentSize: (8 << 20) - 1) == 60)
+        #expect(RunLimits(timeout: nil).timeout(forContentSize: 4 << 30) == nil)
+    }
+
     @Test(arguments: EngineKind.allCases) func refusedGrowthThenTrapIsMemoryLimit(engine: EngineKind) throws {
         let message = try failureMessage("(if (i32.lt_s (memory.grow (i32.const 4)) (i32.const 0)) (then unreachable)) (i32.const 0)", limits: RunLimits(maxMemory: 65536 * 2), engine: engine)
         #expect(message == "m: memory_limit: memory growth past the memory limit of 131072 bytes was refused, then trap: unreachable")
