@@ -21,23 +21,6 @@ tlsh_pin="python-tlsh 3.17.0 daeab966d63fd87a5f3d341301b22952f28d72a06a4c7193612
 fetch_sources "$pins"
 libmd=$(source_dir libmd 1.0.4-2); ssdeep=$(source_dir ssdeep 2.14.1+git20180629.57fcfff-3)
 
-# Downloads (once) a pinned PyPI source distribution with pip, checks its sha256 and unpacks it
-# into $src/<name>-<version>, under the same lock as fetch_sources.
-fetch_pypi_source() {  # name version sha256
-  local name=$1 version=$2 sum=$3 tarball="$1-$2.tar.gz"
-  exec 9>"$cache/.src.lock"; flock 9
-  if [ ! -f "$src/$tarball" ] || ! (cd "$src" && echo "$sum  $tarball" | sha256sum -c --quiet - 2>/dev/null); then
-    python3 -m pip download -q --no-deps --no-binary :all: --disable-pip-version-check -d "$src" "$name==$version" >&2
-  fi
-  (cd "$src" && echo "$sum  $tarball" | sha256sum -c --quiet -) || { echo "formats: $tarball does not match its pinned sha256" >&2; exit 1; }
-  if [ ! -d "$src/$name-$version" ]; then
-    rm -rf "$src/$name-$version.partial"; mkdir -p "$src/$name-$version.partial"
-    tar -xzf "$src/$tarball" -C "$src/$name-$version.partial" --strip-components=1
-    mv "$src/$name-$version.partial" "$src/$name-$version"
-  fi
-  ln -sfn "$src/$name-$version" "$fmt/src/$name-$version"
-  flock -u 9
-}
 read -r tlsh_name tlsh_version tlsh_sum <<< "$tlsh_pin"
 fetch_pypi_source "$tlsh_name" "$tlsh_version" "$tlsh_sum"
 tlsh=$src/$tlsh_name-$tlsh_version

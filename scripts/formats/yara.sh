@@ -17,25 +17,9 @@ libmd=$src/libmd-1.0.4
 # mirror this project builds from (404), so the same upstream release is taken from the PyPI
 # sdist of yara-python 4.2.3, which carries libyara 4.2.3's source under yara/libyara; it is
 # fetched with pip and checked against its pinned sha256.
-yara_sdist=yara-python-4.2.3.tar.gz
 yara_sha256=31f6f6f2fdca4c5ddfeed7cc6d29afad6af7dc259dde284df2d7ea5ae15ee69a
 yara_dir=$src/yara-python-4.2.3
-fetch_yara() {
-  exec 9>"$cache/.src.lock"; flock 9
-  if [ ! -f "$src/$yara_sdist" ] || ! (cd "$src" && echo "$yara_sha256  $yara_sdist" | sha256sum -c --quiet - 2>/dev/null); then
-    rm -f "$src/$yara_sdist"
-    python3 -m pip download -q --no-deps --no-binary :all: yara-python==4.2.3 -d "$src" >&2
-  fi
-  (cd "$src" && echo "$yara_sha256  $yara_sdist" | sha256sum -c --quiet -) || { echo "formats: $yara_sdist does not match its pinned sha256" >&2; exit 1; }
-  if [ ! -d "$yara_dir" ]; then
-    rm -rf "$yara_dir.partial"; mkdir -p "$yara_dir.partial"
-    tar -xzf "$src/$yara_sdist" -C "$yara_dir.partial" --strip-components=1
-    mv "$yara_dir.partial" "$yara_dir"
-  fi
-  ln -sfn "$yara_dir" "$fmt/src/yara-python-4.2.3"
-  flock -u 9
-}
-fetch_yara
+fetch_pypi_source yara-python 4.2.3 "$yara_sha256"
 yara_src=$yara_dir/yara/libyara
 shim=$root/Guests/Formats/yara/wasi
 
