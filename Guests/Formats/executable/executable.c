@@ -1089,7 +1089,6 @@ static int32_t define_tables(void) {
 
 __attribute__((export_name("process")))
 int32_t process(void) {
-    if (t_exec < 0) { int32_t rc = define_tables(); if (rc < 0) return 1; }
     if (!window && !(window = malloc(WINDOW))) return 1;
     window_start = -1;
     host_error = 0;
@@ -1101,12 +1100,18 @@ int32_t process(void) {
     last_section = NULL;
     unsigned char m[4] = { 0 };
     if (size < 4 || !rd(0, m, 4)) return host_error ? 1 : 0;
-    if (m[0] == 'M' && m[1] == 'Z') parse_pe();
-    else if (!memcmp(m, "\x7f" "ELF", 4)) parse_elf();
+    int (*parse)(void) = NULL;
+    if (m[0] == 'M' && m[1] == 'Z') parse = parse_pe;
+    else if (!memcmp(m, "\x7f" "ELF", 4)) parse = parse_elf;
     else if ((m[0] == 0xca && m[1] == 0xfe && m[2] == 0xba && (m[3] == 0xbe || m[3] == 0xbf))
-             || (m[3] == 0xca && m[2] == 0xfe && m[1] == 0xba && (m[0] == 0xbe || m[0] == 0xbf))) parse_fat();
+             || (m[3] == 0xca && m[2] == 0xfe && m[1] == 0xba && (m[0] == 0xbe || m[0] == 0xbf))) parse = parse_fat;
     else if ((m[0] == 0xfe && m[1] == 0xed && m[2] == 0xfa && (m[3] == 0xce || m[3] == 0xcf))
-             || (m[3] == 0xfe && m[2] == 0xed && m[1] == 0xfa && (m[0] == 0xce || m[0] == 0xcf))) parse_macho();
+             || (m[3] == 0xfe && m[2] == 0xed && m[1] == 0xfa && (m[0] == 0xce || m[0] == 0xcf))) parse = parse_macho;
+    /* Not an executable: nothing, not even the tables, so that a run without dispatch (which offers
+     * every content) writes exactly what a run with the manifest's magic numbers writes. */
+    if (!parse) return 0;
+    if (t_exec < 0) { int32_t rc = define_tables(); if (rc < 0) return 1; }
+    (void)parse();
     /* A failed read of the input or a host limit on rows: the host records why; the run fails. */
     return host_error ? 1 : 0;
 }

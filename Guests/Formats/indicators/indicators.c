@@ -552,6 +552,9 @@ __attribute__((export_name("process"))) int32_t process(void) {
     if (scans_table < 0) return scans_table;
     int64_t size = get_content_size64();
     if (size < 0) return (int32_t)size;
+    /* Shorter than a string: no row, as the manifest's min_size says (a run without dispatch
+     * writes what a run with it writes). */
+    if (size < MIN_STRING) return 0;
     size_t n = (size_t)(size < SCAN_LIMIT ? size : SCAN_LIMIT);
     if (n > buffer_capacity) {
         uint8_t *grown = realloc(buffer, n);
