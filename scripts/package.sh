@@ -69,6 +69,15 @@ cp /usr/share/doc/libsqlite3-0/copyright "$lic/sqlite3.copyright" 2>/dev/null ||
 for src in .build/formats/src/*/debian/copyright; do
   [ -f "$src" ] && cp "$src" "$lic/$(basename "$(dirname "$(dirname "$src")")").copyright"
 done
+# The libraries taken from PyPI source distributions (Debian serves no tarball of them): their own
+# license files (libyara's is in yara-python's LICENSE; TLSH's in python-tlsh's).
+for dir in .build/formats/src/*; do
+  [ -d "$dir/debian" ] && continue
+  found=0
+  for f in "$dir"/LICENSE* "$dir"/COPYING*; do [ -f "$f" ] && cp "$f" "$lic/$(basename "$dir").$(basename "$f")" && found=1; done
+  # python-tlsh ships no license file: TLSH's notice is the head comment of its source.
+  if [ "$found" = 0 ] && [ -f "$dir/src/tlsh.cpp" ]; then sed -n '1,/^#include/p' "$dir/src/tlsh.cpp" | grep -v '^#include' > "$lic/$(basename "$dir").LICENSE"; fi
+done
 
 "$stage/bin/wadup" --generate-completion-script bash > "$stage/share/bash-completion/completions/wadup"
 "$stage/bin/wadup" --generate-completion-script zsh > "$stage/share/zsh/site-functions/_wadup"
