@@ -16,34 +16,22 @@ Usage: python3 Benchmarks/hashes_benchmark.py [--mib N] [--runs N] [--wadup PATH
 """
 import argparse, collections, math, os, re, shutil, subprocess, tempfile, time
 
+from benchlib import regular_files, timed
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 MODULE = os.path.join(ROOT, ".build", "guest-modules", "standard", "hashes.wasm")
-
-
-def timed(cmd, **kw):
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    return time.perf_counter() - start
 
 
 def real_files(limit_bytes, max_file, roots):
     """Regular readable files under roots (links not followed), sorted, until limit_bytes."""
     picked, total = [], 0
     for root in roots:
-        for folder, dirs, names in os.walk(root):
-            dirs.sort()
-            for n in sorted(names):
-                p = os.path.join(folder, n)
-                if os.path.islink(p) or not os.path.isfile(p) or not os.access(p, os.R_OK):
-                    continue
-                size = os.path.getsize(p)
-                if size > max_file:
-                    continue
-                picked.append(p)
-                total += size
-                if total >= limit_bytes:
-                    return picked, total
+        for p, size in regular_files(root, max_size=max_file):
+            picked.append(p)
+            total += size
+            if total >= limit_bytes:
+                return picked, total
     return picked, total
 
 
@@ -80,7 +68,7 @@ def main():
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(out + suffix):
                     os.remove(out + suffix)
-            return timed([wadup_binary, "--modules", modules, "--input", inputs, "--output", out, "--follow-symlinks", "--no-dedup", *extra])
+            return timed([wadup_binary, "--modules", modules, "--input", inputs, "--output", out, "--follow-symlinks", "--no-dedup", *extra])[0]
 
         tools = {
             "md5sum": ["md5sum", "--", *links],
@@ -93,7 +81,7 @@ def main():
             best_wadup = min(best_wadup, wadup())
             best_one = min(best_one, wadup("--threads", "1"))
             for name, cmd in tools.items():
-                best_tool[name] = min(best_tool[name], timed(cmd))
+                best_tool[name] = min(best_tool[name], timed(cmd)[0])
         native = sum(best_tool.values())
         start = time.perf_counter()
         for p in links:

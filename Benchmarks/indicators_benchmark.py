@@ -15,39 +15,23 @@ Each time is the best of 3 runs, interleaved: wall-clock and CPU (user + system,
 children: on a shared machine the steadier figure). MB/s are of the corpus (bytes / time).
 Usage: python3 Benchmarks/indicators_benchmark.py [--mib N] [--wadup PATH]
 """
-import argparse, glob, os, resource, shutil, subprocess, tempfile, time
+import argparse, os, shutil, subprocess, tempfile, time
+
+from benchlib import regular_files, timed, windows_pe_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
 BOUND = 64 << 20
 
 
-def timed(cmd, **kw):
-    """(wall seconds, CPU seconds: user + system of the command and its children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def corpus(limit):
     picked, total = [], 0
-    pe = sorted(set(glob.glob("/usr/lib/python3/**/*.exe", recursive=True)
-                    + glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python*/site-packages/**/*.exe"), recursive=True)))
     for root in ["/usr/bin", "/usr/lib/x86_64-linux-gnu"]:
-        for folder, dirs, names in os.walk(root):
-            dirs.sort()
-            for n in sorted(names):
-                p = os.path.join(folder, n)
-                if os.path.islink(p) or not os.path.isfile(p) or not os.access(p, os.R_OK):
-                    continue
-                size = os.path.getsize(p)
-                if 6 <= size <= BOUND and total < limit:
-                    picked.append(p)
-                    total += size
-    for p in pe:
+        for p, size in regular_files(root, min_size=6, max_size=BOUND):
+            if total < limit:
+                picked.append(p)
+                total += size
+    for p in windows_pe_files():
         picked.append(p)
         total += os.path.getsize(p)
     return picked, total

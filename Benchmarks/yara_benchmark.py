@@ -16,7 +16,9 @@ for THREADS 1 and 2. Prints each time (wall-clock and CPU, user + system) and th
 most 1.5). On a busy machine the CPU ratio is the steadier one.
 Usage: python3 Benchmarks/yara_benchmark.py [--mib N] [--runs N] [--wadup PATH] [--module PATH]
 """
-import argparse, glob, hashlib, os, resource, shutil, subprocess, sys, tempfile, time
+import argparse, hashlib, os, shutil, subprocess, sys, tempfile, time
+
+from benchlib import regular_files, timed, windows_pe_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -101,42 +103,21 @@ rule Crypto
 }
 
 
-def timed(cmd, **kw):
-    """(wall-clock seconds, CPU seconds: user + system of the command and its threads)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def corpus(folder, limit_bytes):
     """Copies real files into `folder` until `limit_bytes`: the same set on every run."""
     roots = ["/usr/bin", "/usr/lib/x86_64-linux-gnu", "/usr/share/doc"]
-    pe = sorted(set(glob.glob("/usr/lib/python3*/**/*.exe", recursive=True)
-                    + glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python*/site-packages/*/_vendor/distlib/*.exe"))
-                    + glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python*/site-packages/setuptools/*.exe"))))
     picked, total = [], 0
-    for p in pe:
+    for p in windows_pe_files():
         picked.append(p)
         total += os.path.getsize(p)
     for root in roots:
-        for sub, dirs, names in os.walk(root):
-            dirs.sort()
-            for n in sorted(names):
-                p = os.path.join(sub, n)
-                if os.path.islink(p) or not os.path.isfile(p) or not os.access(p, os.R_OK):
-                    continue
-                size = os.path.getsize(p)
-                if size > 16 << 20:
-                    continue
-                picked.append(p)
-                total += size
-                if total >= limit_bytes:
-                    break
+        for p, size in regular_files(root, max_size=16 << 20):
+            picked.append(p)
+            total += size
             if total >= limit_bytes:
                 break
+        if total >= limit_bytes:
+            break
     for i, p in enumerate(picked):
         shutil.copyfile(p, os.path.join(folder, f"{i:05d}_{os.path.basename(p)}"))
     return len(picked), total
