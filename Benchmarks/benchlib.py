@@ -26,6 +26,19 @@ def regular_files(root, min_size=0, max_size=None):
                 yield p, size
 
 
+def real_files(limit_bytes, max_file, roots, max_count=10**6):
+    """Regular readable files under `roots`, sorted, until `limit_bytes` (or `max_count` files):
+    the same set on every run."""
+    picked, total = [], 0
+    for root in roots:
+        for p, size in regular_files(root, max_size=max_file):
+            picked.append(p)
+            total += size
+            if total >= limit_bytes or len(picked) >= max_count:
+                return picked, total
+    return picked, total
+
+
 def windows_pe_files():
     """The Windows PE files Python installations keep (pip/distlib's and setuptools' launchers, the
     wininst installers), Debian's and pyenv's, sorted."""

@@ -16,7 +16,9 @@ Each figure is the median of 3 runs, WADUP and native interleaved; CPU is user +
 process and its children. Usage: python3 Benchmarks/default_set_benchmark.py [--files N] [--file PATH]
 [--modules DIR] (another set in place of the default one, e.g. to measure a module before a change).
 """
-import argparse, os, resource, shutil, statistics, subprocess, tempfile, time
+import argparse, os, shutil, statistics, subprocess, tempfile
+
+from benchlib import regular_files, timed as measured
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
@@ -27,28 +29,9 @@ ENV = dict(os.environ, LC_ALL="C", TZ="UTC")
 
 def real_files(count, max_size):
     """`count` regular readable files under ROOTS, evenly spaced over the sorted walk."""
-    found = []
-    for root in ROOTS:
-        for folder, dirs, names in os.walk(root):
-            dirs.sort()
-            for n in sorted(names):
-                p = os.path.join(folder, n)
-                if os.path.islink(p) or not os.path.isfile(p) or not os.access(p, os.R_OK):
-                    continue
-                if os.path.getsize(p) <= max_size:
-                    found.append(p)
+    found = [p for root in ROOTS for p, _ in regular_files(root, max_size=max_size)]
     step = max(1, len(found) // count)
     return found[::step][:count], len(found)
-
-
-def measured(cmd, **kw):
-    """(wall seconds, CPU seconds of the children) of one run of `cmd`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def wadup(modules, links, out):

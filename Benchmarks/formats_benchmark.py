@@ -16,6 +16,8 @@ Each time is the best of 3 runs (the archive ones interleaved). Usage: python3 B
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
 
+from benchlib import real_files
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 STANDARD = os.path.join(ROOT, ".build", "guest-modules", "standard")
@@ -45,26 +47,6 @@ def wadup(modules, inputs, out, *extra):
                 os.remove(out + suffix)
         return timed([WADUP, "--modules", modules, "--input", inputs, "--output", out, *extra])
     return once
-
-
-def real_files(limit_bytes, max_file, roots):
-    """Regular files under roots, sorted, until limit_bytes: the same set on every run."""
-    picked, total = [], 0
-    for root in roots:
-        for folder, dirs, names in os.walk(root):
-            dirs.sort()
-            for n in sorted(names):
-                p = os.path.join(folder, n)
-                if os.path.islink(p) or not os.path.isfile(p) or not os.access(p, os.R_OK):
-                    continue
-                size = os.path.getsize(p)
-                if size > max_file:
-                    continue
-                picked.append(p)
-                total += size
-                if total >= limit_bytes or len(picked) >= 10**6:
-                    return picked, total
-    return picked, total
 
 
 def main():

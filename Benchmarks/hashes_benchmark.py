@@ -16,23 +16,11 @@ Usage: python3 Benchmarks/hashes_benchmark.py [--mib N] [--runs N] [--wadup PATH
 """
 import argparse, collections, math, os, re, shutil, subprocess, tempfile, time
 
-from benchlib import regular_files, timed
+from benchlib import real_files, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.path.join(ROOT, ".build", "release", "wadup")
 MODULE = os.path.join(ROOT, ".build", "guest-modules", "standard", "hashes.wasm")
-
-
-def real_files(limit_bytes, max_file, roots):
-    """Regular readable files under roots (links not followed), sorted, until limit_bytes."""
-    picked, total = [], 0
-    for root in roots:
-        for p, size in regular_files(root, max_size=max_file):
-            picked.append(p)
-            total += size
-            if total >= limit_bytes:
-                return picked, total
-    return picked, total
 
 
 def entropy(path):
