@@ -60,6 +60,11 @@ for config in debug release; do
       rm -rf ".build/$config/modules/$(basename "$d")"
       cp -R "$d" ".build/$config/modules/"
     done
+    # The Python runtime `.py` modules run on (scripts/formats/python.sh): python/ beside the binary.
+    if [ -d "$out/python" ]; then
+      rm -rf ".build/$config/python"
+      cp -R "$out/python" ".build/$config/python"
+    fi
   fi
 done
 echo "guest modules in $out"

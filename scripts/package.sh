@@ -5,6 +5,7 @@
 #                               the binary's runpath $ORIGIN/../lib/wadup, so a system without SQLite
 #                               runs it; kept out of lib/ so that no other program picks them up)
 #   share/wadup/modules/        the standard modules (found by default), with a module's NAME.d/ data folder when it has one
+#   share/wadup/python/         the Python runtime .py modules run on (python.wasm, python311.zip)
 #   share/wadup/sdk/            the guest SDKs: C header, Swift package, Rust crate (what `wadup new` uses)
 #   share/wadup/docs/modules/   the guest ABI (ABI.md), beside the SDK as in a checkout
 #   share/doc/wadup/            README, CHANGELOG, the docs/ tree (what the README links), license notices of every bundled component
@@ -42,6 +43,8 @@ cp .build/guest-modules/standard/*.wasm "$stage/share/wadup/modules/"
 for d in .build/guest-modules/standard/*.d; do
   if [ -d "$d" ]; then cp -R "$d" "$stage/share/wadup/modules/"; fi
 done
+# The Python runtime `.py` modules run on (found by default in share/wadup/python).
+if [ -d .build/guest-modules/python ]; then cp -R .build/guest-modules/python "$stage/share/wadup/python"; fi
 
 # The SDK: the guest package as in the checkout (its manifest names the standard modules and examples
 # too), without build products or the format modules (those build from Debian sources).

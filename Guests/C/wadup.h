@@ -92,6 +92,12 @@ WADUP_IMPORT(get_content_type) int32_t get_content_type(char *dest_ptr, uint32_t
 #define WADUP_INIT_DECLINE 1
 #define WADUP_INIT_ERROR   2
 
+/* A manifest known only once the module runs (docs/modules/ABI.md, "Manifest"): export
+ * `wadup_accepts`, called once after a ready init, returning NUL-terminated manifest JSON (or NULL):
+ *   WADUP_ACCEPTS const char *wadup_accepts(void) { return "{\"accepts\": {\"names\": [\"*.pdf\"]}}"; }
+ * A wadup.manifest section (WADUP_MANIFEST) wins over it. */
+#define WADUP_ACCEPTS __attribute__((export_name("wadup_accepts")))
+
 /* Streams: a sub-content of any size, written piece by piece (kept in host memory while small,
  * then in an unlinked temporary file). At most 16 open at once; streamed bytes count toward the
  * per-input budget (--max-input-bytes), not toward --max-subcontent-bytes. */

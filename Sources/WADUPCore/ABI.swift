@@ -19,6 +19,10 @@ public enum ABI {
     /// The optional configuration check: `() -> i32`, called once per instance after
     /// `_initialize` and before any `process`; 0 ready, 1 declines (not loaded), else an error.
     public static let initExport = "init"
+    /// The optional manifest export, for a module whose manifest is known only once `init` ran (a
+    /// Python module's `ACCEPTS`): `() -> i32`, called once after `init`, returning the address of
+    /// NUL-terminated manifest JSON in memory, or 0 for none. A `wadup.manifest` section wins.
+    public static let acceptsExport = "wadup_accepts"
 
     /// A wasm value type of the ABI: every parameter and result is one of these.
     public enum ValueType: String, Sendable, Hashable {

@@ -14,7 +14,7 @@ package struct CheckCommand: ParsableCommand {
         abstract: "Check a module against WADUP's ABI without running it: imports, exports, memory, WASI use, size.",
         discussion: "Exit codes: 0 the module can run; 2 it cannot (each problem is listed with its remedy), or the file is not a module.")
 
-    @Argument(help: "The .wasm module.")
+    @Argument(help: "The .wasm module, or a .py Python module.")
     var module: String
 
     @Option(help: "Also instantiate it on this engine, as a run would (default: wasmtime, else wasmkit).")
@@ -28,6 +28,7 @@ package struct CheckCommand: ParsableCommand {
     package init() {}
 
     package func run() throws {
+        if module.hasSuffix("." + PythonRuntime.scriptExtension) { return try checkPython() }
         let bytes = try ModuleFile.read(module)
         let check: ModuleCheck
         do {
@@ -87,6 +88,42 @@ package struct CheckCommand: ParsableCommand {
         text += "\(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
         for p in problems { text += "  - \(p.message)\n    remedy: \(p.remedy)\n" }
         print(text, terminator: "")
+        throw ExitCode(2)
+    }
+
+    /// A `.py` module: the runtime it needs, then the same loading as a run (the interpreter starts,
+    /// imports the script, finds `process` and reads `ACCEPTS`).
+    private func checkPython() throws {
+        let script = try ModuleFile.readScript(module)
+        let python = StandardModules.python
+        let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
+        var text = "\(module): Python module \(name), \(script.count) bytes\n"
+        text += "runtime: \(python.directory) (\(PythonRuntime.interpreterFile), \(PythonRuntime.libraryFile)), read-only at \(PythonRuntime.libraryMount)\n"
+        var problem: (message: String, remedy: String)?
+        do {
+            let data = try ModuleSet.data(forModule: module, given: moduleData)
+            if let data {
+                text += "data: \(data.directory), read-only at \(ModuleDataMount.guestPath) (\(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256))\n"
+            }
+            let engine = try EngineSelection.make(kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
+            var interpreter: [UInt8]?
+            switch try ModuleSet.loadModule(path: module, name: name, engine: engine, data: data, python: python, interpreter: &interpreter) {
+            case .ready(let entry):
+                text += "manifest: \(ManifestText.summary(entry.manifest, declared: entry.module.exportedManifest != nil))\n"
+                text += "loads on \(engine)\n"
+            case .declined(let message):
+                text += "init declines: \(ModuleSet.declinedLine(module: name, message: message)) (a run leaves it out)\n"
+            }
+        } catch let error as WADUPError {
+            problem = (error.text.rendered(RunCommand.flag), "fix the script (docs/modules/python.md)")
+        } catch {
+            problem = ("\(error)", "see docs/modules/python.md")
+        }
+        guard let problem else {
+            print(text + "ok: \(module) can run under wadup\n", terminator: "")
+            return
+        }
+        print(text + "1 problem:\n  - \(problem.message)\n    remedy: \(problem.remedy)\n", terminator: "")
         throw ExitCode(2)
     }
 }

@@ -17,6 +17,13 @@ enum ModuleFile {
         return [UInt8](data)
     }
 
+    /// A Python module's script: readable UTF-8 text.
+    static func readScript(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the file") }
+        guard String(validating: data, as: UTF8.self) != nil else { throw fail("\(path) is not UTF-8 text (a Python module is a .py source file)") }
+        return [UInt8](data)
+    }
+
     static func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("wadup: error: \(message)\n".utf8))
         return ExitCode(2)

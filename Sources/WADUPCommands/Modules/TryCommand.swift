@@ -59,14 +59,14 @@ package struct TryCommand: ParsableCommand {
     }
 
     package func run() throws {
-        let bytes = try ModuleFile.read(module)
+        let isPython = module.hasSuffix("." + PythonRuntime.scriptExtension)
+        let bytes = isPython ? try ModuleFile.readScript(module) : try ModuleFile.read(module)
         let lines = LogLines()
         var logger = Logger(label: "wadup-try") { _ in CollectingLogHandler(lines: lines) }
         logger.logLevel = .debug
         let limits = RunLimits(fuel: fuel, maxMemory: maxMemory?.bytes, timeout: (timeout?.seconds ?? RunLimits.defaultTimeout) > 0 ? (timeout?.seconds ?? RunLimits.defaultTimeout) : nil)
         let wasmEngine: any WasmEngine
-        let loaded: any LoadedModule
-        let manifest: ModuleManifest
+        let entry: ModuleSet.Entry
         let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
         let data: ModuleData?
         do {
@@ -75,21 +75,26 @@ package struct TryCommand: ParsableCommand {
             throw ModuleFile.fail(error.text.rendered(RunCommand.flag))
         }
         do {
-            manifest = try ManifestReader.manifest(bytes: bytes, path: module)
             wasmEngine = try EngineSelection.make(kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: nil, logger: logger)
-            loaded = try wasmEngine.load(name: name, bytes: bytes, path: module, dataDirectory: data?.directory)
-        } catch let error as ModuleLoadError where error.isInitError {
-            throw ModuleFile.fail("\(error)")
-        } catch let error as ModuleLoadError {
-            throw ModuleFile.fail("\(error) (wadup check \(module) lists every problem)")
         } catch {
             throw ModuleFile.fail("\(error)")
         }
-        _ = lines.take()
-        if case .declined(let message) = loaded.initialization {
-            print(ModuleSet.declinedLine(module: name, message: message))
-            return
+        var interpreter: [UInt8]?
+        do {
+            switch try ModuleSet.loadModule(path: module, name: name, engine: wasmEngine, data: data, python: StandardModules.python, interpreter: &interpreter) {
+            case .ready(let loaded):
+                entry = loaded
+            case .declined(let message):
+                _ = lines.take()
+                print(ModuleSet.declinedLine(module: name, message: message))
+                return
+            }
+        } catch {
+            let message = error.text.rendered(RunCommand.flag)
+            throw ModuleFile.fail(message.hasPrefix("invalid module") ? "\(message) (wadup check \(module) lists every problem)" : message)
         }
+        _ = lines.take()
+        let (loaded, manifest) = (entry.module, entry.manifest)
         let registry = TableRegistry()
         // The same module-run code as a run's workers: instance kept, rebuilt after a failure.
         let runner = ModuleRunner(name: name, module: loaded, manifest: manifest, registry: registry, logger: logger)
@@ -105,7 +110,7 @@ package struct TryCommand: ParsableCommand {
         }
         var shownTables = 0
         print("module \(name) (\(module), \(bytes.count) bytes) on \(wasmEngine)")
-        print("manifest: \(ManifestText.summary(manifest, declared: ManifestReader.hasManifest(bytes: bytes)))")
+        print("manifest: \(ManifestText.summary(manifest, declared: ManifestReader.hasManifest(bytes: bytes) || loaded.exportedManifest != nil))")
         if let data { print("data \(data.directory) at \(ModuleDataMount.guestPath): \(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256)") }
         while let (file, data, depth) = pending.popLast() {
             do {

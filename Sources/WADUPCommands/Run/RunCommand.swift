@@ -103,7 +103,7 @@ package struct RunCommand: ParsableCommand {
                 maxRows: limits.maxRows, maxInputBytes: limits.maxInputBytes.bytes, maxInputContents: limits.maxInputContents),
             overwrite: files.overwrite, dedup: !files.noDedup, followSymlinks: files.followSymlinks, resume: files.resume,
             shard: files.shard, tuning: (try? tuning) ?? .standard, dispatch: !files.noDispatch, temporaryFolder: temporaryFolder,
-            moduleData: (try? ModuleDataOption.parse(files.moduleData)) ?? [:])
+            moduleData: (try? ModuleDataOption.parse(files.moduleData)) ?? [:], python: StandardModules.python)
     }
 
     /// `--temp-dir`, or `$TMPDIR`, or `/tmp`; the remedy a full folder's failure names.

@@ -18,6 +18,14 @@ public struct ModuleSet: Sendable {
         public let manifest: ModuleManifest
         /// The module's read-only data folder, if it has one.
         public let data: ModuleData?
+        /// A Python module's private script folder, kept as long as the module.
+        public let script: PythonScriptFolder?
+    }
+
+    /// One module file loaded: ready to run, or declined by its `init`.
+    public enum Loaded: Sendable {
+        case ready(Entry)
+        case declined(message: String)
     }
 
     public let entries: [Entry]
@@ -35,22 +43,29 @@ public struct ModuleSet: Sendable {
         "\(name): \(message); not loaded"
     }
 
-    /// Loads every `*.wasm` file directly in `directory`, in file-name order; the name is the file stem.
+    /// Loads every `*.wasm` and `*.py` file directly in `directory`, in file-name order; the name is
+    /// the file stem (one name, one file). A `.py` module runs on `python` (``PythonRuntime``).
     ///
     /// A module `NAME` gets the data folder `data[NAME]`, else `NAME.d` beside its file when that
     /// exists (``ModuleData``); `data` naming no module is refused.
-    public static func load(directory: String, engine: any WasmEngine, data: [String: String] = [:]) throws(WADUPError) -> ModuleSet {
+    public static func load(
+        directory: String, engine: any WasmEngine, data: [String: String] = [:], python: PythonRuntime? = nil
+    ) throws(WADUPError) -> ModuleSet {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): not a directory; give the folder that holds the .wasm modules")
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".wasm") }
+            .filter { $0.hasSuffix(".wasm") || $0.hasSuffix("." + PythonRuntime.scriptExtension) }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         guard !names.isEmpty else {
-            throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): no .wasm files found; build or copy modules there first")
+            throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): no .wasm or .py files found; build or copy modules there first")
         }
-        let moduleNames = Set(names.map { String($0.dropLast(5)) })
+        let stems = names.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        if let twice = Dictionary(grouping: stems, by: { $0 }).filter({ $0.value.count > 1 }).keys.sorted().first {
+            throw WADUPError(.usage, "\(WADUPError.Setting.modules) \(directory): \(twice).wasm and \(twice).py are both there; a module name is one file, rename or remove one")
+        }
+        let moduleNames = Set(stems)
         if let unknown = data.keys.sorted().first(where: { !moduleNames.contains($0) }) {
             throw WADUPError(
                 .usage,
@@ -58,33 +73,61 @@ public struct ModuleSet: Sendable {
         }
         var entries: [Entry] = []
         var declined: [(name: String, message: String)] = []
+        var interpreter: [UInt8]?
         for file in names {
             let path = directory + "/" + file
-            let name = String(file.dropLast(5))
+            let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             let dataDirectory = data[name] ?? Self.defaultData(module: name, in: directory)
             let moduleData = try dataDirectory.map { (folder) throws(WADUPError) in try ModuleData.load(directory: folder, module: name) }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw WADUPError(.io, "cannot read module \(path)")
-            }
-            let bytes = [UInt8](data)
-            do {
-                let manifest = try ManifestReader.manifest(bytes: bytes, path: path)
-                let module = try engine.load(name: name, bytes: bytes, path: path, dataDirectory: moduleData?.directory)
-                if case .declined(let message) = module.initialization {
-                    declined.append((name, message))
-                    continue
-                }
-                entries.append(
-                    Entry(
-                        name: name, path: path, sha256: SHA256.hash(data: bytes).hex, size: bytes.count, module: module, manifest: manifest,
-                        data: moduleData))
-            } catch {
-                throw WADUPError(.invalidModule, "\(error)")
+            switch try loadModule(path: path, name: name, engine: engine, data: moduleData, python: python, interpreter: &interpreter) {
+            case .ready(let entry): entries.append(entry)
+            case .declined(let message): declined.append((name, message))
             }
         }
         // Identifiers run first, so that the others are dispatched on the type they report.
         return ModuleSet(
             entries: entries.filter { $0.manifest.role == .identify } + entries.filter { $0.manifest.role != .identify }, declined: declined)
+    }
+
+    /// Loads the module file `path` (`.wasm`, or `.py` on `python`) as module `name` with its data
+    /// folder: compiled, instantiated once, its `init` run and its manifest read. `interpreter`
+    /// keeps the Python interpreter's bytes from one Python module to the next.
+    public static func loadModule(
+        path: String, name: String, engine: any WasmEngine, data: ModuleData?, python: PythonRuntime?, interpreter: inout [UInt8]?
+    ) throws(WADUPError) -> Loaded {
+        guard let contents = FileManager.default.contents(atPath: path) else {
+            throw WADUPError(.io, "cannot read module \(path)")
+        }
+        let fileBytes = [UInt8](contents)
+        var mounts = data.map { [GuestMount(guestPath: ModuleDataMount.guestPath, hostPath: $0.directory)] } ?? []
+        var script: PythonScriptFolder?
+        let wasm: [UInt8]
+        if path.hasSuffix("." + PythonRuntime.scriptExtension) {
+            guard let python else {
+                throw WADUPError(.usage, "\(path): a Python module needs the Python runtime; set WADUP_PYTHON to the folder holding \(PythonRuntime.interpreterFile)")
+            }
+            if interpreter == nil { interpreter = try python.interpreter(for: path) }
+            wasm = interpreter!
+            let folder = try PythonScriptFolder(script: path, name: name, bytes: fileBytes)
+            script = folder
+            mounts += [
+                GuestMount(guestPath: PythonRuntime.libraryMount, hostPath: python.directory),
+                GuestMount(guestPath: PythonRuntime.scriptMount, hostPath: folder.path),
+            ]
+        } else {
+            wasm = fileBytes
+        }
+        do {
+            let module = try engine.load(name: name, bytes: wasm, path: path, mounts: mounts)
+            if case .declined(let message) = module.initialization { return .declined(message: message) }
+            let manifest = try ManifestReader.manifest(bytes: wasm, path: path, exported: module.exportedManifest)
+            return .ready(
+                Entry(
+                    name: name, path: path, sha256: SHA256.hash(data: fileBytes).hex, size: fileBytes.count, module: module, manifest: manifest,
+                    data: data, script: script))
+        } catch {
+            throw WADUPError(.invalidModule, "\(error)")
+        }
     }
 
     /// The data folder of the single module file `modulePath` (`wadup try`, `wadup check`): `given`,

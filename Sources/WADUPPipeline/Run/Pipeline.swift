@@ -30,12 +30,16 @@ public struct RunConfiguration: Sendable, Codable {
     public var temporaryFolder: TemporaryFolder
     /// Data folders given by name (`--module-data NAME=DIR`), over each module's `NAME.d`.
     public var moduleData: [String: String] = [:]
+    /// The interpreter `.py` modules run on (``PythonRuntime``).
+    public var python: PythonRuntime?
 
     public init(
         modulesDirectory: String, input: String, output: String, threads: Int, limits: RunLimits = RunLimits(), overwrite: Bool = false,
         dedup: Bool = true, followSymlinks: Bool = false, resume: Bool = false, shard: Shard? = nil,
-        tuning: Tuning = .standard, dispatch: Bool = true, temporaryFolder: TemporaryFolder = .standard, moduleData: [String: String] = [:]
+        tuning: Tuning = .standard, dispatch: Bool = true, temporaryFolder: TemporaryFolder = .standard, moduleData: [String: String] = [:],
+        python: PythonRuntime? = nil
     ) {
+        self.python = python
         self.temporaryFolder = temporaryFolder
         self.moduleData = moduleData
         self.tuning = tuning
@@ -165,9 +169,9 @@ public final class Pipeline: Sendable {
     /// Loading instantiates each module once (start functions, `_initialize`): guest code, so it
     /// runs on a stack as large as a worker's.
     private func loadModules() throws(WADUPError) -> ModuleSet? {
-        let (engine, directory, data) = (self.engine, configuration.modulesDirectory, configuration.moduleData)
+        let (engine, directory, data, python) = (self.engine, configuration.modulesDirectory, configuration.moduleData, configuration.python)
         let loaded = Self.onGuestStack(limits: configuration.limits) { () -> Result<ModuleSet, WADUPError> in
-            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine, data: data) }
+            Result { () throws(WADUPError) in try ModuleSet.load(directory: directory, engine: engine, data: data, python: python) }
         }
         switch loaded {
         case .success(let set):

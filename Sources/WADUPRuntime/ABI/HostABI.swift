@@ -34,6 +34,18 @@ public final class HostABI {
         return UnsafeMutableRawBufferPointer(rebasing: memory[start..<start + count])
     }
 
+    /// The manifest text at `address` that `wadup_accepts` of module file `path` returned:
+    /// NUL-terminated UTF-8 of at most ``ABI.maxManifestBytes`` bytes inside `memory`.
+    package static func exportedManifest(_ memory: UnsafeMutableRawBufferPointer, at address: UInt32, path: String) throws(ModuleLoadError) -> String {
+        func refuse(_ reason: String) -> ModuleLoadError { ModuleLoadError(path: path, reason: "\(ABI.acceptsExport) returned \(reason)") }
+        let start = Int(address)
+        guard start < memory.count else { throw refuse("\(address), outside the module's memory") }
+        let window = memory[start..<min(memory.count, start + ABI.maxManifestBytes + 1)]
+        guard let end = window.firstIndex(of: 0) else { throw refuse("text without a NUL within \(ABI.maxManifestBytes) bytes") }
+        guard let text = String(validating: memory[start..<end], as: UTF8.self) else { throw refuse("text that is not UTF-8") }
+        return text
+    }
+
     static func string(_ memory: UnsafeMutableRawBufferPointer, _ ptr: UInt32, _ len: UInt32) throws(ABIError) -> String {
         guard let bytes = range(memory, ptr, len) else { throw .outOfBounds }
         guard let s = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else { throw .invalidUTF8 }
@@ -373,6 +385,7 @@ public final class HostABI {
             if let context {
                 guard context.logCount < ABI.maxLogMessagesPerRun else { throw .limitReached }
                 context.logCount += 1
+                if logLevel == .error { context.lastErrorLine = text }
                 metadata["content"] = "\(context.uuid.uuidString.lowercased())"
             }
             logger.log(level: logLevel, "\(text)", metadata: metadata)

@@ -9,9 +9,10 @@ import WADUPCore
 public protocol WasmEngine: Sendable, CustomStringConvertible {
     /// Validates and compiles one module, checking its imports and exports against the ABI.
     ///
-    /// `dataDirectory`, when given, is the module's data folder: every instance sees it through
-    /// WASI at ``ModuleDataMount/guestPath``, read-only (a module without WASI imports cannot see it).
-    func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule
+    /// `mounts` are the host folders every instance sees through WASI, read-only (a module without
+    /// WASI imports cannot see them): the module's data folder at ``ModuleDataMount/guestPath``,
+    /// and for a Python module its script and the interpreter's library (``GuestMount``).
+    func load(name: String, bytes: [UInt8], path: String, mounts: [GuestMount]) throws(ModuleLoadError) -> any LoadedModule
     /// Whether the engine can stop guest code that is running (so can apply `RunLimits.timeout`
     /// and ``interrupt()``).
     var canInterrupt: Bool { get }
@@ -25,7 +26,12 @@ public protocol WasmEngine: Sendable, CustomStringConvertible {
 extension WasmEngine {
     /// Loads a module that has no data folder.
     public func load(name: String, bytes: [UInt8], path: String) throws(ModuleLoadError) -> any LoadedModule {
-        try load(name: name, bytes: bytes, path: path, dataDirectory: nil)
+        try load(name: name, bytes: bytes, path: path, mounts: [])
+    }
+
+    /// Loads a module whose only folder is its data folder, `dataDirectory` (none when `nil`).
+    public func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule {
+        try load(name: name, bytes: bytes, path: path, mounts: dataDirectory.map { [GuestMount(guestPath: ModuleDataMount.guestPath, hostPath: $0)] } ?? [])
     }
 }
 
@@ -38,11 +44,27 @@ public enum ModuleDataMount {
     public static let guestPath = "/data"
 }
 
+/// A host folder a module's instances see through WASI preview 1 at `guestPath`, read-only.
+public struct GuestMount: Sendable, Equatable {
+    /// The absolute path the guest opens (`/data`, `/python`, `/module`).
+    public let guestPath: String
+    /// The host folder, without symbolic links inside it.
+    public let hostPath: String
+
+    public init(guestPath: String, hostPath: String) {
+        self.guestPath = guestPath
+        self.hostPath = hostPath
+    }
+}
+
 /// A validated module, shared by all threads.
 public protocol LoadedModule: Sendable {
     var name: String { get }
     /// What the module's `init` said when it was loaded (``ModuleInitialization/ready`` without one).
     var initialization: ModuleInitialization { get }
+    /// The manifest JSON the module's `wadup_accepts` export gave after `init` when it was loaded
+    /// (docs/modules/ABI.md, "Manifest"), `nil` without that export or when it returned 0.
+    var exportedManifest: String? { get }
     /// A new instance bound to `abi`, for use on the calling thread only.
     func instantiate(abi: HostABI) throws(ModuleLoadError) -> any ModuleInstance
 }
@@ -52,6 +74,8 @@ public protocol ModuleInstance: AnyObject {
     var abi: HostABI { get }
     /// What this instance's `init` returned (an error code is thrown by `instantiate` instead).
     var initialization: ModuleInitialization { get }
+    /// What this instance's `wadup_accepts` export returned after `init` (``LoadedModule/exportedManifest``).
+    var exportedManifest: String? { get }
     /// Runs `process` on `context`. After a failure the instance must not be used again.
     func process(_ context: RunContext) -> ModuleRunOutcome
 }

@@ -29,6 +29,20 @@ public enum ManifestReader {
         }
     }
 
+    /// The manifest of a loaded module: its `wadup.manifest` section when it has one, else the
+    /// JSON its `wadup_accepts` export gave after `init` (`exported`), else ``ModuleManifest/everything``.
+    public static func manifest(bytes: [UInt8], path: String, exported: String?) throws(ModuleLoadError) -> ModuleManifest {
+        guard let exported, !hasManifest(bytes: bytes) else { return try manifest(bytes: bytes, path: path) }
+        guard exported.utf8.count <= ABI.maxManifestBytes else {
+            throw ModuleLoadError(path: path, reason: "manifest is \(exported.utf8.count) bytes, more than \(ABI.maxManifestBytes)")
+        }
+        do {
+            return try ModuleManifest.parse(Array(exported.utf8))
+        } catch {
+            throw ModuleLoadError(path: path, reason: "malformed manifest (from \(ABI.acceptsExport)): \(error)")
+        }
+    }
+
     /// Whether the module carries a manifest section at all (`wadup check` says when it has none).
     public static func hasManifest(bytes: [UInt8]) -> Bool {
         ((try? customSections(named: ABI.manifestSection, in: bytes)) ?? []).isEmpty == false

@@ -34,6 +34,15 @@ public final class RunContext {
     public internal(set) var fuelUsed: UInt64?
     var rowBytes = 0
     var logCount = 0
+    /// The last line the module logged at error level during this run: a `nonzero_return`'s
+    /// detail carries it (a Python module's exception, a decoder's reason).
+    var lastErrorLine: String?
+
+    /// The detail of a `nonzero_return` failure: the code, and what the module last logged at
+    /// error level, if anything.
+    func nonzeroReturnDetail(_ code: Int32) -> String {
+        lastErrorLine.map { "process returned \(code): \($0)" } ?? "process returned \(code)"
+    }
 
     /// Where streams too large for memory are written.
     public let temporaryFolder: TemporaryFolder

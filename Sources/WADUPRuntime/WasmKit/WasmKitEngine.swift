@@ -32,18 +32,20 @@ public struct WasmKitEngine: WasmEngine {
     /// The WasmKit release this build links (Package.swift pins it).
     public static let version = "0.4.2"
 
-    public func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule {
+    public func load(name: String, bytes: [UInt8], path: String, mounts: [GuestMount]) throws(ModuleLoadError) -> any LoadedModule {
         let module = try ModuleInterface.check(bytes: bytes, path: path)
         var loaded = WasmKitModule(
-            name: name, path: path, module: module, engine: engine, limits: limits, logger: logger, dataDirectory: dataDirectory)
+            name: name, path: path, module: module, engine: engine, limits: limits, logger: logger, mounts: mounts)
         // Instantiate once with eager compilation, so that invalid function bodies, unknown WASI
         // imports and an initial memory over --max-memory are refused now, not on the first content.
         let probe = WasmKitModule(
             name: name, path: path, module: module,
             engine: Engine(configuration: Self.configuration(limits, mode: .eager)), limits: limits, logger: logger,
-            dataDirectory: dataDirectory)
+            mounts: mounts)
         // `init` runs here too: an error is thrown, a decline is kept on the module.
-        loaded.initialization = try probe.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger)).initialization
+        let instance = try probe.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))
+        loaded.initialization = instance.initialization
+        loaded.exportedManifest = instance.exportedManifest
         return loaded
     }
 }

@@ -9,13 +9,14 @@ import WasmKitWASI
 struct WasmKitModule: LoadedModule {
     let name: String
     var initialization = ModuleInitialization.ready
+    var exportedManifest: String?
     let path: String
     let module: Module
     let engine: Engine
     let limits: RunLimits
     let logger: Logger
-    /// The module's data folder, preopened read-only in every instance's WASI.
-    let dataDirectory: String?
+    /// The folders preopened read-only in every instance's WASI (the data folder, a Python module's).
+    let mounts: [GuestMount]
 
     var usesWASI: Bool { module.imports.contains { $0.module == ABI.wasiModule } }
 
@@ -57,6 +58,7 @@ final class WasmKitInstance: ModuleInstance {
     var stack: ExecutionStack
     var wasi: WASIBridgeToHost?
     private(set) var initialization = ModuleInitialization.ready
+    private(set) var exportedManifest: String?
 
     init(module: WasmKitModule, abi: HostABI) throws(ModuleLoadError) {
         self.abi = abi
@@ -73,12 +75,12 @@ final class WasmKitInstance: ModuleInstance {
             if module.usesWASI {
                 let debug = module.logger.logLevel <= .debug
                 let (out, err) = (debug ? stdout : CapturedOutput.discard, debug ? stderr : CapturedOutput.discard)
-                if let folder = module.dataDirectory {
-                    // The host's file system, but only the data folder, and read-only (``ReadOnlyWASI``).
+                if !module.mounts.isEmpty {
+                    // The host's file system, but only the mounted folders, and read-only (``ReadOnlyWASI``).
                     let bridge = try WASIBridgeToHost(
                         args: [], environment: [:],
                         fileSystem: .host().withStdio(stdin: CapturedOutput.discard, stdout: out, stderr: err)
-                            .withPreopens([.init(guestPath: ModuleDataMount.guestPath, hostPath: folder)]))
+                            .withPreopens(module.mounts.map { .init(guestPath: $0.guestPath, hostPath: $0.hostPath) }))
                     wasi = bridge
                     ReadOnlyWASI.link(bridge, to: &imports, store: store)
                 } else {
@@ -107,6 +109,12 @@ final class WasmKitInstance: ModuleInstance {
         } catch {
             throw instantiationError(error, during: "instantiation")
         }
+        try runInit()
+        try readExportedManifest()
+    }
+
+    /// Calls the module's `init` export, if it has one (docs/modules/ABI.md, "Initialization").
+    private func runInit() throws(ModuleLoadError) {
         guard let initFunction = instance.exports[function: ABI.initExport] else { return }
         guard initFunction.type.parameters.isEmpty, initFunction.type.results == [.i32] else {
             throw ModuleLoadError(path: module.path, reason: "export \"init\" has type \(initFunction.type), expected () -> i32")
@@ -144,6 +152,33 @@ final class WasmKitInstance: ModuleInstance {
         initialization = try ModuleInitialization.interpret(code: code, log: abi.initLog ?? [], name: module.name, path: module.path)
     }
 
+    /// Calls the module's `wadup_accepts` export after a ready `init`, if it has one, and keeps the manifest text.
+    private func readExportedManifest() throws(ModuleLoadError) {
+        guard initialization == .ready, let accepts = instance.exports[function: ABI.acceptsExport] else { return }
+        guard accepts.type.parameters.isEmpty, accepts.type.results == [.i32] else {
+            throw ModuleLoadError(path: module.path, reason: "export \"\(ABI.acceptsExport)\" has type \(accepts.type), expected () -> i32")
+        }
+        let address: UInt32
+        do {
+            guard case .i32(let raw) = try accepts.invoke([], on: &stack).first else {
+                throw ModuleLoadError(path: module.path, reason: "\(ABI.acceptsExport) returned no i32")
+            }
+            address = raw
+        } catch let error as ModuleLoadError {
+            throw error
+        } catch {
+            throw instantiationError(error, during: ABI.acceptsExport)
+        }
+        guard address != 0 else { return }
+        guard let memory = memoryBox.memory else {
+            throw ModuleLoadError(path: module.path, reason: "\(ABI.acceptsExport) returned an address but the module exports no memory")
+        }
+        let text = memory.withUnsafeMutableBufferPointer(offset: 0, count: memory.byteCount) { buffer in
+            Result { () throws(ModuleLoadError) in try HostABI.exportedManifest(buffer, at: address, path: module.path) }
+        }
+        exportedManifest = try text.get()
+    }
+
     private func instantiationError(_ error: any Error, during step: String) -> ModuleLoadError {
         let detail = ModuleInterface.firstLine(error)
         if limiter.refused || detail.contains("memory") && module.limits.maxMemory != nil {
@@ -172,7 +207,7 @@ final class WasmKitInstance: ModuleInstance {
             let code = Int32(bitPattern: raw)
             if code == 0 { return .success }
             if limiter.refused { return .failure(.memoryLimit, module.limits.memoryLimitDetail(then: "process returned \(code)")) }
-            return .failure(.nonzeroReturn, "process returned \(code)")
+            return .failure(.nonzeroReturn, context.nonzeroReturnDetail(code))
         } catch let exit as WASIExitCode {
             if exit.code == 0 { return .success }
             return .failure(limiter.refused ? .memoryLimit : .nonzeroReturn, "proc_exit(\(exit.code))")

@@ -73,7 +73,7 @@ public final class WasmtimeEngine: WasmEngine {
 
     public func interrupt() { interruptFlag.set() }
 
-    public func load(name: String, bytes: [UInt8], path: String, dataDirectory: String?) throws(ModuleLoadError) -> any LoadedModule {
+    public func load(name: String, bytes: [UInt8], path: String, mounts: [GuestMount]) throws(ModuleLoadError) -> any LoadedModule {
         let parsed = try ModuleInterface.check(bytes: bytes, path: path)
         let usesWASI = parsed.imports.contains { $0.module == ABI.wasiModule }
         let compiled = try compile(bytes: bytes, path: path)
@@ -85,11 +85,13 @@ public final class WasmtimeEngine: WasmEngine {
             throw error
         }
         let module = WasmtimeModule(
-            name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI, dataDirectory: dataDirectory)
+            name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI, mounts: mounts)
         // One instance now, so that unknown WASI imports, a bad `process` type, an initial
         // memory over --max-memory and an `init` that reports an error are refused before any
         // input is touched (and a module whose `init` declines is known as such).
-        module.initialization = try module.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger)).initialization
+        let probe = try module.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))
+        module.initialization = probe.initialization
+        module.exportedManifest = probe.exportedManifest
         return module
     }
 

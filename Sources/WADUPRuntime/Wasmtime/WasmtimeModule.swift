@@ -8,22 +8,23 @@ import WADUPCore
 final class WasmtimeModule: LoadedModule, @unchecked Sendable {  // Safe: wasmtime modules and instance-pres are immutable and thread-safe; `initialization` is set once by the engine's `load`, before the module is shared.
     let name: String
     var initialization = ModuleInitialization.ready
+    var exportedManifest: String?
     let path: String
     let engine: WasmtimeEngine
     let module: OpaquePointer
     let pre: OpaquePointer
     let usesWASI: Bool
-    /// The module's data folder, preopened read-only in every instance's WASI.
-    let dataDirectory: String?
+    /// The folders preopened read-only in every instance's WASI (the data folder, a Python module's).
+    let mounts: [GuestMount]
 
-    init(name: String, path: String, engine: WasmtimeEngine, module: OpaquePointer, pre: OpaquePointer, usesWASI: Bool, dataDirectory: String?) {
+    init(name: String, path: String, engine: WasmtimeEngine, module: OpaquePointer, pre: OpaquePointer, usesWASI: Bool, mounts: [GuestMount]) {
         self.name = name
         self.path = path
         self.engine = engine
         self.module = module
         self.pre = pre
         self.usesWASI = usesWASI
-        self.dataDirectory = dataDirectory
+        self.mounts = mounts
     }
 
     deinit {
@@ -52,6 +53,7 @@ final class WasmtimeInstance: ModuleInstance {
     var hasMemory = false
     private var processFunction = wasmtime_func_t()
     private(set) var initialization = ModuleInitialization.ready
+    private(set) var exportedManifest: String?
     /// Wall-clock deadline of the call in progress (uptime nanoseconds), if `--timeout` applies.
     private var deadline: UInt64?
     private var stop: Stop?
@@ -79,9 +81,9 @@ final class WasmtimeInstance: ModuleInstance {
             api.pointee.wasi_config_set_stderr_custom(wasi, capturedOutputCallback, Unmanaged.passUnretained(stderr).toOpaque(), nil)
             // Read-only (`fs_mutable` false): wasmtime grants the directory and its files read
             // permissions only, and resolves every path inside it (no `..`, no symlink out).
-            if let folder = module.dataDirectory, !api.pointee.wasi_config_preopen_dir(wasi, folder, ModuleDataMount.guestPath, false) {
+            for mount in module.mounts where !api.pointee.wasi_config_preopen_dir(wasi, mount.hostPath, mount.guestPath, false) {
                 api.pointee.wasi_config_delete(wasi)
-                throw ModuleLoadError(path: module.path, reason: "WASI setup failed: cannot open the module's data folder \(folder)")
+                throw ModuleLoadError(path: module.path, reason: "WASI setup failed: cannot open the folder \(mount.hostPath) (the module's \(mount.guestPath))")
             }
             if let error = api.pointee.wasmtime_context_set_wasi(context, wasi) {
                 throw ModuleLoadError(path: module.path, reason: "WASI setup failed: \(module.engine.library.consume(error: error))")
@@ -131,6 +133,26 @@ final class WasmtimeInstance: ModuleInstance {
             stderr.flush()
             if let failure = failure(error: error, trap: trap, forInit: true) { throw loadError(failure, during: "init") }
             initialization = try ModuleInitialization.interpret(code: slot.i32, log: abi.initLog ?? [], name: module.name, path: module.path)
+        }
+        if initialization == .ready, export(&instance, ABI.acceptsExport, &item), item.kind == UInt8(WADUP_WASMTIME_EXTERN_FUNC) {
+            var acceptsFunction = item.of.func
+            guard hasType(acceptsFunction, parameters: [], results: [wasm_valkind_t(WADUP_WASM_I32)]) else {
+                throw ModuleLoadError(path: module.path, reason: "export \"\(ABI.acceptsExport)\" has a type other than () -> i32, expected () -> i32")
+            }
+            prepareCall(forInit: true)
+            var slot = wasmtime_val_raw_t()
+            var trap: OpaquePointer?
+            let error = api.pointee.wasmtime_func_call_unchecked(context, &acceptsFunction, &slot, 1, &trap)
+            stdout.flush()
+            stderr.flush()
+            if let failure = failure(error: error, trap: trap, forInit: true) { throw loadError(failure, during: ABI.acceptsExport) }
+            let address = UInt32(bitPattern: slot.i32)
+            if address != 0 {
+                guard hasMemory else { throw ModuleLoadError(path: module.path, reason: "\(ABI.acceptsExport) returned an address but the module exports no memory") }
+                let memory = UnsafeMutableRawBufferPointer(
+                    start: api.pointee.wasmtime_memory_data(context, &self.memory), count: api.pointee.wasmtime_memory_data_size(context, &self.memory))
+                exportedManifest = try HostABI.exportedManifest(memory, at: address, path: module.path)
+            }
         }
     }
 
@@ -193,7 +215,7 @@ final class WasmtimeInstance: ModuleInstance {
         let code = slot.i32
         if code == 0 { return .success }
         if memoryLimit.refused { return .failure(.memoryLimit, limits.memoryLimitDetail(then: "process returned \(code)")) }
-        return .failure(.nonzeroReturn, "process returned \(code)")
+        return .failure(.nonzeroReturn, context.nonzeroReturnDetail(code))
     }
 
     /// The outcome of a call that returned `error` or `trap` (both consumed), or `nil` if neither.

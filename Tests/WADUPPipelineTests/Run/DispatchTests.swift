@@ -114,6 +114,72 @@ struct DispatchTests {
         }
     }
 
+    /// A module whose `wadup_accepts` export returns `json` (NUL-terminated in its memory) after `init`.
+    static func exporting(_ json: String, table: String) -> GuestModule {
+        var module = rowWriter(table, manifest: nil)
+        module.add("accepts", bytes: Array(json.utf8) + [0])
+        module.functions = #"(func (export "wadup_accepts") (result i32) @accepts drop)"#
+        return module
+    }
+
+    @Test(arguments: EngineKind.allCases)
+    func aManifestFromTheWadupAcceptsExportDispatchesLikeASection(engine: EngineKind) throws {
+        let mz = Self.exporting(#"{"accepts": {"magic": [{"offset": 0, "hex": "4d5a"}]}}"#, table: "mz_rows")
+        let set = try ModuleSet.load(directory: try Harness.modules([("mz", mz.text)]), engine: try Harness.engine(engine, limits: RunLimits()))
+        #expect(set.entries.map(\.manifest) == [ModuleManifest(accepts: .init(magic: [.init(offset: 0, bytes: [0x4d, 0x5a])]))])
+        let outcome = try Harness.run(modules: [("mz", mz.text)], inputs: Self.inputs, engine: engine)
+        #expect(try Self.rows(outcome, "mz_rows") == ["b.exe"])
+        // A section wins over the export.
+        var both = mz
+        both.manifest = #"{"accepts": {"names": ["*.txt"]}}"#
+        let sectionFirst = try ModuleSet.load(directory: try Harness.modules([("m", both.text)]), engine: try Harness.engine(engine, limits: RunLimits()))
+        #expect(sectionFirst.entries.map(\.manifest) == [ModuleManifest(accepts: .init(names: ["*.txt"]))])
+    }
+
+    @Test(arguments: EngineKind.allCases)
+    func aMalformedOrUnterminatedManifestFromTheExportRefusesTheModule(engine: EngineKind) throws {
+        var unterminated = Self.rowWriter("t", manifest: nil)
+        // Every byte of its one page non-zero: no NUL anywhere.
+        unterminated.functions = #"(func (export "wadup_accepts") (result i32) (memory.fill (i32.const 0) (i32.const 65) (i32.const 65536)) (i32.const 16))"#
+        for (module, fault) in [
+            (Self.exporting(#"{"accepts":{"mime":["pdf"]}}"#, table: "t"), #"malformed manifest (from wadup_accepts): accepts.mime: "pdf" is not a MIME pattern"#),
+            (unterminated, "wadup_accepts returned text without a NUL"),
+        ] {
+            let modules = try Harness.modules([("m", module.text)])
+            do {
+                _ = try ModuleSet.load(directory: modules, engine: try Harness.engine(engine, limits: RunLimits()))
+                Issue.record("loaded")
+            } catch {
+                #expect((error as? WADUPError)?.code == .invalidModule)
+                #expect("\(error)".contains(fault), "\(error)")
+            }
+        }
+    }
+
+    @Test func aPythonModuleAndAWasmModuleOfOneNameAreRefused() throws {
+        let modules = try Harness.modules([("m", GuestModule(body: "(i32.const 0)").text)])
+        try "def process(content):\n    pass\n".write(toFile: modules + "/m.py", atomically: true, encoding: .utf8)
+        do {
+            _ = try ModuleSet.load(directory: modules, engine: try Harness.engine(.wasmkit, limits: RunLimits()))
+            Issue.record("loaded")
+        } catch {
+            #expect("\(error)".contains("m.wasm and m.py are both there"), "\(error)")
+        }
+    }
+
+    @Test func aPythonModuleWithoutTheRuntimeSaysWhereItLookedAndHowToGetIt() throws {
+        let modules = Harness.temporaryDirectory()
+        try "def process(content):\n    pass\n".write(toFile: modules + "/p.py", atomically: true, encoding: .utf8)
+        do {
+            _ = try ModuleSet.load(
+                directory: modules, engine: try Harness.engine(.wasmkit, limits: RunLimits()), python: PythonRuntime(directory: modules + "/nowhere"))
+            Issue.record("loaded")
+        } catch {
+            #expect("\(error)".contains("p.py: a Python module needs the Python runtime, and \(modules)/nowhere/python.wasm does not exist"), "\(error)")
+            #expect("\(error)".contains("WADUP_PYTHON"))
+        }
+    }
+
     @Test func aManifestWrittenIntoAModuleFileIsReadBackAndReplaced() throws {
         let bytes = try GuestModule.compile(GuestModule(body: "(i32.const 0)").text)
         #expect(try ManifestReader.manifest(bytes: bytes, path: "m.wasm") == .everything)

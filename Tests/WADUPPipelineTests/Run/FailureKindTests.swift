@@ -119,6 +119,15 @@ struct FailureKindTests {
         #expect(try failureMessage("(i32.const 3)", engine: engine) == "m: nonzero_return: process returned 3")
     }
 
+    @Test(arguments: EngineKind.allCases) func aNonzeroReturnSaysWhatTheModuleLastLoggedAtErrorLevel(engine: EngineKind) throws {
+        let module = GuestModule(strings: ["w": "a warning", "e1": "first error", "e2": "ValueError: bad header"], body: """
+            (drop (call $log (i32.const 3) @e1)) (drop (call $log (i32.const 2) @w)) (drop (call $log (i32.const 3) @e2))
+            (i32.const 1)
+            """)
+        let outcome = try Harness.run(modules: [("m", module.text)], inputs: [("a", [1])], engine: engine)
+        #expect(try outcome.contents().map(\.errorMessage) == ["m: nonzero_return: process returned 1: ValueError: bad header"])
+    }
+
     @Test(arguments: EngineKind.allCases) func aFailedRunKeepsNoRowsAndNoSubcontent(engine: EngineKind) throws {
         let module = GuestModule(strings: ["t": "t", "c": #"[{"name":"v","data_type":"Int64"}]"#, "r": #"[{"Int64":1}]"#, "n": "kid"], body: """
             (drop (call $insert (call $define @t @c) @r))

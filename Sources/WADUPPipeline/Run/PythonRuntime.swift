@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import WADUPRuntime
+
+/// The CPython interpreter, compiled to wasm32-wasi, that a `NAME.py` module runs on.
+///
+/// A folder holding `python.wasm` (the interpreter, a WASI reactor whose `init` imports the
+/// script and whose `process` calls its `process(content)`) and `python311.zip` (the standard
+/// library and the `wadup` package). `scripts/formats/python.sh` builds it from pinned sources;
+/// a checkout finds it in `python/` beside the `wadup` binary, the release package in
+/// `share/wadup/python`. Every instance of a Python module sees, read-only: this folder at
+/// ``libraryMount``, a folder holding only the script at ``scriptMount``, and the module's data
+/// folder (`NAME.d/`, vendored packages in its `site-packages/`) at ``ModuleDataMount/guestPath``.
+public struct PythonRuntime: Sendable, Equatable, Codable {
+    /// The folder holding the interpreter and its library.
+    public let directory: String
+
+    /// The interpreter's file name in ``directory``.
+    public static let interpreterFile = "python.wasm"
+    /// The standard library's file name in ``directory``.
+    public static let libraryFile = "python311.zip"
+    /// Where the instance sees ``directory``.
+    public static let libraryMount = "/python"
+    /// Where the instance sees the folder holding the script.
+    public static let scriptMount = "/module"
+    /// The file extension of a Python module.
+    public static let scriptExtension = "py"
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The interpreter's bytes, or an error saying what is missing and how to get it.
+    func interpreter(for script: String) throws(WADUPError) -> [UInt8] {
+        for file in [Self.interpreterFile, Self.libraryFile] where !FileManager.default.fileExists(atPath: directory + "/" + file) {
+            throw WADUPError(
+                .usage,
+                "\(script): a Python module needs the Python runtime, and \(directory)/\(file) does not exist; build it with scripts/build-formats.sh (or set WADUP_PYTHON to the folder holding \(Self.interpreterFile) and \(Self.libraryFile))")
+        }
+        guard let data = FileManager.default.contents(atPath: directory + "/" + Self.interpreterFile) else {
+            throw WADUPError(.io, "cannot read \(directory)/\(Self.interpreterFile)")
+        }
+        return [UInt8](data)
+    }
+}
+
+/// The private folder holding a Python module's script, the only file its instances see at
+/// ``PythonRuntime/scriptMount``: a copy made when the module loads (so the script a run records
+/// is the one it runs, and nothing beside it in the modules folder is visible), removed with the
+/// last reference to it.
+public final class PythonScriptFolder: Sendable {
+    /// The folder, absolute.
+    public let path: String
+
+    init(script: String, name: String, bytes: [UInt8]) throws(WADUPError) {
+        var template = Array((NSTemporaryDirectory() + "/wadup-python-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw WADUPError(.io, "cannot make a folder for the Python module \(script): \(String(cString: strerror(errno)))")
+        }
+        path = String(cString: made)
+        guard FileManager.default.createFile(atPath: path + "/" + name + "." + PythonRuntime.scriptExtension, contents: Data(bytes)) else {
+            try? FileManager.default.removeItem(atPath: path)
+            throw WADUPError(.io, "cannot copy the Python module \(script) into \(path)")
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
