@@ -100,7 +100,7 @@ package struct CheckCommand: ParsableCommand {
         var text = "\(module): Python module \(name), \(script.count) bytes\n"
         text += "runtime: \(python.directory) (\(PythonRuntime.interpreterFile), \(PythonRuntime.libraryFile)), read-only at \(PythonRuntime.libraryMount)\n"
         var problem: (message: String, remedy: String)?
-        do {
+        do throws(WADUPError) {
             let data = try ModuleSet.data(forModule: module, given: moduleData)
             if let data {
                 text += "data: \(data.directory), read-only at \(ModuleDataMount.guestPath) (\(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256))\n"
@@ -114,10 +114,8 @@ package struct CheckCommand: ParsableCommand {
             case .declined(let message):
                 text += "init declines: \(ModuleSet.declinedLine(module: name, message: message)) (a run leaves it out)\n"
             }
-        } catch let error as WADUPError {
-            problem = (error.text.rendered(RunCommand.flag), "fix the script (docs/modules/python.md)")
         } catch {
-            problem = ("\(error)", "see docs/modules/python.md")
+            problem = (error.text.rendered(RunCommand.flag), "fix the script or its data folder (docs/modules/python.md)")
         }
         guard let problem else {
             print(text + "ok: \(module) can run under wadup\n", terminator: "")

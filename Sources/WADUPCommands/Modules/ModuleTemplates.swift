@@ -5,7 +5,10 @@
 /// let `WADUP_SDK` override it).
 enum ModuleTemplates {
     enum Language: String, CaseIterable {
-        case swift, c, rust
+        case swift, c, rust, python
+
+        /// The module file a build leaves in the folder.
+        var moduleFile: String { self == .python ? "@NAME@.py" : "@NAME@.wasm" }
     }
 
     static func files(for language: Language) -> [(path: String, text: String, executable: Bool)] {
@@ -14,6 +17,8 @@ enum ModuleTemplates {
         case .rust: [("Cargo.toml", rustManifest, false), ("src/lib.rs", rustSource, false), ("build.sh", rustBuild, true), ("README.md", readme(language), false)]
         case .swift: [("Package.swift", swiftManifest, false), ("Sources/@NAME@/@NAME@.swift", swiftSource, false),
                       ("Sources/@NAME@_manifest/manifest.c", swiftManifestSource, false), ("build.sh", swiftBuild, true), ("README.md", readme(language), false)]
+        case .python: [("@NAME@.py", pythonSource, false), ("requirements.txt", pythonRequirements, false), ("build.sh", pythonBuild, true),
+                       ("README.md", readme(language), false)]
         }
     }
 
@@ -213,12 +218,79 @@ enum ModuleTemplates {
 
         """
 
+    static let pythonSource = #"""
+        """@NAME@: a WADUP module in Python (docs/modules/python.md has the whole API).
+
+        Table @NAME@(magic TEXT, size INTEGER): the first 8 bytes of every content in hex, and its size.
+        """
+        import wadup
+
+        # What this module accepts (docs/modules/ABI.md, Manifest); without ACCEPTS, every content.
+        # A module for PDFs would say:
+        # ACCEPTS = {"mime": ["application/pdf"], "magic": [{"offset": 0, "hex": "25504446"}]}
+
+        table = wadup.table("@NAME@", {"magic": str, "size": int})
+
+
+        def process(content):
+            """Called once per content; an exception is a recorded failure of this content only."""
+            table.insert((content[0:8].hex(), content.size))
+
+        """#
+
+    static let pythonRequirements = """
+        # Pure-Python packages this module imports, one per line (pip's format), e.g. pefile or olefile.
+        # ./build.sh vendors them into @NAME@.d/site-packages; a package that needs a compiled
+        # extension is refused (WADUP's Python runs inside the sandbox, without native code).
+
+        """
+
+    static let pythonBuild = #"""
+        #!/usr/bin/env bash
+        # Vendors requirements.txt's packages into @NAME@.d/site-packages (pure-Python wheels only:
+        # pip download --only-binary=:all: --platform any), where @NAME@.py imports them from.
+        # PYTHON overrides the python3 that runs pip.
+        set -euo pipefail
+        cd "$(dirname "$0")"
+        py=${PYTHON:-python3}
+        site=@NAME@.d/site-packages
+        rm -rf "$site" .wheels
+        mkdir -p "$site" .wheels
+        if grep -qvE '^[[:space:]]*(#|$)' requirements.txt; then
+          if ! "$py" -m pip download --quiet --disable-pip-version-check --only-binary=:all: --platform any --implementation py                --python-version 3.11 --abi none -d .wheels -r requirements.txt 2> .pip-errors; then
+            package=$(grep -oE 'for [A-Za-z0-9_.-]+' .pip-errors | head -1 | cut -d' ' -f2 || true)
+            echo "build.sh: ${package:-a requirement} has no pure-Python wheel (py3-none-any): it needs a compiled extension, which a WADUP Python module cannot load; pip said:" >&2
+            cat .pip-errors >&2
+            rm -rf .wheels .pip-errors
+            exit 1
+          fi
+          for wheel in .wheels/*.whl; do "$py" -m zipfile -e "$wheel" "$site"; done
+        fi
+        rm -rf .wheels .pip-errors
+        echo "vendored $(ls "$site" | grep -c '\.dist-info$' || true) packages into $site; try it: wadup try @NAME@.py FILE..."
+
+        """#
+
     static func readme(_ language: Language) -> String {
         let source = switch language {
         case .c: "`@NAME@.c` (C with nothing but `wadup.h`)"
         case .rust: "`src/lib.rs` (Rust, with the `wadup-guest` crate)"
         case .swift: "`Sources/@NAME@/@NAME@.swift` (Embedded Swift, with `WADUPGuest`)"
+        case .python: "`@NAME@.py` (Python 3.11, with the `wadup` module; `wadup.pyi` beside it describes it to editors)"
         }
+        let steps = language == .python
+            ? """
+                ./build.sh                                   # vendors requirements.txt's pure-Python packages into @NAME@.d/site-packages
+                wadup check @NAME@.py                        # the interpreter starts, imports the module, finds process()
+                wadup try @NAME@.py some/file                # its rows, sub-contents and log on one file, no database
+                mkdir -p modules && cp -R @NAME@.py @NAME@.d modules/
+                """
+            : """
+                ./build.sh                                   # builds @NAME@.wasm here
+                wadup check @NAME@.wasm                      # the module against the ABI, without running it
+                wadup try @NAME@.wasm some/file              # its rows, sub-contents and log on one file, no database
+                mkdir -p modules && cp @NAME@.wasm modules/
+                """
         return """
             # @NAME@
 
@@ -227,10 +299,7 @@ enum ModuleTemplates {
             and the size.
 
             ```bash
-            ./build.sh                                   # builds @NAME@.wasm here
-            wadup check @NAME@.wasm                      # the module against the ABI, without running it
-            wadup try @NAME@.wasm some/file              # its rows, sub-contents and log on one file, no database
-            mkdir -p modules && cp @NAME@.wasm modules/
+            \(steps)
             wadup --modules modules --input some/folder --output out.db
             sqlite3 out.db 'SELECT c.filename, t.magic, t.size FROM "@NAME@" t JOIN __wadup_content c ON c.uuid = t.content_uuid'
             ```

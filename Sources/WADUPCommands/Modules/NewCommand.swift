@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import WADUPCore
+import WADUPPipeline
 
-/// `wadup new NAME --language swift|c|rust`: a complete module folder to start from.
+/// `wadup new NAME --language swift|c|rust|python`: a complete module folder to start from.
 package struct NewCommand: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "new",
@@ -12,7 +13,7 @@ package struct NewCommand: ParsableCommand {
     @Argument(help: "The module's name; also the folder created (in the current folder, or under --directory).")
     var name: String
 
-    @Option(help: "swift, c or rust.")
+    @Option(help: "swift, c, rust or python.")
     var language: ModuleTemplates.Language
 
     @Option(help: "Where to create the folder (default: the current folder).")
@@ -44,7 +45,13 @@ package struct NewCommand: ParsableCommand {
         } catch {
             throw ModuleFile.fail("\(folder): \(error.localizedDescription)")
         }
-        print("created \(folder)/ (\(language.rawValue), SDK \(sdk)); next: \(folder)/build.sh && wadup try \(folder)/\(name).wasm FILE...")
+        if language == .python {
+            // The API's type stubs, for editors, from the runtime the module will run on.
+            let stubs = StandardModules.python.directory + "/" + PythonRuntime.stubsFile
+            if FileManager.default.fileExists(atPath: stubs) { try? FileManager.default.copyItem(atPath: stubs, toPath: folder + "/" + PythonRuntime.stubsFile) }
+        }
+        let module = language.moduleFile.replacingOccurrences(of: "@NAME@", with: name)
+        print("created \(folder)/ (\(language.rawValue), SDK \(sdk)); next: \(folder)/build.sh && wadup try \(folder)/\(module) FILE...")
     }
 
     /// `$WADUP_SDK`, else `share/wadup/sdk` beside the binary's `bin/`, else `Guests/` of the checkout the binary was built in.

@@ -21,6 +21,8 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
     public static let interpreterFile = "python.wasm"
     /// The standard library's file name in ``directory``.
     public static let libraryFile = "python311.zip"
+    /// The `wadup` API's type stubs in ``directory`` (copied into a module folder by `wadup new`).
+    public static let stubsFile = "wadup.pyi"
     /// Where the instance sees ``directory``.
     public static let libraryMount = "/python"
     /// Where the instance sees the folder holding the script.
