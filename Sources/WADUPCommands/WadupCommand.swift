@@ -32,10 +32,14 @@ package struct WadupCommand: ParsableCommand {
         case .success(let library): "wasmtime \(library.version) (\(library.path))"
         case .failure: "wasmtime not found (set \(WasmtimeLibrary.environmentVariable), or run scripts/install-wasmtime.sh)"
         }
+        let runtime = StandardModules.python
+        let python = runtime.version.map { "\($0) (\(runtime.directory))" }
+            ?? "no runtime in \(runtime.directory) (set WADUP_PYTHON, or build it: scripts/build-formats.sh)"
         return """
             wadup \(Pipeline.version)
             guest ABI \(ABI.version): \(ABI.hostFunctions.count) host functions in "\(ABI.importModule)", WASI preview 1 (\(ABI.wasiModule))
             engines: \(wasmtime); wasmkit \(WasmKitEngine.version) (built in)
+            python modules: \(python)
 
             """
     }

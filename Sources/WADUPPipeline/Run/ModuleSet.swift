@@ -20,6 +20,10 @@ public struct ModuleSet: Sendable {
         public let data: ModuleData?
         /// A Python module's private script folder, kept as long as the module.
         public let script: PythonScriptFolder?
+        /// The runtime a Python module runs on (``PythonRuntime/provenance(version:interpreter:)``),
+        /// `nil` for a `.wasm` module: with ``sha256`` (the script's) and the data folder's digest,
+        /// what made a Python module's results.
+        public let runtime: String?
     }
 
     /// One module file loaded: ready to run, or declined by its `init`.
@@ -101,6 +105,7 @@ public struct ModuleSet: Sendable {
         let fileBytes = [UInt8](contents)
         var mounts = data.map { [GuestMount(guestPath: ModuleDataMount.guestPath, hostPath: $0.directory)] } ?? []
         var script: PythonScriptFolder?
+        var runtime: String?
         let wasm: [UInt8]
         if path.hasSuffix("." + PythonRuntime.scriptExtension) {
             guard let python else {
@@ -108,6 +113,7 @@ public struct ModuleSet: Sendable {
             }
             if interpreter == nil { interpreter = try python.interpreter(for: path) }
             wasm = interpreter!
+            runtime = PythonRuntime.provenance(version: python.version, interpreter: wasm)
             let folder = try PythonScriptFolder(script: path, name: name, bytes: fileBytes)
             script = folder
             mounts += [
@@ -124,7 +130,7 @@ public struct ModuleSet: Sendable {
             return .ready(
                 Entry(
                     name: name, path: path, sha256: SHA256.hash(data: fileBytes).hex, size: fileBytes.count, module: module, manifest: manifest,
-                    data: data, script: script))
+                    data: data, script: script, runtime: runtime))
         } catch {
             throw WADUPError(.invalidModule, "\(error)")
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,8 +31,24 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
     /// The file extension of a Python module.
     public static let scriptExtension = "py"
 
+    /// The file in ``directory`` naming the interpreter's version (its first line, written by
+    /// `scripts/formats/python.sh`: `CPython 3.11.2 (Debian python3.11 3.11.2-6+deb12u6)`).
+    public static let versionFile = "VERSION"
+
     public init(directory: String) {
         self.directory = directory
+    }
+
+    /// The interpreter's version, from ``versionFile``; `nil` when the runtime is not there.
+    public var version: String? {
+        guard let text = try? String(contentsOfFile: directory + "/" + Self.versionFile, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// What a run records as a Python module's runtime (`__wadup_modules.runtime`): the version and
+    /// the interpreter's SHA-256, so a result names the exact interpreter that made it.
+    static func provenance(version: String?, interpreter: [UInt8]) -> String {
+        "\(version ?? "CPython (version unknown)"); \(interpreterFile) sha256 \(SHA256.hash(data: interpreter).hex)"
     }
 
     /// The interpreter's bytes, or an error saying what is missing and how to get it.
