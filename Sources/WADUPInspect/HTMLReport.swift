@@ -48,7 +48,9 @@ package struct HTMLReport {
         try sink.write("],\"modules\":[")
         for (k, m) in overview.modules.enumerated() {
             try sink.write((k == 0 ? "" : ",") + "[\(JSONText.string(m.name)),\(JSONText.string(m.sha256)),\(m.size),\(m.runs),\(m.failures),\(JSONText.number(m.milliseconds)),"
-                + "\(m.offered.map(String.init) ?? "null"),\(m.accepted.map(String.init) ?? "null"),\(JSONText.optional(m.dataSha256))]")
+                + "\(m.offered.map(String.init) ?? "null"),\(m.accepted.map(String.init) ?? "null"),\(JSONText.optional(m.dataSha256))"
+                // The runtime only for a Python module: a wasm-only run's report is as before.
+                + "\(m.runtime.map { "," + JSONText.string($0) } ?? "")]")
         }
         try sink.write("],\"overview\":{\"inputs\":\(overview.inputs),\"inputBytes\":\(overview.inputBytes),\"contents\":\(overview.contents),\"bytes\":\(overview.bytes),\"seconds\":\(JSONText.number(overview.seconds)),\"outcome\":\(JSONText.string(overview.outcome))}")
         try sink.write(",\"tables\":[")

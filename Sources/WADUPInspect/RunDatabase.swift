@@ -60,6 +60,8 @@ package final class RunDatabase {
         package let accepted: Int64?
         /// The digest of its data folder; `nil` without one (and in databases written before data folders).
         package let dataSha256: String?
+        /// The runtime a Python module ran on; `nil` for a `.wasm` module (and in databases written before Python modules).
+        package let runtime: String?
     }
 
     package let path: String
@@ -152,11 +154,13 @@ package final class RunDatabase {
     /// The modules of the run, by name (empty until the run's end is written).
     package func modules() throws(InspectError) -> [Module] {
         try read { db in
-            let added = hasTypes ? "offered, accepted, data_sha256" : "NULL, NULL, NULL"
+            // Columns a database of an older layout lacks (schema 2's, and `runtime`, added within it) read as NULL.
+            let present = Set(try db.columns(in: "__wadup_modules").map(\.name))
+            let added = ["offered", "accepted", "data_sha256", "runtime"].map { present.contains($0) ? $0 : "NULL" }.joined(separator: ", ")
             return try Row.fetchAll(db, sql: "SELECT name, sha256, size, runs, failures, total_time_ms, \(added) FROM __wadup_modules ORDER BY name").map {
                 Module(
                     name: $0[0], sha256: $0[1], size: $0[2], runs: $0[3], failures: $0[4], milliseconds: $0[5], offered: $0[6], accepted: $0[7],
-                    dataSha256: $0[8])
+                    dataSha256: $0[8], runtime: $0[9])
             }
         }
     }

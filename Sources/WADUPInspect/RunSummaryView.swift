@@ -81,18 +81,30 @@ package struct StatsView {
         if o.modules.isEmpty {
             text += "  (recorded when the run ends)\n"
         } else {
-            // The data folders' digests only when a module has one.
+            // The data folders' digests and the Python runtimes only when a module has one.
             let withData = o.modules.contains { $0.dataSha256 != nil }
-            var t = TextTable(["module", "offered", "accepted", "runs", "failures", "time ms", "ms/run", "sha256"] + (withData ? ["data sha256"] : []))
+            let withRuntime = o.modules.contains { $0.runtime != nil }
+            var t = TextTable(
+                ["module", "offered", "accepted", "runs", "failures", "time ms", "ms/run", "sha256"] + (withData ? ["data sha256"] : [])
+                    + (withRuntime ? ["runtime"] : []))
             for m in o.modules {
-                t.append([m.name, m.offered.map(String.init) ?? "-", m.accepted.map(String.init) ?? "-", String(m.runs), String(m.failures),
-                          String(format: "%.1f", m.milliseconds),
-                          String(format: "%.3f", m.runs > 0 ? m.milliseconds / Double(m.runs) : 0), String(m.sha256.prefix(16))]
-                         + (withData ? [m.dataSha256.map { String($0.prefix(16)) } ?? "-"] : []))
+                var row = [m.name, m.offered.map(String.init) ?? "-", m.accepted.map(String.init) ?? "-", String(m.runs), String(m.failures),
+                           String(format: "%.1f", m.milliseconds),
+                           String(format: "%.3f", m.runs > 0 ? m.milliseconds / Double(m.runs) : 0), String(m.sha256.prefix(16))]
+                if withData { row.append(m.dataSha256.map { String($0.prefix(16)) } ?? "-") }
+                if withRuntime { row.append(m.runtime.map(Self.shortRuntime) ?? "-") }
+                t.append(row)
             }
             text += t.render()
         }
         try sink.write(text)
         try sink.flush()
+    }
+
+    /// A runtime as the modules table shows it: the interpreter's sha256 cut to 16 digits like the
+    /// other digests (`CPython 3.11.2 (…); python.wasm sha256 0123456789abcdef`).
+    static func shortRuntime(_ runtime: String) -> String {
+        guard let marker = runtime.range(of: " sha256 ", options: .backwards) else { return runtime }
+        return String(runtime[..<marker.upperBound]) + runtime[marker.upperBound...].prefix(16)
     }
 }

@@ -285,9 +285,19 @@ struct PostgresTests {
         #expect(try early.wait().status == 2)
         #expect(early.stderr.contains("not complete"), "\(early.stderr)")
         #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: copy + ".partial"))
+        // As a WADUP before Python modules registered it: no runtime column, which the second process adds.
+        _ = try server.psql(database, "ALTER TABLE __wadup_modules DROP COLUMN runtime")
         let second = try Self.wadup(shared, environment: server.environment)
         #expect(try second.wait().status == 0, "\(second.stderr)")
         #expect(try Self.postgresDump(server, database) == (try Self.sqliteDump(dir + "/single.db")))
+        #expect(try server.count(database, "SELECT count(*) FROM __wadup_modules WHERE runtime IS NULL") == 4, ".wasm modules have no runtime")
+        // The copy carries a module's runtime (as a Python module's run records it).
+        let runtime = "CPython 3.11.2 (Debian python3.11 3.11.2-6); python.wasm sha256 \(String(repeating: "1", count: 64))"
+        _ = try server.psql(database, "UPDATE __wadup_modules SET runtime = '\(runtime)' WHERE name = 'byte_counter'")
+        let copied = try Self.wadup(["merge", server.url(database), "--output", copy], environment: server.environment)
+        #expect(try copied.wait().status == 0, "\(copied.stderr)")
+        let runtimes = try DatabaseQueue(path: copy).read { try String.fetchAll($0, sql: "SELECT name || ' ' || coalesce(runtime, 'NULL') FROM __wadup_modules ORDER BY name") }
+        #expect(runtimes == ["archive NULL", "byte_counter \(runtime)", "zip_parser NULL", "zz_slow NULL"])
     }
 
     @Test func repeatsAreLinkedOnlyToCommittedContents() throws {

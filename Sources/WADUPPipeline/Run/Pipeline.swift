@@ -190,7 +190,7 @@ public final class Pipeline: Sendable {
             input: config.input, output: config.output, modulesDirectory: config.modulesDirectory,
             // In file-name order, as every run recorded them (identifiers run first, but that order is the run's, not a setting).
             modules: modules.entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map {
-                .init(name: $0.name, sha256: $0.sha256, dataSha256: $0.data?.sha256)
+                .init(name: $0.name, sha256: $0.sha256, dataSha256: $0.data?.sha256, runtime: $0.runtime)
             },
             threads: config.threads, limits: config.limits,
             dedup: config.dedup, followSymlinks: config.followSymlinks, shard: config.shard, dispatch: config.dispatch)
@@ -315,7 +315,8 @@ public final class Pipeline: Sendable {
             let total = work.workers.map { $0.counters[i] }.reduce(ModuleCounters(), +)
             return ModuleRecord(
                 name: entry.name, sha256: entry.sha256, size: entry.size, runs: total.runs, failures: total.failures,
-                totalTimeMs: Double(total.nanoseconds) / 1e6, offered: total.offered, accepted: total.accepted, dataSha256: entry.data?.sha256)
+                totalTimeMs: Double(total.nanoseconds) / 1e6, offered: total.offered, accepted: total.accepted, dataSha256: entry.data?.sha256,
+                runtime: entry.runtime)
         }
         let finished = Date()
         do {

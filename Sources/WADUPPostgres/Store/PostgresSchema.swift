@@ -66,7 +66,8 @@ enum PostgresSchema {
             total_time_ms DOUBLE PRECISION NOT NULL,
             offered BIGINT NOT NULL DEFAULT 0,
             accepted BIGINT NOT NULL DEFAULT 0,
-            data_sha256 TEXT
+            data_sha256 TEXT,
+            runtime TEXT
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -156,20 +157,26 @@ enum PostgresSchema {
     ]
 
     /// What a run registered by an older WADUP lacks (schema version 2: the content's type,
-    /// dispatch counts and data folders' digests), added when this one joins or resumes it.
+    /// dispatch counts and data folders' digests; then Python modules' runtimes), added when this
+    /// one joins or resumes it.
     static let upgrade = [
         "ALTER TABLE __wadup_content ADD COLUMN IF NOT EXISTS mime TEXT",
         "ALTER TABLE __wadup_content ADD COLUMN IF NOT EXISTS description TEXT",
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS offered BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS accepted BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS data_sha256 TEXT",
+        "ALTER TABLE __wadup_modules ADD COLUMN IF NOT EXISTS runtime TEXT",
     ]
 
     /// Whether the run has the columns of schema 2 (``upgrade``): runs registered by an older
     /// WADUP and never joined since have not.
-    static func hasSchema2Columns(_ db: PostgresSession) throws -> Bool {
+    static func hasSchema2Columns(_ db: PostgresSession) throws -> Bool { try hasModulesColumn(db, "data_sha256") }
+
+    /// Whether `__wadup_modules` has `column` (one ``upgrade`` adds).
+    static func hasModulesColumn(_ db: PostgresSession, _ column: String) throws -> Bool {
         try db.query(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '__wadup_modules' AND column_name = 'data_sha256'"
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '__wadup_modules' AND column_name = $1",
+            binds(column)
         )[0].decode(Int64.self) > 0
     }
 }

@@ -167,10 +167,10 @@ package final class PostgresStore: SharedRunStore {
                         mb.append(m.totalTimeMs)
                         mb.append(Int64(m.offered))
                         mb.append(Int64(m.accepted))
-                        if let data = m.dataSha256 { mb.append(data) } else { mb.appendNull() }
+                        for text in [m.dataSha256, m.runtime] { if let text { mb.append(text) } else { mb.appendNull() } }
                         try db.query("""
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256)
-                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256, runtime)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                             ON CONFLICT (name) DO UPDATE SET runs = __wadup_modules.runs + excluded.runs,
                                 failures = __wadup_modules.failures + excluded.failures,
                                 total_time_ms = __wadup_modules.total_time_ms + excluded.total_time_ms,

@@ -46,13 +46,14 @@ package enum PostgresRunCopy {
                      into: target, table: "__wadup_run",
                      columns: ["id", "started_at", "finished_at", "wadup_version", "engine", "settings", "outcome", "inputs", "contents", "failed", "skipped", "duplicates", "refused", "resumed_from"],
                      kinds: [.integer, .integer, .integer, .text, .text, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer])
-            // A run registered by an older WADUP and never joined since lacks schema 2's columns:
-            // copied as 0 counts and NULL types and digests.
+            // A run registered by an older WADUP and never joined since lacks schema 2's columns
+            // (or only the runtime): copied as 0 counts and NULL types, digests and runtimes.
             let schema2 = try PostgresSchema.hasSchema2Columns(db)
-            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, \(schema2 ? "offered, accepted, data_sha256" : "0, 0, NULL::text") FROM __wadup_modules ORDER BY name",
+            let runtime = try PostgresSchema.hasModulesColumn(db, "runtime") ? "runtime" : "NULL::text"
+            try copy(db, "SELECT name, sha256, size, runs, failures, total_time_ms, \(schema2 ? "offered, accepted, data_sha256" : "0, 0, NULL::text"), \(runtime) FROM __wadup_modules ORDER BY name",
                      into: target, table: "__wadup_modules",
-                     columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms", "offered", "accepted", "data_sha256"],
-                     kinds: [.text, .text, .integer, .integer, .integer, .real, .integer, .integer, .text])
+                     columns: ["name", "sha256", "size", "runs", "failures", "total_time_ms", "offered", "accepted", "data_sha256", "runtime"],
+                     kinds: [.text, .text, .integer, .integer, .integer, .real, .integer, .integer, .text, .text])
             let owners = Dictionary(
                 try db.query("SELECT name, module FROM __wadup_tables").map { try $0.decode((String, String).self) }, uniquingKeysWith: { a, _ in a })
             let tables = try PostgresRunRegistry.moduleTables(db)

@@ -126,14 +126,17 @@ public struct ModuleRecord: Sendable {
     public var accepted: Int
     /// The digest of the module's data folder (``RunSettings/Module/dataSha256``), `nil` without one.
     public var dataSha256: String?
+    /// The runtime a Python module ran on (``RunSettings/Module/runtime``), `nil` for a `.wasm` module.
+    public var runtime: String?
 
     public init(
         name: String, sha256: String, size: Int, runs: Int, failures: Int, totalTimeMs: Double, offered: Int = 0, accepted: Int = 0,
-        dataSha256: String? = nil
+        dataSha256: String? = nil, runtime: String? = nil
     ) {
         self.offered = offered
         self.accepted = accepted
         self.dataSha256 = dataSha256
+        self.runtime = runtime
         self.name = name
         self.sha256 = sha256
         self.size = size

@@ -130,7 +130,7 @@ public struct RunOutput: Sendable {
         guard differences.isEmpty else {
             throw OutputError(
                 .resumeMismatch(differences),
-                "cannot resume the run in \(path): \(differences.map(\.description).joined(separator: "; ")); the database was left untouched; resume with the run's own input, modules, module data and limits")
+                "cannot resume the run in \(path): \(differences.map(\.description).joined(separator: "; ")); the database was left untouched; resume with the run's own input, modules (and Python runtime), module data and limits")
         }
         return run.outcome != RunOutcome.complete.rawValue
     }

@@ -13,11 +13,15 @@ public struct RunSettings: Codable, Equatable, Sendable {
         /// The digest of the module's data folder; `nil` without one (and in runs before data
         /// folders existed: the key is left out, so their settings read and compare unchanged).
         public var dataSha256: String?
+        /// The runtime a Python module runs on (its version and interpreter's SHA-256); `nil` for a
+        /// `.wasm` module (and in runs before Python modules: the key is left out, as for ``dataSha256``).
+        public var runtime: String?
 
-        public init(name: String, sha256: String, dataSha256: String? = nil) {
+        public init(name: String, sha256: String, dataSha256: String? = nil, runtime: String? = nil) {
             self.name = name
             self.sha256 = sha256
             self.dataSha256 = dataSha256
+            self.runtime = runtime
         }
     }
 
@@ -25,6 +29,7 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public enum Field: String, Sendable, CaseIterable {
         case input, modules, limits, dedup
         case moduleData = "module-data"
+        case runtime
         case followSymlinks = "follow-symlinks"
         case shard
         case dispatch
@@ -89,10 +94,13 @@ public struct RunSettings: Codable, Equatable, Sendable {
             let describe = { (m: [Module]) in "[" + m.map { "\($0.name) \($0.sha256.prefix(12))" }.joined(separator: ", ") + "]" }
             out.append(.init(field: .modules, value: describe(modules), recorded: describe(earlier.modules)))
         } else {
-            // The same modules: one difference per module whose data folder differs, naming it.
-            let describe = { (m: Module) in "\(m.name) \(m.dataSha256.map { String($0.prefix(12)) } ?? "none")" }
-            for (now, then) in zip(modules, earlier.modules) where now.dataSha256 != then.dataSha256 {
-                out.append(.init(field: .moduleData, value: describe(now), recorded: describe(then)))
+            // The same modules: one difference per module whose data folder differs, and one per
+            // module whose runtime differs, each naming it.
+            let data = { (m: Module) in "\(m.name) \(m.dataSha256.map { String($0.prefix(12)) } ?? "none")" }
+            let runtime = { (m: Module) in "\(m.name) \(m.runtime ?? "none")" }
+            for (now, then) in zip(modules, earlier.modules) {
+                if now.dataSha256 != then.dataSha256 { out.append(.init(field: .moduleData, value: data(now), recorded: data(then))) }
+                if now.runtime != then.runtime { out.append(.init(field: .runtime, value: runtime(now), recorded: runtime(then))) }
             }
         }
         if limits != earlier.limits { out.append(.init(field: .limits, value: Self.json(limits), recorded: Self.json(earlier.limits))) }

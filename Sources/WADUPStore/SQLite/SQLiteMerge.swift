@@ -4,11 +4,12 @@ import WADUPCore
 
 /// `wadup merge`: several databases of one run (its shards, or pieces) into one new database.
 ///
-/// The parts must record the same run settings (input, modules with their sha256, limits, dedup,
-/// symlinks; the output, threads and shard may differ), be complete, and hold disjoint inputs.
-/// Contents keep their uuids (random, so they never collide), every part's attempts are kept in
-/// `__wadup_run` (ids renumbered, `resumed_from` and `__wadup_input.run_id` with them), module
-/// counters are summed. Dedup stays per part: a content processed in two shards is processed in both.
+/// The parts must record the same run settings (input, modules with their sha256, data digests and
+/// runtimes, limits, dedup, symlinks; the output, threads and shard may differ), be complete, and
+/// hold disjoint inputs. Contents keep their uuids (random, so they never collide), every part's
+/// attempts are kept in `__wadup_run` (ids renumbered, `resumed_from` and `__wadup_input.run_id`
+/// with them), module counters are summed. Dedup stays per part: a content processed in two
+/// shards is processed in both.
 public enum SQLiteMerge {
     /// Why the parts cannot be merged; each names the file and what differs.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -95,7 +96,7 @@ public enum SQLiteMerge {
                     try db.execute(sql: SQLiteStore.schema)
                     return .commit
                 }
-                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double, offered: Int64, accepted: Int64, dataSha256: String?)] = [:]
+                var modules: [String: (sha256: String, size: Int64, runs: Int64, failures: Int64, ms: Double, offered: Int64, accepted: Int64, dataSha256: String?, runtime: String?)] = [:]
                 for part in parts {
                     try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
                     try db.inTransaction {
@@ -135,7 +136,7 @@ public enum SQLiteMerge {
                         }
                         for m in try Row.fetchAll(db, sql: "SELECT * FROM part.__wadup_modules") {
                             let name: String = m["name"]
-                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0, 0, 0, m["data_sha256"])
+                            var total = modules[name] ?? (m["sha256"], m["size"], 0, 0, 0, 0, 0, m["data_sha256"], m["runtime"])
                             total.offered += m["offered"] ?? 0
                             total.accepted += m["accepted"] ?? 0
                             total.runs += m["runs"]
@@ -152,10 +153,10 @@ public enum SQLiteMerge {
                     for (name, m) in modules.sorted(by: { $0.key < $1.key }) {
                         try db.execute(
                             sql: """
-                                INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256)
-                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256, runtime)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                                 """,
-                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms, m.offered, m.accepted, m.dataSha256])
+                            arguments: [name, m.sha256, m.size, m.runs, m.failures, m.ms, m.offered, m.accepted, m.dataSha256, m.runtime])
                     }
                     try SQLiteStore.createIndexes(db, moduleTables: try SQLiteStore.moduleTableNames(db))
                     return .commit

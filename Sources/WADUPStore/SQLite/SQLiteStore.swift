@@ -277,7 +277,8 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
             total_time_ms REAL NOT NULL,
             offered INTEGER NOT NULL DEFAULT 0,
             accepted INTEGER NOT NULL DEFAULT 0,
-            data_sha256 TEXT
+            data_sha256 TEXT,
+            runtime TEXT
         );
         CREATE TABLE __wadup_tables (
             name TEXT PRIMARY KEY,
@@ -290,8 +291,9 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
     /// Version 1 added `__wadup_tables`; databases without it (version 0) are read as version 1.
     /// Version 2 added the content's type (`__wadup_content.mime`, `description`), dispatch
     /// counts (`__wadup_modules.offered`, `accepted`) and data folders' digests
-    /// (`__wadup_modules.data_sha256`); resuming an older database adds them (``upgrade(_:)``),
-    /// and readers treat them as NULL where absent.
+    /// (`__wadup_modules.data_sha256`), then Python modules' runtimes (`__wadup_modules.runtime`,
+    /// so a version-2 database may lack only that one); resuming an older database adds them
+    /// (``upgrade(_:)``), and readers treat them as NULL where absent.
     public static let schemaVersion = 2
 
     /// The columns version 2 added, with their declarations, by table.
@@ -301,6 +303,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
         ("__wadup_modules", "offered", "INTEGER NOT NULL DEFAULT 0"),
         ("__wadup_modules", "accepted", "INTEGER NOT NULL DEFAULT 0"),
         ("__wadup_modules", "data_sha256", "TEXT"),
+        ("__wadup_modules", "runtime", "TEXT"),
     ]
 
     /// Brings a database of an older schema to this one: the catalog of version 1, the columns of
@@ -487,13 +490,13 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                 for m in modules {
                     try db.execute(
                         sql: """
-                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            INSERT INTO __wadup_modules (name, sha256, size, runs, failures, total_time_ms, offered, accepted, data_sha256, runtime)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT (name) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
                                 total_time_ms = total_time_ms + excluded.total_time_ms, offered = offered + excluded.offered,
                                 accepted = accepted + excluded.accepted
                             """,
-                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs, m.offered, m.accepted, m.dataSha256])
+                        arguments: [m.name, m.sha256, m.size, m.runs, m.failures, m.totalTimeMs, m.offered, m.accepted, m.dataSha256, m.runtime])
                 }
             }
             // Best effort: a reader that keeps a transaction open holds the WAL, and its pages stay

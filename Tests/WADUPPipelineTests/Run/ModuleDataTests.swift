@@ -92,7 +92,9 @@ struct ModuleDataTests {
         let bare = try BuiltModules.folder([Self.probe])
         let without = try Harness.run(modulesDirectory: bare, input: input, engine: engine)
         #expect(try Self.row(without) == "-1  -1 0")
-        #expect(try without.ints("SELECT count(*) FROM __wadup_modules WHERE data_sha256 IS NULL") == [1])
+        // A .wasm module has no runtime either: NULL, and left out of the settings.
+        #expect(try without.ints("SELECT count(*) FROM __wadup_modules WHERE data_sha256 IS NULL AND runtime IS NULL") == [1])
+        #expect(try without.strings("SELECT settings FROM __wadup_run").allSatisfy { !$0.contains("runtime") })
     }
 
     /// The error `pipeline` stops with before touching any input.

@@ -17,9 +17,10 @@ struct RunOutputTests {
         return path
     }
 
-    static func settings(input: String, maxRows: Int = 1000) -> RunSettings {
+    static func settings(input: String, maxRows: Int = 1000, runtime: String? = nil) -> RunSettings {
         RunSettings(
-            input: input, output: "out.db", modulesDirectory: "modules", modules: [.init(name: "m", sha256: String(repeating: "ab", count: 32))],
+            input: input, output: "out.db", modulesDirectory: "modules",
+            modules: [.init(name: "m", sha256: String(repeating: "ab", count: 32), runtime: runtime)],
             threads: 2, limits: RunLimits(maxRows: maxRows), dedup: true, followSymlinks: false, shard: nil)
     }
 
@@ -101,6 +102,19 @@ struct RunOutputTests {
         let resumed = try #require(try Self.run(RunOutput(path, resume: true), input: dir))
         #expect(resumed.resumed?.previousOutcome == RunOutcome.interrupted.rawValue)
         #expect(try Self.run(RunOutput(path, resume: true), input: dir) == nil, "a complete run has nothing to resume")
+    }
+
+    @Test func aResumeWhoseModuleHasAnotherRuntimeIsRefusedNamingTheModuleAndBothRuntimes() throws {
+        let dir = Self.folder()
+        let path = dir + "/out.db"
+        let python = { (digit: Character) in "CPython 3.11.2 (Debian python3.11 3.11.2-6); python.wasm sha256 \(String(repeating: digit, count: 64))" }
+        _ = try Self.run(RunOutput(path), input: dir, settings: Self.settings(input: dir, runtime: python("1")), outcome: .interrupted)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let mismatch = Self.kind { _ = try Self.run(RunOutput(path, resume: true), input: dir, settings: Self.settings(input: dir, runtime: python("2"))) }
+        guard case .resumeMismatch(let differences)? = mismatch else { Issue.record("expected a mismatch, got \(String(describing: mismatch))"); return }
+        #expect(differences.map(\.description) == ["runtime m \(python("2")) (the run has m \(python("1")))"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the database is left untouched")
+        #expect(try Self.run(RunOutput(path, resume: true), input: dir, settings: Self.settings(input: dir, runtime: python("1"))) != nil)
     }
 
     @Test func theInputCannotBeTheOutputAndAServerNeedsAStore() throws {
