@@ -364,6 +364,7 @@ IMPORTS = '''
 import email, email.policy, json, zipfile, hashlib, struct, zlib, io, re, datetime, csv, base64
 import binascii, unicodedata, xml.etree.ElementTree as ET, pyexpat, math, array, bisect, heapq, random
 import mailbox, tarfile, gzip, collections, dataclasses, typing, decimal, uuid, codecs, statistics
+import lzma, bz2, mmap, socket, subprocess, html.parser, urllib.parse, ipaddress, email.parser
 import wadup
 
 t = wadup.table("imports", {"md5": str, "crc": int, "members": int, "subject": str})
@@ -378,6 +379,8 @@ def process(content):
     ET.fromstring("<a><b/></a>")
     json.loads(json.dumps({"x": [1, 2.5, "é"]}))
     "日本".encode("iso2022_jp")
+    assert lzma.decompress(lzma.compress(data)) == data and bz2.decompress(bz2.compress(data)) == data
+    assert zlib.decompress(zlib.compress(data)) == data and gzip.decompress(gzip.compress(data)) == data
     t.insert((hashlib.md5(data).hexdigest(), zlib.crc32(data), len(z.namelist()), str(msg["subject"])))
 '''
 
