@@ -5,6 +5,7 @@ binding, the way the Swift host will, and prints what the module did.
     pip install wasmtime          # in a venv
     python3 scripts/python-smoke.py MODULE.py [FILE...]      # one module over files (or stdin-less demo bytes)
     python3 scripts/python-smoke.py --selftest               # the checks of the runtime's contract
+    python3 scripts/python-smoke.py --bench                  # instance start and per-call cost
 
 The contract it documents (the host's side of it):
 - python.wasm is a WASI reactor: call `_initialize`, then `init() -> i32` once per instance
@@ -556,9 +557,64 @@ def selftest():
     return 1 if failures else 0
 
 
+NOOP = '''
+def process(content):
+    pass
+'''
+
+ONEROW = '''
+import wadup
+t = wadup.table("one", {"size": int, "head": str})
+def process(content):
+    t.insert((content.size, content[:8].hex()))
+'''
+
+
+def bench(instances=10, calls=2000):
+    """Instance start (instantiate + _initialize + init) and the cost of a process() call."""
+    import statistics
+    engine = Engine()
+    compiled = Module.from_file(engine, os.path.join(RUNTIME, "python.wasm"))
+    tmp = tempfile.mkdtemp(prefix="wadup-py-bench-")
+    results = {}
+    for name, text in (("noop", NOOP), ("onerow", ONEROW), ("imports", IMPORTS)):
+        path = os.path.join(tmp, name + ".py")
+        with open(path, "w") as fh:
+            fh.write(text)
+        starts, inits = [], []
+        for _ in range(instances):
+            t0 = time.perf_counter()
+            inst = Instance(path, engine=engine, compiled=compiled, quiet=True)
+            t1 = time.perf_counter()
+            assert inst.init() == 0, inst.host.logs
+            t2 = time.perf_counter()
+            starts.append((t1 - t0) * 1000)
+            inits.append((t2 - t1) * 1000)
+            mem = inst.exports["memory"].data_len(inst.store)
+            if _ + 1 < instances:
+                inst.close()
+        line = "%-8s instantiate+_initialize %.1f ms, init median %.1f ms (min %.1f), memory after init %.1f MiB" % (
+            name, statistics.median(starts), statistics.median(inits), min(inits), mem / 1048576)
+        if name != "imports":
+            data = b"MZ" + bytes(98)
+            for _ in range(50):
+                inst.process(data)
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                inst.process(data)
+            per = (time.perf_counter() - t0) / calls * 1e6
+            line += "; process %.0f us/call, memory after %d calls %.1f MiB" % (
+                per, calls + 50, inst.exports["memory"].data_len(inst.store) / 1048576)
+        inst.close()
+        print(line)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "--selftest":
         sys.exit(selftest())
+    if len(sys.argv) >= 2 and sys.argv[1] == "--bench":
+        sys.exit(bench())
     if len(sys.argv) < 2:
         print(__doc__)
         sys.exit(2)
