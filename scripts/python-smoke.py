@@ -413,6 +413,50 @@ def process(content):
             wadup.log.info("%s refused: %s: %s", what, type(e).__name__, e)
 '''
 
+API = r'''
+import wadup
+ROLE = "identify"
+t = wadup.table("api", {"a": "Int64", "b": "Float64", "c": "String"})
+
+def expect(exc, f):
+    try:
+        f()
+    except exc:
+        return
+    raise AssertionError("no %s" % exc.__name__)
+
+def process(content):
+    b = bytes(range(10))
+    assert content.size == len(content) == 10 and bytes(content) == b and content.read() == b
+    assert content[2:5] == b[2:5] and content[-3:] == b[-3:] and content[::3] == b[::3]
+    assert content[8:2:-2] == b[8:2:-2] and content[::-1] == b[::-1] and content[5:2] == b""
+    assert content[3] == 3 and content[-1] == 9 and content.read(8, 100) == b[8:] and content.read(50, 1) == b""
+    expect(IndexError, lambda: content[10])
+    buf = bytearray(4)
+    assert content.readinto(7, buf) == 3 and buf[:3] == b[7:]
+    f = content.open()
+    f.seek(-4, 2); assert f.read(2) == b[6:8] and f.tell() == 8
+    t.insert({"a": 1, "c": "x\u00e9\"q"})
+    t.insert([True, 2, None])
+    expect(TypeError, lambda: t.insert((1.5, 1.0, "x")))
+    expect(TypeError, lambda: t.insert((1, 1.0, b"x")))
+    expect(ValueError, lambda: t.insert((1, float("nan"), "x")))
+    expect(OverflowError, lambda: t.insert((1 << 63, 1.0, "x")))
+    expect(ValueError, lambda: t.insert((1, 2)))
+    expect(KeyError, lambda: t.insert({"d": 1}))
+    expect(TypeError, lambda: wadup.table("bad", {"a": bytes}))
+    expect(wadup.InvalidJsonError, lambda: wadup._check("x", -3))
+    wadup.emit("ba", bytearray(b"12")); wadup.emit("mv", memoryview(b"345")[1:])
+    try:
+        with wadup.emit_stream("aborted") as s:
+            s.write(b"zz")
+            raise KeyError("inside")
+    except KeyError:
+        pass
+    wadup.log.warning("%d%% done, %s", 50, "ok")
+    content.set_type("application/x-test", "a test")
+'''
+
 DECLINE = '''
 import wadup
 def init():
@@ -516,6 +560,16 @@ def selftest():
     rc = inst.init()
     check("no process() -> init 2", rc == 2 and "has no function process" in inst.host.logs[-1][1], "%s %s" % (rc, inst.host.logs))
     check("no ACCEPTS -> wadup_accepts 0", inst.accepts() is None)
+    inst.close()
+
+    inst = instance("api", API)
+    check("init -> 0", inst.init() == 0, str(inst.host.logs))
+    check("ROLE identify -> manifest without accepts", inst.accepts() == {"version": 1, "role": "identify"}, str(inst.accepts()))
+    rc = inst.process(bytes(range(10)))
+    check("the API's edge cases (slices, files, rows, type errors, streams)", rc == 0, str(inst.host.logs))
+    check("rows of the api module", inst.host.rows == [("api", [1, None, "x\u00e9\"q"]), ("api", [1, 2.0, None])], str(inst.host.rows))
+    check("emits of bytearray/memoryview, the aborted stream dropped", inst.host.emits == [("ba", b"12"), ("mv", b"45")], str(inst.host.emits))
+    check("log with % arguments, set_type", ("warning", "50% done, ok") in inst.host.logs and ("type", "application/x-test") in inst.host.logs, str(inst.host.logs))
     inst.close()
 
     inst = instance("decline", DECLINE)
