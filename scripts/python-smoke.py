@@ -234,6 +234,10 @@ class Instance:
         self.moddir = tempfile.mkdtemp(prefix="wadup-py-module-")
         shutil.copy(module_file, self.moddir)
         self.store = Store(self.engine)
+        try:
+            self.store.set_fuel(10 ** 15)  # when the engine meters fuel
+        except wasmtime.WasmtimeError:
+            pass
         wasi = WasiConfig()
         self.out = os.path.join(self.moddir + ".out")
         wasi.stdout_file = self.out
@@ -630,7 +634,10 @@ def bench(instances=10, calls=2000):
     engine = Engine()
     compiled = Module.from_file(engine, os.path.join(RUNTIME, "python.wasm"))
     tmp = tempfile.mkdtemp(prefix="wadup-py-bench-")
-    results = {}
+    config = Config()
+    config.consume_fuel = True
+    fuel_engine = Engine(config)
+    fuel_compiled = Module.from_file(fuel_engine, os.path.join(RUNTIME, "python.wasm"))
     for name, text in (("noop", NOOP), ("onerow", ONEROW), ("imports", IMPORTS)):
         path = os.path.join(tmp, name + ".py")
         with open(path, "w") as fh:
@@ -659,6 +666,16 @@ def bench(instances=10, calls=2000):
             per = (time.perf_counter() - t0) / calls * 1e6
             line += "; process %.0f us/call, memory after %d calls %.1f MiB" % (
                 per, calls + 50, inst.exports["memory"].data_len(inst.store) / 1048576)
+        inst.close()
+        # Fuel (wasmtime's count of executed instructions, roughly): what --fuel must allow.
+        inst = Instance(path, engine=fuel_engine, compiled=fuel_compiled, quiet=True)
+        inst.store.set_fuel(10 ** 12)
+        inst.init()
+        line += "; fuel: init %.1fM" % ((10 ** 12 - inst.store.get_fuel()) / 1e6)
+        if name != "imports":
+            inst.store.set_fuel(10 ** 12)
+            inst.process(data)
+            line += ", process %.0fk" % ((10 ** 12 - inst.store.get_fuel()) / 1e3)
         inst.close()
         print(line)
     shutil.rmtree(tmp, ignore_errors=True)
