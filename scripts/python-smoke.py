@@ -576,6 +576,10 @@ def selftest():
     check("log with % arguments, set_type", ("warning", "50% done, ok") in inst.host.logs and ("type", "application/x-test") in inst.host.logs, str(inst.host.logs))
     inst.close()
 
+    inst = instance("email", "import email.parser, sys\ndef process(content):\n    assert __name__ == 'wadup_module_email' and sys.modules['email'].__file__.startswith('/python/')\n")
+    check("a module named like a standard one (email.py) imports the standard one", inst.init() == 0 and inst.process(b"x") == 0, str(inst.host.logs))
+    inst.close()
+
     inst = instance("decline", DECLINE)
     rc = inst.init()
     check("init() returning False -> 1", rc == 1 and inst.host.logs == [("info", "nothing to do here")], "%s %s" % (rc, inst.host.logs))

@@ -1,7 +1,8 @@
 """What the reactor (Guests/Python/wadup_python.c) calls: init(), process(), manifest().
 
-init() loads the user's module from /module/NAME.py by its path (under its own name, so a module
-named like a standard one works), checks it has a callable ``process``, and runs its optional
+init() loads the user's module from /module/NAME.py by its path (/module is not on sys.path; the
+module is named NAME, or wadup_module_NAME when NAME is taken by the standard library, so a
+module called email.py can still import email), checks it has a callable ``process``, and runs its optional
 ``init()``. Failures are logged at error level through the host (type, message and file:line) with
 the traceback at debug level; the return values are the ABI's (0 ready, 1 declined, 2 error).
 """
@@ -81,15 +82,21 @@ def init():
         _log(3, problem)
         return 2
     stem = name[:-3]
+    modname = stem
     user_path = MODULE_DIR + "/" + name
     try:
-        from importlib.util import spec_from_file_location, module_from_spec
-        spec = spec_from_file_location(stem, user_path)
+        from importlib.util import spec_from_file_location, module_from_spec, find_spec
+        # The module's name is its stem, unless that would hide a module of the standard library
+        # or of /data/site-packages (a module called email.py importing email).
+        modname = stem
+        if not stem.isidentifier() or stem in sys.modules or find_spec(stem) is not None:
+            modname = "wadup_module_" + "".join(c if c.isalnum() else "_" for c in stem)
+        spec = spec_from_file_location(modname, user_path)
         module = module_from_spec(spec)
-        sys.modules[stem] = module
+        sys.modules[modname] = module
         spec.loader.exec_module(module)
     except BaseException as e:
-        sys.modules.pop(stem, None)
+        sys.modules.pop(modname, None)
         _report("%s: import failed: " % name, e)
         return 2
     process = getattr(module, "process", None)
