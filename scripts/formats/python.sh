@@ -90,11 +90,12 @@ build_wasm() {
   mkdir -p "$obj/wasm" "$obj/no-pkg-config" && cd "$obj/wasm"
   local na=() m
   for m in $disabled; do na+=("py_cv_module_$m=n/a"); done
+  # pymalloc (off by default on WASI; its arenas then come from malloc): pefile runs ~5% faster.
   # Debian's wasi-libc declares clockid_t as a pointer: time's CLOCK_* constants convert it to an
   # int (a warning in the compilers CPython 3.11 knew, an error in today's clang).
   CONFIG_SITE=$cpython/Tools/wasm/config.site-wasm32-wasi PKG_CONFIG_LIBDIR=$obj/no-pkg-config PKG_CONFIG_PATH= \
     quietly "$obj/configure-wasm.log" "$cpython/configure" --host=wasm32-unknown-wasi --build="$("$cpython/config.guess")" \
-    --with-build-python="$native/python" --disable-ipv6 --disable-test-modules --without-ensurepip --with-pymalloc=no \
+    --with-build-python="$native/python" --disable-ipv6 --disable-test-modules --without-ensurepip --with-pymalloc \
     CC="$CC" AR="$AR" RANLIB="$(command -v llvm-ranlib)" READELF=true \
     CFLAGS="-O2 -g0 -Wno-int-conversion -Wno-incompatible-function-pointer-types" \
     ZLIB_CFLAGS="-I$prefix/include" ZLIB_LIBS="-L$prefix/lib -lz" BZIP2_CFLAGS="-I$prefix/include" BZIP2_LIBS="-L$prefix/lib -lbz2" \
