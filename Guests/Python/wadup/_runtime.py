@@ -139,12 +139,9 @@ def process():
     try:
         user.process(wadup.Content())
         return 0
-    except BaseException as e:
+    except BaseException as e:  # (`e` and its traceback, with the run's frames, go at the block's end)
         _report("", e)
         return 1
-    finally:
-        # A traceback keeps the failed run's frames (and their buffers) alive: let them go.
-        sys.last_type = sys.last_value = sys.last_traceback = None
 
 
 def manifest():
