@@ -266,10 +266,9 @@ static int start_interpreter(void) {
     config.safe_path = 1;
     config.buffered_stdio = 0;
     config.module_search_paths_set = 1;
-    /* The standard library, then the folder beside it (the wadup package when it is not in the
-     * zip), then the module's vendored packages. The user's module is loaded by its path
-     * (wadup._runtime), so /module is not on sys.path: a module named like a standard one works. */
-    static const wchar_t *paths[] = {L"/python/python311.zip", L"/python"};
+    /* The standard library and the wadup package (one zip), then the module's vendored packages.
+     * The user's module is loaded by its path (wadup._runtime), so /module is not on sys.path. */
+    static const wchar_t *paths[] = {L"/python/python311.zip"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         st = PyWideStringList_Append(&config.module_search_paths, paths[i]);
         if (PyStatus_Exception(st)) goto fail_config;
