@@ -128,8 +128,10 @@ prefix=$(cached_prefix python "$pins" build_wasm Guests/Python/stdlib_zip.py Gue
 pyout=$root/.build/guest-modules/python
 mkdir -p "$pyout/lib"
 # A 1 MiB stack (CPython's WASI default is 512 KiB): C recursion (repr, json, re) past Python's
-# recursion limit of 600 on WASI must meet RecursionError, not the stack's end.
-PYTHON_LINK="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--stack-first -Wl,--initial-memory=10485760 $strip"
+# recursion limit of 600 on WASI must meet RecursionError, not the stack's end; first in memory, so
+# overflowing it traps instead of overwriting data. No --initial-memory (CPython's WASI build asks
+# 10 MiB): the memory grows from what the data needs, and a trivial module's instance stays at 6 MiB.
+PYTHON_LINK="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--stack-first $strip"
 inputs="Guests/Python/wadup_python.c Guests/C/wadup.h Guests/Python/stdlib_zip.py Guests/Python/wadup.pyi $(ls Guests/Python/wadup/*.py)"
 stamp=$( (echo "$PYTHON_LINK $prefix $native"; cat "$0" "${BASH_SOURCE[0]}" $inputs) | sha256sum | cut -c1-64)
 if [ -f "$fmt/python.stamp" ] && [ "$(cat "$fmt/python.stamp")" = "$stamp" ] && [ -f "$pyout/python.wasm" ] && [ -f "$pyout/lib/python311.zip" ]; then
