@@ -53,8 +53,9 @@ build_native() {
   # Everything (the shared modules too: the standard library's zip is written with binascii).
   quietly "$obj/make.log" make -j"$jobs"
   ./python -c "import binascii, sys; assert sys.version_info[:2] == (3, 11)"
+  # Only ./python and what it loads (Lib in the source, build/lib.* here) are used from the cache.
   find . \( -name "*.o" -o -name "*.a" \) -delete
-  rm -rf build/temp.*
+  rm -rf build/temp.* Programs _bootstrap_python Python/deepfreeze
 }
 native=$(cached_prefix python-build "$pins" build_native)/build
 
