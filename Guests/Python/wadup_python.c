@@ -84,17 +84,13 @@ static PyObject *host_string(int32_t (*get)(char *, uint32_t)) {
 static PyObject *w_filename(PyObject *self, PyObject *unused) { return host_string(get_content_filename); }
 static PyObject *w_content_type(PyObject *self, PyObject *unused) { return host_string(get_content_type); }
 
-/* Calls taking (bytes-like, bytes-like): define_table, emit_bytes, set_content_type. */
 static PyObject *w_define_table(PyObject *self, PyObject *args) {
     Py_buffer name, cols; uint32_t nl, cl; int32_t rc;
     if (!PyArg_ParseTuple(args, "y*y*", &name, &cols)) return NULL;
-    if (u32_len(name.len, &nl) < 0 || u32_len(cols.len, &cl) < 0) { rc = 0; goto fail; }
+    if (u32_len(name.len, &nl) < 0 || u32_len(cols.len, &cl) < 0) { PyBuffer_Release(&name); PyBuffer_Release(&cols); return NULL; }
     rc = define_table(name.buf, nl, cols.buf, cl);
     PyBuffer_Release(&name); PyBuffer_Release(&cols);
     return PyLong_FromLong(rc);
-fail:
-    PyBuffer_Release(&name); PyBuffer_Release(&cols);
-    return NULL;
 }
 
 static PyObject *w_insert_row(PyObject *self, PyObject *args) {
