@@ -36,10 +36,16 @@ unshare -m bash -euo pipefail -c "
   '$pkg/bin/wadup' --input '$inputs' --output '$work/package.db' 2> '$work/run.txt'
   '$pkg/bin/wadup' stats '$work/package.db' > '$work/stats.txt'
   cd '$work' && '$pkg/bin/wadup' new first_module --language c > '$work/new.txt'
+  '$pkg/bin/wadup' new first_python --language python > '$work/new-python.txt'
+  '$pkg/bin/wadup' try '$work/first_python/first_python.py' '$inputs/test1.txt' > '$work/try-python.txt'
 "
 grep -q "^engines: wasmtime .*($pkg/lib/wadup/libwasmtime.so)" "$work/version.txt" || fail "the package's wasmtime was not used: $(cat "$work/version.txt")"
 grep -q "complete" "$work/run.txt" || fail "the main job did not complete: $(cat "$work/run.txt")"
 grep -q "$pkg/bin/../share/wadup/sdk\|$pkg/share/wadup/sdk" "$work/first_module/build.sh" || fail "wadup new did not find the packaged SDK"
+# A Python module on the packaged runtime (CPython for wasm32 and its standard library), toolchain hidden.
+grep -q "^python modules: CPython 3.11" "$work/version.txt" || fail "the package's Python runtime was not found: $(cat "$work/version.txt")"
+grep -q "first_python: 1 row" "$work/try-python.txt" || fail "a Python module did not run from the package: $(cat "$work/try-python.txt")"
+[ -s "$work/first_python/wadup.pyi" ] || fail "wadup new --language python did not copy the packaged wadup.pyi"
 
 # The same results as the checkout's build (which reads the same standard modules from the checkout).
 .build/release/wadup --input "$inputs" --output "$work/checkout.db" 2>/dev/null

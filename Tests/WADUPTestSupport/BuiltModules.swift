@@ -1,4 +1,5 @@
 import Foundation
+import WADUPPipeline
 
 /// The guest modules `scripts/build-guests.sh` builds into `.build/guest-modules/`: the standard
 /// set (`standard/`), the SDK examples (`examples/`) and the test probes (`probes/`).
@@ -9,6 +10,17 @@ public enum BuiltModules {
     /// The built `.wasm` of module `name`, if it is built.
     public static func path(of name: String) -> String? {
         kinds.map { "\(root)/\($0)/\(name).wasm" }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The Python runtime `scripts/formats/python.sh` builds (`.build/guest-modules/python/`).
+    public static var python: PythonRuntime {
+        get throws {
+            let runtime = PythonRuntime(directory: "\(root)/python")
+            guard FileManager.default.fileExists(atPath: "\(runtime.directory)/\(PythonRuntime.interpreterFile)") else {
+                throw SupportError("the Python runtime is not built: run scripts/build-guests.sh")
+            }
+            return runtime
+        }
     }
 
     /// A new modules folder holding the named built modules.

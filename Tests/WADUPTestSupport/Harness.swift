@@ -121,13 +121,14 @@ public enum Harness {
         modulesDirectory: String, input: String, threads: Int = 1, limits: RunLimits = RunLimits(), dedup: Bool = true,
         followSymlinks: Bool = false, shard: Shard? = nil, engine kind: EngineKind, reader: FileReader = .system, logger: Logger = quietLogger,
         countsTotals: Bool = false, output: String? = nil, temporaryFolder: TemporaryFolder = .standard, resume: Bool = false,
-        moduleData: [String: String] = [:]
+        moduleData: [String: String] = [:], python: PythonRuntime? = nil
     ) throws -> Pipeline {
         let output = output ?? temporaryDirectory() + "/out.db"
         return Pipeline(
             configuration: RunConfiguration(
                 modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits, dedup: dedup,
-                followSymlinks: followSymlinks, resume: resume, shard: shard, temporaryFolder: temporaryFolder, moduleData: moduleData),
+                followSymlinks: followSymlinks, resume: resume, shard: shard, temporaryFolder: temporaryFolder, moduleData: moduleData,
+                python: python),
             engine: try engine(kind, limits: limits), logger: logger, countsTotals: countsTotals, reader: reader)
     }
 

@@ -15,7 +15,7 @@
 #   python-KEY/        lib/libpython3.11.a (the interpreter and its C modules, compiled in
 #                      statically), libmpdec, libexpat, libz, libbz2, liblzma; include/;
 #                      lib/stdlib.zip
-# In the clone, .build/guest-modules/python/:
+# In the clone, .build/guest-modules/python/ (VERSION: the interpreter's version):
 #   python.wasm        that library linked with Guests/Python/wadup_python.c (init, process,
 #                      wadup_accepts and the _wadup module over wadup.h), stripped unless
 #                      WADUP_KEEP_SYMBOLS=1
@@ -135,7 +135,7 @@ mkdir -p "$pyout/lib"
 PYTHON_LINK="-O2 -Wno-c23-extensions -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--stack-first $strip"
 inputs="Guests/Python/wadup_python.c Guests/C/wadup.h Guests/Python/stdlib_zip.py Guests/Python/wadup.pyi $(ls Guests/Python/wadup/*.py)"
 stamp=$( (echo "$PYTHON_LINK $prefix $native"; cat "$0" "${BASH_SOURCE[0]}" $inputs) | sha256sum | cut -c1-64)
-if [ -f "$fmt/python.stamp" ] && [ "$(cat "$fmt/python.stamp")" = "$stamp" ] && [ -f "$pyout/python.wasm" ] && [ -f "$pyout/lib/python311.zip" ]; then
+if [ -f "$fmt/python.stamp" ] && [ "$(cat "$fmt/python.stamp")" = "$stamp" ] && [ -f "$pyout/python.wasm" ] && [ -f "$pyout/lib/python311.zip" ] && [ -f "$pyout/VERSION" ]; then
   echo "formats: python.wasm up to date"; exit 0
 fi
 rm -f "$fmt/python.stamp"
@@ -146,5 +146,7 @@ $CC $PYTHON_LINK -I "$prefix/include" -I "$root/Guests/C" -L "$prefix/lib" -o "$
 cp "$fmt/python.wasm" "$pyout/python.wasm"
 cp "$fmt/python311.zip" "$pyout/lib/python311.zip"
 cp "$guest/wadup.pyi" "$pyout/lib/wadup.pyi"
+# The version a run records for a Python module (__wadup_modules.runtime) and `wadup --version` shows.
+echo "CPython 3.11.2 (Debian python3.11 3.11.2-6+deb12u8)" > "$pyout/VERSION"
 echo "$stamp" > "$fmt/python.stamp"
 echo "formats: python.wasm $(stat -c %s "$pyout/python.wasm") B, lib/python311.zip $(stat -c %s "$pyout/lib/python311.zip") B"

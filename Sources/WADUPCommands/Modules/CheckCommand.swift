@@ -98,7 +98,7 @@ package struct CheckCommand: ParsableCommand {
         let python = StandardModules.python
         let name = URL(fileURLWithPath: module).deletingPathExtension().lastPathComponent
         var text = "\(module): Python module \(name), \(script.count) bytes\n"
-        text += "runtime: \(python.directory) (\(PythonRuntime.interpreterFile), \(PythonRuntime.libraryFile)), read-only at \(PythonRuntime.libraryMount)\n"
+        text += "runtime: \(python.version ?? "version unknown") in \(python.directory); its lib/ read-only at \(PythonRuntime.libraryMount)\n"
         var problem: (message: String, remedy: String)?
         do throws(WADUPError) {
             let data = try ModuleSet.data(forModule: module, given: moduleData)

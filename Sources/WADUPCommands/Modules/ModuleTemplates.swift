@@ -265,6 +265,9 @@ enum ModuleTemplates {
             exit 1
           fi
           for wheel in .wheels/*.whl; do "$py" -m zipfile -e "$wheel" "$site"; done
+          # Bytecode, when this python3 is a 3.11 (WADUP's interpreter reads its __pycache__): each
+          # interpreter start then loads instead of compiling (pefile: 120 ms to 74 ms).
+          if "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then "$py" -m compileall -q "$site" >/dev/null; fi
         fi
         rm -rf .wheels .pip-errors
         echo "vendored $(ls "$site" | grep -c '\.dist-info$' || true) packages into $site; try it: wadup try @NAME@.py FILE..."

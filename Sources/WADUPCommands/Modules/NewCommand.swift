@@ -47,7 +47,7 @@ package struct NewCommand: ParsableCommand {
         }
         if language == .python {
             // The API's type stubs, for editors, from the runtime the module will run on.
-            let stubs = StandardModules.python.directory + "/" + PythonRuntime.stubsFile
+            let stubs = StandardModules.python.library + "/" + PythonRuntime.stubsFile
             if FileManager.default.fileExists(atPath: stubs) { try? FileManager.default.copyItem(atPath: stubs, toPath: folder + "/" + PythonRuntime.stubsFile) }
         }
         let module = language.moduleFile.replacingOccurrences(of: "@NAME@", with: name)

@@ -117,7 +117,7 @@ public struct ModuleSet: Sendable {
             let folder = try PythonScriptFolder(script: path, name: name, bytes: fileBytes)
             script = folder
             mounts += [
-                GuestMount(guestPath: PythonRuntime.libraryMount, hostPath: python.directory),
+                GuestMount(guestPath: PythonRuntime.libraryMount, hostPath: python.library),
                 GuestMount(guestPath: PythonRuntime.scriptMount, hostPath: folder.path),
             ]
         } else {

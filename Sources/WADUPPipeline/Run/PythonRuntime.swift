@@ -8,10 +8,10 @@ import WADUPRuntime
 /// The CPython interpreter, compiled to wasm32-wasi, that a `NAME.py` module runs on.
 ///
 /// A folder holding `python.wasm` (the interpreter, a WASI reactor whose `init` imports the
-/// script and whose `process` calls its `process(content)`) and `python311.zip` (the standard
-/// library and the `wadup` package). `scripts/formats/python.sh` builds it from pinned sources;
+/// script and whose `process` calls its `process(content)`), `VERSION`, and `lib/` holding
+/// `python311.zip` (the standard library and the `wadup` package) and `wadup.pyi`. `scripts/formats/python.sh` builds it from pinned sources;
 /// a checkout finds it in `python/` beside the `wadup` binary, the release package in
-/// `share/wadup/python`. Every instance of a Python module sees, read-only: this folder at
+/// `share/wadup/python`. Every instance of a Python module sees, read-only: `lib/` at
 /// ``libraryMount``, a folder holding only the script at ``scriptMount``, and the module's data
 /// folder (`NAME.d/`, vendored packages in its `site-packages/`) at ``ModuleDataMount/guestPath``.
 public struct PythonRuntime: Sendable, Equatable, Codable {
@@ -20,11 +20,11 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
 
     /// The interpreter's file name in ``directory``.
     public static let interpreterFile = "python.wasm"
-    /// The standard library's file name in ``directory``.
+    /// The standard library's file name in ``library``.
     public static let libraryFile = "python311.zip"
-    /// The `wadup` API's type stubs in ``directory`` (copied into a module folder by `wadup new`).
+    /// The `wadup` API's type stubs in ``library`` (copied into a module folder by `wadup new`).
     public static let stubsFile = "wadup.pyi"
-    /// Where the instance sees ``directory``.
+    /// Where the instance sees ``library``.
     public static let libraryMount = "/python"
     /// Where the instance sees the folder holding the script.
     public static let scriptMount = "/module"
@@ -38,6 +38,9 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
     public init(directory: String) {
         self.directory = directory
     }
+
+    /// The folder the instance sees at ``libraryMount``: `lib/` of ``directory``.
+    public var library: String { directory + "/lib" }
 
     /// The interpreter's version, from ``versionFile``; `nil` when the runtime is not there.
     public var version: String? {
@@ -53,10 +56,10 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
 
     /// The interpreter's bytes, or an error saying what is missing and how to get it.
     func interpreter(for script: String) throws(WADUPError) -> [UInt8] {
-        for file in [Self.interpreterFile, Self.libraryFile] where !FileManager.default.fileExists(atPath: directory + "/" + file) {
+        for path in [directory + "/" + Self.interpreterFile, library + "/" + Self.libraryFile] where !FileManager.default.fileExists(atPath: path) {
             throw WADUPError(
                 .usage,
-                "\(script): a Python module needs the Python runtime, and \(directory)/\(file) does not exist; build it with scripts/build-formats.sh (or set WADUP_PYTHON to the folder holding \(Self.interpreterFile) and \(Self.libraryFile))")
+                "\(script): a Python module needs the Python runtime, and \(path) does not exist; build it with scripts/build-formats.sh (or set WADUP_PYTHON to the folder holding \(Self.interpreterFile) and lib/\(Self.libraryFile))")
         }
         guard let data = FileManager.default.contents(atPath: directory + "/" + Self.interpreterFile) else {
             throw WADUPError(.io, "cannot read \(directory)/\(Self.interpreterFile)")

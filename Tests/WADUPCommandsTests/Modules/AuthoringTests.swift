@@ -129,3 +129,38 @@ struct AuthoringTests {
         #expect(report.contains("manifest: role analyze"), "\(report)")
     }
 }
+
+extension AuthoringTests {
+    /// The Python template: `wadup new --language python`, `build.sh` vendoring a pure-Python
+    /// package from PyPI into `NAME.d/site-packages`, the script importing it under `wadup try`, and
+    /// a package that needs a compiled extension refused by name.
+    @Test func aNewPythonModuleVendorsItsPackagesAndRunsUnderTry() throws {
+        let dir = Harness.temporaryDirectory()
+        let name = "first_python"
+        let (created, out, err) = try Self.wadup(["new", name, "--language", "python"], directory: dir)
+        #expect(created == 0, "\(err)")
+        #expect(out.contains("wadup try \(name)/\(name).py"), "\(out)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)/wadup.pyi"), "the API's stubs are copied for editors")
+        try "pefile\n".write(toFile: "\(dir)/\(name)/requirements.txt", atomically: true, encoding: .utf8)
+        let script = "\(dir)/\(name)/\(name).py"
+        try (String(contentsOfFile: script, encoding: .utf8) + "\nimport pefile  # vendored by build.sh\n").write(toFile: script, atomically: true, encoding: .utf8)
+        let built = try shell("./\(name)/build.sh", in: dir)
+        try #require(built.succeeded, "\(built.output)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)/\(name).d/site-packages/pefile.py"))
+        let sample: [UInt8] = Array("%PDF-1.7 sample content for the new module".utf8)
+        try Data(sample).write(to: URL(fileURLWithPath: dir + "/sample.pdf"))
+        let (code, tried, _) = try Self.wadup(["try", script, dir + "/sample.pdf"])
+        #expect(code == 0, "\(tried)")
+        let hex = sample.prefix(8).map { String(format: "%02x", $0) }.joined()
+        #expect(tried.contains("\(name): 1 row"), "\(tried)")
+        #expect(tried.split(separator: "\n").contains { $0.split(separator: " ") == [Substring(hex), Substring(String(sample.count))] }, "\(tried)")
+        let (checked, report, _) = try Self.wadup(["check", script])
+        #expect(checked == 0, "\(report)")
+        #expect(report.contains("ok: \(script) can run under wadup"), "\(report)")
+
+        try "lxml\n".write(toFile: "\(dir)/\(name)/requirements.txt", atomically: true, encoding: .utf8)
+        let refused = try shell("./\(name)/build.sh", in: dir)
+        #expect(!refused.succeeded)
+        #expect(refused.output.contains("lxml has no pure-Python wheel"), "\(refused.output)")
+    }
+}
