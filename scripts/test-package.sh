@@ -4,7 +4,8 @@
 # build folder and the system's libsqlite3 are hidden, then the unpacked package runs its main job.
 # Its database must hold what the checkout's own build writes for the same inputs (compared with
 # sqlite3, uuids and times aside). Also: ldd shows only system libraries, install.sh into a prefix
-# and into one it cannot write, `wadup new` finds the packaged SDK.
+# and into one it cannot write, `wadup new` finds the packaged SDK, Python modules answer the same
+# on both engines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -69,6 +70,72 @@ done
 data() { sqlite3 "$1" "SELECT name || ' ' || coalesce(data_sha256, '-') FROM __wadup_modules ORDER BY name"; }
 diff <(data "$work/package.db") <(data "$work/checkout.db") || fail "the package's module data differs from the checkout's"
 [ "$(dump "$work/package.db" | wc -l)" -gt 10 ] || fail "too few results to compare"
+
+# Python modules on both engines (the packaged runtime): rows, sub-contents, an exception, the
+# sandbox's walls and a memory limit answer the same on WasmKit as on wasmtime; a loop is stopped by
+# fuel on WasmKit (which has no --timeout; wasmtime's timeout and fuel are in PythonModuleTests).
+mkdir -p "$work/py/modules/walls.d" "$work/py/in"
+cat > "$work/py/modules/trivial.py" <<'PY'
+import wadup
+sizes = wadup.table("sizes", {"name": str, "size": int, "head": str, "ratio": float})
+def process(content):
+    head = content[0:4]
+    sizes.insert((content.filename, content.size, head.hex(), content.size / 2))
+    if head == b"EMIT":
+        wadup.emit("copy.bin", content.read(4, 3))
+        wadup.emit_slice("slice.bin", 1, 2)
+        with wadup.emit_stream("stream.bin") as s:
+            s.write(b"ab")
+            s.write(b"cd")
+    if head == b"GREE":
+        global kept
+        kept = bytearray(512 << 20)
+    if head[:1] == b"X":
+        raise ValueError("bad header in %s" % content.filename)
+PY
+cat > "$work/py/modules/walls.py" <<'PY'
+import wadup
+out = wadup.table("walls", {"attempt": str, "result": str})
+def attempt(name, action):
+    try:
+        action()
+        out.insert((name, "allowed"))
+    except OSError:
+        out.insert((name, "refused"))  # the engines' WASI layers pick different errnos
+    except BaseException as e:
+        out.insert((name, type(e).__name__))
+def process(content):
+    if content.filename != "a.txt":
+        return
+    attempt("passwd", lambda: open("/etc/passwd").read())
+    attempt("data-write", lambda: open("/data/new.txt", "w").write("x"))
+    attempt("socket", lambda: __import__("socket").socket().connect(("127.0.0.1", 22)))
+    attempt("subprocess", lambda: __import__("subprocess").run(["/bin/true"]))
+    out.insert(("data-read", open("/data/note.txt").read()))
+PY
+echo -n mine > "$work/py/modules/walls.d/note.txt"
+echo -n hello > "$work/py/in/a.txt"; echo -n EMITxyz > "$work/py/in/e.bin"; echo -n X1 > "$work/py/in/x.bin"
+echo -n GREEDY > "$work/py/in/greedy.bin"
+pydump() {
+  # A failure as "module:kind" (the details name engine-specific traps).
+  sqlite3 "$1" "SELECT filename || ' ' || status || ' ' || coalesce(error_message, '') FROM __wadup_content ORDER BY 1" | sed -E 's/^([^ ]+ [^ ]+ [^: ]+): ([a-z_]+).*/\1:\2/'
+  sqlite3 "$1" "SELECT c.filename, s.size, s.head, s.ratio FROM sizes s JOIN __wadup_content c ON c.uuid = s.content_uuid ORDER BY 1"
+  sqlite3 "$1" "SELECT attempt, result FROM walls ORDER BY 1"
+}
+for engine in wasmtime wasmkit; do
+  "$pkg/bin/wadup" --engine "$engine" --modules "$work/py/modules" --input "$work/py/in" --output "$work/py/$engine.db" \
+    --max-memory 128MiB --no-dedup 2> "$work/py/$engine.txt" || fail "the Python run on $engine failed: $(cat "$work/py/$engine.txt")"
+done
+diff <(pydump "$work/py/wasmtime.db") <(pydump "$work/py/wasmkit.db") || fail "Python modules answer differently on WasmKit and wasmtime"
+pyrun=$(pydump "$work/py/wasmkit.db")
+for want in "e.bin success" "stream.bin success" "x.bin failed trivial:nonzero_return" "greedy.bin failed trivial:memory_limit" \
+            "data-read|mine" "passwd|refused" "data-write|refused" "socket|refused" "subprocess|refused"; do
+  grep -q "^$want" <<< "$pyrun" || fail "the Python run lacks '$want': $pyrun"
+done
+! grep -q "|allowed" <<< "$pyrun" || fail "a Python module got through a wall: $pyrun"
+mkdir -p "$work/py/loop"; printf 'def process(content):\n    while True:\n        pass\n' > "$work/py/loop/loop.py"
+"$pkg/bin/wadup" --engine wasmkit --fuel 2000000000 --modules "$work/py/loop" --input "$work/py/in/a.txt" --output "$work/py/loop.db" 2> /dev/null
+sqlite3 "$work/py/loop.db" "SELECT error_message FROM __wadup_content" | grep -q "^loop: fuel_exhausted" || fail "a looping Python module on WasmKit was not stopped by fuel"
 
 # install.sh: into a prefix, then into one it cannot write (nothing copied, exit 1).
 "$pkg/install.sh" --prefix "$work/prefix" > /dev/null

@@ -112,9 +112,13 @@ public enum Harness {
 
     /// The engine `kind` for `limits`; wasmtime must be installed (scripts/install-wasmtime.sh), so a
     /// missing library fails the wasmtime half of the suite instead of silently testing WasmKit twice.
-    public static func engine(_ kind: EngineKind, limits: RunLimits, logger: Logger = quietLogger) throws -> any WasmEngine {
-        try EngineSelection.make(kind: kind, limits: limits, timeoutIsDefault: false, cacheDirectory: nil, logger: logger)
+    public static func engine(_ kind: EngineKind, limits: RunLimits, logger: Logger = quietLogger, cacheDirectory: String? = nil) throws -> any WasmEngine {
+        try EngineSelection.make(kind: kind, limits: limits, timeoutIsDefault: false, cacheDirectory: cacheDirectory, logger: logger)
     }
+
+    /// One compiled-module cache for the test process's Python runs: the 8 MB interpreter is
+    /// compiled once per setting instead of once per test (a few seconds each).
+    public static let pythonCompileCache = temporaryDirectory()
 
     /// A pipeline over `input` into a new database, not yet run.
     public static func pipeline(
@@ -129,7 +133,8 @@ public enum Harness {
                 modulesDirectory: modulesDirectory, input: input, output: output, threads: threads, limits: limits, dedup: dedup,
                 followSymlinks: followSymlinks, resume: resume, shard: shard, temporaryFolder: temporaryFolder, moduleData: moduleData,
                 python: python),
-            engine: try engine(kind, limits: limits), logger: logger, countsTotals: countsTotals, reader: reader)
+            engine: try engine(kind, limits: limits, cacheDirectory: python == nil ? nil : pythonCompileCache), logger: logger,
+            countsTotals: countsTotals, reader: reader)
     }
 
     public static func run(

@@ -105,8 +105,9 @@ package struct CheckCommand: ParsableCommand {
             if let data {
                 text += "data: \(data.directory), read-only at \(ModuleDataMount.guestPath) (\(data.files) files, \(data.bytes) bytes, sha256 \(data.sha256))\n"
             }
-            let engine = try EngineSelection.make(kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: nil, logger: QuietLogger.logger)
-            var interpreter: [UInt8]?
+            let engine = try EngineSelection.make(
+                kind: engine, limits: RunLimits(), timeoutIsDefault: true, cacheDirectory: EngineOptions.defaultCacheDirectory, logger: QuietLogger.logger)
+            var interpreter: PythonRuntime.Interpreter?
             switch try ModuleSet.loadModule(path: module, name: name, engine: engine, data: data, python: python, interpreter: &interpreter) {
             case .ready(let entry):
                 text += "manifest: \(ManifestText.summary(entry.manifest, declared: entry.module.exportedManifest != nil))\n"

@@ -75,11 +75,15 @@ package struct TryCommand: ParsableCommand {
             throw ModuleFile.fail(error.text.rendered(RunCommand.flag))
         }
         do {
-            wasmEngine = try EngineSelection.make(kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: nil, logger: logger)
+            // The Python interpreter is the same 8 MB on every try: compiled once, kept in the run's
+            // compile cache. A `.wasm` module under development is compiled each time, not cached.
+            wasmEngine = try EngineSelection.make(
+                kind: engine, limits: limits, timeoutIsDefault: timeout == nil, cacheDirectory: isPython ? EngineOptions.defaultCacheDirectory : nil,
+                logger: logger)
         } catch {
             throw ModuleFile.fail("\(error)")
         }
-        var interpreter: [UInt8]?
+        var interpreter: PythonRuntime.Interpreter?
         do {
             switch try ModuleSet.loadModule(path: module, name: name, engine: wasmEngine, data: data, python: StandardModules.python, interpreter: &interpreter) {
             case .ready(let loaded):

@@ -86,10 +86,7 @@ package struct RunCommand: ParsableCommand {
     /// The compile cache folder, or `nil` with `--no-cache`.
     var cacheDirectory: String? {
         if engineOptions.noCache { return nil }
-        if let cacheDir = engineOptions.cacheDir { return cacheDir }
-        let environment = ProcessInfo.processInfo.environment
-        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/wadup" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/wadup"
+        return engineOptions.cacheDir ?? EngineOptions.defaultCacheDirectory
     }
 
     var runConfiguration: RunConfiguration {
@@ -342,6 +339,13 @@ struct EngineOptions: ParsableArguments {
 
     @Flag(name: .customLong("no-cache"), help: "Compile every module at start instead of using the compile cache.")
     var noCache = false
+
+    /// `$XDG_CACHE_HOME/wadup`, else `~/.cache/wadup`: where compiled modules are kept by default.
+    static var defaultCacheDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/wadup" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/wadup"
+    }
 }
 
 /// A size on the command line: bytes, or a number with a unit (`256MiB`, `2GB`).

@@ -51,7 +51,10 @@ package final class ModuleRunner {
     /// ready when it was loaded) is a failure of kind `abi_error` for the content at hand.
     package func prepare() throws(ModuleLoadError) {
         guard instance == nil else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
         let made = try module.instantiate(abi: HostABI(moduleName: name, registry: registry, logger: logger))
+        let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        logger.debug("instance ready in \(String(format: "%.1f", milliseconds)) ms (init included)", metadata: ["module": "\(name)"])
         if case .declined(let message) = made.initialization {
             throw ModuleLoadError(path: name, reason: "init declined on this instance (it was ready when loaded): \(message)")
         }

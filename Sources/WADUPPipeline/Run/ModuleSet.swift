@@ -20,7 +20,7 @@ public struct ModuleSet: Sendable {
         public let data: ModuleData?
         /// A Python module's private script folder, kept as long as the module.
         public let script: PythonScriptFolder?
-        /// The runtime a Python module runs on (``PythonRuntime/provenance(version:interpreter:)``),
+        /// The runtime a Python module runs on (``PythonRuntime/Interpreter/provenance``),
         /// `nil` for a `.wasm` module: with ``sha256`` (the script's) and the data folder's digest,
         /// what made a Python module's results.
         public let runtime: String?
@@ -77,7 +77,7 @@ public struct ModuleSet: Sendable {
         }
         var entries: [Entry] = []
         var declined: [(name: String, message: String)] = []
-        var interpreter: [UInt8]?
+        var interpreter: PythonRuntime.Interpreter?
         for file in names {
             let path = directory + "/" + file
             let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -95,9 +95,9 @@ public struct ModuleSet: Sendable {
 
     /// Loads the module file `path` (`.wasm`, or `.py` on `python`) as module `name` with its data
     /// folder: compiled, instantiated once, its `init` run and its manifest read. `interpreter`
-    /// keeps the Python interpreter's bytes from one Python module to the next.
+    /// keeps the Python interpreter (read and digested once) from one Python module to the next.
     public static func loadModule(
-        path: String, name: String, engine: any WasmEngine, data: ModuleData?, python: PythonRuntime?, interpreter: inout [UInt8]?
+        path: String, name: String, engine: any WasmEngine, data: ModuleData?, python: PythonRuntime?, interpreter: inout PythonRuntime.Interpreter?
     ) throws(WADUPError) -> Loaded {
         guard let contents = FileManager.default.contents(atPath: path) else {
             throw WADUPError(.io, "cannot read module \(path)")
@@ -112,8 +112,9 @@ public struct ModuleSet: Sendable {
                 throw WADUPError(.usage, "\(path): a Python module needs the Python runtime; set WADUP_PYTHON to the folder holding \(PythonRuntime.interpreterFile)")
             }
             if interpreter == nil { interpreter = try python.interpreter(for: path) }
-            wasm = interpreter!
-            runtime = PythonRuntime.provenance(version: python.version, interpreter: wasm)
+            let loaded = interpreter!  // just read
+            wasm = loaded.bytes
+            runtime = loaded.provenance
             let folder = try PythonScriptFolder(script: path, name: name, bytes: fileBytes)
             script = folder
             mounts += [

@@ -48,14 +48,21 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
         return text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    /// What a run records as a Python module's runtime (`__wadup_modules.runtime`): the version and
-    /// the interpreter's SHA-256, so a result names the exact interpreter that made it.
-    static func provenance(version: String?, interpreter: [UInt8]) -> String {
-        "\(version ?? "CPython (version unknown)"); \(interpreterFile) sha256 \(SHA256.hash(data: interpreter).hex)"
+    /// The interpreter read once for a run: its bytes, and what every Python module of the run
+    /// records as its runtime (`__wadup_modules.runtime`): the version and the interpreter's
+    /// SHA-256, so a result names the exact interpreter that made it.
+    public struct Interpreter: Sendable {
+        let bytes: [UInt8]
+        let provenance: String
+
+        init(bytes: [UInt8], version: String?) {
+            self.bytes = bytes
+            provenance = "\(version ?? "CPython (version unknown)"); \(PythonRuntime.interpreterFile) sha256 \(SHA256.hash(data: bytes).hex)"
+        }
     }
 
-    /// The interpreter's bytes, or an error saying what is missing and how to get it.
-    func interpreter(for script: String) throws(WADUPError) -> [UInt8] {
+    /// The interpreter, or an error saying what is missing and how to get it.
+    func interpreter(for script: String) throws(WADUPError) -> Interpreter {
         for path in [directory + "/" + Self.interpreterFile, library + "/" + Self.libraryFile] where !FileManager.default.fileExists(atPath: path) {
             throw WADUPError(
                 .usage,
@@ -64,7 +71,7 @@ public struct PythonRuntime: Sendable, Equatable, Codable {
         guard let data = FileManager.default.contents(atPath: directory + "/" + Self.interpreterFile) else {
             throw WADUPError(.io, "cannot read \(directory)/\(Self.interpreterFile)")
         }
-        return [UInt8](data)
+        return Interpreter(bytes: [UInt8](data), version: version)
     }
 }
 

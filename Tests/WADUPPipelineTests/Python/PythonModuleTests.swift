@@ -9,7 +9,8 @@ import WADUPTestSupport
 /// `.py` modules on the CPython runtime (`scripts/formats/python.sh`), through a whole run on
 /// wasmtime: the API, failures as data, the sandbox's walls, dispatch by `ACCEPTS`, the data folder,
 /// pefile and email against native Python. (WasmKit runs the same interpreter, too slowly for the
-/// suite's debug build: `wadup --engine wasmkit` with a Python module is for checking, not runs.)
+/// suite's debug build: scripts/test-package.sh runs Python modules on both engines with the
+/// release binary and compares their answers.)
 @Suite(.serialized)
 struct PythonModuleTests {
     /// A modules folder holding `NAME.py` for each script (and `NAME.d/` trees, by relative path).
@@ -136,7 +137,7 @@ struct PythonModuleTests {
         #expect(try outcome.strings("SELECT offered || ' ' || accepted FROM __wadup_modules") == ["2 1"])
         let broken = try Self.modules([("broken", "import wadup\ndef process(content)\n    pass\n")])
         do {
-            _ = try ModuleSet.load(directory: broken, engine: try Harness.engine(engine, limits: RunLimits()), python: try BuiltModules.python)
+            _ = try ModuleSet.load(directory: broken, engine: try Harness.engine(engine, limits: RunLimits(), cacheDirectory: Harness.pythonCompileCache), python: try BuiltModules.python)
             Issue.record("a module with a syntax error loaded")
         } catch {
             #expect("\(error)".contains("broken: broken.py: import failed: SyntaxError: expected ':' (/module/broken.py:2)"), "\(error)")
