@@ -159,7 +159,16 @@ def ripmime(path):
     try:
         subprocess.run(["ripmime", "-i", path, "-d", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Its files named by the parts (not its textfileN bodies, whose line ends it rewrites).
-        return {f: sha(open(os.path.join(out, f), "rb").read()) for f in sorted(os.listdir(out)) if not f.startswith("textfile")}
+        # A nested message as ripmime saves it ends with the line end before the next boundary,
+        # which RFC 2046 (5.1.1) makes part of the boundary: that line end is left out here.
+        found = {}
+        for f in sorted(os.listdir(out)):
+            if not f.startswith("textfile"):
+                data = open(os.path.join(out, f), "rb").read()
+                if f.endswith(".eml"):
+                    data = data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith(b"\n") else data
+                found[f] = sha(data)
+        return found
     finally:
         shutil.rmtree(out)
 
@@ -171,7 +180,7 @@ def expected_message(data):
     for part in m.walk():
         if not part.is_multipart():
             payload = part.get_payload(decode=True) or b""
-            leaves.append([part.get_content_type(), part.get_filename(), len(payload), sha(payload)])
+            leaves.append({"content_type": part.get_content_type(), "filename": part.get_filename(), "size": len(payload), "sha256": sha(payload)})
         defects += [type(d).__name__ for d in part.defects]
     return {
         "headers": [[name, str(value)] for name, value in m.items()],

@@ -121,13 +121,16 @@ def read_mbox(content):
 
 def parse(content):
     """The message under `email.policy.default`; under `compat32` (a defect row says so) when
-    the default policy raises on a header the parser looks at."""
+    the default policy raises on a header the parser looks at. From bytes (`parsebytes`, as
+    `email.message_from_bytes`): a parser given a file reads it as text with universal newlines,
+    which would turn a body's CRLF line ends into LF."""
+    data = content.read()
     try:
-        return BytesParser(policy=POLICY).parse(content.open()), None
+        return BytesParser(policy=POLICY).parsebytes(data), None
     except wadup.Error:
         raise
     except Exception as error:
-        return BytesParser(policy=FALLBACK_POLICY).parse(content.open()), error
+        return BytesParser(policy=FALLBACK_POLICY).parsebytes(data), error
 
 
 def header_value(name, raw):
