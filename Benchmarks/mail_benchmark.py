@@ -29,6 +29,9 @@ import hashlib, importlib.util, io, os, sys, types, uuid
 class Error(Exception):
     pass
 
+class LimitReachedError(Error):
+    pass
+
 class Table:
     def __init__(self, name, columns):
         self.name, self.columns, self.rows = name, columns, []
@@ -54,7 +57,7 @@ class Content:
 
 tables, emitted, current = {}, [], []
 wadup = types.ModuleType("wadup")
-wadup.Error = Error
+wadup.Error, wadup.LimitReachedError = Error, LimitReachedError
 wadup.table = lambda name, columns: tables.setdefault(name, Table(name, columns))
 wadup.emit = lambda name, data: emitted.append((name, bytes(data)))
 wadup.emit_slice = lambda name, offset, length: emitted.append((name, current[-1].data[offset:offset + length]))

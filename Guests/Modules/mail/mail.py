@@ -113,7 +113,12 @@ def read_mbox(content):
         size = max(stop - offset, 0)
         envelope = from_line[len(MBOX_MAGIC):].rstrip(b"\r\n").decode("utf-8", "backslashreplace")
         mbox_messages.insert((number, envelope, offset, size))
-        wadup.emit_slice("message-%04d.eml" % number, offset, size)
+        try:
+            wadup.emit_slice("message-%04d.eml" % number, offset, size)
+        except wadup.LimitReachedError as error:
+            # The host's sub-content limit or the input's budget: the rest stays listed, not emitted.
+            record_defect(None, error, "message %d and later not emitted" % number)
+            break
 
 
 # A message
@@ -198,6 +203,15 @@ def part_name(path, content_type, filename):
     return name
 
 
+def emit(path, name, data):
+    """`wadup.emit`, but a sub-content the host's limits refuse is a defect of its part, not a
+    failure that would drop everything read."""
+    try:
+        wadup.emit(name, data)
+    except wadup.LimitReachedError as error:
+        record_defect(path, error, "not emitted")
+
+
 def walk(part, path, linesep):
     """One row per MIME entity (IMAP numbering: a multipart message's root is "0", its children
     "1", "2", their children "2.1", ...; a single-part message's body is "1"), and its bytes
@@ -211,7 +225,7 @@ def walk(part, path, linesep):
         if content_type in MESSAGE_TYPES and isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
             data = nested_bytes(payload[0], linesep)
             row[3] = len(data)
-            wadup.emit(part_name(path, content_type, filename), data)
+            emit(path, part_name(path, content_type, filename), data)
         elif part.is_multipart():
             parts.insert(row)
             row = None
@@ -221,7 +235,7 @@ def walk(part, path, linesep):
             data = part.get_payload(decode=True) or b""
             row[3] = len(data)
             if data:
-                wadup.emit(part_name(path, content_type, filename), data)
+                emit(path, part_name(path, content_type, filename), data)
     except wadup.Error:
         raise
     except Exception as error:
