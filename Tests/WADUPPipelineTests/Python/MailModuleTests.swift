@@ -149,6 +149,24 @@ struct MailModuleTests {
         #expect(entries.contains { $0.hasPrefix("invoice-B") }, "a ZIP in a message in a message in the mbox")
     }
 
+    /// `wadup` without `--modules` runs the standard set beside the binary (`modules/`, where
+    /// build-guests.sh puts mail.py) on the runtime beside it (`python/`).
+    @Test func theDefaultModuleSetReadsMailWithoutTheModulesFlag() throws {
+        let corpus = try Self.corpus.get()
+        let inputs = Harness.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: corpus.inputs + "/multipart.eml", toPath: inputs + "/multipart.eml")
+        let output = Harness.temporaryDirectory() + "/default.db"
+        _ = try Command(Harness.wadupBinary, ["--input", inputs, "--output", output]).output()
+        let db = try DatabaseQueue(path: output)
+        #expect(try Self.strings(db, "SELECT name FROM __wadup_modules WHERE name = 'mail'") == ["mail"])
+        #expect(try Self.strings(db, "SELECT c.filename FROM mail_messages m JOIN __wadup_content c ON c.uuid = m.content_uuid ORDER BY 1") == [
+            "forwarded.eml", "multipart.eml",
+        ])
+        // The attachments were typed and unpacked by the other standard modules.
+        #expect(try Self.strings(db, "SELECT mime FROM __wadup_content WHERE filename = 'archive.zip'") == ["application/zip"])
+        #expect(Set(try Self.strings(db, "SELECT path FROM zip_entries")) == ["a.txt", "dir/b.bin", "invoice-N1.txt", "docs/readme-N1.txt"])
+    }
+
     @Test func aMalformedMessageIsReadAsFarAsItGoesWithItsDefectsRecorded() throws {
         let (db, expected) = try Self.run("broken.eml")
         let uuid = try Self.uuid(of: "broken.eml", in: db)
