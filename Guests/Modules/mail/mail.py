@@ -60,8 +60,6 @@ class _Registry(email.headerregistry.HeaderRegistry):
         return made
 
 
-
-
 POLICY = email.policy.default.clone(header_factory=_Registry())
 #: The parser's fallback when `email.policy.default` raises on a header while parsing.
 FALLBACK_POLICY = email.policy.compat32
@@ -83,7 +81,10 @@ def text(value):
     as UTF-8, and a byte that is not UTF-8 is written `\\xhh` (as WADUP writes input paths)."""
     if value is None:
         return None
-    raw = str(value).encode("utf-8", "surrogateescape")
+    try:
+        raw = str(value).encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte (a decoded UTF-16 word)
+        raw = str(value).encode("utf-8", "backslashreplace")
     return raw.decode("utf-8", "backslashreplace")
 
 
@@ -96,6 +97,7 @@ def recognised(content):
 
 
 def process(content):
+    """An mbox (it starts with an envelope line) or a message; anything else is left alone."""
     if not recognised(content):
         return
     if content.read(0, 5) == MBOX_MAGIC:
@@ -248,6 +250,9 @@ def walk(part, path, linesep):
         payload = part.get_payload()
         if content_type in MESSAGE_TYPES and isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
             data = nested_bytes(payload[0], linesep)
+            encoding = str(attribute(part, lambda p: p.get("content-transfer-encoding", "")) or "").strip().lower()
+            if encoding in ("base64", "quoted-printable"):
+                data = undo_transfer_encoding(payload[0], data, encoding, linesep)
             row[3] = len(data)
             emit(path, part_name(path, content_type, filename), data)
         elif part.is_multipart():
@@ -268,6 +273,18 @@ def walk(part, path, linesep):
         parts.insert(row)
     for defect in part.defects:
         record_defect(path, defect)
+
+
+def undo_transfer_encoding(message, data, encoding, linesep):
+    """A nested message sent base64 or quoted-printable (RFC 2046 allows neither; mailers do it):
+    `email` parsed the encoded text as a message, which is written back above; here it is decoded
+    as `email` decodes any part, so that the message itself is emitted."""
+    if not message.keys() and data.startswith(linesep.encode()):
+        data = data[len(linesep):]  # no header was found: the blank line written before the body
+    carrier = email.message.Message()
+    carrier["Content-Transfer-Encoding"] = encoding
+    carrier.set_payload(data.decode("ascii", "surrogateescape"))
+    return carrier.get_payload(decode=True)
 
 
 def nested_bytes(message, linesep):
