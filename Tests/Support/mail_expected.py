@@ -14,7 +14,8 @@ Per file (an .eml, or an .mbox read with mailbox.mbox), computed by native CPyth
   reaches, nested messages included (their parts are read by the recursion in WADUP);
 - "defects": the class names of the defects `email` records on every part walked (after decoding);
 - "ripmime": name and sha256 of every named file `ripmime -i FILE -d DIR` extracts (attachments
-  and nested messages, at any depth; its `textfileN` bodies are left out);
+  and nested messages, at any depth, a nested message sent base64 decoded; its `textfileN` bodies
+  are left out);
 - mbox: "messages": the sha256 of `mailbox.mbox.get_bytes(key)` of every message, in order, and
   "zip_entries": the names of the entries of every ZIP attached anywhere in it (zipfile).
 """
@@ -22,6 +23,9 @@ import argparse, email, email.policy, hashlib, io, json, mailbox, os, random, sh
 from email.charset import Charset
 from email.header import Header
 from email.message import EmailMessage
+from email import encoders
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 
@@ -91,6 +95,23 @@ def latin_message():
     return m.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
 
 
+def encoded_message(rng):
+    """compat32's MIMEMultipart with a nested message sent base64 (RFC 2046 allows only 7bit, 8bit
+    and binary for message/rfc822; mailers do it anyway)."""
+    m = MIMEMultipart()
+    m["From"] = "relay@example.org"
+    m["To"] = "soc@example.org"
+    m["Subject"] = "reported phish"
+    m["Message-ID"] = "<encoded-1@example.org>"
+    m.attach(MIMEText("The reported message is attached.\n"))
+    inner = MIMEBase("message", "rfc822")
+    inner.set_payload(nested_message(rng, "E1").as_bytes())
+    encoders.encode_base64(inner)
+    inner.add_header("Content-Disposition", "attachment", filename="reported.eml")
+    m.attach(inner)
+    return m.as_bytes()
+
+
 def broken_message(rng):
     """A multipart message whose base64 attachment is cut short and whose closing boundary is missing."""
     m = EmailMessage()
@@ -140,6 +161,7 @@ def make(folder, count):
     open(os.path.join(folder, "multipart.eml"), "wb").write(bytes(multipart_message(rng)))
     open(os.path.join(folder, "latin1.eml"), "wb").write(latin_message())
     open(os.path.join(folder, "broken.eml"), "wb").write(broken_message(rng))
+    open(os.path.join(folder, "encoded.eml"), "wb").write(encoded_message(rng))
     mbox_file(os.path.join(folder, "mailbox.mbox"), rng, count)
 
 
@@ -152,7 +174,7 @@ def zip_entries(message):
     return names
 
 
-def ripmime(path):
+def ripmime(path, encoded=()):
     if not shutil.which("ripmime"):
         return None
     out = tempfile.mkdtemp(prefix="ripmime-")
@@ -160,12 +182,13 @@ def ripmime(path):
         subprocess.run(["ripmime", "-i", path, "-d", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Its files named by the parts (not its textfileN bodies, whose line ends it rewrites).
         # A nested message as ripmime saves it ends with the line end before the next boundary,
-        # which RFC 2046 (5.1.1) makes part of the boundary: that line end is left out here.
+        # which RFC 2046 (5.1.1) makes part of the boundary: that line end is left out here (not
+        # from one sent base64 or quoted-printable: `encoded`, whose decoded bytes are exact).
         found = {}
         for f in sorted(os.listdir(out)):
             if not f.startswith("textfile"):
                 data = open(os.path.join(out, f), "rb").read()
-                if f.endswith(".eml"):
+                if f.endswith(".eml") and f not in encoded:
                     data = data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith(b"\n") else data
                 found[f] = sha(data)
         return found
@@ -207,7 +230,9 @@ def expected(path):
         return out
     data = open(path, "rb").read()
     out = expected_message(data)
-    out["ripmime"] = ripmime(path)
+    encoded = [part.get_filename() for part in email.message_from_bytes(data, policy=email.policy.default).walk()
+               if part.get_content_type() == "message/rfc822" and str(part.get("content-transfer-encoding", "")).lower() in ("base64", "quoted-printable")]
+    out["ripmime"] = ripmime(path, encoded)
     return out
 
 

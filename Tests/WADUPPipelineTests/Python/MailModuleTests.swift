@@ -149,6 +149,20 @@ struct MailModuleTests {
         #expect(entries.contains { $0.hasPrefix("invoice-B") }, "a ZIP in a message in a message in the mbox")
     }
 
+    /// A nested message sent base64 (RFC 2046 forbids it, mailers do it) is emitted decoded, the
+    /// bytes ripmime decodes, and read as a message in turn.
+    @Test func aNestedMessageSentBase64IsEmittedDecodedAndReadInTurn() throws {
+        let (db, expected) = try Self.run("encoded.eml")
+        let ripmime = try #require(expected.ripmime)
+        #expect(ripmime.keys.contains("reported.eml") && ripmime.keys.contains("invoice-E1.zip"), "\(ripmime)")
+        let contents = Set(try Self.strings(db, Self.tree + "SELECT filename || '|' || sha256 FROM __wadup_content WHERE uuid IN tree", ["encoded.eml"]))
+        for (name, sha256) in ripmime { #expect(contents.contains("\(name)|\(sha256)"), "ripmime's \(name)") }
+        #expect(try Self.strings(db, Self.tree + """
+            SELECT m.subject FROM mail_messages m JOIN __wadup_content c ON c.uuid = m.content_uuid
+            WHERE c.uuid IN tree AND c.filename = 'reported.eml'
+            """, ["encoded.eml"]) == ["Fwd: invoice E1"])
+    }
+
     /// `wadup` without `--modules` runs the standard set beside the binary (`modules/`, where
     /// build-guests.sh puts mail.py) on the runtime beside it (`python/`).
     @Test func theDefaultModuleSetReadsMailWithoutTheModulesFlag() throws {
