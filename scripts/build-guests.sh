@@ -3,8 +3,9 @@
 # Swift), the C example (clang + wasm-ld), the Rust example and the Rust probe (Debian's rustc/cargo,
 # wasm32-unknown-unknown and wasm32-wasi).
 # Outputs:
-#   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser, archive, file_type (also copied to
-#                                   modules/ beside each built wadup binary: its default --modules)
+#   .build/guest-modules/standard/  byte_counter, zip_parser, sqlite_parser, archive, file_type, ... and the
+#                                   standard Python modules (mail.py, run on the Python runtime); also copied
+#                                   to modules/ beside each built wadup binary: its default --modules
 #   .build/guest-modules/examples/  swift_example, c_line_counter, rust_byte_counter (Guests/Examples/)
 #   .build/guest-modules/probes/    sdk_probe (tests the SDK), inflate_probe (times the decoder), rust_wasi_probe (WASI),
 #                                   rust_data_probe (a module's read-only data folder at /data)
@@ -42,6 +43,13 @@ fi
 # The format modules (archive, file_type) from pinned Debian sources; cached after the first build.
 bash scripts/build-formats.sh
 
+# The standard Python modules: Guests/Modules/NAME/NAME.py, run on the Python runtime below
+# (docs/modules/python.md); their source is the module, nothing to compile.
+for f in Guests/Modules/*/*.py; do
+  [ "$(basename "$(dirname "$f")")" = "$(basename "$f" .py)" ] || continue
+  cp "$f" "$out/standard/"
+done
+
 # A standard module's read-only data folder (docs/guide/module-data.md), when it has one: kept in
 # Guests/Modules/NAME.d/ or Guests/Formats/NAME/NAME.d/, placed beside NAME.wasm (none has one today).
 for d in Guests/Modules/*.d Guests/Formats/*/*.d; do
@@ -55,6 +63,7 @@ for config in debug release; do
   if [ -d ".build/$config" ]; then
     mkdir -p ".build/$config/modules"
     cp "$out"/standard/*.wasm ".build/$config/modules/"
+    for f in "$out"/standard/*.py; do [ -f "$f" ] && cp "$f" ".build/$config/modules/"; done
     for d in "$out"/standard/*.d; do
       [ -d "$d" ] || continue
       rm -rf ".build/$config/modules/$(basename "$d")"

@@ -10,7 +10,8 @@ archive module a pax tar raw, gzip-, bzip2- and xz-compressed, a zstd ustar tar,
 7-Zip and an ISO 9660 image (the last four by their command-line tools, when installed); for the
 executable module, Windows PE files found on this machine (pip's and setuptools' launchers: x86, x64
 and ARM64, one with an overlay) and ELF programs, libraries and objects (ls, a small library, clang's
-objects for two other architectures when clang is there).
+objects for two other architectures when clang is there); for the mail module, a multipart EML
+(with a ZIP and a nested message) and an mbox written by Python's email and mailbox packages.
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -135,7 +136,41 @@ def seeds(work, rng):
             obj = os.path.join(work, f"{target}.o")
             if subprocess.run(["clang", "-target", target, "-c", c_source, "-o", obj], stderr=subprocess.DEVNULL).returncode == 0:
                 out[f"obj-{target}.o"] = open(obj, "rb").read()
+    out.update(mail_seeds(texts, out["deflated.zip"], rng))
     return out
+
+
+def mail_seeds(texts, zipped, rng):
+    """The mail module's formats, written by Python's email and mailbox packages: a multipart EML
+    (quoted-printable and base64, ISO-8859-1 and UTF-8, an RFC 2047 subject, a ZIP and a nested
+    message with its own attachment) and an mbox of a few such messages."""
+    import email.policy, mailbox
+    from email.message import EmailMessage
+
+    def message(i):
+        m = EmailMessage()
+        m["From"] = "Zoë <zoe%d@example.org>" % i
+        m["To"] = "bob@example.com, carol@example.com"
+        m["Subject"] = "Réunion n° %d – 会議" % i
+        m["Message-ID"] = "<m%d@example.org>" % i
+        m["Date"] = "Mon, 01 Jan 2024 12:34:%02d -0500" % i
+        m["Received"] = "from relay.example.org by mx.example.com; Mon, 01 Jan 2024 17:35:00 +0000"
+        m.set_content(texts[i][1].decode() + "\nGrüße\n", cte="quoted-printable")
+        m.add_alternative("<p>Caf\xe9 %d</p>\n" % i, subtype="html", charset="iso-8859-1", cte="base64")
+        m.add_attachment(rng.randbytes(300), maintype="application", subtype="octet-stream", filename="p%d.bin" % i)
+        return m
+
+    outer = message(0)
+    outer.add_attachment(zipped, maintype="application", subtype="zip", filename="texts.zip")
+    outer.add_attachment(message(1), filename="forwarded.eml")
+    seeds = {"multipart.eml": outer.as_bytes(policy=email.policy.default)}
+    with tempfile.TemporaryDirectory() as folder:
+        box = mailbox.mbox(os.path.join(folder, "box.mbox"))
+        for i in range(2, 7):
+            box.add(message(i))
+        box.close()
+        seeds["box.mbox"] = open(os.path.join(folder, "box.mbox"), "rb").read()
+    return seeds
 
 
 EXTREMES = [0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 0xFFFF, 0x8000]

@@ -4,7 +4,7 @@
 #   lib/wadup/                  libwasmtime.so (the default engine) and libsqlite3.so.0 (found through
 #                               the binary's runpath $ORIGIN/../lib/wadup, so a system without SQLite
 #                               runs it; kept out of lib/ so that no other program picks them up)
-#   share/wadup/modules/        the standard modules (found by default), with a module's NAME.d/ data folder when it has one
+#   share/wadup/modules/        the standard modules (found by default; .wasm and .py), with a module's NAME.d/ data folder when it has one
 #   share/wadup/python/         the Python runtime .py modules run on (python.wasm, python311.zip)
 #   share/wadup/sdk/            the guest SDKs: C header, Swift package, Rust crate (what `wadup new` uses)
 #   share/wadup/docs/modules/   the guest ABI (ABI.md), beside the SDK as in a checkout
@@ -39,6 +39,8 @@ fi
 sqlite=$(ldd "$wadup" | awk '/libsqlite3/ { print $3 }')
 cp -L "$sqlite" "$stage/lib/wadup/libsqlite3.so.0"
 cp .build/guest-modules/standard/*.wasm "$stage/share/wadup/modules/"
+# The standard Python modules (mail.py), run on the packaged Python runtime.
+for f in .build/guest-modules/standard/*.py; do [ -f "$f" ] && cp "$f" "$stage/share/wadup/modules/"; done
 # A standard module's read-only data folder travels beside it (found by default as NAME.d/).
 for d in .build/guest-modules/standard/*.d; do
   if [ -d "$d" ]; then cp -R "$d" "$stage/share/wadup/modules/"; fi

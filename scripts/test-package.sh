@@ -50,7 +50,7 @@ grep -q "first_python: 1 row" "$work/try-python.txt" || fail "a Python module di
 
 # The same results as the checkout's build (which reads the same standard modules from the checkout).
 .build/release/wadup --input "$inputs" --output "$work/checkout.db" 2>/dev/null
-modules=$(ls "$pkg/share/wadup/modules" | grep -c '\.wasm$')
+modules=$(ls "$pkg/share/wadup/modules" | grep -cE '\.(wasm|py)$')
 # yara has no rules by default: its init declines and the run says so in one line.
 grep -q "yara: no rules.*not loaded" "$work/run.txt" || fail "the run did not say that yara, without rules, was not loaded: $(cat "$work/run.txt")"
 declined=$(grep -c "; not loaded" "$work/run.txt" || true)

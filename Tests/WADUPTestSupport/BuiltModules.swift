@@ -7,9 +7,9 @@ public enum BuiltModules {
     public static let root = Harness.path(".build/guest-modules")
     public static let kinds = ["standard", "examples", "probes"]
 
-    /// The built `.wasm` of module `name`, if it is built.
+    /// The built `.wasm` of module `name` (or its `.py`, a standard Python module), if it is built.
     public static func path(of name: String) -> String? {
-        kinds.map { "\(root)/\($0)/\(name).wasm" }.first { FileManager.default.fileExists(atPath: $0) }
+        kinds.flatMap { kind in ["wasm", "py"].map { "\(root)/\(kind)/\(name).\($0)" } }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// The Python runtime `scripts/formats/python.sh` builds (`.build/guest-modules/python/`).
@@ -23,12 +23,12 @@ public enum BuiltModules {
         }
     }
 
-    /// A new modules folder holding the named built modules.
+    /// A new modules folder holding the named built modules (a Python one needs ``python`` to run).
     public static func folder(_ names: [String]) throws -> String {
         let dir = Harness.temporaryDirectory()
         for name in names {
             guard let source = path(of: name) else { throw SupportError("\(name).wasm is not built: run scripts/build-guests.sh") }
-            try FileManager.default.copyItem(atPath: source, toPath: "\(dir)/\(name).wasm")
+            try FileManager.default.copyItem(atPath: source, toPath: "\(dir)/\((source as NSString).lastPathComponent)")
         }
         return dir
     }

@@ -21,6 +21,11 @@ package enum StandardTables {
         ("indicator_scans", "indicators", "scanned_bytes, truncated, ascii_strings, utf16le_strings, indicators, capped"),
         ("yara_matches", "yara", "rule, namespace, tags, meta"),
         ("yara_strings", "yara", "rule, identifier, offset, length, data_hex"),
+        ("mail_messages", "mail", "message_id, date, sender, recipients, cc, subject, in_reply_to, x_mailer, received_hops"),
+        ("mail_headers", "mail", "name, value"),
+        ("mail_parts", "mail", "part, content_type, filename, size, disposition"),
+        ("mail_defects", "mail", "part, defect, detail"),
+        ("mail_mbox_messages", "mail", "number, envelope, offset, size"),
     ]
 
     /// The list as Markdown lines for the README.
