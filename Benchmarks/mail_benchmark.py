@@ -5,7 +5,7 @@ Corpus: Tests/Support/mail_expected.py --make (a multipart message with several 
 a nested message; an ISO-8859-1 message; a message cut short; an mbox of --messages messages, with
 ZIPs and nested messages), --copies times (an X-Copy header before every To:, so nothing is a
 duplicate). Timed, whole runs, best of --repeat:
-- wadup: `wadup --modules DIR --threads 1` where DIR holds only mail.py (the standard module), on
+- wadup: `wadup --modules DIR --threads T` for each T of --threads (default 1 and 2) where DIR holds only mail.py (the standard module), on
   the Python runtime (wasmtime), start-up, SQLite output and recursion included;
 - native: Debian's /usr/bin/python3 (3.11) running the same mail.py, with a minimal native `wadup`
   module below (rows kept in lists, sub-contents processed depth-first like WADUP does, identical
@@ -105,6 +105,7 @@ def main():
     ap.add_argument("--messages", type=int, default=500)
     ap.add_argument("--copies", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
     if not os.path.exists(WADUP) or not os.path.exists(MODULE):
         sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
@@ -127,15 +128,16 @@ def main():
         runner = os.path.join(work, "native_runner.py")
         open(runner, "w").write(NATIVE_RUNNER)
         out = os.path.join(work, "out.db")
-        wadup = best([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", "1"], args.repeat)
+        wadup = {t: best([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", str(t)], args.repeat)
+                 for t in args.threads}
         native = best([NATIVE_PYTHON, runner, MODULE, inputs], args.repeat)
         contents = subprocess.run(["sqlite3", out, "SELECT count(*) FROM __wadup_content"], capture_output=True, text=True).stdout.strip()
         messages = subprocess.run(["sqlite3", out, "SELECT count(*) FROM mail_messages"], capture_output=True, text=True).stdout.strip()
         print(f"mail benchmark: {len(os.listdir(inputs))} inputs, {total / 1e6:.1f} MB, {contents} contents, {messages} messages "
               f"({args.messages} a mailbox, {args.copies} copies), best of {args.repeat}")
-        print(f"  wadup (mail.py alone, 1 thread, wasmtime): {wadup:.2f} s")
-        print(f"  native CPython 3.11, the same mail.py:      {native:.2f} s")
-        print(f"  ratio: {wadup / native:.2f}x")
+        print(f"  native CPython 3.11, the same mail.py (one process): {native:.2f} s")
+        for t, seconds in wadup.items():
+            print(f"  wadup (mail.py alone, wasmtime), {t} thread(s): {seconds:.2f} s = {seconds / native:.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
