@@ -50,6 +50,10 @@ for f in Guests/Modules/*/*.py; do
   cp "$f" "$out/standard/"
 done
 
+# The standard Python modules' vendored pure-Python packages (Guests/Modules/NAME/requirements.txt,
+# pinned by sha256; the wheels cached outside the clone) into standard/NAME.d/site-packages.
+bash scripts/formats/python-packages.sh
+
 # A standard module's read-only data folder (docs/guide/module-data.md), when it has one: kept in
 # Guests/Modules/NAME.d/ or Guests/Formats/NAME/NAME.d/, placed beside NAME.wasm (none has one today).
 for d in Guests/Modules/*.d Guests/Formats/*/*.d; do

@@ -11,7 +11,8 @@ archive module a pax tar raw, gzip-, bzip2- and xz-compressed, a zstd ustar tar,
 executable module, Windows PE files found on this machine (pip's and setuptools' launchers: x86, x64
 and ARM64, one with an overlay) and ELF programs, libraries and objects (ls, a small library, clang's
 objects for two other architectures when clang is there); for the mail module, a multipart EML
-(with a ZIP and a nested message) and an mbox written by Python's email and mailbox packages.
+(with a ZIP and a nested message) and an mbox written by Python's email and mailbox packages; for
+the pdf module, a real PDF of the machine's and the same with a file attached by poppler's pdfattach.
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -137,7 +138,29 @@ def seeds(work, rng):
             if subprocess.run(["clang", "-target", target, "-c", c_source, "-o", obj], stderr=subprocess.DEVNULL).returncode == 0:
                 out[f"obj-{target}.o"] = open(obj, "rb").read()
     out.update(mail_seeds(texts, out["deflated.zip"], rng))
+    out.update(pdf_seeds(texts, work))
     return out
+
+
+def pdf_seeds(texts, work):
+    """The pdf module's format: the machine's smallest real PDF (a manual in /usr/share/doc) and, when
+    poppler's pdfattach is installed, that PDF with a text file attached (an EmbeddedFiles tree)."""
+    import glob, gzip
+    docs = sorted(glob.glob("/usr/share/doc/**/*.pdf", recursive=True) + glob.glob("/usr/share/doc/**/*.pdf.gz", recursive=True),
+                  key=os.path.getsize)
+    if not docs:
+        return {}
+    data = open(docs[0], "rb").read()
+    if docs[0].endswith(".gz"):
+        data = gzip.decompress(data)
+    seeds = {"manual.pdf": data}
+    if shutil.which("pdfattach"):
+        source, attachment, attached = (os.path.join(work, n) for n in ("seed.pdf", "notes.txt", "attached.pdf"))
+        open(source, "wb").write(data)
+        open(attachment, "wb").write(texts[0][1])
+        if subprocess.run(["pdfattach", source, attachment, attached], stderr=subprocess.DEVNULL).returncode == 0:
+            seeds["attached.pdf"] = open(attached, "rb").read()
+    return seeds
 
 
 def mail_seeds(texts, zipped, rng):

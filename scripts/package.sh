@@ -84,6 +84,14 @@ for dir in .build/formats/src/*; do
   if [ "$found" = 0 ] && [ -f "$dir/src/tlsh.cpp" ]; then sed -n '1,/^#include/p' "$dir/src/tlsh.cpp" | grep -v '^#include' > "$lic/$(basename "$dir").LICENSE"; fi
 done
 
+# The standard Python modules' vendored wheels (scripts/formats/python-packages.sh): each one's own
+# license files, from its .dist-info (pypdf's BSD license for the pdf module).
+for f in .build/guest-modules/standard/*.d/site-packages/*.dist-info/licenses/* .build/guest-modules/standard/*.d/site-packages/*.dist-info/LICENSE*; do
+  [ -f "$f" ] || continue
+  dist=$(basename "${f%%.dist-info/*}")   # pypdf-7.1.1
+  cp "$f" "$lic/$dist.$(basename "$f")"
+done
+
 "$stage/bin/wadup" --generate-completion-script bash > "$stage/share/bash-completion/completions/wadup"
 "$stage/bin/wadup" --generate-completion-script zsh > "$stage/share/zsh/site-functions/_wadup"
 "$stage/bin/wadup" --generate-completion-script fish > "$stage/share/fish/vendor_completions.d/wadup.fish"

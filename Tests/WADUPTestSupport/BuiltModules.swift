@@ -23,12 +23,15 @@ public enum BuiltModules {
         }
     }
 
-    /// A new modules folder holding the named built modules (a Python one needs ``python`` to run).
+    /// A new modules folder holding the named built modules and their data folders (a Python one needs ``python`` to run).
     public static func folder(_ names: [String]) throws -> String {
         let dir = Harness.temporaryDirectory()
         for name in names {
             guard let source = path(of: name) else { throw SupportError("\(name).wasm is not built: run scripts/build-guests.sh") }
             try FileManager.default.copyItem(atPath: source, toPath: "\(dir)/\((source as NSString).lastPathComponent)")
+            // Its read-only data folder (a standard Python module's vendored packages) beside it.
+            let data = (source as NSString).deletingPathExtension + ".d"
+            if FileManager.default.fileExists(atPath: data) { try FileManager.default.copyItem(atPath: data, toPath: "\(dir)/\(name).d") }
         }
         return dir
     }

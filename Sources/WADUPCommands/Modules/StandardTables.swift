@@ -26,6 +26,10 @@ package enum StandardTables {
         ("mail_parts", "mail", "part, content_type, filename, size, disposition"),
         ("mail_defects", "mail", "part, defect, detail"),
         ("mail_mbox_messages", "mail", "number, envelope, offset, size"),
+        ("pdf_documents", "pdf", "version, pages, encrypted, producer, creator, title, author, created, modified"),
+        ("pdf_features", "pdf", "keyword, count"),
+        ("pdf_links", "pdf", "uri, page"),
+        ("pdf_problems", "pdf", "step, problem"),
     ]
 
     /// The list as Markdown lines for the README.
