@@ -153,6 +153,21 @@ def resolve(value):
     return value
 
 
+def name_tree(root, seen):
+    """The (key, value) pairs of a name tree (/Names [key value ...] and /Kids), breadth first;
+    a node already in `seen` (by identity) is not walked again, and walked nodes are added to it."""
+    todo = [root] if isinstance(root, DictionaryObject) else []
+    while todo:
+        node = resolve(todo.pop(0))
+        if not isinstance(node, DictionaryObject) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        pairs = resolve(node.get("/Names")) or []
+        for i in range(1, len(pairs), 2):
+            yield pairs[i - 1], pairs[i]
+        todo.extend(resolve(node.get("/Kids")) or [])
+
+
 def pdf_date(value):
     """A PDF date (D:YYYYMMDDHHmmSSOHH'mm) as ISO 8601, as far as its fields go; another string as it is."""
     raw = text(value)
@@ -250,16 +265,8 @@ class Reading:
     def catalog_scripts(self, seen):
         catalog = resolve(self.reader.trailer["/Root"])
         names = resolve(resolve(catalog.get("/Names", {})).get("/JavaScript")) if "/Names" in catalog else None
-        todo = [names] if isinstance(names, DictionaryObject) else []
-        while todo:  # the name tree: /Names [name action ...] and /Kids
-            node = resolve(todo.pop(0))
-            if not isinstance(node, DictionaryObject) or id(node) in seen:
-                continue
-            seen.add(id(node))
-            pairs = resolve(node.get("/Names")) or []
-            for i in range(1, len(pairs), 2):
-                self.javascript(pairs[i], seen)
-            todo.extend(resolve(node.get("/Kids")) or [])
+        for _, action in name_tree(names, seen):
+            self.javascript(action, seen)
         open_action = resolve(catalog.get("/OpenAction"))
         if isinstance(open_action, DictionaryObject):
             self.javascript(open_action, seen)
@@ -293,16 +300,7 @@ class Reading:
         catalog = resolve(self.reader.trailer["/Root"])
         names = resolve(catalog.get("/Names"))
         tree = resolve(names.get("/EmbeddedFiles")) if isinstance(names, DictionaryObject) else None
-        specs, todo, seen = [], [tree] if isinstance(tree, DictionaryObject) else [], set()
-        while todo:
-            node = resolve(todo.pop(0))
-            if not isinstance(node, DictionaryObject) or id(node) in seen:
-                continue
-            seen.add(id(node))
-            pairs = resolve(node.get("/Names")) or []
-            for i in range(1, len(pairs), 2):
-                specs.append((text(resolve(pairs[i - 1])), resolve(pairs[i])))
-            todo.extend(resolve(node.get("/Kids")) or [])
+        specs = [(text(resolve(key)), resolve(spec)) for key, spec in name_tree(tree, set())]
         specs += [(None, spec) for spec in attachments]
         for n, (key, spec) in enumerate(specs, 1):
             self.step("embedded file %d" % n, self.emit_file, key, spec, n)
