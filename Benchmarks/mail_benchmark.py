@@ -8,7 +8,7 @@ duplicate). Timed, whole runs, best of --repeat:
 - wadup: `wadup --modules DIR --threads T` for each T of --threads (default 1 and 2) where DIR holds only mail.py (the standard module), on
   the Python runtime (wasmtime), start-up, SQLite output and recursion included;
 - native: Debian's /usr/bin/python3 (3.11) running the same mail.py, with a minimal native `wadup`
-  module below (rows kept in lists, sub-contents processed depth-first like WADUP does, identical
+  module (Benchmarks/native_wadup.py: rows kept in lists, sub-contents processed depth-first like WADUP does, identical
   contents skipped by SHA-256 as WADUP's dedup does), so the same `email` and `mailbox` calls run
   over the same bytes, interpreter start included.
 The ratio is wadup's time over the native time (lower is better).
@@ -23,72 +23,8 @@ WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "
 MODULE = os.path.join(ROOT, ".build", "guest-modules", "standard", "mail.py")
 NATIVE_PYTHON = "/usr/bin/python3"
 
-# The native side: a `wadup` module with the API mail.py uses, over bytes in memory.
-NATIVE_RUNNER = r'''
-import hashlib, importlib.util, io, os, sys, types, uuid
-
-class Error(Exception):
-    pass
-
-class LimitReachedError(Error):
-    pass
-
-class Table:
-    def __init__(self, name, columns):
-        self.name, self.columns, self.rows = name, columns, []
-    def insert(self, row):
-        self.rows.append(tuple(row.get(c) for c in self.columns) if isinstance(row, dict) else tuple(row))
-
-class Content:
-    def __init__(self, data, filename):
-        self.data, self.filename, self.mime, self.uuid = data, filename, None, uuid.uuid4()
-    @property
-    def size(self):
-        return len(self.data)
-    def __len__(self):
-        return len(self.data)
-    def read(self, offset=0, n=None):
-        return self.data[offset:] if n is None else self.data[offset:offset + n]
-    def __getitem__(self, key):
-        return self.data[key]
-    def __bytes__(self):
-        return self.data
-    def open(self):
-        return io.BytesIO(self.data)
-
-tables, emitted, current = {}, [], []
-wadup = types.ModuleType("wadup")
-wadup.Error, wadup.LimitReachedError = Error, LimitReachedError
-wadup.table = lambda name, columns: tables.setdefault(name, Table(name, columns))
-wadup.emit = lambda name, data: emitted.append((name, bytes(data)))
-wadup.emit_slice = lambda name, offset, length: emitted.append((name, current[-1].data[offset:offset + length]))
-wadup.log = types.SimpleNamespace(debug=print, info=print, warning=print, error=print)
-sys.modules["wadup"] = wadup
-spec = importlib.util.spec_from_file_location("mail_module", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-
-seen = set()
-def run(data, name):
-    digest = hashlib.sha256(data).digest()
-    if digest in seen:
-        return
-    seen.add(digest)
-    content = Content(data, name)
-    current.append(content)
-    start = len(emitted)
-    module.process(content)
-    children = emitted[start:]
-    del emitted[start:]
-    current.pop()
-    for child, child_data in children:
-        run(child_data, child)
-
-folder = sys.argv[2]
-for name in sorted(os.listdir(folder)):
-    run(open(os.path.join(folder, name), "rb").read(), name)
-print(sum(len(t.rows) for t in tables.values()), "rows")
-'''
+# The native side: Debian's CPython running the same module on a stand-in for the `wadup` API.
+NATIVE_RUNNER = os.path.join(ROOT, "Benchmarks", "native_wadup.py")
 
 
 def best(command, repeat):
@@ -125,12 +61,10 @@ def main():
         modules = os.path.join(work, "modules")
         os.makedirs(modules)
         shutil.copy(MODULE, modules)
-        runner = os.path.join(work, "native_runner.py")
-        open(runner, "w").write(NATIVE_RUNNER)
         out = os.path.join(work, "out.db")
         wadup = {t: best([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", str(t)], args.repeat)
                  for t in args.threads}
-        native = best([NATIVE_PYTHON, runner, MODULE, inputs], args.repeat)
+        native = best([NATIVE_PYTHON, NATIVE_RUNNER, MODULE, inputs], args.repeat)
         contents = subprocess.run(["sqlite3", out, "SELECT count(*) FROM __wadup_content"], capture_output=True, text=True).stdout.strip()
         messages = subprocess.run(["sqlite3", out, "SELECT count(*) FROM mail_messages"], capture_output=True, text=True).stdout.strip()
         print(f"mail benchmark: {len(os.listdir(inputs))} inputs, {total / 1e6:.1f} MB, {contents} contents, {messages} messages "
