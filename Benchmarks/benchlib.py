@@ -1,6 +1,6 @@
 """What the benchmarks share: timing a command, and picking the same real files of this machine on
 every run (sorted walks, regular readable files, links not followed)."""
-import glob, os, resource, subprocess, time
+import glob, os, resource, shutil, subprocess, time
 
 
 def timed(cmd, **kw):
@@ -11,6 +11,23 @@ def timed(cmd, **kw):
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def best(command, repeat):
+    """The shortest wall-clock time of `repeat` runs of `command`."""
+    return min(timed(command)[0] for _ in range(repeat))
+
+
+def standard_module_folder(root, name, work):
+    """A modules folder holding only the built standard Python module `name` (NAME.py and its
+    vendored packages' NAME.d, when it has one), for `wadup --modules`."""
+    built = os.path.join(root, ".build", "guest-modules", "standard")
+    folder = os.path.join(work, "modules")
+    os.makedirs(folder)
+    shutil.copy(os.path.join(built, name + ".py"), folder)
+    if os.path.isdir(os.path.join(built, name + ".d")):
+        shutil.copytree(os.path.join(built, name + ".d"), os.path.join(folder, name + ".d"))
+    return folder
 
 
 def regular_files(root, min_size=0, max_size=None):

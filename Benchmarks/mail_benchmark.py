@@ -16,7 +16,9 @@ The ratio is wadup's time over the native time (lower is better).
 Usage: /usr/bin/python3 Benchmarks/mail_benchmark.py [--messages N] [--copies C] [--repeat R]
 (WADUP_BINARY=PATH times another built wadup; the module is .build/guest-modules/standard/mail.py.)
 """
-import argparse, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, subprocess, sys, tempfile
+
+from benchlib import best, standard_module_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "wadup"))
@@ -25,15 +27,6 @@ NATIVE_PYTHON = "/usr/bin/python3"
 
 # The native side: Debian's CPython running the same module on a stand-in for the `wadup` API.
 NATIVE_RUNNER = os.path.join(ROOT, "Benchmarks", "native_wadup.py")
-
-
-def best(command, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():
@@ -58,9 +51,7 @@ def main():
                 data = data.replace(b"\nTo: ", b"\nX-Copy: %d\nTo: " % copy)
                 open(os.path.join(inputs, "%d-%s" % (copy, name)), "wb").write(data)
         total = sum(os.path.getsize(os.path.join(inputs, f)) for f in os.listdir(inputs))
-        modules = os.path.join(work, "modules")
-        os.makedirs(modules)
-        shutil.copy(MODULE, modules)
+        modules = standard_module_folder(ROOT, "mail", work)
         out = os.path.join(work, "out.db")
         wadup = {t: best([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", str(t)], args.repeat)
                  for t in args.threads}

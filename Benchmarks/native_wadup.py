@@ -44,6 +44,22 @@ wadup.Error, wadup.LimitReachedError = Error, LimitReachedError
 wadup.table = lambda name, columns: tables.setdefault(name, Table(name, columns))
 wadup.emit = lambda name, data: emitted.append((name, bytes(data)))
 wadup.emit_slice = lambda name, offset, length: emitted.append((name, current[-1].data[offset:offset + length]))
+wadup.HOLE = -1
+wadup.emit_extents = lambda name, extents: emitted.append((name, b"".join(
+    bytes(length) if offset == wadup.HOLE else current[-1].data[offset:offset + length] for offset, length in extents)))
+
+class _Stream(io.BytesIO):
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+    def skip(self, n):
+        self.write(bytes(n))
+    def __exit__(self, kind, *rest):
+        if kind is None:
+            emitted.append((self.name, self.getvalue()))
+        return super().__exit__(kind, *rest)
+
+wadup.emit_stream = _Stream
 wadup.log = types.SimpleNamespace(debug=print, info=print, warning=print, error=print)
 sys.modules["wadup"] = wadup
 # The module's vendored packages, as the runtime puts NAME.d/site-packages on sys.path.

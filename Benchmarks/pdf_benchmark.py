@@ -16,7 +16,9 @@ The ratio is wadup's time over the native time (lower is better).
 Usage: /usr/bin/python3 Benchmarks/pdf_benchmark.py [--copies C] [--repeat R]
 (WADUP_BINARY=PATH times another built wadup; the module is .build/guest-modules/standard/pdf.py.)
 """
-import argparse, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, subprocess, sys, tempfile
+
+from benchlib import best, standard_module_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "wadup"))
@@ -25,15 +27,6 @@ NATIVE_PYTHON = "/usr/bin/python3"
 
 # The native side: Debian's CPython running the same module on a stand-in for the `wadup` API.
 NATIVE_RUNNER = os.path.join(ROOT, "Benchmarks", "native_wadup.py")
-
-
-def best(command, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():
@@ -53,10 +46,7 @@ def main():
                 data = open(os.path.join(made, name), "rb").read() + b"\n%% copy %d\n" % copy
                 open(os.path.join(inputs, "%d-%s" % (copy, name)), "wb").write(data)
         total = sum(os.path.getsize(os.path.join(inputs, f)) for f in os.listdir(inputs))
-        modules = os.path.join(work, "modules")
-        os.makedirs(modules)
-        shutil.copy(MODULE, modules)
-        shutil.copytree(os.path.join(os.path.dirname(MODULE), "pdf.d"), os.path.join(modules, "pdf.d"))
+        modules = standard_module_folder(ROOT, "pdf", work)
         out = os.path.join(work, "out.db")
         wadup = best([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", "1"], args.repeat)
         native = best([NATIVE_PYTHON, NATIVE_RUNNER, os.path.join(modules, "pdf.py"), inputs], args.repeat)

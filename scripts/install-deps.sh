@@ -33,6 +33,15 @@ for tool in yara:yara ssdeep:ssdeep tlsh:tlsh-tools readelf:binutils strings:bin
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 /usr/bin/python3 -c "import pefile" 2>/dev/null || need+=(python3-pefile)  # Debian's python3 (the tests run it by path)
+# The office module's: LibreOffice (headless) and XlsxWriter and msitools make the test documents;
+# Debian's olefile reads them back (oletools and msoffcrypto-tool come pinned from PyPI).
+for tool in soffice:libreoffice-writer-nogui msibuild:msitools; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+ls /usr/lib/libreoffice/program/libsclo.so >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+ls /usr/lib/libreoffice/program/libsdlo.so >/dev/null 2>&1 || need+=(libreoffice-impress-nogui)
+/usr/bin/python3 -c "import olefile" 2>/dev/null || need+=(python3-olefile)
+/usr/bin/python3 -c "import xlsxwriter" 2>/dev/null || need+=(python3-xlsxwriter)
 # pip fetches the TLSH library's pinned source from PyPI (scripts/formats/hashes.sh: Debian serves no tlsh tarball).
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v flock >/dev/null || need+=(util-linux)

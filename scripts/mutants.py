@@ -12,7 +12,10 @@ executable module, Windows PE files found on this machine (pip's and setuptools'
 and ARM64, one with an overlay) and ELF programs, libraries and objects (ls, a small library, clang's
 objects for two other architectures when clang is there); for the mail module, a multipart EML
 (with a ZIP and a nested message) and an mbox written by Python's email and mailbox packages; for
-the pdf module, a real PDF of the machine's and the same with a file attached by poppler's pdfattach.
+the pdf module, a real PDF of the machine's and the same with a file attached by poppler's pdfattach;
+for the office module, a .doc LibreOffice wrote, an MSI msibuild wrote, an RTF holding
+that .doc as an OLE object and, when the office tests have fetched it into the build cache, an .xlsm
+XlsxWriter writes around XlsxWriter's example VBA project.
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -26,7 +29,7 @@ Usage: python3 scripts/mutants.py [--count N] [--seed S] [--threads T] [--keep D
 Exit status 0 when wadup exited 0 within the time limit and recorded every mutant; prints the
 failures by kind.
 """
-import argparse, bz2, collections, gzip, io, lzma, os, random, shutil, sqlite3, struct, subprocess, sys, tarfile, tempfile, time, zipfile
+import argparse, bz2, collections, glob, gzip, io, lzma, os, random, shutil, sqlite3, struct, subprocess, sys, tarfile, tempfile, time, zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "wadup"))
@@ -139,7 +142,50 @@ def seeds(work, rng):
                 out[f"obj-{target}.o"] = open(obj, "rb").read()
     out.update(mail_seeds(texts, out["deflated.zip"], rng))
     out.update(pdf_seeds(texts, work))
+    out.update(office_seeds(texts, work))
     return out
+
+
+def office_seeds(texts, work):
+    """The office module's formats, each by its tool when installed (see the docstring)."""
+    seeds = {}
+    folder = os.path.join(work, "office")
+    os.makedirs(folder)
+    source = os.path.join(folder, "notes.txt")
+    open(source, "wb").write(b"".join(data for _, data in texts[:3])[:20000].decode("latin-1").encode("utf-8"))
+    if shutil.which("soffice"):
+        for target in ("doc",):
+            subprocess.run(["soffice", "-env:UserInstallation=file://" + folder + "/profile", "--headless", "--norestore",
+                            "--convert-to", target, "--outdir", folder, source], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            made = os.path.join(folder, "notes." + target)
+            if os.path.exists(made):
+                seeds["libreoffice." + target] = open(made, "rb").read()
+    if "libreoffice.doc" in seeds:
+        # An OLE 1.0 embedded object (MS-OLEDS 2.2.5) of class Word.Document.8 around the .doc, in RTF.
+        native = seeds["libreoffice.doc"]
+        header = struct.pack("<III", 0x0501, 2, 16) + b"Word.Document.8\0" + struct.pack("<III", 0, 0, len(native))
+        hexed = (header + native).hex()
+        seeds["object.rtf"] = (b"{\\rtf1\\ansi Text\\par{\\object\\objemb{\\*\\objclass Word.Document.8}{\\*\\objdata\n"
+                               + "\n".join(hexed[i:i + 128] for i in range(0, len(hexed), 128)).encode() + b"\n}}\\par}\n")
+    if shutil.which("msibuild"):
+        msi = os.path.join(folder, "setup.msi")
+        subprocess.run(["msibuild", msi, "-s", "Mutant", "WADUP", "Intel;1033", "{12345678-1234-1234-1234-123456789012}"], stderr=subprocess.DEVNULL)
+        subprocess.run(["msibuild", msi, "-a", "Payload", source], stderr=subprocess.DEVNULL)
+        if os.path.exists(msi):
+            seeds["setup.msi"] = open(msi, "rb").read()
+    cache = os.environ.get("WADUP_BUILD_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wadup", "build")
+    sdists = glob.glob(os.path.join(cache, "sdist-*", "xlsxwriter-3.3.1.tar.gz"))
+    if sdists:
+        with tarfile.open(sdists[0]) as archive:
+            project = archive.extractfile("xlsxwriter-3.3.1/examples/vbaProject.bin").read()
+        open(os.path.join(folder, "vbaProject.bin"), "wb").write(project)
+        book = os.path.join(folder, "macros.xlsm")
+        subprocess.run(["/usr/bin/python3", "-c", "import sys, xlsxwriter; b = xlsxwriter.Workbook(sys.argv[1]); b.add_worksheet().write('A1', 'x'); "
+                        "b.add_vba_project(sys.argv[2]); b.close()", book, os.path.join(folder, "vbaProject.bin")], stderr=subprocess.DEVNULL)
+        if os.path.exists(book):
+            seeds["macros.xlsm"] = open(book, "rb").read()
+            seeds["vbaProject.bin"] = project
+    return seeds
 
 
 def pdf_seeds(texts, work):

@@ -40,7 +40,16 @@ for req in Guests/Modules/*/requirements.txt; do
   for wheel in "$wheels"/*.whl; do "$py" -m zipfile -e "$wheel" "$site"; done
   # unchecked-hash: the .pyc is used as it is, whatever the sources' times after build-guests.sh
   # and package.sh copy them (a timestamp .pyc would go stale, and /data is read-only).
-  "$py" -m compileall -q --invalidation-mode unchecked-hash "$site" >/dev/null
+  # A file Python 3.11 cannot compile cannot be imported by the runtime either (olefile's wheel
+  # carries olefile2.py, its Python 2 version): it is removed, and named, and the rest compiled.
+  if ! log=$("$py" -m compileall -q --invalidation-mode unchecked-hash "$site" 2>&1); then
+    printf '%s\n' "$log" | sed -n "s/^\*\*\* Error compiling '\(.*\)'.*/\1/p" | while read -r bad; do
+      echo "python-packages: $name: ${bad#"$site"/} is not Python 3.11: left out"
+      rm -f "$bad"
+    done
+    "$py" -m compileall -q --invalidation-mode unchecked-hash "$site" >/dev/null ||
+      { echo "python-packages: $name: byte-compiling site-packages failed" >&2; exit 1; }
+  fi
   touch "$stamp"
   echo "python-packages: $name.d/site-packages: $(ls "$site" | grep '\.dist-info$' | tr '\n' ' ')"
 done

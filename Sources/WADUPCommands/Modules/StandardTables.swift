@@ -30,6 +30,13 @@ package enum StandardTables {
         ("pdf_features", "pdf", "keyword, count"),
         ("pdf_links", "pdf", "uri, page"),
         ("pdf_problems", "pdf", "step, problem"),
+        ("office_documents", "office", "format, encrypted, clsid, vba_modules"),
+        ("ole_streams", "office", "path, kind, size, clsid, created, modified"),
+        ("office_properties", "office", "source, name, value"),
+        ("vba_modules", "office", "name, stream, code_size"),
+        ("vba_indicators", "office", "kind, keyword, description"),
+        ("rtf_objects", "office", "start, kind, class_name, size, filename"),
+        ("office_problems", "office", "step, problem"),
     ]
 
     /// The list as Markdown lines for the README.

@@ -8,7 +8,7 @@ import WADUPTestSupport
 /// the peer implementation's fixtures, give the same content tree, the same rows and the same types.
 @Suite(.serialized)
 struct DispatchEquivalenceTests {
-    static let standard = ["file_type", "archive", "zip_parser", "sqlite_parser", "byte_counter", "hashes", "executable", "indicators", "yara", "mail", "pdf"]
+    static let standard = ["file_type", "archive", "zip_parser", "sqlite_parser", "byte_counter", "hashes", "executable", "indicators", "yara", "mail", "pdf", "office"]
 
     /// Rules for `yara` (without rules it is not loaded): strings, hex and conditions that match
     /// archives, executables and text of the inputs.
