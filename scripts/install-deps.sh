@@ -26,10 +26,12 @@ done
 # The analysis modules' builds and their independent readers: libc++ for wasm32 (TLSH is C++),
 # and the native tools the tests compare with (yara, ssdeep, tlsh, pefile, readelf from binutils,
 # ripmime for the mail module's attachments; poppler's pdfinfo, pdfdetach and pdfattach and qpdf for
-# the pdf module's: they make the test PDFs and read them back).
+# the pdf module's: they make the test PDFs and read them back; msgconvert and tnef for the mail
+# module's Outlook .msg and TNEF files).
 [ -f /usr/lib/wasm32-wasi/libc++.a ] && [ -f /usr/lib/wasm32-wasi/libc++abi.a ] || need+=(libc++-19-dev-wasm32 libc++abi-19-dev-wasm32)
 for tool in yara:yara ssdeep:ssdeep tlsh:tlsh-tools readelf:binutils strings:binutils ripmime:ripmime \
-            pdfinfo:poppler-utils pdfdetach:poppler-utils pdfattach:poppler-utils qpdf:qpdf; do
+            pdfinfo:poppler-utils pdfdetach:poppler-utils pdfattach:poppler-utils qpdf:qpdf \
+            msgconvert:libemail-outlook-message-perl tnef:tnef; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 /usr/bin/python3 -c "import pefile" 2>/dev/null || need+=(python3-pefile)  # Debian's python3 (the tests run it by path)

@@ -702,8 +702,8 @@ def read_msg(content):
     except wadup.Error:
         raise
     except Exception as error:
-        if recognised(content) == "outlook" and (content.mime or "").lower() == "application/vnd.ms-outlook" \
-                or content.filename.lower().endswith(".msg"):
+        # Damage worth a row only in what claims to be a .msg; another compound file is not ours.
+        if (content.mime or "").lower() == "application/vnd.ms-outlook" or content.filename.lower().endswith(".msg"):
             record_defect(None, error, "reading the compound file")
         return
     try:
