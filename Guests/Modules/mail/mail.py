@@ -649,8 +649,9 @@ def record_bodies(message):
 
 def record_attachment(message, number, attachment):
     """One attachment: a `mail_parts` row, its bytes emitted under its name (the long filename,
-    else the short one, else `attachment-N`); an embedded .msg message read in place (its rows'
-    parts under `attach-N/`); a TNEF embedded message emitted as a TNEF stream of its own."""
+    else the short one, else `attachment-N`; `.eml` added to a MIME message or multipart, so the
+    recursion reads it as mail); an embedded .msg message read in place (its rows' parts under
+    `attach-N/`); a TNEF embedded message emitted as a TNEF stream of its own (`.tnef`)."""
     path = message.where("attach-%d" % number)
     props = attachment.props
     filename = props.text(PR_ATTACH_LONG_FILENAME) or attachment.title or props.text(PR_ATTACH_FILENAME)
@@ -675,6 +676,9 @@ def record_attachment(message, number, attachment):
             name = message.emitted_name("attachment-%d" % number)
         if attachment.tnef and not name.lower().endswith(".tnef"):
             name += ".tnef"
+        elif (content_type in MESSAGE_TYPES or content_type.startswith("multipart/")) and not name.lower().endswith(".eml") \
+                and data[:4] != TNEF_MAGIC and data[:8] != OLE_MAGIC:
+            name += ".eml"  # a MIME entity (a signed message's multipart/signed): read as mail by the recursion
         emit(path, name, data)
 
 

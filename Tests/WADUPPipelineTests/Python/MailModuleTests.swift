@@ -13,6 +13,8 @@ import WADUPTestSupport
 /// `email.policy.default` (headers, the message row, every leaf part, defects), `mailbox.mbox`
 /// (every message's bytes), `zipfile` (the entries of every ZIP) and `ripmime` when installed
 /// (every named attachment's bytes). Tests/Support/mail_expected.py makes the mail and asks them.
+/// Outlook `.msg` and TNEF files are real ones from pinned Debian sources, read by `msgconvert`
+/// and `tnef` (Tests/Support/msg_expected.py fetches them and asks the readers).
 @Suite(.serialized)
 struct MailModuleTests {
     /// What the native readers say about one file, as mail_expected.py prints it.
@@ -192,5 +194,154 @@ struct MailModuleTests {
         // The attachment cut short is emitted as far as native email decodes it.
         let cut = try #require(expected.leaves?.first { $0.filename == "cut.bin" })
         #expect(try Self.strings(db, "SELECT sha256 FROM __wadup_content WHERE parent_uuid = ? AND filename = 'cut.bin'", [uuid]) == [cut.sha256])
+    }
+
+    // Outlook .msg and TNEF
+
+    /// What msgconvert (a .msg) or tnef (a TNEF stream) says about one file, as msg_expected.py prints it.
+    struct OutlookExpected: Decodable {
+        struct Message: Decodable {
+            let messageId, date, sender, recipients, cc, subject: String?
+            let receivedHops: Int
+        }
+        let missing: String?
+        let sent: Bool?
+        let message: Message?
+        let headers: [[String]]?
+        let bodies: [String: String]?
+        let attachments: [String: String]?
+        let tnef: [String: String]?
+    }
+
+    static let msgScript = Harness.path("Tests/Support/msg_expected.py")
+    static let msgFiles = ["charset.msg", "gpg_signed.msg", "plain_jpeg_attached.msg", "plain_uc_unsent.msg", "plain_uc_wc_unsent.msg", "plain_unsent.msg"]
+    static let tnefFiles = ["long-filename.tnef", "missing-filenames.tnef", "multi-value-attribute.tnef", "one-file.tnef", "rtf.tnef", "winmail.dat"]
+
+    /// The real files (fetched once into the build cache), one run of them with `file_type` and
+    /// `mail`, and what the readers say, by file name.
+    static let outlook: Result<(inputs: String, output: String, modules: String, expected: [String: OutlookExpected]), any Error> = Result(catching: {
+        let inputs = Harness.temporaryDirectory() + "/outlook"
+        _ = try Command("/usr/bin/python3", [msgScript, "--fetch", inputs]).output()
+        let files = try FileManager.default.contentsOfDirectory(atPath: inputs).sorted()
+        guard files == (msgFiles + tnefFiles).sorted() else { throw SupportError("msg_expected.py --fetch gave \(files)") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try decoder.decode([String: OutlookExpected].self, from: Data(try Command("/usr/bin/python3", [msgScript] + files.map { "\(inputs)/\($0)" }).output().utf8))
+        let modules = try BuiltModules.folder(["file_type", "mail"])
+        let pipeline = try Harness.pipeline(modulesDirectory: modules, input: inputs, threads: 2, engine: .wasmtime, python: try BuiltModules.python)
+        let outcome = try Harness.outcome(of: pipeline)
+        return (inputs, outcome.output, modules, expected)
+    })
+
+    static func outlookRun(_ file: String) throws -> (db: DatabaseQueue, uuid: String, expected: OutlookExpected) {
+        let corpus = try outlook.get()
+        guard let expected = corpus.expected[file] else { throw SupportError("msg_expected.py said nothing about \(file)") }
+        if let missing = expected.missing { throw SupportError("\(missing) is not installed (scripts/install-deps.sh installs it)") }
+        let db = try DatabaseQueue(path: corpus.output)
+        return (db, try uuid(of: file, in: db), expected)
+    }
+
+    /// `name|sha256` of every content emitted from `uuid`.
+    static func children(_ db: DatabaseQueue, _ uuid: String) throws -> Set<String> {
+        Set(try strings(db, "SELECT filename || '|' || sha256 FROM __wadup_content WHERE parent_uuid = ?", [uuid]))
+    }
+
+    @Test func everyOutlookMessageAndTNEFStreamIsReadWithoutAFailure() throws {
+        let corpus = try Self.outlook.get()
+        let db = try DatabaseQueue(path: corpus.output)
+        #expect(try Self.strings(db, "SELECT filename || ': ' || coalesce(error_message, '') FROM __wadup_content WHERE status = 'failed'") == [])
+        let read = try Self.strings(db, """
+            SELECT c.filename FROM mail_messages m JOIN __wadup_content c ON c.uuid = m.content_uuid WHERE c.depth = 0 ORDER BY 1
+            """)
+        #expect(read == (Self.msgFiles + Self.tnefFiles).sorted())
+        // file_type's types, which the manifest dispatches on, for both formats.
+        #expect(Set(try Self.strings(db, "SELECT mime FROM __wadup_content WHERE depth = 0 AND filename LIKE '%.msg'")) == ["application/vnd.ms-outlook"])
+        #expect(Set(try Self.strings(db, "SELECT mime FROM __wadup_content WHERE depth = 0 AND filename NOT LIKE '%.msg'")) == ["application/vnd.ms-tnef"])
+        // A PGP-signed message's multipart/signed attachment is emitted as mail and read in turn.
+        #expect(try Self.strings(db, "SELECT filename FROM __wadup_content WHERE filename = 'attachment-0.eml'") == ["attachment-0.eml"])
+        #expect(try Self.strings(db, """
+            SELECT p.content_type FROM mail_parts p JOIN __wadup_content c ON c.uuid = p.content_uuid
+            WHERE c.filename = 'attachment-0.eml' ORDER BY p.part
+            """) == ["multipart/signed", "text/plain", "application/pgp-signature"])
+        // The compressed RTF bodies decompressed with their CRC right: no defect at all in these files.
+        #expect(try Self.strings(db, "SELECT part || ' ' || defect || ' ' || coalesce(detail, '') FROM mail_defects") == [])
+    }
+
+    @Test(arguments: msgFiles)
+    func anOutlookMessageHasTheSubjectAddressesAndHeadersMsgconvertReads(file: String) throws {
+        let (db, uuid, expected) = try Self.outlookRun(file)
+        let message = try #require(expected.message)
+        let rows = try db.read {
+            try Row.fetchAll($0, sql: "SELECT message_id, date, sender, recipients, cc, subject, received_hops FROM mail_messages WHERE content_uuid = ?", arguments: [uuid])
+        }
+        let row = try #require(rows.first)
+        #expect(rows.count == 1)
+        #expect(row["message_id"] as String? == message.messageId)
+        #expect(row["subject"] as String? == message.subject)
+        #expect(row["recipients"] as String? == message.recipients)
+        #expect(row["cc"] as String? == message.cc)
+        #expect(row["received_hops"] as Int == message.receivedHops)
+        // A message that kept its transport headers: msgconvert copies them, so its From and Date
+        // are the message's own (for an unsent one it makes a Date up from the file's times).
+        if expected.sent == true {
+            #expect(row["date"] as String? == message.date)
+            #expect(row["sender"] as String? == message.sender)
+            var headers: [String: Int] = [:]
+            for header in try db.read({ try Row.fetchAll($0, sql: "SELECT name, value FROM mail_headers WHERE content_uuid = ? ORDER BY rowid", arguments: [uuid]) }) {
+                let value = (header["value"] as String).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                headers[(header["name"] as String).lowercased() + ": " + value, default: 0] += 1
+            }
+            for header in expected.headers ?? [] {
+                let key = header.joined(separator: ": ")
+                #expect((headers[key] ?? 0) > 0, "\(key)")
+                headers[key, default: 0] -= 1
+            }
+        } else {
+            #expect(try Self.strings(db, "SELECT count(*) FROM mail_headers WHERE content_uuid = ?", [uuid]) == ["0"])
+        }
+    }
+
+    @Test(arguments: msgFiles)
+    func theBodiesAndAttachmentsOfAnOutlookMessageAreTheBytesMsgconvertWrites(file: String) throws {
+        let (db, uuid, expected) = try Self.outlookRun(file)
+        let children = try Self.children(db, uuid)
+        let bodies = try #require(expected.bodies)
+        #expect(!bodies.isEmpty)
+        for (kind, sha256) in bodies {
+            let name = ["text": "body.txt", "html": "body.html", "rtf": "body.rtf"][kind] ?? kind
+            #expect(children.contains("\(name)|\(sha256)"), "\(name)")
+        }
+        for (name, sha256) in expected.attachments ?? [:] { #expect(children.contains("\(name)|\(sha256)"), "\(name)") }
+        // Every body and attachment msgconvert writes has its row (a .msg's parts are its bodies and attachments).
+        let parts = try Self.strings(db, "SELECT part FROM mail_parts WHERE content_uuid = ? ORDER BY part", [uuid])
+        #expect(parts.filter { !$0.hasPrefix("attach-") }.sorted() == bodies.keys.sorted())
+        #expect(parts.filter { $0.hasPrefix("attach-") }.count >= (expected.attachments ?? [:]).count)
+    }
+
+    @Test(arguments: tnefFiles)
+    func everyFileTnefExtractsFromATNEFStreamIsEmittedWithItsNameAndBytes(file: String) throws {
+        let (db, uuid, expected) = try Self.outlookRun(file)
+        let files = try #require(expected.tnef)
+        #expect(!files.isEmpty)
+        let children = try Self.children(db, uuid)
+        for (name, sha256) in files {
+            // tnef names the bodies message.txt, message.html, message.rtf; the module body.*.
+            let emitted = name.hasPrefix("message.") ? "body." + name.dropFirst("message.".count) : name
+            #expect(children.contains("\(emitted)|\(sha256)"), "\(name)")
+        }
+        #expect(children.count == files.count, "\(children)")
+        #expect(try Self.strings(db, "SELECT count(*) FROM mail_parts WHERE content_uuid = ?", [uuid]) == [String(files.count)])
+    }
+
+    /// The manifest (types, names, the TNEF and OLE2 signatures) and `process`'s own test agree:
+    /// a run that offers every content to every module gives the same rows.
+    @Test func outlookFilesGiveTheSameRowsWithAndWithoutDispatch() throws {
+        let corpus = try Self.outlook.get()
+        let dir = Harness.temporaryDirectory()
+        _ = try Command(Harness.wadupBinary, ["--modules", corpus.modules, "--input", corpus.inputs, "--output", dir + "/dispatch.db", "--threads", "2"]).output()
+        _ = try Command(Harness.wadupBinary, ["--modules", corpus.modules, "--input", corpus.inputs, "--output", dir + "/all.db", "--threads", "2", "--no-dispatch"]).output()
+        let with = try RunDump.sqlite(dir + "/dispatch.db").lines(.invariant)
+        #expect(with.count > 100)
+        #expect(try RunDump.sqlite(dir + "/all.db").lines(.invariant) == with)
     }
 }
