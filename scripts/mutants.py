@@ -11,11 +11,12 @@ archive module a pax tar raw, gzip-, bzip2- and xz-compressed, a zstd ustar tar,
 executable module, Windows PE files found on this machine (pip's and setuptools' launchers: x86, x64
 and ARM64, one with an overlay) and ELF programs, libraries and objects (ls, a small library, clang's
 objects for two other architectures when clang is there); for the mail module, a multipart EML
-(with a ZIP and a nested message) and an mbox written by Python's email and mailbox packages; for
-the pdf module, a real PDF of the machine's and the same with a file attached by poppler's pdfattach;
-for the office module, a .doc LibreOffice wrote, an MSI msibuild wrote, an RTF holding
-that .doc as an OLE object and, when the office tests have fetched it into the build cache, an .xlsm
-XlsxWriter writes around XlsxWriter's example VBA project.
+(with a ZIP and a nested message) and an mbox written by Python's email and mailbox packages, and a
+real Outlook .msg and TNEF winmail.dat when the build cache holds the Debian sources
+Tests/Support/msg_expected.py fetches; for the pdf module, a real PDF of the machine's and the same
+with a file attached by poppler's pdfattach; for the office module, a .doc LibreOffice wrote, an MSI
+msibuild wrote, an RTF holding that .doc as an OLE object and, when the office tests have fetched it
+into the build cache, an .xlsm XlsxWriter writes around XlsxWriter's example VBA project.
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -212,7 +213,8 @@ def pdf_seeds(texts, work):
 def mail_seeds(texts, zipped, rng):
     """The mail module's formats, written by Python's email and mailbox packages: a multipart EML
     (quoted-printable and base64, ISO-8859-1 and UTF-8, an RFC 2047 subject, a ZIP and a nested
-    message with its own attachment) and an mbox of a few such messages."""
+    message with its own attachment) and an mbox of a few such messages; and a real .msg and TNEF
+    stream when the build cache has them (outlook_seeds)."""
     import email.policy, mailbox
     from email.message import EmailMessage
 
@@ -239,6 +241,21 @@ def mail_seeds(texts, zipped, rng):
             box.add(message(i))
         box.close()
         seeds["box.mbox"] = open(os.path.join(folder, "box.mbox"), "rb").read()
+    seeds.update(outlook_seeds())
+    return seeds
+
+
+def outlook_seeds():
+    """A real Outlook .msg (a JPEG attached, a compressed RTF body) and a real TNEF winmail.dat,
+    from the Debian sources Tests/Support/msg_expected.py fetched into the build cache; none when
+    they are not there (nothing is fetched here)."""
+    cache = os.environ.get("WADUP_BUILD_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wadup", "build")
+    seeds = {}
+    for name, path in (("outlook.msg", "libemail-outlook-message-perl-0.921/t/files/plain_jpeg_attached.msg"),
+                       ("winmail.dat", "libytnef-2.0/test-data/winmail.dat")):
+        full = os.path.join(cache, "src", path)
+        if os.path.isfile(full):
+            seeds[name] = open(full, "rb").read()
     return seeds
 
 
