@@ -204,8 +204,12 @@ struct MailModuleTests {
             let messageId, date, sender, recipients, cc, subject: String?
             let receivedHops: Int
         }
+        struct Embedded: Decodable {
+            let messageId, subject, recipients: String?
+        }
         let missing: String?
         let sent: Bool?
+        let embedded: [Embedded]?
         let message: Message?
         let headers: [[String]]?
         let bodies: [String: String]?
@@ -214,7 +218,7 @@ struct MailModuleTests {
     }
 
     static let msgScript = Harness.path("Tests/Support/msg_expected.py")
-    static let msgFiles = ["charset.msg", "gpg_signed.msg", "plain_jpeg_attached.msg", "plain_uc_unsent.msg", "plain_uc_wc_unsent.msg", "plain_unsent.msg"]
+    static let msgFiles = ["charset.msg", "embedded.msg", "gpg_signed.msg", "plain_jpeg_attached.msg", "plain_uc_unsent.msg", "plain_uc_wc_unsent.msg", "plain_unsent.msg"]
     static let tnefFiles = ["long-filename.tnef", "missing-filenames.tnef", "multi-value-attribute.tnef", "one-file.tnef", "rtf.tnef", "winmail.dat"]
 
     /// The real files (fetched once into the build cache), one run of them with `file_type` and
@@ -251,7 +255,7 @@ struct MailModuleTests {
         let db = try DatabaseQueue(path: corpus.output)
         #expect(try Self.strings(db, "SELECT filename || ': ' || coalesce(error_message, '') FROM __wadup_content WHERE status = 'failed'") == [])
         let read = try Self.strings(db, """
-            SELECT c.filename FROM mail_messages m JOIN __wadup_content c ON c.uuid = m.content_uuid WHERE c.depth = 0 ORDER BY 1
+            SELECT DISTINCT c.filename FROM mail_messages m JOIN __wadup_content c ON c.uuid = m.content_uuid WHERE c.depth = 0 ORDER BY 1
             """)
         #expect(read == (Self.msgFiles + Self.tnefFiles).sorted())
         // file_type's types, which the manifest dispatches on, for both formats.
@@ -272,10 +276,18 @@ struct MailModuleTests {
         let (db, uuid, expected) = try Self.outlookRun(file)
         let message = try #require(expected.message)
         let rows = try db.read {
-            try Row.fetchAll($0, sql: "SELECT message_id, date, sender, recipients, cc, subject, received_hops FROM mail_messages WHERE content_uuid = ?", arguments: [uuid])
+            try Row.fetchAll($0, sql: "SELECT message_id, date, sender, recipients, cc, subject, received_hops FROM mail_messages WHERE content_uuid = ? ORDER BY rowid", arguments: [uuid])
         }
         let row = try #require(rows.first)
-        #expect(rows.count == 1)
+        // The message's own row first, then one per embedded message, in order (read in place).
+        let embedded = expected.embedded ?? []
+        #expect(rows.count == 1 + embedded.count)
+        for (inner, message) in zip(rows.dropFirst(), embedded) {
+            #expect(inner["message_id"] as String? == message.messageId)
+            #expect(inner["subject"] as String? == message.subject)
+            #expect(inner["recipients"] as String? == message.recipients)
+        }
+        #expect(file != "embedded.msg" || embedded.count == 1)
         #expect(row["message_id"] as String? == message.messageId)
         #expect(row["subject"] as String? == message.subject)
         #expect(row["recipients"] as String? == message.recipients)
