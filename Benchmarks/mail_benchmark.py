@@ -5,7 +5,7 @@ Corpus: Tests/Support/mail_expected.py --make (a multipart message with several 
 a nested message; an ISO-8859-1 message; a message cut short; an mbox of --messages messages, with
 ZIPs and nested messages), --copies times (an X-Copy header before every To:, so nothing is a
 duplicate). Timed, whole runs, best of --repeat:
-- wadup: `wadup --modules DIR --threads T` for each T of --threads (default 1 and 2) where DIR holds only mail.py (the standard module), on
+- wadup: `wadup --modules DIR --threads T` for each T of --threads (default 1 and 2) where DIR holds only mail.py (the standard module) and its mail.d (olefile), on
   the Python runtime (wasmtime), start-up, SQLite output and recursion included;
 - native: Debian's /usr/bin/python3 (3.11) running the same mail.py, with a minimal native `wadup`
   module (Benchmarks/native_wadup.py: rows kept in lists, sub-contents processed depth-first like WADUP does, identical

@@ -34,8 +34,6 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesParser, Parser
 
-import olefile
-
 import wadup
 
 ACCEPTS = {
@@ -700,7 +698,14 @@ MAX_EMBEDDING = 16
 
 def read_msg(content):
     """A .msg: the compound file's root must hold `__properties_version1.0`; any other compound
-    file (a Word or Excel document, a thumbnail database) is left alone."""
+    file (a Word or Excel document, a thumbnail database) is left alone. olefile is imported here,
+    not with the module: a run without .msg files does not load it, and a `mail.py` copied without
+    its `mail.d/` still reads the rest of mail."""
+    try:
+        import olefile
+    except ImportError as error:
+        record_defect(None, error, "olefile (mail.d/site-packages) is missing: the compound file is not read")
+        return
     try:
         ole = olefile.OleFileIO(content.open())
     except wadup.Error:
