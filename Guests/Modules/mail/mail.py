@@ -427,7 +427,7 @@ def fixed_value(ptype, raw):
     if ptype in (PT_LONG, PT_ERROR):
         return struct.unpack_from("<i", raw)[0]
     if ptype == PT_BOOLEAN:
-        return struct.unpack_from("<H", raw)[0] != 0
+        return raw[0] != 0  # one byte in a .msg (the rest of the 8 reserved, not always zero), more in TNEF
     if ptype == PT_I8:
         return struct.unpack_from("<q", raw)[0]
     if ptype == PT_SYSTIME:
@@ -441,14 +441,14 @@ def fixed_value(ptype, raw):
 
 class Properties:
     """A property set: `values` by property id (the first of several types under one id wins);
-    PT_STRING8 values are decoded in the set's code page (PR_INTERNET_CPID, PR_MESSAGE_CODEPAGE,
-    else `codepage`, the TNEF stream's OEM code page) when read."""
+    PT_STRING8 values are decoded in the set's code page (PR_MESSAGE_CODEPAGE, else
+    PR_INTERNET_CPID, else `codepage`, the TNEF stream's OEM code page) when read."""
 
     def __init__(self, values, codepage=None):
         self.values = values
-        cp = values.get(PR_INTERNET_CPID)
+        cp = values.get(PR_MESSAGE_CODEPAGE)
         if not isinstance(cp, int):
-            cp = values.get(PR_MESSAGE_CODEPAGE)
+            cp = values.get(PR_INTERNET_CPID)
         self.encoding = codec(cp if isinstance(cp, int) else codepage)
 
     def get(self, pid):
@@ -718,9 +718,10 @@ def read_msg(content):
     try:
         if not ole.exists("__properties_version1.0"):
             return
-        streams = set()
+        streams = {}  # storage path ("" or "a/b/") -> the names directly in it
         for entry in ole.listdir(streams=True, storages=True):
-            streams.add("/".join(entry))
+            for depth in range(len(entry)):
+                streams.setdefault("".join(part + "/" for part in entry[:depth]), set()).add(entry[depth])
         for kind, message in getattr(ole, "parsing_issues", ()):
             defects.insert((None, getattr(kind, "__name__", str(kind)), text(message)))
         record_outlook_message(msg_message(ole, streams, "", HEADER_TOP, "", 0))
@@ -745,16 +746,16 @@ def msg_properties(ole, streams, storage, header, where):
         raise
     except Exception as error:
         record_defect(where, error, "reading %s__properties_version1.0" % storage)
-    prefix = storage + "__substg1.0_"
-    for name in sorted(streams):
-        if not name.startswith(prefix) or "/" in name[len(prefix):] or len(name) != len(prefix) + 8:
+    for name in sorted(streams.get(storage, ())):
+        if not name.startswith("__substg1.0_") or len(name) != 20:
             continue
         try:
-            pid, ptype = int(name[-8:-4], 16), int(name[-4:], 16)
+            pid, ptype = int(name[12:16], 16), int(name[16:], 16)
         except ValueError:
             continue
         if ptype not in (PT_UNICODE, PT_STRING8, PT_BINARY) or (pid in values and ptype != PT_UNICODE):
             continue
+        name = storage + name
         try:
             data = ole.openstream(name).read()
         except wadup.Error:
@@ -771,8 +772,7 @@ def msg_message(ole, streams, storage, header, prefix, depth):
     for an embedded one): its properties, recipients and attachments."""
     where = prefix.rstrip("/") or None
     props = msg_properties(ole, streams, storage, header, where)
-    children = sorted({name[len(storage):].split("/", 1)[0] for name in streams
-                       if name.startswith(storage) and "/" in name[len(storage):]})
+    children = sorted(name for name in streams.get(storage, ()) if storage + name + "/" in streams)
     recipients = [msg_properties(ole, streams, storage + child + "/", HEADER_OTHER, where)
                   for child in children if child.startswith("__recip_version1.0_#")]
     attachments = []
@@ -786,8 +786,8 @@ def msg_message(ole, streams, storage, header, prefix, depth):
         base = storage + child + "/"
         props_a = msg_properties(ole, streams, base, HEADER_OTHER, prefix + "attach-%d" % number)
         inner = base + "__substg1.0_3701000D/"
-        if any(name.startswith(inner) for name in streams):
-            if props_a.get(PR_ATTACH_METHOD) == ATTACH_EMBEDDED_MSG or inner + "__properties_version1.0" in streams:
+        if inner in streams:
+            if props_a.get(PR_ATTACH_METHOD) == ATTACH_EMBEDDED_MSG or "__properties_version1.0" in streams[inner]:
                 if depth >= MAX_EMBEDDING:
                     attachments.append((number, Attachment(props_a, problems=["embedded more than %d deep: not read" % MAX_EMBEDDING])))
                     continue
