@@ -22,6 +22,7 @@ Malformed mail is read as far as `email` reads it; what it notes is a defect row
 in one part is a defect of that part, not a failure of the content. A damaged `.msg` or TNEF is
 read as far as its structure goes, the rest a defect row.
 """
+import codecs
 import email.errors
 import email.headerregistry
 import email.message
@@ -377,8 +378,9 @@ MV_FLAG = 0x1000
 FIXED_SIZES = {PT_I2: 4, PT_LONG: 4, PT_R4: 4, PT_DOUBLE: 8, PT_CURRENCY: 8, PT_APPTIME: 8, PT_ERROR: 4, PT_BOOLEAN: 4,
                PT_I8: 8, PT_SYSTIME: 8, PT_CLSID: 16}
 VARIABLE_TYPES = (PT_STRING8, PT_UNICODE, PT_BINARY, PT_OBJECT)
-#: Windows code pages whose Python codec is not named cpNNN.
-CODEPAGES = {65001: "utf-8", 65000: "utf-7", 20127: "ascii", 1200: "utf-16-le", 1201: "utf-16-be", 20866: "koi8-r",
+#: Windows code pages whose Python codec is not named cpNNN (UTF-16's, 1200 and 1201, are not 8-bit
+#: strings' and fall back to cp1252).
+CODEPAGES = {65001: "utf-8", 65000: "utf-7", 20127: "ascii", 20866: "koi8-r",
              21866: "koi8-u", 50220: "iso2022-jp", 50221: "iso2022-jp", 50222: "iso2022-jp", 51932: "euc-jp", 51949: "euc-kr",
              52936: "hz", 54936: "gb18030", 936: "gbk", 10000: "mac-roman", **{28590 + n: "iso8859-%d" % n for n in range(1, 16)}}
 FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
@@ -391,8 +393,7 @@ class String8(bytes):
 def codec(codepage):
     """The Python codec of a Windows code page; cp1252 (what Outlook writes by default) when there
     is none or Python has no such codec."""
-    import codecs
-    name = CODEPAGES.get(codepage) or "cp%d" % codepage if isinstance(codepage, int) else None
+    name = (CODEPAGES.get(codepage) or "cp%d" % codepage) if isinstance(codepage, int) and codepage not in (1200, 1201) else None
     try:
         return codecs.lookup(name).name if name else "cp1252"
     except LookupError:
