@@ -338,7 +338,7 @@ struct MailModuleTests {
         let children = try Self.children(db, uuid)
         for (name, sha256) in files {
             // tnef names the bodies message.txt, message.html, message.rtf; the module body.*.
-            let emitted = name.hasPrefix("message.") ? "body." + name.dropFirst("message.".count) : name
+            let emitted: String = name.hasPrefix("message.") ? "body." + String(name.dropFirst("message.".count)) : name
             #expect(children.contains("\(emitted)|\(sha256)"), "\(name)")
         }
         #expect(children.count == files.count, "\(children)")
