@@ -24,6 +24,7 @@ encrypted document is a row (`encrypted` = 1), not a failure: its streams are li
 contents are not decrypted (that needs `cryptography`, a compiled extension).
 """
 import datetime
+import fnmatch
 import logging
 import sys
 import types
@@ -413,8 +414,20 @@ class Reading:
         self.emit(text(name), data)
 
 
+def recognised(content, head):
+    """The manifest's test again, so that `--no-dispatch` gives the same results as dispatch (an
+    OPC package that is not an Office document, an .xps or a .nupkg, is left alone either way)."""
+    if head == OLE_MAGIC or head.startswith(b"{\\rt"):
+        return True
+    mime = (content.mime or "").lower()
+    name = content.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return any(fnmatch.fnmatchcase(mime, p) for p in ACCEPTS["mime"]) or any(fnmatch.fnmatchcase(name, g) for g in ACCEPTS["names"])
+
+
 def process(content):
     head = content.read(0, 8)
+    if not recognised(content, head):
+        return
     reading = Reading(content)
     if head == OLE_MAGIC:
         reading.ole()
