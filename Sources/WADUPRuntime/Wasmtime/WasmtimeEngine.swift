@@ -20,6 +20,8 @@ public final class WasmtimeEngine: WasmEngine {
     let limits: RunLimits
     let logger: Logger
     let cache: CompiledModuleCache?
+    /// What loading found, kept beside the compiled modules (``ProbeCache``); `nil` without a cache.
+    let probes: ProbeCache?
     let interruptFlag = InterruptFlag()
     private let ticker: EpochTicker
     /// Defines the host functions and WASI once; used only while loading modules.
@@ -67,6 +69,10 @@ public final class WasmtimeEngine: WasmEngine {
         linker = Linker(handle: handle)
         let settings = "fuel=\(limits.fuel != nil) epoch=\(epochs) stack=\(limits.maxStack ?? RunLimits.defaultMaxStack) memory=host cow=false"
         cache = cacheDirectory.flatMap { CompiledModuleCache(directory: $0, engine: "wasmtime-\(library.version)", settings: settings, logger: logger, spelling: spelling) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let limitsJSON = (try? encoder.encode(limits)).map { String(decoding: $0, as: UTF8.self) } ?? "\(limits)"
+        probes = cache.map { ProbeCache(directory: $0.directory, identity: "wasmtime-\(library.version)\0\(settings)\0\(limitsJSON)", logger: logger) }
     }
 
     deinit { ticker.stop() }
@@ -88,10 +94,19 @@ public final class WasmtimeEngine: WasmEngine {
             name: name, path: path, engine: self, module: compiled, pre: pre, usesWASI: usesWASI, mounts: mounts)
         // One instance now, so that unknown WASI imports, a bad `process` type, an initial
         // memory over --max-memory and an `init` that reports an error are refused before any
-        // input is touched (and a module whose `init` declines is known as such).
+        // input is touched (and a module whose `init` declines is known as such); unless a run
+        // with the same module, folders and limits found it ready (``ProbeCache``).
+        let entry = probes?.path(bytes: bytes, mounts: mounts)
+        if let entry, let manifest = probes?.load(entry) {
+            module.initialization = .ready
+            module.exportedManifest = manifest
+            logger.debug("ready when last loaded with the same module, folders and limits: not instantiated", metadata: ["module": "\(name)"])
+            return module
+        }
         let probe = try module.instantiate(abi: HostABI(moduleName: name, registry: TableRegistry(), logger: logger))
         module.initialization = probe.initialization
         module.exportedManifest = probe.exportedManifest
+        if let entry, probe.initialization == .ready { probes?.store(entry, manifest: probe.exportedManifest) }
         return module
     }
 
