@@ -109,12 +109,20 @@ def text(value):
     return raw.decode("utf-8", "backslashreplace")
 
 
+#: The stream of a .msg holding its transport headers (001E: 8-bit, 001F: UTF-16), lowercased.
+TRANSPORT_HEADERS_STREAM = "__substg1.0_007d"
+
+
 def recognised(content):
     """The manifest's test again, so that `--no-dispatch` and a run without an identifier give
     the same results as dispatch: "mime" (an RFC 5322 message or an mbox), "outlook" (a .msg or
     TNEF by its type or name) or None."""
     mime = (content.mime or "").lower()
     name = content.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if name.startswith(TRANSPORT_HEADERS_STREAM):
+        # A .msg's transport headers (PR_TRANSPORT_MESSAGE_HEADERS), which `office` emits with the
+        # .msg's other streams: they are the .msg's own headers, read with it, not a message.
+        return None
     head = content.read(0, 8)
     if mime in MIME_TYPES or any(fnmatch.fnmatchcase(name, g) for g in NAME_GLOBS) or head[:5] == MBOX_MAGIC:
         return "mime"
