@@ -271,6 +271,25 @@ struct MailModuleTests {
         #expect(try Self.strings(db, "SELECT part || ' ' || defect || ' ' || coalesce(detail, '') FROM mail_defects") == [])
     }
 
+    /// With `office` in the run (the default set), a .msg's streams are emitted too; the one of
+    /// transport headers is typed `message/rfc822`, and `mail` must not read it as a message again.
+    @Test func aMessagesTransportHeadersStreamThatOfficeEmitsIsNotASecondMessage() throws {
+        let corpus = try Self.outlook.get()
+        let inputs = Harness.temporaryDirectory()
+        for file in Self.msgFiles { try FileManager.default.copyItem(atPath: "\(corpus.inputs)/\(file)", toPath: "\(inputs)/\(file)") }
+        let pipeline = try Harness.pipeline(
+            modulesDirectory: try BuiltModules.folder(["file_type", "office", "mail"]), input: inputs, threads: 2, engine: .wasmtime,
+            python: try BuiltModules.python)
+        let db = try DatabaseQueue(path: try Harness.outcome(of: pipeline).output)
+        let headers = try Self.strings(db, "SELECT count(*) FROM __wadup_content WHERE filename LIKE '__substg1.0_007D%'")
+        #expect(Int(headers.first ?? "0") ?? 0 > 0)
+        let messages = try Self.strings(db, """
+            SELECT DISTINCT c.filename FROM mail_messages m JOIN __wadup_content c ON c.uuid = m.content_uuid ORDER BY 1
+            """)
+        #expect(messages.allSatisfy { !$0.hasPrefix("__substg1.0_") }, "\(messages)")
+        #expect(Set(messages).isSuperset(of: Self.msgFiles))
+    }
+
     @Test(arguments: msgFiles)
     func anOutlookMessageHasTheSubjectAddressesAndHeadersMsgconvertReads(file: String) throws {
         let (db, uuid, expected) = try Self.outlookRun(file)
