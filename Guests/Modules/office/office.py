@@ -1,5 +1,5 @@
 """The standard module `office`: OLE2 compound files (.doc, .xls, .ppt, .msg, .msi, vbaProject.bin,
-any CFB), OOXML documents' properties and RTF documents' embedded objects, read with olefile and
+any CFB), OOXML and OpenDocument documents' properties and RTF documents' embedded objects, read with olefile and
 oletools (vendored in office.d/site-packages, pinned in requirements.txt) on WADUP's Python runtime.
 What it writes and emits: docs/modules/office.md.
 
@@ -164,6 +164,8 @@ def value_text(value, codec):
 #: Its macros and a presentation's OLE objects are read from memory: for a compound file larger
 #: than this they are not read (an `office_problems` row says so).
 WHOLE_READ_LIMIT = 256 << 20
+#: The largest properties part (core.xml, app.xml, meta.xml, manifest.xml) read: they are a few KB.
+MAX_PART = 16 << 20
 #: The most extents one sub-content may have (the host's bound); a stream more fragmented than
 #: that is copied to the host piece by piece instead.
 MAX_EXTENTS = 65536
@@ -354,9 +356,9 @@ class Reading:
         if "[Content_Types].xml" in names:
             form, parts = "ooxml", ("docProps/core.xml", "docProps/app.xml")
             encrypted = any(info.flag_bits & 1 for info in archive.infolist())
-        elif "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument."):
+        elif "mimetype" in names and self.part(archive, "mimetype").startswith(b"application/vnd.oasis.opendocument."):
             form, parts = "odf", ("meta.xml",)
-            manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+            manifest = self.part(archive, "META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
             encrypted = b"encryption-data" in manifest
         else:
             return  # a ZIP, not a document: zip_parser's
@@ -365,10 +367,18 @@ class Reading:
                 self.step(part, self.xml_properties, archive, part)
         documents.insert({"format": form, "encrypted": int(encrypted), "clsid": None, "vba_modules": None})
 
+    @staticmethod
+    def part(archive, name):
+        """A part's bytes, if it says it is under ``MAX_PART`` (zipfile reads no more than it says)."""
+        info = archive.getinfo(name)
+        if info.file_size > MAX_PART:
+            raise ValueError("%s: %d bytes, over %d MiB" % (name, info.file_size, MAX_PART >> 20))
+        return archive.read(info)
+
     def xml_properties(self, archive, part):
         """docProps/core.xml's and app.xml's simple elements; OpenDocument's meta.xml's elements and
         its statistics' attributes."""
-        root = ElementTree.fromstring(archive.read(part))
+        root = ElementTree.fromstring(self.part(archive, part))
         source = part.rsplit("/", 1)[-1]
         elements = root
         if source == "meta.xml":
