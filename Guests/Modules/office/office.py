@@ -440,11 +440,11 @@ def process(content):
         return
     reading = Reading(content)
     if head == OLE_MAGIC:
-        reading.ole()
+        reading.step("compound file", reading.ole)
     elif head.startswith(b"{\\rt"):
-        reading.rtf()
+        reading.step("rtf", reading.rtf)
     elif head.startswith(b"PK\x03\x04"):
-        reading.package_document()
+        reading.step("package", reading.package_document)
     else:
         return
     reading.finish()
