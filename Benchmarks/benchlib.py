@@ -1,6 +1,6 @@
 """What the benchmarks share: timing a command, and picking the same real files of this machine on
 every run (sorted walks, regular readable files, links not followed)."""
-import glob, os, resource, shutil, subprocess, time
+import glob, os, resource, shutil, subprocess, sys, tempfile, time
 
 
 def timed(cmd, **kw):
@@ -28,6 +28,41 @@ def standard_module_folder(root, name, work):
     if os.path.isdir(os.path.join(built, name + ".d")):
         shutil.copytree(os.path.join(built, name + ".d"), os.path.join(folder, name + ".d"))
     return folder
+
+
+def standard_module_against_native(root, name, make, distinct, copies, repeat, threads, summary):
+    """A standard Python module in WADUP against Debian's native CPython 3.11 running the same
+    NAME.py (and its vendored NAME.d) through Benchmarks/native_wadup.py, over the same inputs:
+    `make(folder)` is the command that writes the corpus, made `copies` times with
+    `distinct(bytes, copy)` so that dedup skips no copy; whole runs, best of `repeat`, WADUP on each
+    of `threads`; `summary(query)` says what the run found (`query(sql)` asks its database)."""
+    wadup_binary = os.environ.get("WADUP_BINARY", os.path.join(root, ".build", "release", "wadup"))
+    if not os.path.exists(wadup_binary) or not os.path.exists(os.path.join(root, ".build", "guest-modules", "standard", name + ".py")):
+        sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
+    native_python = "/usr/bin/python3"
+    work = tempfile.mkdtemp(prefix="wadup-%s-bench-" % name)
+    try:
+        made, inputs = os.path.join(work, "made"), os.path.join(work, "in")
+        subprocess.run(make(made), check=True)
+        os.makedirs(inputs)
+        for copy in range(copies):
+            for file in sorted(os.listdir(made)):
+                data = distinct(open(os.path.join(made, file), "rb").read(), copy)
+                open(os.path.join(inputs, "%d-%s" % (copy, file)), "wb").write(data)
+        total = sum(os.path.getsize(os.path.join(inputs, f)) for f in os.listdir(inputs))
+        modules = standard_module_folder(root, name, work)
+        out = os.path.join(work, "out.db")
+        wadup = {t: best([wadup_binary, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", str(t)], repeat)
+                 for t in threads}
+        native = best([native_python, os.path.join(root, "Benchmarks", "native_wadup.py"), os.path.join(modules, name + ".py"), inputs], repeat)
+        query = lambda sql: subprocess.run(["sqlite3", out, sql], capture_output=True, text=True).stdout.strip()
+        print(f"{name} benchmark: {len(os.listdir(inputs))} inputs, {total / 1e6:.1f} MB, {query('SELECT count(*) FROM __wadup_content')} contents, "
+              f"{summary(query)} ({copies} copies), best of {repeat}")
+        print(f"  native CPython 3.11, the same {name}.py (one process): {native:.2f} s")
+        for t, seconds in wadup.items():
+            print(f"  wadup ({name}.py alone, wasmtime), {t} thread(s): {seconds:.2f} s = {seconds / native:.2f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def regular_files(root, min_size=0, max_size=None):

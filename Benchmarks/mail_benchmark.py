@@ -16,17 +16,11 @@ The ratio is wadup's time over the native time (lower is better).
 Usage: /usr/bin/python3 Benchmarks/mail_benchmark.py [--messages N] [--copies C] [--repeat R]
 (WADUP_BINARY=PATH times another built wadup; the module is .build/guest-modules/standard/mail.py.)
 """
-import argparse, os, shutil, subprocess, sys, tempfile
+import argparse, os
 
-from benchlib import best, standard_module_folder
+from benchlib import standard_module_against_native
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WADUP = os.environ.get("WADUP_BINARY", os.path.join(ROOT, ".build", "release", "wadup"))
-MODULE = os.path.join(ROOT, ".build", "guest-modules", "standard", "mail.py")
-NATIVE_PYTHON = "/usr/bin/python3"
-
-# The native side: Debian's CPython running the same module on a stand-in for the `wadup` API.
-NATIVE_RUNNER = os.path.join(ROOT, "Benchmarks", "native_wadup.py")
 
 
 def main():
@@ -36,35 +30,12 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
-    if not os.path.exists(WADUP) or not os.path.exists(MODULE):
-        sys.exit("build first: swift build -c release && bash scripts/build-guests.sh")
-    work = tempfile.mkdtemp(prefix="wadup-mail-bench-")
-    try:
-        made, inputs = os.path.join(work, "made"), os.path.join(work, "in")
-        subprocess.run([NATIVE_PYTHON, os.path.join(ROOT, "Tests", "Support", "mail_expected.py"), "--make", made,
-                        "--messages", str(args.messages)], check=True)
-        os.makedirs(inputs)
-        for copy in range(args.copies):
-            for name in sorted(os.listdir(made)):
-                data = open(os.path.join(made, name), "rb").read()
-                # Distinct bytes in every copy and every message of it, so that dedup skips none.
-                data = data.replace(b"\nTo: ", b"\nX-Copy: %d\nTo: " % copy)
-                open(os.path.join(inputs, "%d-%s" % (copy, name)), "wb").write(data)
-        total = sum(os.path.getsize(os.path.join(inputs, f)) for f in os.listdir(inputs))
-        modules = standard_module_folder(ROOT, "mail", work)
-        out = os.path.join(work, "out.db")
-        wadup = {t: best([WADUP, "--modules", modules, "--input", inputs, "--output", out, "--overwrite", "--threads", str(t)], args.repeat)
-                 for t in args.threads}
-        native = best([NATIVE_PYTHON, NATIVE_RUNNER, MODULE, inputs], args.repeat)
-        contents = subprocess.run(["sqlite3", out, "SELECT count(*) FROM __wadup_content"], capture_output=True, text=True).stdout.strip()
-        messages = subprocess.run(["sqlite3", out, "SELECT count(*) FROM mail_messages"], capture_output=True, text=True).stdout.strip()
-        print(f"mail benchmark: {len(os.listdir(inputs))} inputs, {total / 1e6:.1f} MB, {contents} contents, {messages} messages "
-              f"({args.messages} a mailbox, {args.copies} copies), best of {args.repeat}")
-        print(f"  native CPython 3.11, the same mail.py (one process): {native:.2f} s")
-        for t, seconds in wadup.items():
-            print(f"  wadup (mail.py alone, wasmtime), {t} thread(s): {seconds:.2f} s = {seconds / native:.2f}x")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    standard_module_against_native(
+        ROOT, "mail",
+        lambda made: ["/usr/bin/python3", os.path.join(ROOT, "Tests", "Support", "mail_expected.py"), "--make", made, "--messages", str(args.messages)],
+        # Distinct bytes in every copy and every message of it, so that dedup skips none.
+        lambda data, copy: data.replace(b"\nTo: ", b"\nX-Copy: %d\nTo: " % copy), args.copies, args.repeat, args.threads,
+        lambda query: f"{query('SELECT count(*) FROM mail_messages')} messages ({args.messages} a mailbox)")
 
 
 if __name__ == "__main__":

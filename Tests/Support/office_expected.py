@@ -31,9 +31,10 @@ import urllib.request
 import zipfile
 from xml.etree import ElementTree
 
+import pinned_wheels
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-CACHE = os.environ.get("WADUP_BUILD_CACHE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wadup", "build")
+CACHE = pinned_wheels.CACHE
 
 #: Published test data: oletools' source distribution (its tests/test-data: documents with VBA,
 #: Excel 4 macros, encrypted documents, OLE objects, RTF) and XlsxWriter's (examples/vbaProject.bin,
@@ -182,21 +183,8 @@ def make(folder):
 
 
 def oletools_site():
-    """oletools with its dependencies (msoffcrypto-tool and cryptography included), pinned by hash,
-    unpacked once into the build cache."""
-    requirements = os.path.join(HERE, "oletools-requirements.txt")
-    with open(requirements, "rb") as f:
-        key = sha256(f.read())[:16]
-    site = os.path.join(CACHE, "oletools-" + key)
-    if not os.path.isdir(site):
-        tmp = tempfile.mkdtemp(dir=CACHE)
-        run(sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-            "--only-binary=:all:", "--require-hashes", "-d", tmp + "/wheels", "-r", requirements)
-        for wheel in glob.glob(tmp + "/wheels/*.whl"):
-            zipfile.ZipFile(wheel).extractall(tmp + "/site")
-        os.rename(tmp + "/site", site)
-        shutil.rmtree(tmp)
-    return site
+    """oletools with its dependencies (msoffcrypto-tool and cryptography included), pinned by hash."""
+    return pinned_wheels.site("oletools-requirements.txt", "oletools")
 
 
 def seven_zip(path):

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import zipfile
 
+import pinned_wheels
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -167,20 +169,7 @@ def make(folder):
 
 
 def pdfid_module():
-    cache = os.environ.get("WADUP_BUILD_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wadup", "build")
-    requirements = os.path.join(HERE, "pdfid-requirements.txt")
-    with open(requirements, "rb") as f:
-        key = sha256(f.read())[:16]
-    site = os.path.join(cache, "pdfid-" + key)
-    if not os.path.isdir(site):
-        tmp = tempfile.mkdtemp(dir=cache)
-        run(sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-            "--only-binary=:all:", "--require-hashes", "-d", tmp + "/wheels", "-r", requirements)
-        for wheel in glob.glob(tmp + "/wheels/*.whl"):
-            zipfile.ZipFile(wheel).extractall(tmp + "/site")
-        os.rename(tmp + "/site", site)
-        shutil.rmtree(tmp)
-    sys.path.insert(0, site)
+    sys.path.insert(0, pinned_wheels.site("pdfid-requirements.txt", "pdfid"))
     from pdfid import pdfid
     return pdfid
 
