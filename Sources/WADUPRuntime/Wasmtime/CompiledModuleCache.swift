@@ -83,6 +83,16 @@ struct CompiledModuleCache: Sendable {
         data.append(contentsOf: SHA256.hash(data: payload))
         data.append(contentsOf: payload)
         let file = path(for: bytes)
+        do {
+            try Self.write(data, to: file)
+        } catch {
+            logger.debug("compile cache: cannot write \(file): \(error)")
+        }
+    }
+
+    /// Writes `data` to `file` readable by the user only, atomically: a temporary file beside it,
+    /// then a rename, so that a concurrent run reads the old entry or the new one, never half.
+    static func write(_ data: Data, to file: String) throws {
         let temporary = file + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
@@ -90,7 +100,7 @@ struct CompiledModuleCache: Sendable {
             guard rename(temporary, file) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             unlink(temporary)
-            logger.debug("compile cache: cannot write \(file): \(error)")
+            throw error
         }
     }
 }

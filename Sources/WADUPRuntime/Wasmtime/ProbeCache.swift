@@ -51,13 +51,9 @@ struct ProbeCache: Sendable {
     /// Keeps a ready module's answer (atomically: a temporary file, then a rename).
     func store(_ file: String, manifest: String?) {
         guard let data = try? JSONEncoder().encode(Entry(ready: true, manifest: manifest)) else { return }
-        let temporary = file + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-            chmod(temporary, 0o600)
-            guard rename(temporary, file) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            try CompiledModuleCache.write(data, to: file)
         } catch {
-            unlink(temporary)
             logger.debug("probe cache: cannot write \(file): \(error)")
         }
     }

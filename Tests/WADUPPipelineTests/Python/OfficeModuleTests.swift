@@ -17,13 +17,13 @@ import WADUPTestSupport
 /// parser (docProps, meta.xml). Tests/Support/office_expected.py makes the corpus and asks them.
 @Suite(.serialized)
 struct OfficeModuleTests {
-    struct Expected: Decodable {
+    struct Expected: Decodable, Sendable {
         struct SevenZip: Decodable {
-            let streams: [[StringOrInt]]
+            let streams: [[JSONScalar]]
             let storages: [String]
         }
         struct Olefile: Decodable {
-            let streams: [[StringOrInt]]
+            let streams: [[JSONScalar]]
             let properties: [[String]]
         }
         struct Olevba: Decodable {
@@ -40,41 +40,16 @@ struct OfficeModuleTests {
         let xml: [[String]]?
     }
 
-    /// A JSON array item: a path or sha256, or a size.
-    enum StringOrInt: Decodable, CustomStringConvertible {
-        case int(Int), string(String)
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let i = try? c.decode(Int.self) { self = .int(i) } else { self = .string(try c.decode(String.self)) }
-        }
-        var description: String { switch self { case .int(let i): String(i); case .string(let s): s } }
-    }
-
     static let script = Harness.path("Tests/Support/office_expected.py")
 
-    static let corpus: Result<(inputs: String, output: String, files: [String], expected: [String: Expected]), any Error> = Result(catching: {
-        let inputs = Harness.temporaryDirectory() + "/in"
-        _ = try Command("/usr/bin/python3", [script, "--make", inputs]).output()
-        let files = try FileManager.default.contentsOfDirectory(atPath: inputs).sorted()
-        let expected = try JSONDecoder().decode([String: Expected].self,
-                                                from: Data(try Command("/usr/bin/python3", [script] + files.map { "\(inputs)/\($0)" }).output().utf8))
-        let pipeline = try Harness.pipeline(
-            modulesDirectory: try BuiltModules.folder(["file_type", "zip_parser", "office"]), input: inputs, threads: 2,
-            engine: .wasmtime, python: try BuiltModules.python)
-        let outcome = try Harness.outcome(of: pipeline)
-        return (inputs, outcome.output, files, expected)
-    })
+    static let corpus = Result(catching: { try ReaderCorpus<Expected>(script: script, modules: ["file_type", "zip_parser", "office"]) })
 
     static func run(_ file: String) throws -> (db: DatabaseQueue, uuid: String, expected: Expected) {
-        let corpus = try corpus.get()
-        guard let expected = corpus.expected[file] else { throw SupportError("office_expected.py said nothing about \(file)") }
-        let db = try DatabaseQueue(path: corpus.output)
-        let uuid = try strings(db, "SELECT uuid FROM __wadup_content WHERE filename = ? AND depth = 0", [file]).first ?? ""
-        return (db, uuid, expected)
+        try corpus.get().root(file)
     }
 
     static func strings(_ db: DatabaseQueue, _ sql: String, _ arguments: StatementArguments = []) throws -> [String] {
-        try db.read { try String.fetchAll($0, sql: sql, arguments: arguments) }
+        try db.strings(sql, arguments)
     }
 
     static var files: [String] { (try? corpus.get().files) ?? [] }

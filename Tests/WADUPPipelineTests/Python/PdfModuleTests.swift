@@ -17,7 +17,7 @@ import WADUPTestSupport
 /// the corpus and asks them.
 @Suite(.serialized)
 struct PdfModuleTests {
-    struct Expected: Decodable {
+    struct Expected: Decodable, Sendable {
         struct Info: Decodable {
             let version: String?
             let pages: Int?
@@ -29,7 +29,7 @@ struct PdfModuleTests {
             let files: [String: String]
         }
         struct Qpdf: Decodable {
-            let links: [[StringOrInt]]
+            let links: [[JSONScalar]]
             let scripts: [String]
             let xfa: String?
         }
@@ -39,16 +39,6 @@ struct PdfModuleTests {
         let pdfid: [String: Int]
     }
 
-    /// A JSON array item of a link: the page number or the URI.
-    enum StringOrInt: Decodable, CustomStringConvertible {
-        case int(Int), string(String)
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let i = try? c.decode(Int.self) { self = .int(i) } else { self = .string(try c.decode(String.self)) }
-        }
-        var description: String { switch self { case .int(let i): String(i); case .string(let s): s } }
-    }
-
     /// The keywords the module counts (pdfid's, and /URI).
     static let keywords = ["obj", "endobj", "stream", "endstream", "xref", "trailer", "startxref", "/Page", "/Encrypt", "/ObjStm", "/JS",
                            "/JavaScript", "/AA", "/OpenAction", "/AcroForm", "/JBIG2Decode", "/RichMedia", "/Launch", "/EmbeddedFile", "/XFA",
@@ -56,29 +46,14 @@ struct PdfModuleTests {
 
     static let script = Harness.path("Tests/Support/pdf_expected.py")
 
-    static let corpus: Result<(inputs: String, output: String, files: [String], expected: [String: Expected]), any Error> = Result(catching: {
-        let inputs = Harness.temporaryDirectory() + "/in"
-        _ = try Command("/usr/bin/python3", [script, "--make", inputs]).output()
-        let files = try FileManager.default.contentsOfDirectory(atPath: inputs).sorted()
-        let expected = try JSONDecoder().decode([String: Expected].self,
-                                                from: Data(try Command("/usr/bin/python3", [script] + files.map { "\(inputs)/\($0)" }).output().utf8))
-        let pipeline = try Harness.pipeline(
-            modulesDirectory: try BuiltModules.folder(["file_type", "zip_parser", "pdf"]), input: inputs, threads: 2,
-            engine: .wasmtime, python: try BuiltModules.python)
-        let outcome = try Harness.outcome(of: pipeline)
-        return (inputs, outcome.output, files, expected)
-    })
+    static let corpus = Result(catching: { try ReaderCorpus<Expected>(script: script, modules: ["file_type", "zip_parser", "pdf"]) })
 
     static func run(_ file: String) throws -> (db: DatabaseQueue, uuid: String, expected: Expected) {
-        let corpus = try corpus.get()
-        guard let expected = corpus.expected[file] else { throw SupportError("pdf_expected.py said nothing about \(file)") }
-        let db = try DatabaseQueue(path: corpus.output)
-        let uuid = try strings(db, "SELECT uuid FROM __wadup_content WHERE filename = ? AND depth = 0", [file]).first ?? ""
-        return (db, uuid, expected)
+        try corpus.get().root(file)
     }
 
     static func strings(_ db: DatabaseQueue, _ sql: String, _ arguments: StatementArguments = []) throws -> [String] {
-        try db.read { try String.fetchAll($0, sql: sql, arguments: arguments) }
+        try db.strings(sql, arguments)
     }
 
     /// The made files and the machine's manuals (whichever /usr/share/doc has).
