@@ -16,14 +16,16 @@ public struct ReaderCorpus<Expected: Decodable & Sendable>: Sendable {
     public let expected: [String: Expected]
 
     public init(script: String, modules: [String], decoder: JSONDecoder = JSONDecoder()) throws {
-        inputs = Harness.temporaryDirectory() + "/in"
-        _ = try Command("/usr/bin/python3", [script, "--make", inputs]).output()
-        files = try FileManager.default.contentsOfDirectory(atPath: inputs).sorted()
-        let answers = try Command("/usr/bin/python3", [script] + files.map { "\(inputs)/\($0)" }).output()
+        let folder = Harness.temporaryDirectory() + "/in"
+        _ = try Command("/usr/bin/python3", [script, "--make", folder]).output()
+        let made = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let answers = try Command("/usr/bin/python3", [script] + made.map { "\(folder)/\($0)" }).output()
         expected = try decoder.decode([String: Expected].self, from: Data(answers.utf8))
         let pipeline = try Harness.pipeline(
-            modulesDirectory: try BuiltModules.folder(modules), input: inputs, threads: 2, engine: .wasmtime, python: try BuiltModules.python)
+            modulesDirectory: try BuiltModules.folder(modules), input: folder, threads: 2, engine: .wasmtime, python: try BuiltModules.python)
         output = try Harness.outcome(of: pipeline).output
+        inputs = folder
+        files = made
     }
 
     /// The run's database, the uuid of the input `file` (a root content) and what the readers said of it.
