@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 for script in scripts/formats/*.sh; do
-  [ "$(basename "$script")" = common.sh ] && continue
+  # common.sh and disk-containers.sh are sourced by the others, not run.
+  case "$(basename "$script")" in common.sh|disk-containers.sh) continue ;; esac
   bash "$script"
 done
 echo "build-formats: done in $(( $(date +%s) - started )) s"
