@@ -109,9 +109,9 @@ def make_fat(path, size, bits, volid, label, work):
 
 
 def make_exfat(path, size):
-    """mkfs.exfat only: no exfatprogs or mtools command writes a file into exFAT without a mount.
-    mkfs.exfat takes its volume serial from the clock: set a fixed one in the main and backup boot
-    regions and recompute their checksum sectors."""
+    """mkfs.exfat, then the files written into it here: no exfatprogs, mtools or other Debian
+    command writes a file into exFAT without a mount. mkfs.exfat takes its volume serial from the
+    clock: a fixed one goes in the main and backup boot regions, with their checksums recomputed."""
     blank(path, size)
     run("mkfs.exfat", "-L", "WADUPEXFAT", path, env=tool_env())
     with open(path, "r+b") as f:
@@ -119,14 +119,130 @@ def make_exfat(path, size):
             f.seek(region)
             boot = bytearray(f.read(11 * 512))
             boot[100:104] = (0x26262626).to_bytes(4, "little")
-            total = 0
-            for i, b in enumerate(boot):
-                if i in (106, 107, 112):
-                    continue
-                total = (((total << 31) | (total >> 1)) + b) & 0xFFFFFFFF
             f.seek(region)
             f.write(boot)
-            f.write(total.to_bytes(4, "little") * 128)
+            f.write(exfat_boot_checksum(boot).to_bytes(4, "little") * 128)
+    ExFAT(path).populate()
+
+
+def exfat_boot_checksum(boot):
+    total = 0
+    for i, b in enumerate(boot):
+        if i not in (106, 107, 112):
+            total = (((total << 31) | (total >> 1)) + b) & 0xFFFFFFFF
+    return total
+
+
+class ExFAT:
+    """Writes directory entry sets (file, stream extension, file name entries), the allocation
+    bitmap and the FAT chains of a fresh exFAT volume, as the exFAT specification describes them.
+    Every file is contiguous (the stream's NoFatChain flag, and its FAT chain written too)."""
+
+    def __init__(self, path):
+        self.f = open(path, "r+b")
+        boot = self.read(0, 512)
+        u32 = lambda o: int.from_bytes(boot[o:o + 4], "little")
+        self.sector = 1 << boot[108]
+        self.cluster = self.sector << boot[109]
+        self.fat, self.heap, self.count, self.root = u32(80) * self.sector, u32(88) * self.sector, u32(92), u32(96)
+        root = self.read(self.at(self.root), self.cluster)
+        bitmap = next(root[i:i + 32] for i in range(0, self.cluster, 32) if root[i] == 0x81)
+        self.bitmap_at = self.at(int.from_bytes(bitmap[20:24], "little"))
+        self.bitmap = bytearray(self.read(self.bitmap_at, (self.count + 7) // 8))
+        self.dirs = {"": self.root}
+
+    def read(self, offset, n):
+        self.f.seek(offset)
+        return self.f.read(n)
+
+    def write(self, offset, data):
+        self.f.seek(offset)
+        self.f.write(data)
+
+    def at(self, cluster):
+        return self.heap + (cluster - 2) * self.cluster
+
+    def allocate(self, nbytes):
+        """The first run of free clusters for nbytes (0: none), marked in the bitmap and chained in the FAT."""
+        n = -(-nbytes // self.cluster)
+        if n == 0:
+            return 0
+        free = lambda c: not self.bitmap[(c - 2) // 8] >> ((c - 2) % 8) & 1
+        first = next(c for c in range(2, self.count + 2 - n + 1) if all(free(c + i) for i in range(n)))
+        for i in range(n):
+            c = first + i
+            self.bitmap[(c - 2) // 8] |= 1 << ((c - 2) % 8)
+            self.write(self.fat + 4 * c, (c + 1 if i < n - 1 else 0xFFFFFFFF).to_bytes(4, "little"))
+        return first
+
+    def release(self, first, nbytes):
+        for c in range(first, first + -(-nbytes // self.cluster)):
+            self.bitmap[(c - 2) // 8] &= ~(1 << ((c - 2) % 8))
+            self.write(self.fat + 4 * c, bytes(4))
+
+    @staticmethod
+    def timestamp(t):
+        y, mo, d, h, mi, sec = __import__("time").gmtime(t)[:6]
+        return ((y - 1980) << 25 | mo << 21 | d << 16 | h << 11 | mi << 5 | sec // 2).to_bytes(4, "little")
+
+    def entry_set(self, name, first, length, directory, in_use=True):
+        units = name.encode("utf-16-le")
+        up = "".join(c.upper() if len(c.upper()) == 1 else c for c in name).encode("utf-16-le")
+        name_hash = 0
+        for b in up:
+            name_hash = (((name_hash << 15) | (name_hash >> 1)) + b) & 0xFFFF
+        names = [units[i:i + 30] for i in range(0, len(units), 30)]
+        stamp = self.timestamp(EPOCH)
+        primary = bytearray(32)
+        primary[0], primary[1] = 0x85, 1 + len(names)
+        primary[4:6] = (0x10 if directory else 0x20).to_bytes(2, "little")
+        primary[8:12] = primary[12:16] = primary[16:20] = stamp
+        primary[20] = primary[21] = EPOCH % 2 * 100  # the odd second, in 10 ms units
+        primary[22] = primary[23] = primary[24] = 0x80  # UTC offsets: valid, +0
+        stream = bytearray(32)
+        stream[0], stream[1], stream[3] = 0xC0, 0x03 if first else 0x01, len(name)
+        stream[4:6] = name_hash.to_bytes(2, "little")
+        stream[8:16] = stream[24:32] = length.to_bytes(8, "little")
+        stream[20:24] = first.to_bytes(4, "little")
+        entries = primary + stream + b"".join(bytes([0xC1, 0]) + n.ljust(30, b"\0") for n in names)
+        check = 0
+        for i, b in enumerate(entries):
+            if i not in (2, 3):
+                check = (((check << 15) | (check >> 1)) + b) & 0xFFFF
+        entries[2:4] = check.to_bytes(2, "little")
+        if not in_use:
+            for i in range(0, len(entries), 32):
+                entries[i] &= 0x7F
+        return bytes(entries)
+
+    def add(self, path, data=None, in_use=True):
+        """Writes a file (data bytes) or, with data None, a folder of one cluster, into its parent folder."""
+        parent, _, name = path.rpartition("/")
+        directory = data is None
+        length = self.cluster if directory else len(data)
+        first = self.allocate(length)
+        if directory:
+            self.write(self.at(first), bytes(self.cluster))
+            self.dirs[path] = first
+        elif data:
+            self.write(self.at(first), data)
+        entries = self.entry_set(name, first, length, directory, in_use)
+        folder = self.at(self.dirs[parent])
+        listing = self.read(folder, self.cluster)
+        slot = next(i for i in range(0, self.cluster, 32) if listing[i] == 0)
+        self.write(folder + slot, entries)
+        if not in_use:
+            self.release(first, length)
+
+    def populate(self):
+        files = tree_files()
+        self.add("folder")
+        self.add("folder/nested")
+        for name, data in files.items():
+            self.add(name.decode() if isinstance(name, bytes) else name, data)
+        self.add(DELETED[0], DELETED[1], in_use=False)
+        self.write(self.bitmap_at, self.bitmap)
+        self.f.close()
 
 
 def make_ext(path, size, kind, uuid, work):
@@ -352,6 +468,25 @@ def truncate_ext4(source, target):
 
 
 def make(folder):
+    """The corpus (about 43 MB on disk, sparse; a few seconds; remade from scratch each time):
+      fat12.img 4 MiB, fat16.img 16 MiB, fat32.img 40 MiB   mkfs.vfat -i, mtools (deleted.txt: mdel,
+                                                            its name starts with 0xE5: fls "_eleted.txt")
+      exfat.img 8 MiB                                       mkfs.exfat, entries written here (ExFAT)
+      ext2.img, ext3.img, ext4.img 8 MiB (1 KiB blocks)     mke2fs -d, debugfs (ctimes, rm); also a
+                                                            symlink and a hard link
+      ntfs.img 8 MiB                                        mkntfs, ntfscp, libntfs-3g (NTFS): a hard
+                                                            link, tiny.txt:secret (a named stream), two
+                                                            deleted files (resident deleted.txt,
+                                                            non-resident gone.bin); no fixed serial or times
+      iso9660.iso                                           xorriso -R -J (nothing deleted)
+      mbr.img 50 MiB                                        sfdisk: FAT16, ext4, NTFS partitions
+      gpt.img 4.04 GiB sparse                               sgdisk: ext4 at 1 MiB, FAT32 at 4 GiB + 1 MiB
+      mbr.E01 (ewfacquire, md5 and sha1), mbr.vmdk, mbr.vhd (fixed), mbr-dynamic.vhd, mbr.vhdx,
+      mbr.qcow2 (qemu-img): mbr.img in containers (qemu's VHDs round the size up to a CHS geometry:
+                                                            52432896 bytes, the last unallocated row grows)
+      ext4-truncated.img                                    ext4.img cut in the middle of data.bin
+    Every writable file system holds tree_files() (a text file, a 100 KiB binary, a file two folders
+    down, an empty file, a non-ASCII name, a 3-byte file) and DELETED, deleted."""
     os.makedirs(folder, exist_ok=True)
     work = tempfile.mkdtemp()
     try:
