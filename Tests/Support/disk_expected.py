@@ -684,7 +684,7 @@ def main(argv):
     result = {}
     for path in argv:
         result[os.path.basename(path)] = answer(path)
-    json.dump(result, sys.stdout, indent=1, sort_keys=True, ensure_ascii=False)
+    json.dump(result, sys.stdout, indent=1, sort_keys=True)
 
 
 if __name__ == "__main__":
