@@ -52,6 +52,13 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)
 # A FUSE file system that answers EIO (InputFaultTests: reading inputs on a failing file system).
 [ -f /usr/lib/python3/dist-packages/fuse.py ] || need+=(python3-fuse)
+# The disk module's (Tests/Support/disk_expected.py): the tools that make the test disk images without
+# a mount (ntfs-3g's libntfs-3g too) and The Sleuth Kit's and libyal's tools that read them back. Several
+# live in /usr/sbin, which a user's PATH may lack.
+for tool in mmls:sleuthkit ewfacquire:ewf-tools qemu-img:qemu-utils mkntfs:ntfs-3g mcopy:mtools \
+            sgdisk:gdisk sfdisk:fdisk mkfs.vfat:dosfstools mkfs.exfat:exfatprogs mke2fs:e2fsprogs; do
+  command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || [ -x "/sbin/${tool%%:*}" ] || need+=("${tool#*:}")
+done
 # Headless Chromium: the HTML report's test loads a report in a real browser.
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
