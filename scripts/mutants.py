@@ -16,7 +16,9 @@ real Outlook .msg and TNEF winmail.dat when the build cache holds the Debian sou
 Tests/Support/msg_expected.py fetches; for the pdf module, a real PDF of the machine's and the same
 with a file attached by poppler's pdfattach; for the office module, a .doc LibreOffice wrote, an MSI
 msibuild wrote, an RTF holding that .doc as an OLE object and, when the office tests have fetched it
-into the build cache, an .xlsm XlsxWriter writes around XlsxWriter's example VBA project.
+into the build cache, an .xlsm XlsxWriter writes around XlsxWriter's example VBA project; for the
+disk module, small FAT12, ext2 and NTFS file systems with files (and deleted ones), an MBR disk, and
+that disk as QCOW2, VMDK and E01.
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -144,7 +146,60 @@ def seeds(work, rng):
     out.update(mail_seeds(texts, out["deflated.zip"], rng))
     out.update(pdf_seeds(texts, work))
     out.update(office_seeds(texts, work))
+    out.update(disk_seeds(texts, work))
     return out
+
+
+def disk_seeds(texts, work):
+    """For the disk module: small FAT12, ext2 and NTFS file systems written by mkfs.vfat + mcopy,
+    mke2fs -d and mkntfs + ntfscp (each with a deleted file where the tools can delete), an MBR
+    disk holding the FAT one (sfdisk), and that disk as QCOW2 and VMDK (qemu-img) and as an E01
+    (ewfacquire); each tool only when installed."""
+    seeds = {}
+    folder = os.path.join(work, "disk-files")
+    os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
+    for i, text in enumerate(texts[:4]):
+        with open(os.path.join(folder, "sub" if i % 2 else "", f"file{i}.txt"), "wb") as f:
+            f.write(text[:20000])
+    def run(*args):
+        return subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    fat = os.path.join(work, "fat12.img")
+    if shutil.which("mkfs.vfat") and shutil.which("mcopy"):
+        with open(fat, "wb") as f:
+            f.truncate(360 * 1024)
+        if run("mkfs.vfat", "-F", "12", "-i", "1234abcd", fat) and run("mcopy", "-s", "-i", fat, os.path.join(folder, "file0.txt"), os.path.join(folder, "sub"), "::") \
+                and run("mcopy", "-i", fat, os.path.join(folder, "file2.txt"), "::gone.txt") and run("mdel", "-i", fat, "::gone.txt"):
+            seeds["fat12.img"] = open(fat, "rb").read()
+    ext = os.path.join(work, "ext2.img")
+    if shutil.which("mke2fs") and run("mke2fs", "-q", "-F", "-t", "ext2", "-d", folder, "-U", "00000000-0000-4000-8000-000000000001", ext, "512"):
+        run("debugfs", "-w", "-R", "rm file2.txt", ext)
+        seeds["ext2.img"] = open(ext, "rb").read()
+    ntfs = os.path.join(work, "ntfs.img")
+    if shutil.which("mkntfs") and shutil.which("ntfscp"):
+        with open(ntfs, "wb") as f:
+            f.truncate(2 << 20)
+        if run("mkntfs", "-q", "-F", "-Q", ntfs) and run("ntfscp", ntfs, os.path.join(folder, "file0.txt"), "file0.txt"):
+            seeds["ntfs.img"] = open(ntfs, "rb").read()
+    if "fat12.img" in seeds and shutil.which("sfdisk"):
+        disk = os.path.join(work, "mbr.img")
+        with open(disk, "wb") as f:
+            f.truncate(64 * 512 + 360 * 1024)
+        if subprocess.run(["sfdisk", "-q", disk], input=b"start=64, type=1\n", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            with open(disk, "r+b") as f:
+                f.seek(64 * 512)
+                f.write(seeds["fat12.img"])
+            seeds["mbr.img"] = open(disk, "rb").read()
+            if shutil.which("qemu-img"):
+                for fmt, suffix in (("qcow2", "qcow2"), ("vmdk", "vmdk")):
+                    made = os.path.join(work, "mbr." + suffix)
+                    if run("qemu-img", "convert", "-O", fmt, disk, made):
+                        seeds["mbr." + suffix] = open(made, "rb").read()
+            if shutil.which("ewfacquire"):
+                target = os.path.join(work, "mbr-ewf")
+                if run("ewfacquire", "-u", "-q", "-t", target, "-f", "encase6", "-c", "deflate:fast", "-C", "case", "-D", "seed",
+                       "-e", "wadup", "-E", "1", "-N", "mutants", disk) and os.path.exists(target + ".E01"):
+                    seeds["mbr.E01"] = open(target + ".E01", "rb").read()
+    return seeds
 
 
 def office_seeds(texts, work):

@@ -258,7 +258,9 @@ static void append_sanitized(wadup_text *t, const char *s) {
 static const char *not_emitted(const TSK_FS_FILE *file, const TSK_FS_ATTR *attr, const char *path) {
     if (!file->meta) return "no metadata";
     if (attr && attr->type == TSK_FS_ATTR_TYPE_NTFS_FNAME) return "the $FILE_NAME attribute's times";
-    if (attr && attr->type == TSK_FS_ATTR_TYPE_NTFS_IDXROOT) return "a directory index";
+    /* A directory's $I30 index is its listing; a named index of a file ($ObjId:$O) is a stream fls
+     * prints and icat reads, so it is emitted. */
+    if (attr && attr->type == TSK_FS_ATTR_TYPE_NTFS_IDXROOT && (!attr->name || strcmp(attr->name, "$I30") == 0)) return "a directory index";
     if (!attr && file->meta->type != TSK_FS_META_TYPE_REG) return "not a regular file";
     if (attr && file->meta->type != TSK_FS_META_TYPE_REG && file->meta->type != TSK_FS_META_TYPE_DIR) return "not a regular file";
     if (!attr && file->meta->size == 0) return "empty";
@@ -438,7 +440,7 @@ static int32_t read_file_system(TSK_IMG_INFO *img, int raw, const char *volume, 
     FILE *out = open_memstream(&text, &text_length);
     if (out) { fs->fsstat(fs, out); fclose(out); }
     char label[256] = "", uuid[128] = "";
-    static const char *const label_keys[] = { "Volume Label (Root Directory)", "Volume Label (Boot Sector)", "Volume Label", "Volume Name", NULL };
+    static const char *const label_keys[] = { "Volume Label (Root Directory)", "Volume Label (from root directory)", "Volume Label (Boot Sector)", "Volume Label", "Volume Name", NULL };
     static const char *const uuid_keys[] = { "Volume ID", "Volume Serial Number", "Serial Number", NULL };
     if (text) { fsstat_value(text, label_keys, label, sizeof label); fsstat_value(text, uuid_keys, uuid, sizeof uuid); }
     free(text);
@@ -541,12 +543,20 @@ __attribute__((export_name("process"))) int32_t process(void) {
         if (sector_size < 512 || sector_size % 512) sector_size = 512;
         if ((rc = image_row(format, container, NULL)) < 0) { disk_container_close(container); return rc; }
     }
+    /* A fixed VHD is the raw disk followed by its 512-byte footer: read (and emit extents of) the
+     * content itself, as for a raw image. */
+    int raw = container == NULL;
+    if (format && strcmp(format, "vhd") == 0 && media_size + 512 <= content_size) {
+        unsigned char head[8];
+        if (content_read(NULL, 0, head, sizeof head) == (int64_t)sizeof head && memcmp(head, "conectix", 8) != 0) raw = 1;
+        if (fatal_error) { disk_container_close(container); return fatal_error; }
+    }
     source_image *s = tsk_img_malloc(sizeof *s);
     if (!s) { if (container) disk_container_close(container); return WADUP_E_LIMIT_REACHED; }
-    s->container = container;
+    s->container = raw ? NULL : container;
     TSK_IMG_INFO *img = tsk_img_open_external(s, media_size, sector_size, image_read, image_close, image_stat);
     if (!img) { tsk_img_free(s); if (container) disk_container_close(container); return 0; }
-    rc = read_disk(img, container == NULL);
+    rc = read_disk(img, raw);
     tsk_img_close(img);
     if (container) disk_container_close(container);
     return rc < 0 ? rc : 0;

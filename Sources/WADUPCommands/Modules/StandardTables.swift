@@ -37,6 +37,10 @@ package enum StandardTables {
         ("vba_indicators", "office", "kind, keyword, description"),
         ("rtf_objects", "office", "start, kind, class_name, size, filename"),
         ("office_problems", "office", "step, problem"),
+        ("disk_images", "disk", "format, media_size, sector_size, description, stored_md5, stored_sha1, problem"),
+        ("disk_volumes", "disk", "scheme, index, start, length, type, description, volume"),
+        ("fs_info", "disk", "volume, type, label, uuid, block_size, blocks, created, offset, encryption, problem"),
+        ("fs_entries", "disk", "volume, path, inode, kind, size, mode, uid, gid, mtime, atime, ctime, crtime, deleted, allocated, link, emitted, reason"),
     ]
 
     /// The list as Markdown lines for the README.
