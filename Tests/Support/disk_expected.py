@@ -478,7 +478,9 @@ def make(folder):
                                                             link, tiny.txt:secret (a named stream), two
                                                             deleted files (resident deleted.txt,
                                                             non-resident gone.bin); no fixed serial or times
-      iso9660.iso                                           xorriso -R -J (nothing deleted)
+      iso9660.iso                                           xorriso -R -J (nothing deleted): archive's, not
+                                                            offered to disk (one owner for a format)
+      cdrom.img                                             the same bytes named as `dd` of a CD names them
       mbr.img 50 MiB                                        sfdisk: FAT16, ext4, NTFS partitions
       gpt.img 4.04 GiB sparse                               sgdisk: ext4 at 1 MiB, FAT32 at 4 GiB + 1 MiB
       mbr.E01 (ewfacquire, md5 and sha1), mbr.vmdk, mbr.vhd (fixed), mbr-dynamic.vhd, mbr.vhdx,
@@ -499,6 +501,7 @@ def make(folder):
             make_ext(img(kind + ".img"), 8 * MIB, kind, f"26262626-0000-4000-8000-00000000001{i}", work)
         make_ntfs(img("ntfs.img"), 8 * MIB)
         make_iso(img("iso9660.iso"), work)
+        shutil.copyfile(img("iso9660.iso"), img("cdrom.img"))
         make_mbr(img("mbr.img"), work)
         make_gpt(img("gpt.img"), work)
         make_containers(folder, img("mbr.img"))

@@ -1,13 +1,13 @@
 /*
  * disk's manifest: containers, volume systems and file systems by their signatures, and disk
- * image names. An ISO 9660 image is also archive's (libarchive's Rock Ridge and Joliet names);
- * disk lists it as TSK does, with its times, for the timeline.
+ * image names. An ISO 9660 image is archive's (one owner for a format): disk reads one inside a
+ * disk, or under a raw image's name (`dd` of a CD: cdrom.img).
  */
 #include "wadup.h"
 
 WADUP_MANIFEST(
   "{\"version\": 1, \"role\": \"analyze\", \"accepts\": {"
-  "\"names\": [\"*.e01\", \"*.ex01\", \"*.vmdk\", \"*.vhd\", \"*.vhdx\", \"*.qcow\", \"*.qcow2\", \"*.dd\", \"*.raw\", \"*.img\", \"*.001\", \"*.dmg\", \"*.iso\"],"
+  "\"names\": [\"*.e01\", \"*.ex01\", \"*.vmdk\", \"*.vhd\", \"*.vhdx\", \"*.qcow\", \"*.qcow2\", \"*.dd\", \"*.raw\", \"*.img\", \"*.001\", \"*.dmg\"],"
   "\"magic\": ["
   "{\"offset\": 0, \"hex\": \"455646090d0aff00\"},"                /* EWF (E01) */
   "{\"offset\": 0, \"hex\": \"455646320d0a8100\"},"                /* EWF2 (Ex01) */
@@ -22,7 +22,6 @@ WADUP_MANIFEST(
   "{\"offset\": 1024, \"hex\": \"482b\"}, {\"offset\": 1024, \"hex\": \"4858\"}," /* HFS+, HFSX */
   "{\"offset\": 0, \"hex\": \"4552\"},"                            /* Apple Partition Map (driver descriptor) */
   "{\"offset\": 9564, \"hex\": \"54190100\"}, {\"offset\": 66908, \"hex\": \"19015419\"}," /* UFS1, UFS2 */
-  "{\"offset\": 32769, \"hex\": \"4344303031\"},"              /* ISO 9660 */
   "{\"offset\": 3, \"hex\": \"2d4656452d46532d\"},"                /* BitLocker */
   "{\"offset\": 0, \"hex\": \"4c554b53babe\"}"                     /* LUKS */
   "]}}");

@@ -70,7 +70,7 @@ struct DiskModuleTests {
     static let script = Harness.path("Tests/Support/disk_expected.py")
     static let corpus = Result(catching: { try ReaderCorpus<Expected>(script: script, modules: ["disk"]) })
 
-    static var files: [String] { (try? corpus.get().files) ?? [] }
+    static var files: [String] { ((try? corpus.get().files) ?? []).filter { $0 != "iso9660.iso" } }
     static var complete: [String] { files.filter { !$0.contains("truncated") } }
     static var containers: [String] { files.filter { (try? corpus.get().expected[$0]?.container) != nil } }
 
@@ -97,7 +97,8 @@ struct DiskModuleTests {
         #expect(try db.strings("SELECT filename || ': ' || coalesce(error_message, '') FROM __wadup_content WHERE status = 'failed'") == [])
         #expect(corpus.files.count >= 18)
         let read = try db.strings("SELECT DISTINCT c.filename FROM fs_info f JOIN __wadup_content c ON c.uuid = f.content_uuid WHERE c.depth = 0 ORDER BY 1")
-        #expect(read == corpus.files)
+        #expect(read == corpus.files.filter { $0 != "iso9660.iso" })
+        // A bare .iso is archive's (disk is not offered it); the same bytes as cdrom.img are read.
     }
 
     @Test(arguments: files)
