@@ -80,6 +80,8 @@ for dir in .build/formats/src/*; do
   [ -d "$dir/debian" ] && continue
   found=0
   for f in "$dir"/LICENSE* "$dir"/COPYING*; do [ -f "$f" ] && cp "$f" "$lic/$(basename "$dir").$(basename "$f")" && found=1; done
+  # The Sleuth Kit's notices (IBM, CPL, GPL, ...) are in pytsk3's copy of it, sleuthkit/licenses/.
+  if [ -d "$dir/sleuthkit/licenses" ]; then for f in "$dir"/sleuthkit/licenses/*; do cp "$f" "$lic/sleuthkit-4.11.1.$(basename "$f")"; done; fi
   # python-tlsh ships no license file: TLSH's notice is the head comment of its source.
   if [ "$found" = 0 ] && [ -f "$dir/src/tlsh.cpp" ]; then sed -n '1,/^#include/p' "$dir/src/tlsh.cpp" | grep -v '^#include' > "$lic/$(basename "$dir").LICENSE"; fi
 done

@@ -51,6 +51,9 @@ a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:under
 .chain a::after { content:" / "; color:var(--muted); } .chain a:last-child::after { content:""; }
 pre { background:var(--bg); padding:8px; border-radius:4px; overflow:auto; font-size:12px; }
 .fail { color:var(--bad); }
+.fstree details { margin-left:14px; } .fstree > details { margin-left:0; } .fstree summary { cursor:pointer; }
+.fstree .leaf { margin-left:28px; white-space:nowrap; } .fstree .del { color:var(--bad); text-decoration:line-through; }
+.fstree small { color:var(--muted); font:11px ui-monospace, "DejaVu Sans Mono", monospace; }
 @media (max-width: 900px) { .explorer { grid-template-columns:1fr; } }
 </style>
 </head>
@@ -179,6 +182,33 @@ function reveal(i) {
   if (k >= 0 && (k * ROW < tree.scrollTop || (k + 1) * ROW > tree.scrollTop + tree.clientHeight)) tree.scrollTop = Math.max(0, k * ROW - tree.clientHeight / 3);
   select(i);
 }
+// A disk image's file systems (the disk module's fs_entries) as folder trees: one per volume, a
+// folder's entries drawn when it is opened, each with its size, its four times and whether it is
+// deleted (struck through).
+let fsNodes = [];
+function fsTree(t, rows) {
+  const col = (n) => t.columns.indexOf(n) + 1, cv = col("volume"), cp = col("path");
+  if (!cv || !cp) return "";
+  const cs = col("size"), cd = col("deleted"), times = ["mtime", "atime", "ctime", "crtime"].map(col);
+  const root = { kids: new Map(), rows: [] };
+  for (const r of rows) {
+    let node = root;
+    for (const part of [r[cv] === "" ? "/" : r[cv]].concat(String(r[cp]).split("/").filter((x) => x))) {
+      let n = node.kids.get(part); if (!n) node.kids.set(part, n = { kids: new Map(), rows: [] }); node = n;
+    }
+    node.rows.push(r);
+  }
+  fsNodes = [];
+  const stamp = (r) => " <small>" + (r[cd] ? "deleted · " : "") + (cs && r[cs] !== null ? fmtBytes(r[cs]) + " · " : "") +
+    "MACB".split("").map((l, k) => l + " " + (times[k] && r[times[k]] !== null ? fmtTime(r[times[k]]).replace(" UTC", "") : "-")).join(" ") + "</small>";
+  const label = (name, n) => '<span class="' + (n.rows.length && n.rows.every((r) => r[cd]) ? "del" : "") + '">' + esc(name) + "</span>" + (n.rows.length ? stamp(n.rows[0]) : "");
+  window.fsOpen = (id) => { const n = fsNodes[id]; return [...n.kids.entries()].sort((a, b) => (b[1].kids.size > 0) - (a[1].kids.size > 0) || (a[0] < b[0] ? -1 : 1)).map(([name, c]) => c.kids.size
+      ? '<details data-fs="' + (fsNodes.push(c) - 1) + '"><summary>' + label(name, c) + "</summary></details>"
+      : c.rows.map((r) => '<div class="leaf"><span class="' + (r[cd] ? "del" : "") + '">' + esc(name) + "</span>" + stamp(r) + "</div>").join("")).join(""); };
+  fsNodes.push(root);
+  return '<h3>File systems <small>(' + rows.length + " entries)</small></h3><div class=\"fstree\" id=\"detail-fs\">" + window.fsOpen(0) + "</div>";
+}
+document.addEventListener("toggle", (e) => { const d = e.target; if (d.dataset && d.dataset.fs && d.open && !d.dataset.drawn) { d.dataset.drawn = "1"; d.insertAdjacentHTML("beforeend", window.fsOpen(+d.dataset.fs)); } }, true);
 function select(i) {
   selected = i;
   draw();
@@ -194,6 +224,7 @@ function select(i) {
     (D.fail[i] ? D.fail[i].map((f) => '<tr><th>failure</th><td class="fail">' + esc(f[0]) + ": " + esc(f[1]) + ": " + esc(f[2]) + "</td></tr>").join("") : "") + "</table>";
   const ch = childrenOf(i);
   if (ch.length) h += "<h3>Children (" + ch.length + ')</h3><div id="detail-children">' + Array.from(ch.subarray(0, 200)).map((c) => link(c) + ' <span class="s' + C.status[c] + '">' + STATUS[C.status[c]] + "</span>").join("<br>") + (ch.length > 200 ? "<br>… " + (ch.length - 200) + " more in the tree" : "") + "</div>";
+  D.tables.forEach((t, k) => { if (t.name === "fs_entries") { const rows = rowsOf(k, i); if (rows.length) h += fsTree(t, rows); } });
   D.tables.forEach((t, k) => {
     const rows = rowsOf(k, i); if (!rows.length) return;
     h += '<h3>' + esc(t.name) + " <small>(" + esc(t.module) + ", " + rows.length + " row" + (rows.length === 1 ? "" : "s") + ')</small></h3><table class="grid" data-table="' + esc(t.name) + '"><tr>' + t.columns.map((c) => "<th>" + esc(c) + "</th>").join("") + "</tr>" +

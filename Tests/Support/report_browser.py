@@ -3,7 +3,7 @@
 a WADUP HTML report, the way an analyst uses it, and prints what the page showed as JSON.
 
 usage: report_browser.py REPORT.html SCREENSHOT.png 'SPEC-JSON'
-SPEC: {"expand": [names from an input down], "search": "text", "filter": "1"}
+SPEC: {"expand": [names from an input down], "search": "text", "filter": "1", "fs": [folders to open]}
 Output: {"ready_ms", "cards": {id: value}, "roots": [...], "expanded": [[name...] after each click],
          "detail": {"name", "chain", "tables": {table: [[cells]]}}, "search": {"count", "hits"},
          "filtered": [names], "screenshot": bytes}
@@ -123,6 +123,16 @@ def main():
                 chain: Array.from(document.querySelectorAll('#detail-chain a')).map(a => a.textContent),
                 tables: Object.fromEntries(Array.from(document.querySelectorAll('#detail table[data-table]')).map(t =>
                     [t.dataset.table, Array.from(t.querySelectorAll('tr')).slice(1).map(r => Array.from(r.cells).map(c => c.textContent))]))})""")
+        for depth, part in enumerate(spec.get("fs", [])):
+            # The selected content's file-system tree (a disk image): open one folder, wait for it to be drawn.
+            opened = browser.eval("""(() => { const s = Array.from(document.querySelectorAll('#detail-fs details:not([open]) > summary'))
+                .find(s => s.firstElementChild.textContent === %s); if (!s) return false; s.click(); return true; })()""" % json.dumps(part))
+            if not opened:
+                raise SystemExit("report_browser: no closed folder %r in the file-system tree" % part)
+            browser.wait("document.querySelectorAll('#detail-fs details[data-drawn]').length >= %d" % (depth + 1))
+        if "fs" in spec:
+            out["fs"] = browser.eval("""Array.from(document.querySelectorAll('#detail-fs summary, #detail-fs .leaf'))
+                .filter(e => e.getClientRects().length > 0).map(e => ({text: e.textContent, deleted: !!e.querySelector('.del')}))""")
         if spec.get("filter"):
             browser.eval("(() => { const s = document.getElementById('status'); s.value = %s; s.dispatchEvent(new Event('change')); })()" % json.dumps(spec["filter"]))
             out["filtered"] = browser.eval("window.wadup.visibleNames()")
