@@ -183,4 +183,21 @@ struct DiskModuleTests {
         #expect(try db.strings("SELECT type FROM fs_info WHERE content_uuid = ? AND \"offset\" = ?", [uuid, far.start]) == ["fat32"])
         #expect(try db.strings("SELECT count(*) FROM fs_entries WHERE content_uuid = ? AND volume = ? AND emitted = 1", [uuid, far.volume]).first != "0")
     }
+
+    /// The report draws mbr.img's file systems as folder trees (headless Chromium, as
+    /// AnalystViewTests drives it): its ext4 partition's folders and files, the deleted one struck through.
+    @Test func theReportShowsAFileSystemAsAFolderTree() throws {
+        let corpus = try Self.corpus.get()
+        let dir = Harness.temporaryDirectory()
+        #expect(try Command.wadup(["report", corpus.output, "--output", dir + "/report.html"]).run().status == 0)
+        let spec = #"{"expand": ["mbr.img"], "fs": ["p2", "folder"]}"#
+        let output = try pythonFile(Harness.path("Tests/Support/report_browser.py"), [dir + "/report.html", dir + "/report.png", spec])
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let lines = try #require(seen["fs"] as? [[String: Any]])
+        let names = lines.compactMap { ($0["text"] as? String)?.split(separator: " ").first.map(String.init) }
+        #expect(names.starts(with: ["p1", "p2", "folder", "nested", "hardlink-to-readme.txt"]), "\(names)")
+        #expect(names.contains("data.bin") && names.contains("p3"))
+        let deleted = lines.filter { $0["deleted"] as? Bool == true }.compactMap { $0["text"] as? String }
+        #expect(deleted.count == 1 && deleted[0].hasPrefix("deleted.txt deleted"), "\(deleted)")
+    }
 }
