@@ -33,7 +33,7 @@ static int64_t rd(void *ctx, int64_t off, void *buf, size_t len) {
   ssize_t n = pread(*(int *)ctx, buf, len, off);
   return n < 0 ? -1 : n;
 }
-/* check IMAGE [OUT]: prints format, media size, sector size, description, hashes; writes the media to OUT. */
+/* check IMAGE [OUT [OFFSET LENGTH]]: prints format, media size, sector size, description, hashes; writes the media to OUT. */
 int main(int argc, char **argv) {
   int fd = open(argv[1], O_RDONLY);
   if (fd < 0) { perror(argv[1]); return 2; }
@@ -45,7 +45,14 @@ int main(int argc, char **argv) {
   printf("format: %s\nmedia: %lld\nsector: %u\ndescription: %s\nmd5: %s\nsha1: %s\n", fmt,
          (long long)disk_container_media_size(c), disk_container_sector_size(c), disk_container_description(c),
          disk_container_stored_md5(c) ? disk_container_stored_md5(c) : "-", disk_container_stored_sha1(c) ? disk_container_stored_sha1(c) : "-");
-  if (argc > 2) {
+  if (argc > 4) {  /* check IMAGE OUT OFFSET LENGTH: one read of a range */
+    int64_t off = strtoll(argv[3], 0, 0); size_t len = (size_t)strtoull(argv[4], 0, 0);
+    char *buf = malloc(len ? len : 1);
+    int64_t n = disk_container_read(c, off, buf, len, err, sizeof err);
+    if (n < 0) { printf("read failed at %lld: %s\n", (long long)off, err); return 5; }
+    FILE *out = fopen(argv[2], "wb"); fwrite(buf, 1, (size_t)n, out); fclose(out);
+    printf("read: %lld\n", (long long)n);
+  } else if (argc > 2) {
     FILE *out = fopen(argv[2], "wb");
     static char buf[1 << 20 | 12345];
     int64_t off = 0, n;
@@ -85,7 +92,19 @@ make_images() {
   qemu-img convert -O qcow2 raw.img plain.qcow2
   qemu-img convert -c -O qcow2 raw.img compressed.qcow2
   qemu-img create -q -f qcow2 -b plain.qcow2 -F qcow2 overlay.qcow2
-  qemu-img create -q -f vpc -b dynamic.vhd -F vpc diff.vhd 2>/dev/null || true
+  # qemu-img makes no differencing VHD: the dynamic one with its disk type set to differencing.
+  python3 - <<'PY'
+import struct
+d = bytearray(open("dynamic.vhd", "rb").read())
+def checksum(start, end, at):
+    d[at:at + 4] = bytes(4); d[at:at + 4] = struct.pack(">I", ~sum(d[start:end]) & 0xffffffff)
+for footer in (0, len(d) - 512):
+    d[footer + 60:footer + 64] = struct.pack(">I", 4); checksum(footer, footer + 512, footer + 64)
+name = "parent.vhd".encode("utf-16-be"); d[512 + 64:512 + 64 + len(name)] = name; checksum(512, 1536, 512 + 36)
+open("diff.vhd", "wb").write(d)
+PY
+  # ewfacquire 20140813 writes no EWF2: an Ex01 signature is enough to be refused.
+  { printf 'EVF2\r\n\201\000'; head -c 4096 /dev/zero; } > fake.Ex01
   qemu-img create -q -f vmdk -b sparse.vmdk -F vmdk child.vmdk 2>/dev/null || true
   head -c 1M raw.img > notadisk.img
 }
@@ -99,6 +118,7 @@ for image in img.E01 imgf.E01 sparse.vmdk stream.vmdk dynamic.vhd fixed.vhd dyna
   sum=$(head -c "$raw_size" media.out | sha256sum | cut -d' ' -f1)
   media=$(sed -n 's/^media: //p' "$image.txt")
   qsize=$(qemu-img info --output=json "$image" 2>/dev/null | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p' | head -1)
+  case $image in *.E01) qsize="n/a" ;; esac
   if [ "$sum" = "$raw_sum" ]; then
     echo "OK   $image: media $media (qemu-img: ${qsize:-?}) ${secs}s | $(sed -n 's/^description: //p' "$image.txt") | md5 $(sed -n 's/^md5: //p' "$image.txt") sha1 $(sed -n 's/^sha1: //p' "$image.txt")"
   else
@@ -106,7 +126,7 @@ for image in img.E01 imgf.E01 sparse.vmdk stream.vmdk dynamic.vhd fixed.vhd dyna
   fi
 done
 # Images that must not open, each with a reason, and one that is no container.
-for image in split.E01 flat.vmdk overlay.qcow2 diff.vhd child.vmdk notadisk.img; do
+for image in split.E01 fake.Ex01 flat.vmdk overlay.qcow2 diff.vhd child.vmdk notadisk.img; do
   [ -f "$image" ] || { echo "SKIP $image (not made)"; continue; }
   ./check "$image" > "$image.txt" && { echo "FAIL $image opened: $(tr '\n' ' ' < "$image.txt")"; fail=1; continue; }
   echo "OK   $image refused: $(tr '\n' ' ' < "$image.txt")"
