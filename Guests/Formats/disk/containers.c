@@ -206,18 +206,25 @@ void disk_container_close(disk_container *c) {
 #define BACKEND_NAME "qcow"
 #endif
 
-/* One per libbfio handle (libbfio frees it: LIBBFIO_FLAG_IO_HANDLE_MANAGED). */
+/* One per libbfio handle (libbfio frees it: LIBBFIO_FLAG_IO_HANDLE_MANAGED). Small reads are
+ * served from one aligned 64 KiB block of the content: libvhdi reads a dynamic VHD sector by
+ * sector, and each read of the content is a call out of the module. */
+#define CONTENT_IO_BLOCK 65536
 typedef struct {
   disk_read_fn read;
   void *ctx;
   int64_t size;
   int64_t offset;
   int is_open;
+  uint8_t *block;          /* NULL until a small read */
+  int64_t block_offset;
+  size_t block_length;     /* 0: nothing cached */
 } content_io;
 
 static int io_free(intptr_t **io_handle, libcerror_error_t **error) {
   (void)error;
   if (io_handle != NULL && *io_handle != NULL) {
+    free(((content_io *)*io_handle)->block);
     free(*io_handle);
     *io_handle = NULL;
   }
@@ -239,6 +246,8 @@ static int io_clone(intptr_t **destination, intptr_t *source, libcerror_error_t 
   *copy = *(content_io *)source;
   copy->offset = 0;
   copy->is_open = 0;
+  copy->block = NULL;
+  copy->block_length = 0;
   *destination = (intptr_t *)copy;
   return 1;
 }
@@ -270,6 +279,34 @@ static ssize_t io_read(intptr_t *io_handle, uint8_t *buffer, size_t size, libcer
   }
   if (io->offset >= io->size) return 0;
   if ((uint64_t)size > (uint64_t)(io->size - io->offset)) size = (size_t)(io->size - io->offset);
+  if (size < CONTENT_IO_BLOCK && (io->block != NULL || (io->block = malloc(CONTENT_IO_BLOCK)) != NULL)) {
+    size_t done = 0;
+    /* Each round copies from the block or fills it; a fill that does not cover the offset ends it. */
+    for (int round = 0; done < size && round < 4; round++) {
+      int64_t at = io->offset + (int64_t)done;
+      if (io->block_length > 0 && at >= io->block_offset && at < io->block_offset + (int64_t)io->block_length) {
+        size_t from = (size_t)(at - io->block_offset), take = io->block_length - from;
+        if (take > size - done) take = size - done;
+        memcpy(buffer + done, io->block + from, take);
+        done += take;
+        continue;
+      }
+      int64_t start = at - at % CONTENT_IO_BLOCK;
+      size_t want = (uint64_t)(io->size - start) < CONTENT_IO_BLOCK ? (size_t)(io->size - start) : CONTENT_IO_BLOCK;
+      int64_t got = read_full(io->read, io->ctx, start, io->block, want);
+      io->block_length = 0;
+      if (got < 0) {
+        libcerror_error_set(error, LIBCERROR_ERROR_DOMAIN_IO, LIBCERROR_IO_ERROR_READ_FAILED,
+                            "content_io_read: the content could not be read at offset %" PRIi64 ".", start);
+        return -1;
+      }
+      io->block_offset = start;
+      io->block_length = (size_t)got;
+      if (at >= start + got) break;
+    }
+    io->offset += (int64_t)done;
+    return (ssize_t)done;
+  }
   int64_t n = read_full(io->read, io->ctx, io->offset, buffer, size);
   if (n < 0) {
     libcerror_error_set(error, LIBCERROR_ERROR_DOMAIN_IO, LIBCERROR_IO_ERROR_READ_FAILED,
