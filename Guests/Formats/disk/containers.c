@@ -379,11 +379,15 @@ static libbfio_handle_t *content_handle(struct disk_container *c, libcerror_erro
 
 /* The error's first (innermost) message on one line, after "format: ". */
 static void library_error(const char *format, libcerror_error_t *error, const char *what, char *err, size_t errlen) {
-  char text[512];
+  char text[4096];
   text[0] = 0;
-  if (error != NULL && libcerror_error_backtrace_sprint(error, text, sizeof text) > 0) {
-    char *nl = strchr(text, '\n');
+  if (error != NULL) {
+    /* It returns -1 when the whole backtrace does not fit, with the first messages written. */
+    libcerror_error_backtrace_sprint(error, text, sizeof text);
+    text[sizeof text - 1] = 0;
+    char *nl = strpbrk(text, "\r\n");
     if (nl != NULL) *nl = 0;
+    if (strlen(text) > 240) text[240] = 0;
   }
   if (text[0]) set_err(err, errlen, "%s: %s (%s)", format, what, text);
   else set_err(err, errlen, "%s: %s", format, what);
