@@ -163,6 +163,10 @@ int64_t disk_container_read(disk_container *c, int64_t offset, void *buf, size_t
     int n = c->backend_read(c, offset + (int64_t)done, (uint8_t *)buf + done, piece, err, errlen);
     if (n < 0) return done > 0 ? (int64_t)done : -1;
     if (n == 0) break;
+    if ((size_t)n > piece) {
+      set_err(err, errlen, "%s: the library returned more than was asked", c->format);
+      return -1;
+    }
     done += (size_t)n;
   }
   return (int64_t)done;
