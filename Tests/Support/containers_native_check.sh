@@ -49,18 +49,19 @@ int main(int argc, char **argv) {
     int64_t off = strtoll(argv[3], 0, 0); size_t len = (size_t)strtoull(argv[4], 0, 0);
     char *buf = malloc(len ? len : 1);
     int64_t n = disk_container_read(c, off, buf, len, err, sizeof err);
-    if (n < 0) { printf("read failed at %lld: %s\n", (long long)off, err); return 5; }
+    if (n < 0) { printf("read failed at %lld: %s\n", (long long)off, err); free(buf); disk_container_close(c); return 5; }
     FILE *out = fopen(argv[2], "wb"); fwrite(buf, 1, (size_t)n, out); fclose(out);
     printf("read: %lld\n", (long long)n);
+    free(buf);
   } else if (argc > 2) {
     FILE *out = fopen(argv[2], "wb");
     static char buf[1 << 20 | 12345];
     int64_t off = 0, n;
     while ((n = disk_container_read(c, off, buf, sizeof buf, err, sizeof err)) > 0) { fwrite(buf, 1, n, out); off += n; }
     fclose(out);
-    if (n < 0) { printf("read failed at %lld: %s\n", (long long)off, err); return 5; }
+    if (n < 0) { printf("read failed at %lld: %s\n", (long long)off, err); disk_container_close(c); return 5; }
     /* A read past the end is 0; a read straddling it is short. */
-    if (disk_container_read(c, disk_container_media_size(c), buf, 10, err, sizeof err) != 0) { printf("read past end not 0\n"); return 6; }
+    if (disk_container_read(c, disk_container_media_size(c), buf, 10, err, sizeof err) != 0) { printf("read past end not 0\n"); disk_container_close(c); return 6; }
   }
   disk_container_close(c);
   close(fd);

@@ -59,6 +59,35 @@ container_rename_header() {  # source-dir package-name out support-libs...
   } > "$out"
 }
 
+# libqcow 20201213 copies a whole cluster's worth out of a cluster block that it cut short at
+# the end of the file (a damaged or hostile image whose cluster lies past the end): a heap
+# overflow found by fuzzing under AddressSanitizer. The read now fails instead.
+container_patch_qcow() {  # build-dir
+  patch -s -p1 -d "$1" <<'PATCH'
+--- a/libqcow/libqcow_file.c
++++ b/libqcow/libqcow_file.c
+@@ -2673,6 +2673,18 @@
+ 
+ 				return( -1 );
+ 			}
++			if( ( (size_t) cluster_block_data_offset > cluster_block->data_size )
++			 || ( read_size > ( cluster_block->data_size - (size_t) cluster_block_data_offset ) ) )
++			{
++				libcerror_error_set(
++				 error,
++				 LIBCERROR_ERROR_DOMAIN_RUNTIME,
++				 LIBCERROR_RUNTIME_ERROR_VALUE_OUT_OF_BOUNDS,
++				 "%s: invalid cluster block - data too small.",
++				 function );
++
++				return( -1 );
++			}
+ 			if( memory_copy(
+ 			     &( ( (uint8_t *) buffer )[ buffer_offset ] ),
+ 			     &( cluster_block->data[ cluster_block_data_offset ] ),
+PATCH
+}
+
 build_container_libs() {
   local here; here=$(pwd)
   echo "formats: zlib (disk containers)"
@@ -76,6 +105,7 @@ build_container_libs() {
     # configure runs in a copy: the tarball ships a maintainer's common/config.h (threads on, a
     # 64-bit host), which common.h's #include "config.h" would find beside it before any -I.
     rm -rf "$build"; mkdir -p "$build"; cp -a "$dir/." "$build/"
+    if [ "$name" = qcow ]; then container_patch_qcow "$build"; fi
     cd "$build"
     ./configure -q ${container_host:+--host=$container_host} CC="$CC" CFLAGS="$CFLAGS" \
       CPPFLAGS="-I$obj/zlib-include" LDFLAGS="-L$obj/zlib-include" \
