@@ -17,8 +17,17 @@
 # The packages' main libraries already have distinct prefixes (libewf_, libvmdk_, libvhdi_, libqcow_).
 #
 # config.h comes from each package's own configure, run for the wasm target (cross-compiling:
-# nothing runs) with threads, OpenSSL, NLS, wide characters and FUSE off; zlib is found in $prefix.
-# Single-threaded: libcthreads is configured out (HAVE_MULTI_THREAD_SUPPORT undefined).
+# nothing runs) in a copy of its tree, with threads, OpenSSL, NLS, wide characters and FUSE off;
+# zlib (built first, from the same pin as archive.sh's) is found in $obj/zlib-include.
+# Single-threaded: libcthreads is configured out (HAVE_MULTI_THREAD_SUPPORT undefined). libcaes
+# uses its own AES (no OpenSSL); an encrypted QCOW is refused anyway.
+#
+# Read (Tests/Support/containers_native_check.sh, and the same images through the wasm build):
+# EWF-E01/SMART/linen (EnCase 1-7, FTK) uncompressed and deflate-compressed, with the stored MD5
+# and SHA-1; VMDK monolithic sparse and stream-optimized; VHD fixed and dynamic; VHDX fixed and
+# dynamic; QCOW 1, QCOW2 (versions 2 and 3) plain and zlib-compressed. Refused with a reason:
+# EWF2/Ex01 (libewf 20140813 has no EWF2), a split EWF, a VMDK descriptor naming extent files,
+# differencing VHD/VHDX/VMDK, a QCOW with a backing file or encryption.
 
 # package  version  sha256 of the .dsc
 container_pins="
