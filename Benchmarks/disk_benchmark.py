@@ -94,10 +94,9 @@ def native(image, scratch):
 
 def wadup(image, modules, scratch, threads):
     shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(os.path.join(scratch, "in"))
-    os.link(image, os.path.join(scratch, "in", os.path.basename(image)))
+    os.makedirs(scratch)
     out = os.path.join(scratch, "out.db")
-    wall, cpu = timed([WADUP, "--modules", modules, "--input", os.path.join(scratch, "in"), "--output", out,
+    wall, cpu = timed([WADUP, "--modules", modules, "--input", image, "--output", out,
                        "--threads", str(threads), "--max-subcontent", "10000000", "--max-rows", "100000000"])
     db = sqlite3.connect(out)
     counts = db.execute("SELECT count(*), sum(emitted) FROM fs_entries").fetchone()

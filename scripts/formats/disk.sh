@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # disk.wasm: The Sleuth Kit 4.11.1 (volume systems; NTFS, FAT, exFAT, ext2/3/4, HFS+, ISO 9660,
-# UFS, YAFFS2) and libyal's libewf, libvmdk, libvhdi and libqcow (scripts/formats/disk-containers.sh),
+# UFS, YAFFS2; HFS+ compressed files with libyal's zlib) and libyal's libewf, libvmdk, libvhdi and libqcow (scripts/formats/disk-containers.sh),
 # compiled to wasm32-wasi (scripts/formats/common.sh: the toolchain, pinned sources, the cache
 # outside the clone).
 set -euo pipefail
@@ -17,6 +17,11 @@ fetch_pypi_source pytsk3 20211111 "$tsk_sha256"
 tsk_src=$src/pytsk3-20211111/sleuthkit
 here=$root/Guests/Formats/disk
 
+# libyal's container libraries first: their zlib is TSK's too (HFS+ compressed files).
+source "$(dirname "$0")/disk-containers.sh"
+fetch_sources "$container_pins"
+cprefix=$(cached_prefix disk-containers "$container_pins" build_container_libs Guests/Formats/disk/containers.c Guests/Formats/disk/containers.h scripts/formats/disk-containers.sh)
+
 build_tsk() {
   echo "formats: The Sleuth Kit"
   # A copy of the source tree with this build's configuration headers in place of configure's.
@@ -31,7 +36,7 @@ build_tsk() {
     $t/tsk/img/mult_files.c $t/tsk/img/unsupported_types.c $(ls "$t"/tsk/vs/*.c) $(ls "$t"/tsk/fs/*.c)
     $t/tsk/util/detect_encryption.c $here/tsk/wasi_compat.c"
   cpp_files="$t/tsk/img/img_open.cpp $(ls "$t"/tsk/fs/*.cpp | grep -v /apfs)"
-  local flags="-I$here/tsk -I$t -include $here/tsk/tsk_config.h"
+  local flags="-I$here/tsk -I$t -include $here/tsk/tsk_config.h -DHAVE_LIBZ=1 -I$cprefix/include"
   lib tsk "$flags" $c_files
   local objs=$obj/tskcpp; mkdir -p "$objs"
   printf '%s\n' $cpp_files | xargs -P "$jobs" -I{} sh -c "$CXX -std=c++14 $CFLAGS $flags -c {} -o $objs/\$(basename {} .cpp).o"
@@ -41,11 +46,8 @@ build_tsk() {
   (cd "$t" && find tsk -name '*.h' -o -name '*.hpp' | while read -r h; do mkdir -p "$prefix/include/$(dirname "$h")"; cp "$h" "$prefix/include/$h"; done)
   cp "$here/tsk/tsk_config.h" "$prefix/include/tsk/tsk_config.h"
 }
-prefix=$(cached_prefix tsk "tsk $tsk_sha256" build_tsk Guests/Formats/disk/tsk/tsk_config.h Guests/Formats/disk/tsk/tsk_incs.h Guests/Formats/disk/tsk/wasi_compat.c)
+prefix=$(cached_prefix tsk "tsk $tsk_sha256 $cprefix" build_tsk Guests/Formats/disk/tsk/tsk_config.h Guests/Formats/disk/tsk/tsk_incs.h Guests/Formats/disk/tsk/wasi_compat.c)
 
-source "$(dirname "$0")/disk-containers.sh"
-fetch_sources "$container_pins"
-cprefix=$(cached_prefix disk-containers "$container_pins" build_container_libs Guests/Formats/disk/containers.c Guests/Formats/disk/containers.h scripts/formats/disk-containers.sh)
 
 sources="Guests/Formats/disk/disk.c Guests/Formats/disk/manifest.c"
 if module_current disk "$prefix $cprefix" $sources Guests/C/wadup.h Guests/Formats/common/*.h; then

@@ -1,6 +1,7 @@
 /* The Sleuth Kit's configuration for wasm32-wasi (written for WADUP, in place of ./configure's):
  * a single-threaded build with no image libraries (containers are decoded by libyal before TSK
- * sees the disk), no OpenSSL, no zlib (HFS+ compressed files are not read) and no SQLite. */
+ * sees the disk), no OpenSSL and no SQLite; zlib (HAVE_LIBZ, for HFS+ compressed files) is given by
+ * scripts/formats/disk.sh, from the container libraries' build. */
 #ifndef WADUP_TSK_CONFIG_H
 #define WADUP_TSK_CONFIG_H
 #define HAVE_INTTYPES_H 1
