@@ -18,7 +18,7 @@ The ratio is wadup's time over the native time (lower is better).
 Usage: python3 Benchmarks/disk_benchmark.py [--files N] [--size BYTES] [--threads T ...] [--repeat R] [--work DIR]
 (WADUP_BINARY=PATH times another built wadup; the module is .build/guest-modules/standard/disk.wasm.)
 """
-import argparse, os, shutil, sqlite3, subprocess, sys, tempfile
+import argparse, os, shutil, sqlite3, subprocess, sys, tempfile, time
 
 from benchlib import real_files, timed
 
@@ -96,14 +96,21 @@ def wadup(image, modules, scratch, threads):
     shutil.rmtree(scratch, ignore_errors=True)
     os.makedirs(scratch)
     out = os.path.join(scratch, "out.db")
-    wall, cpu = timed([WADUP, "--modules", modules, "--input", image, "--output", out,
-                       "--threads", str(threads), "--max-subcontent", "10000000", "--max-rows", "100000000"])
+    start = time.perf_counter()
+    p = subprocess.Popen([WADUP, "--modules", modules, "--input", image, "--output", out, "--threads", str(threads),
+                          "--max-subcontent", "10000000", "--max-rows", "100000000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"wadup failed on {image}")
+    cpu = usage.ru_utime + usage.ru_stime
+    rss = usage.ru_maxrss / 1024
     db = sqlite3.connect(out)
     counts = db.execute("SELECT count(*), sum(emitted) FROM fs_entries").fetchone()
     failed = db.execute("SELECT count(*) FROM __wadup_content WHERE status = 'failed'").fetchone()[0]
     db.close()
     shutil.rmtree(scratch, ignore_errors=True)
-    return wall, cpu, counts, failed
+    return wall, cpu, counts, failed, rss
 
 
 def main():
@@ -129,9 +136,9 @@ def main():
               f"{base[0]:.2f} s (CPU {base[1]:.2f} s)")
         for t in args.threads:
             runs = [wadup(image, modules, scratch, t) for _ in range(args.repeat)]
-            wall, cpu, counts, failed = min(runs, key=lambda r: r[0])
+            wall, cpu, counts, failed, rss = min(runs, key=lambda r: r[0])
             print(f"  {name}: wadup disk.wasm, {t} thread(s): {wall:.2f} s (CPU {cpu:.2f} s) = {wall / base[0]:.2f}x; "
-                  f"{counts[0]} entries, {counts[1]} files emitted, {failed} failed")
+                  f"peak RSS {max(r[4] for r in runs):.0f} MiB; {counts[0]} entries, {counts[1]} files emitted, {failed} failed")
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ def disk_seeds(texts, work):
     seeds = {}
     folder = os.path.join(work, "disk-files")
     os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
-    for i, text in enumerate(texts[:4]):
+    for i, (_, text) in enumerate(texts[:4]):
         with open(os.path.join(folder, "sub" if i % 2 else "", f"file{i}.txt"), "wb") as f:
             f.write(text[:20000])
     def run(*args):
