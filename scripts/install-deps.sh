@@ -56,7 +56,7 @@ command -v psql >/dev/null || need+=(postgresql-client)
 # a mount (ntfs-3g's libntfs-3g too) and The Sleuth Kit's and libyal's tools that read them back. Several
 # live in /usr/sbin, which a user's PATH may lack.
 for tool in mmls:sleuthkit ewfacquire:ewf-tools qemu-img:qemu-utils mkntfs:ntfs-3g mcopy:mtools \
-            sgdisk:gdisk sfdisk:fdisk mkfs.vfat:dosfstools mkfs.exfat:exfatprogs mke2fs:e2fsprogs; do
+            sgdisk:gdisk sfdisk:fdisk mkfs.vfat:dosfstools mkfs.exfat:exfatprogs mke2fs:e2fsprogs cryptsetup:cryptsetup-bin; do
   command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || [ -x "/sbin/${tool%%:*}" ] || need+=("${tool#*:}")
 done
 # Headless Chromium: the HTML report's test loads a report in a real browser.

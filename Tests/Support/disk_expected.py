@@ -467,6 +467,16 @@ def truncate_ext4(source, target):
         f.write(head)
 
 
+def make_luks(path, work):
+    """A LUKS1 volume (cryptsetup formats a plain file: no device, no mount)."""
+    with open(path, "wb") as f:
+        f.truncate(16 * MIB)
+    key = os.path.join(work, "luks.key")
+    with open(key, "wb") as f:
+        f.write(b"wadup-test-passphrase")
+    run("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks1", "--pbkdf-force-iterations", "1000", "--key-file", key, path)
+
+
 def make(folder):
     """The corpus (about 43 MB on disk, sparse; a few seconds; remade from scratch each time):
       fat12.img 4 MiB, fat16.img 16 MiB, fat32.img 40 MiB   mkfs.vfat -i, mtools (deleted.txt: mdel,
@@ -487,6 +497,7 @@ def make(folder):
       mbr.qcow2 (qemu-img): mbr.img in containers (qemu's VHDs round the size up to a CHS geometry:
                                                             52432896 bytes, the last unallocated row grows)
       ext4-truncated.img                                    ext4.img cut in the middle of data.bin
+      luks.img 16 MiB                                       cryptsetup luksFormat (LUKS1): an encrypted volume
     Every writable file system holds tree_files() (a text file, a 100 KiB binary, a file two folders
     down, an empty file, a non-ASCII name, a 3-byte file) and DELETED, deleted."""
     os.makedirs(folder, exist_ok=True)
@@ -506,6 +517,7 @@ def make(folder):
         make_gpt(img("gpt.img"), work)
         make_containers(folder, img("mbr.img"))
         truncate_ext4(img("ext4.img"), img("ext4-truncated.img"))
+        make_luks(img("luks.img"), work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -632,6 +644,10 @@ def filesystem(image, volume, sector, start, tmp):
     kind = run("fsstat", "-t", *off, image, check=False)
     if kind.returncode != 0:
         result["error"] = done_error(kind)
+        # TSK's own check for encrypted volumes (BitLocker, LUKS, FileVault): "Encryption detected (LUKS)".
+        encrypted = re.search(r"Encryption detected \((.*)\)", text(kind) + kind.stderr.decode(errors="replace"))
+        if encrypted:
+            result["encryption"] = encrypted.group(1)
         return result
     result["type"] = text(kind).strip()
     stat = run("fsstat", *off, image, check=False)

@@ -54,6 +54,7 @@ struct DiskModuleTests {
             let entries: [Entry]?
             let files: [String: File]?
             let timeline: [String]?
+            let encryption: String?
         }
         struct Container: Decodable, Sendable {
             let format: String
@@ -117,11 +118,11 @@ struct DiskModuleTests {
         let (db, uuid, expected) = try Self.corpus.get().root(file)
         let rows = try db.strings("""
             SELECT volume || '|' || "offset" || '|' || coalesce(type, '') || '|' || coalesce(label, '') || '|' || coalesce(uuid, '')
-                || '|' || coalesce(block_size, 0) || '|' || coalesce(blocks, 0)
+                || '|' || coalesce(block_size, 0) || '|' || coalesce(blocks, 0) || '|' || coalesce(encryption, '')
             FROM fs_info WHERE content_uuid = ?
             """, [uuid])
         let native = expected.filesystems.map {
-            "\($0.volume)|\($0.offset)|\($0.type ?? "")|\($0.label ?? "")|\($0.uuid ?? "")|\($0.block_size ?? 0)|\($0.blocks ?? 0)"
+            "\($0.volume)|\($0.offset)|\($0.type ?? "")|\($0.label ?? "")|\($0.uuid ?? "")|\($0.block_size ?? 0)|\($0.blocks ?? 0)|\($0.encryption ?? "")"
         }
         #expect(rows.sorted() == native.sorted())
     }
@@ -175,6 +176,13 @@ struct DiskModuleTests {
         #expect(rows == ["\(container.format)|\(container.media_size)|\(container.stored_md5 ?? "")|\(container.stored_sha1 ?? "")|"])
         // The disk is never a content of its own: only the files in it are emitted.
         #expect(try db.strings("SELECT filename FROM __wadup_content WHERE parent_uuid = ? AND size = ?", [uuid, container.media_size]) == [])
+    }
+
+    @Test func anEncryptedVolumeIsRecordedAsSuchNotAFailure() throws {
+        let (db, uuid, expected) = try Self.corpus.get().root("luks.img")
+        #expect(expected.filesystems.first?.encryption == "LUKS")
+        #expect(try db.strings("SELECT encryption || ': ' || problem FROM fs_info WHERE content_uuid = ?", [uuid]) == ["LUKS: encrypted: not read"])
+        #expect(try db.strings("SELECT status FROM __wadup_content WHERE uuid = ?", [uuid]) == ["success"])
     }
 
     @Test func aPartitionPast4GiBIsReadAtItsOffset() throws {
