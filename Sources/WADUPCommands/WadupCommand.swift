@@ -19,7 +19,7 @@ package struct WadupCommand: ParsableCommand {
             """,
         version: Pipeline.version,
         subcommands: [
-            RunCommand.self, ReportCommand.self, TreeCommand.self, ShowCommand.self, StatsCommand.self, ExportCommand.self,
+            RunCommand.self, ReportCommand.self, TreeCommand.self, ShowCommand.self, StatsCommand.self, ExportCommand.self, TimelineCommand.self,
             MergeCommand.self, StatusCommand.self, NewCommand.self, CheckCommand.self, TryCommand.self, ManifestCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
