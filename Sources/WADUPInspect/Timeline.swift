@@ -23,7 +23,7 @@ package struct Timeline {
     /// The table the `disk` module writes.
     package static let table = "fs_entries"
     /// The columns of `fs_entries` a timeline reads.
-    static let columns = ["volume", "path", "inode", "mode", "uid", "gid", "size", "mtime", "atime", "ctime", "crtime", "deleted", "allocated"]
+    static let columns = ["volume", "path", "inode", "mode", "uid", "gid", "size", "mtime", "atime", "ctime", "crtime", "deleted", "allocated", "link"]
     /// The header of the CSV timeline (and the keys of the JSON objects), in order.
     package static let eventFields = ["time", "macb", "size", "mode", "uid", "gid", "inode", "deleted", "path", "image"]
 
@@ -76,7 +76,7 @@ package struct Timeline {
                 ? "1" : ["mtime", "atime", "ctime", "crtime"].map { "e.\($0) BETWEEN :earliest AND :latest" }.joined(separator: " OR ")
             let sql = """
                 \(images)
-                SELECT \(Self.fullPath), e.inode, e.mode, e.uid, e.gid, e.size, e.atime, e.mtime, e.ctime, e.crtime, e.deleted, e.allocated
+                SELECT \(Self.fullPath), e.inode, e.mode, e.uid, e.gid, e.size, e.atime, e.mtime, e.ctime, e.crtime, e.deleted, e.allocated, e.link
                 FROM \(SQL.quoted(tableName)) e JOIN images i ON i.uuid = e.content_uuid
                 WHERE \(bounded)
                 ORDER BY i.image, coalesce(e.volume, ''), coalesce(e.path, ''), e.rowid
@@ -88,7 +88,9 @@ package struct Timeline {
                 let deleted = (Self.integer(row, 10) ?? 0) != 0
                 let allocated = (Self.integer(row, 11) ?? 0) != 0
                 let suffix = deleted ? (allocated ? " (deleted-realloc)" : " (deleted)") : ""
-                var line = "0|" + Self.sanitized((Self.text(row, 0) ?? "") + suffix) + "|" + Self.sanitized(Self.text(row, 1) ?? "0")
+                // A symbolic link's target after its name, as fls -m prints it: `/link -> target`.
+                let target = Self.text(row, 12).map { " -> " + $0 } ?? ""
+                var line = "0|" + Self.sanitized((Self.text(row, 0) ?? "") + target + suffix) + "|" + Self.sanitized(Self.text(row, 1) ?? "0")
                 line += "|" + Self.sanitized(Self.text(row, 2) ?? "")
                 for index in 3...9 { line += "|" + String(Self.integer(row, index) ?? 0) }
                 try sink.write(line + "\n")

@@ -21,18 +21,18 @@ struct TimelineTests {
     static let columns: [Column] = ([
         ("volume", .string), ("path", .string), ("inode", .string), ("kind", .string), ("size", .int64), ("mode", .string), ("uid", .int64),
         ("gid", .int64), ("mtime", .int64), ("atime", .int64), ("ctime", .int64), ("crtime", .int64), ("deleted", .int64), ("allocated", .int64),
-        ("emitted", .int64), ("reason", .string),
+        ("link", .string), ("emitted", .int64), ("reason", .string),
     ] as [(String, ColumnType)]).map { Column(name: $0.0, type: $0.1) }
 
     /// One `fs_entries` row: times in m, a, c, b order, `nil` where fls prints 0.
     static func entry(
         _ volume: String, _ path: String, _ inode: String, _ mode: String, size: Int64, uid: Int64 = 0, gid: Int64 = 0,
-        m: Int64?, a: Int64?, c: Int64?, b: Int64?, deleted: Int64 = 0, allocated: Int64 = 1
+        m: Int64?, a: Int64?, c: Int64?, b: Int64?, deleted: Int64 = 0, allocated: Int64 = 1, link: String? = nil
     ) -> [CellValue] {
         let kind = mode.hasPrefix("d") ? "directory" : "file"
         let times: [CellValue] = [m, a, c, b].map { $0.map(CellValue.int64) ?? .null }
         return [.string(volume), .string(path), .string(inode), .string(kind), .int64(size), .string(mode), .int64(uid), .int64(gid)] + times
-            + [.int64(deleted), .int64(allocated), .int64(1), .null]
+            + [.int64(deleted), .int64(allocated), link.map(CellValue.string) ?? .null, .int64(1), .null]
     }
 
     /// A run database with two images: `case/disk.E01` (partitions p1 and p2) and

@@ -83,6 +83,7 @@ package final class ModuleRunner {
         let current = instance!  // made by prepare()
         let start = DispatchTime.now().uptimeNanoseconds
         let outcome = current.process(context)
+        context.sealStreams()
         lastNanoseconds = DispatchTime.now().uptimeNanoseconds - start
         counters.nanoseconds += lastNanoseconds
         lastFuelUsed = context.fuelUsed

@@ -310,9 +310,7 @@ public final class HostABI {
             let (context, stream) = try openStream(handle)
             context.streams[handle] = nil
             do throws(SubcontentStream.StorageFault) {
-                let (data, digest) = try stream.finish()
-                context.children.append(
-                    digest.map { EmittedContent(name: stream.name, data: data, sha256: $0) } ?? EmittedContent(name: stream.name, data: data))
+                try context.appendStream(stream)
             } catch {
                 throw storageFailed(error, context: context, handle: handle)
             }

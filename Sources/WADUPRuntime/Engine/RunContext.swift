@@ -51,9 +51,36 @@ public final class RunContext {
     var streams: [Int32: SubcontentStream] = [:]
     /// The next stream handle: handles are never reused within a run, so a stale one is refused.
     var nextStream: Int32 = 0
+    /// Where finished small streams go past the memory budget (made at the first stream).
+    lazy var arena = StreamArena(folder: temporaryFolder)
+    private var usesArena = false
     /// Set when a stream's temporary file could not be written: the run fails with it
     /// (``FailureKind/temporaryStorage``) whatever the module returned.
     public internal(set) var storageFault: String?
+
+    /// A finished stream becomes the next child: kept in memory within the budget, else appended
+    /// to the arena (a placeholder until its segment is sealed).
+    func appendStream(_ stream: SubcontentStream) throws(SubcontentStream.StorageFault) {
+        if let held = stream.heldBytes, !arena.keepsInMemory(held.count) {
+            usesArena = true
+            children.append(EmittedContent(name: stream.name, data: ContentBuffer([])))
+            try arena.append(held, name: stream.name, child: children.count - 1, children: &children)
+            return
+        }
+        let (data, digest) = try stream.finish()
+        children.append(digest.map { EmittedContent(name: stream.name, data: data, sha256: $0) } ?? EmittedContent(name: stream.name, data: data))
+    }
+
+    /// Seals the arena's last segment, so every child holds its bytes: called when `process`
+    /// returns, before the children are read. A failure is the run's ``storageFault``.
+    public func sealStreams() {
+        guard usesArena else { return }
+        do throws(SubcontentStream.StorageFault) {
+            try arena.seal(into: &children)
+        } catch {
+            if storageFault == nil { storageFault = error.description }
+        }
+    }
 
     public init(
         content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil,

@@ -16,10 +16,14 @@ public struct TemporaryFolder: Sendable, Equatable, Codable {
     /// What the user can do when the folder is full or failing (the command that knows its flag
     /// spelling says it), appended to the failure's detail.
     public let remedy: String
+    /// The bytes of finished small streams one module-run keeps in memory before the rest are
+    /// written here too (``StreamArena``); `nil`: the standard 64 MiB (tests set a small one).
+    public var memoryBudget: Int?
 
-    public init(path: String, remedy: String = "free space there or choose another temporary folder") {
+    public init(path: String, remedy: String = "free space there or choose another temporary folder", memoryBudget: Int? = nil) {
         self.path = path
         self.remedy = remedy
+        self.memoryBudget = memoryBudget
     }
 
     /// `$TMPDIR` when set and not empty, else `/tmp`.
@@ -158,6 +162,9 @@ final class SubcontentStream {
         }
         count += length
     }
+
+    /// The bytes of a stream still in memory (`nil` once in the file).
+    var heldBytes: UnsafeRawBufferPointer? { memory.map { UnsafeRawBufferPointer(start: $0, count: count) } }
 
     /// The finished sub-content and its SHA-256 (`nil` for one still in memory: hashed like any
     /// small sub-content).

@@ -208,4 +208,29 @@ struct DiskModuleTests {
         let deleted = lines.filter { $0["deleted"] as? Bool == true }.compactMap { $0["text"] as? String }
         #expect(deleted.count == 1 && deleted[0].hasPrefix("deleted.txt deleted"), "\(deleted)")
     }
+
+    /// `wadup timeline` over the run: for every image and volume, its body-file lines (the image's
+    /// path and volume taken off the names) read by Debian's `mactime -b -d -y` are the lines
+    /// `mactime` prints for `fls -r -p -m /` on that volume.
+    @Test func theTimelineIsWhatMactimeMakesOfFls() throws {
+        let corpus = try Self.corpus.get()
+        let dir = Harness.temporaryDirectory()
+        #expect(try Command.wadup(["timeline", corpus.output, "--format", "bodyfile", "--output", dir + "/body.txt"]).run().status == 0)
+        let body = try String(contentsOfFile: dir + "/body.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+        var compared = 0
+        for file in Self.files {
+            guard let expected = corpus.expected[file] else { continue }
+            for fs in expected.filesystems {
+                guard let timeline = fs.timeline, !(fs.entries ?? []).isEmpty else { continue }
+                let prefix = "0|" + file + (fs.volume.isEmpty ? "" : "/" + fs.volume)
+                let lines = body.filter { $0.hasPrefix(prefix + "/") }.map { "0|" + $0.dropFirst(prefix.count) }
+                let volumeBody = dir + "/\(file)-\(fs.volume).body"
+                try (lines.joined(separator: "\n") + "\n").write(toFile: volumeBody, atomically: true, encoding: .utf8)
+                let mactime = try Command("/usr/bin/mactime", ["-b", volumeBody, "-d", "-y"]).adding(["TZ": "UTC"]).output()
+                #expect(mactime.split(separator: "\n").map(String.init) == timeline, "\(file) \(fs.volume)")
+                compared += 1
+            }
+        }
+        #expect(compared >= 20)
+    }
 }

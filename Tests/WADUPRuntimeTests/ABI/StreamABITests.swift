@@ -142,6 +142,35 @@ struct StreamABITests {
         #expect(contents.first { $0.filename == "back" }?.sha256 == sha256Hex(Array("hello".utf8)))
     }
 
+    /// Past the temporary folder's memory budget (100 bytes here; 64 MiB in a user's run), a run's
+    /// finished small streams go to one temporary file, each a range of it: the bytes are the same.
+    @Test(arguments: EngineKind.allCases)
+    func smallStreamsPastTheMemoryBudgetAreRangesOfOneTemporaryFile(engine: EngineKind) throws {
+        let input = (0..<300).map { UInt8(truncatingIfNeeded: $0 * 7 + 1) }
+        let body = """
+            (if (i32.eq (call $size) (i32.const 300)) (then
+              (drop (call $read (i32.const 0) (i32.const 300) (i32.const 0)))
+              (local.set $n (i32.const 0))
+              (loop $l
+                (local.set $i \(Self.begin))
+                (drop (call $stream_write (local.get $i) (i32.mul (local.get $n) (i32.const 50)) (i32.const 50)))
+                (drop (call $stream_end (local.get $i)))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $n) (i32.const 6))))))
+            (i32.const 0)
+            """
+        let folder = TemporaryFolder(path: TemporaryFolder.standardPath, memoryBudget: 100)
+        let pipeline = try Harness.pipeline(
+            modulesDirectory: try Harness.modules([("m", Self.module(body).text(locals: "(local $i i32) (local $n i32)"))]),
+            input: try Harness.inputs([("a.bin", input)]), limits: RunLimits(maxRecursionDepth: 1), engine: engine, temporaryFolder: folder)
+        let contents = try Harness.outcome(of: pipeline).contents()
+        #expect(contents.map(\.status).allSatisfy { $0 == "success" || $0 == "duplicate" }, "\(contents.map(\.errorMessage))")
+        let children = contents.filter { $0.depth == 1 }
+        #expect(children.count == 6)
+        #expect(Set(children.compactMap(\.sha256)) == Set((0..<6).map { sha256Hex(Array(input[$0 * 50..<($0 + 1) * 50])) }))
+        #expect(children.allSatisfy { $0.size == 50 })
+    }
+
     @Test(arguments: EngineKind.allCases)
     func extentsAreRangesOfTheContentAndHolesOfZeros(engine: EngineKind) throws {
         let body = "(call $emit_extents (i32.const \(Self.extentsAt)) (i32.const 4) @n)"
