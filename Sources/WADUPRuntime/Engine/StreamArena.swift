@@ -53,17 +53,7 @@ final class StreamArena {
                 throw SubcontentStream.StorageFault(folder: folder, code: error.code)
             }
         }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(size + done))
-            if n > 0 {
-                done += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                throw SubcontentStream.StorageFault(folder: folder, code: n < 0 ? errno : ENOSPC)
-            }
-        }
+        try SubcontentStream.write(bytes, to: fd, at: size, in: folder)
         waiting.append((index, name, size, bytes.count))
         size += bytes.count
         if size >= Self.segmentSize { try seal(into: &children) }

@@ -216,6 +216,11 @@ final class SubcontentStream {
     }
 
     private func writeFile(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageFault) {
+        try Self.write(bytes, to: fd, at: offset, in: folder)
+    }
+
+    /// Writes all of `bytes` at `offset` of the temporary file `fd` (shared with ``StreamArena``).
+    static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: Int, in folder: TemporaryFolder) throws(StorageFault) {
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
