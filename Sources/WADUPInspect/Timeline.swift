@@ -23,13 +23,15 @@ package struct Timeline {
     /// The table the `disk` module writes.
     package static let table = "fs_entries"
     /// The columns of `fs_entries` a timeline reads.
-    static let columns = ["volume", "path", "inode", "mode", "uid", "gid", "size", "mtime", "atime", "ctime", "crtime", "deleted", "allocated", "link"]
+    static let columns = ["volume", "path", "inode", "mode", "uid", "gid", "size", "mtime", "atime", "ctime", "crtime", "deleted", "allocated"]
     /// The header of the CSV timeline (and the keys of the JSON objects), in order.
     package static let eventFields = ["time", "macb", "size", "mode", "uid", "gid", "inode", "deleted", "path", "image"]
 
     package let database: RunDatabase
     /// `fs_entries` as the database spells it.
     let tableName: String
+    /// Whether the table has symbolic links' targets (`link`), which a body file prints after the name.
+    let hasLinks: Bool
     /// The bounds events (csv, jsonl) or an entry's times (bodyfile) must fall within, both inclusive.
     let earliest: Int64
     let latest: Int64
@@ -49,6 +51,7 @@ package struct Timeline {
         }
         self.database = database
         tableName = table.name
+        hasLinks = table.columns.contains("link")
         earliest = from?.first ?? .min
         latest = to?.last ?? .max
     }
@@ -76,7 +79,7 @@ package struct Timeline {
                 ? "1" : ["mtime", "atime", "ctime", "crtime"].map { "e.\($0) BETWEEN :earliest AND :latest" }.joined(separator: " OR ")
             let sql = """
                 \(images)
-                SELECT \(Self.fullPath), e.inode, e.mode, e.uid, e.gid, e.size, e.atime, e.mtime, e.ctime, e.crtime, e.deleted, e.allocated, e.link
+                SELECT \(Self.fullPath), e.inode, e.mode, e.uid, e.gid, e.size, e.atime, e.mtime, e.ctime, e.crtime, e.deleted, e.allocated, \(hasLinks ? "e.link" : "NULL")
                 FROM \(SQL.quoted(tableName)) e JOIN images i ON i.uuid = e.content_uuid
                 WHERE \(bounded)
                 ORDER BY i.image, coalesce(e.volume, ''), coalesce(e.path, ''), e.rowid
