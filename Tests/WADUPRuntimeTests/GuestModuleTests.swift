@@ -462,7 +462,7 @@ struct GuestModuleTests {
             #expect(try String.fetchAll(db, sql: "SELECT path || ' ' || method || ' ' || size FROM zip_entries ORDER BY path") == entries)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM file_sizes") == expectedContents.count)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM file_types") == expectedContents.count)
-            #expect(try String.fetchAll(db, sql: "SELECT name FROM __wadup_modules ORDER BY name") == ["archive", "byte_counter", "executable", "file_type", "hashes", "indicators", "mail", "office", "pdf", "sqlite_parser", "zip_parser"])  // yara: no rules, not loaded
+            #expect(try String.fetchAll(db, sql: "SELECT name FROM __wadup_modules ORDER BY name") == ["archive", "byte_counter", "disk", "executable", "file_type", "hashes", "indicators", "mail", "office", "pdf", "sqlite_parser", "zip_parser"])  // yara: no rules, not loaded
         }
     }
 }
