@@ -113,6 +113,17 @@ WADUP_IMPORT(emit_stream_abort) int32_t emit_stream_abort(int32_t handle);
 typedef struct { int64_t offset; int64_t length; } wadup_extent;
 WADUP_IMPORT(emit_subcontent_extents) int32_t emit_subcontent_extents(const wadup_extent *extents_ptr, uint32_t extent_count, const char *name_ptr, uint32_t name_len);
 
+/* Encoded sub-contents (docs/modules/ABI.md, "Encoded sub-contents"): a range of the current
+ * content that this same module decodes later, in a run of its own on that range, in whichever
+ * worker takes it; `encoding` is the module's own token (a codec, a checksum), handed back by
+ * get_encoding. The sub-content users see is what that decoding run emits (one sub-content of
+ * exactly decoded_size bytes); the rows it inserts belong to the content that emitted the range. */
+WADUP_IMPORT(emit_subcontent_encoded) int32_t emit_subcontent_encoded(int64_t offset, int64_t length, int64_t decoded_size, int64_t encoding, const char *name_ptr, uint32_t name_len);
+/* In a decoding run: writes {int64_t encoding; int64_t decoded_size} (16 bytes, little-endian) at
+ * dest_ptr and returns 1; in an ordinary run returns 0 and writes nothing. */
+typedef struct { int64_t encoding; int64_t decoded_size; } wadup_encoding;
+WADUP_IMPORT(get_encoding) int32_t get_encoding(wadup_encoding *dest_ptr);
+
 #ifdef __cplusplus
 }
 #endif

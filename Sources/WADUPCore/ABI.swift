@@ -5,7 +5,7 @@
 public enum ABI {
     /// The version of this interface, shown by `wadup --version`: raised when a host function is
     /// added or changes, so that a module author can tell which hosts run a module.
-    public static let version = 2
+    public static let version = 3
     /// The import module every WADUP host function lives in.
     public static let importModule = "env"
     /// The WASI preview 1 import module, served with no file system and no network.
@@ -66,6 +66,8 @@ public enum ABI {
         HostFunction(name: "emit_stream_end", parameters: [.i32]),
         HostFunction(name: "emit_stream_abort", parameters: [.i32]),
         HostFunction(name: "emit_subcontent_extents", parameters: [.i32, .i32, .i32, .i32]),
+        HostFunction(name: "emit_subcontent_encoded", parameters: [.i64, .i64, .i64, .i64, .i32, .i32]),
+        HostFunction(name: "get_encoding", parameters: [.i32]),
     ]
 
     /// Longest log message kept, in bytes; longer messages are truncated (not refused).

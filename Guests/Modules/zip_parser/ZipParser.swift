@@ -3,14 +3,46 @@ import WADUPInflate
 
 /// Recognises a ZIP archive by its end-of-central-directory record, reads the central directory,
 /// and emits every file entry as sub-content: stored entries as zero-copy slices, deflated ones
-/// inflated here and CRC-checked. Every entry gets a `zip_entries` row. Content that is not a ZIP
+/// inflated and CRC-checked. Every entry gets a `zip_entries` row. Content that is not a ZIP
 /// gives no output and succeeds.
+///
+/// Entries are emitted undecoded (`emit_subcontent_encoded`, token: the method and the CRC-32), so
+/// that each is inflated and checked in a decoding run of its own, on whichever core takes it; that
+/// run writes the entry's row. When the host refuses (a budget reached), the entry is read here.
 @_expose(wasm, "process") @_cdecl("process")
 public func process() -> Int32 {
     run { () throws(GuestError) in
+        if let (encoding, size) = try SubContent.decoding() {
+            try decodeEntry(encoding: encoding, size: size)
+            return
+        }
         var parser = ZipParser()
         try parser.parse()
     }
+}
+
+/// The `zip_entries` table (the same id in every run of this instance).
+func entriesTable() throws(GuestError) -> Table {
+    try TableBuilder("zip_entries")
+        .column("path", .string).column("method", .int64).column("compressed_size", .int64)
+        .column("size", .int64).column("crc32_ok", .int64).column("emitted", .int64).define()
+}
+
+/// The token of an entry emitted undecoded: its method in the low 16 bits, its CRC-32 above.
+func encodingToken(method: UInt16, crc: UInt32) -> Int64 { Int64(method) | Int64(crc) << 16 }
+
+/// A decoding run: the content is one entry's data, as `parse` found it; decodes it, emits it and
+/// writes its row, exactly as `parse` would have.
+func decodeEntry(encoding: Int64, size: Int64) throws(GuestError) {
+    let entry = Entry(
+        path: Content.filename, flags: 0, method: UInt16(truncatingIfNeeded: encoding), crc: UInt32(truncatingIfNeeded: encoding >> 16),
+        compressedSize: Content.size64, size: size, localHeaderOffset: 0)
+    var parser = ZipParser()
+    let (crcOK, emitted) = try parser.extract(entry, at: 0)
+    try entriesTable().insert([
+        .string(entry.path), .int64(Int64(entry.method)), .int64(entry.compressedSize),
+        .int64(entry.size), crcOK, .int64(emitted ? 1 : 0),
+    ])
 }
 
 /// One decoder for every entry (its tables are allocated once); single-threaded like the instance.
@@ -35,9 +67,7 @@ struct ZipParser {
 
     mutating func parse() throws(GuestError) {
         guard let (cdOffset, cdSize, count) = try findCentralDirectory() else { return }
-        let table = try TableBuilder("zip_entries")
-            .column("path", .string).column("method", .int64).column("compressed_size", .int64)
-            .column("size", .int64).column("crc32_ok", .int64).column("emitted", .int64).define()
+        let table = try entriesTable()
         guard let directory = ByteBuffer(capacity: cdSize) else { throw .malformed }
         try directory.read(from: cdOffset)
         var position = 0
@@ -47,6 +77,7 @@ struct ZipParser {
             var crcOK: Value = .null
             var emitted = false
             if entry.flags & 1 == 0, let data = try dataOffset(entry) {
+                if try emitUndecoded(entry, at: data) { continue }  // its decoding run writes its row
                 (crcOK, emitted) = try extract(entry, at: data)
             }
             try table.insert([
@@ -167,6 +198,25 @@ struct ZipParser {
         let start = at + 30 + Int64(try reader.u16(at: at + 26)) + Int64(try reader.u16(at: at + 28))
         guard start <= reader.size, entry.compressedSize <= reader.size - start else { return nil }
         return start
+    }
+
+    /// Emits an entry this module can decode undecoded, for a decoding run on any core; `false`
+    /// when it cannot be (another method, sizes that do not fit) or the host refused it.
+    func emitUndecoded(_ entry: Entry, at start: Int64) throws(GuestError) -> Bool {
+        switch entry.method {
+        case 0: guard entry.compressedSize == entry.size else { return false }
+        case 8: guard entry.size <= maxInflatedSize, entry.compressedSize <= Int64(Int.max) else { return false }
+        default: return false
+        }
+        do throws(GuestError) {
+            try SubContent.emitEncoded(
+                offset: start, count: entry.compressedSize, decodedSize: entry.size, encoding: encodingToken(method: entry.method, crc: entry.crc),
+                name: entry.path)
+        } catch {
+            if error == .limitReached { return false }
+            throw error
+        }
+        return true
     }
 
     /// Emits one entry; returns whether its CRC matched and whether it was emitted.

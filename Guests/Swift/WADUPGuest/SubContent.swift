@@ -103,6 +103,30 @@ extension SubContent {
     }
 }
 
+extension SubContent {
+    /// Emits `count` bytes of the current content from `offset` undecoded
+    /// (`emit_subcontent_encoded`): this module decodes them later, in a decoding run of its own
+    /// on any worker, where ``decoding()`` returns `encoding` and `decodedSize`. Counted now as
+    /// `decodedSize` bytes emitted.
+    public static func emitEncoded(offset: Int64, count: Int64, decodedSize: Int64, encoding: Int64, name: String) throws(GuestError) {
+        var nameBytes = Array(name.utf8)
+        let result = nameBytes.withUnsafeMutableBytes { n in
+            emit_subcontent_encoded(offset, count, decodedSize, encoding, n.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(n.count))
+        }
+        try GuestError.check(result)
+    }
+
+    /// In a decoding run, the token and decoded size given to ``emitEncoded(offset:count:decodedSize:encoding:name:)``;
+    /// `nil` in an ordinary run. The content is then the encoded range, and the one sub-content the
+    /// run may emit is the decoded bytes.
+    public static func decoding() throws(GuestError) -> (encoding: Int64, decodedSize: Int64)? {
+        var value = wadup_encoding(encoding: 0, decoded_size: 0)
+        let result = get_encoding(&value)
+        try GuestError.check(result)
+        return result == 1 ? (value.encoding, value.decoded_size) : nil
+    }
+}
+
 /// Log lines, tagged by WADUP with the module and the content.
 public enum Log {
     public static func debug(_ message: String) { write(WADUP_LOG_DEBUG, message) }

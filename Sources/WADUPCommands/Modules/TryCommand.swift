@@ -152,20 +152,43 @@ package struct TryCommand: ParsableCommand {
                 text += "\(indent)tables defined:\n" + tables[shownTables...].map { "\(indent)  \($0.schema.signature)\n" }.joined()
                 shownTables = tables.count
             }
+            // Encoded sub-contents are decoded now, as a run's workers would: what users see is
+            // the decoded bytes, and the rows their decoding runs insert are this content's.
+            var rows = context.rows
+            var children: [EmittedContent] = []
+            if case .success = outcome {
+                for child in context.children {
+                    guard let encoding = child.encoding else {
+                        children.append(child)
+                        continue
+                    }
+                    switch runner.decode(child.data, uuid: UUID(), filename: child.name, encoding: encoding, limits: limits) {
+                    case .decoded(let decoded, let decodedRows):
+                        rows += decodedRows
+                        children.append(EmittedContent(name: child.name, data: decoded.data))
+                    case .nothing(let decodedRows): rows += decodedRows
+                    case .failed(let failure):
+                        failures += 1
+                        text += "\(indent)FAILED decoding \(child.name): \(failure.kind.rawValue): \(failure.detail)\n"
+                    case .inputFault(let fault, _): text += "\(indent)FAILED decoding \(child.name): \(fault.description)\n"
+                    case .interrupted: text += "\(indent)interrupted\n"
+                    }
+                }
+            }
             if case .success = outcome {
                 var byTable: [Int32: [[CellValue]]] = [:]
-                for row in context.rows { byTable[row.tableID, default: []].append(row.values) }
+                for row in rows { byTable[row.tableID, default: []].append(row.values) }
                 for (id, rows) in byTable.sorted(by: { $0.key < $1.key }) {
                     guard let schema = registry.schema(for: id) else { continue }
                     text += "\(indent)\(schema.name): \(rows.count) row\(rows.count == 1 ? "" : "s")\n"
                     text += TextTable(schema.columns.map(\.name), rows: rows.map { $0.map(Self.cell) }).render(indent: indent + "  ")
                 }
-                if !context.children.isEmpty {
-                    text += "\(indent)sub-contents: \(context.children.count)\n"
-                    text += TextTable(["name", "size", "sha256"], rows: context.children.map { [$0.name, String($0.data.count), (try? $0.digest.result.get().hex) ?? "unreadable"] }).render(indent: indent + "  ")
+                if !children.isEmpty {
+                    text += "\(indent)sub-contents: \(children.count)\n"
+                    text += TextTable(["name", "size", "sha256"], rows: children.map { [$0.name, String($0.data.count), (try? $0.digest.result.get().hex) ?? "unreadable"] }).render(indent: indent + "  ")
                 }
                 if recursive && depth < maxDepth {
-                    for child in context.children.reversed() { pending.append((file + "/" + child.name, child.data, depth + 1)) }
+                    for child in children.reversed() { pending.append((file + "/" + child.name, child.data, depth + 1)) }
                 }
             }
             if !log.isEmpty { text += "\(indent)log and output:\n" + log.map { "\(indent)  \($0)\n" }.joined() }

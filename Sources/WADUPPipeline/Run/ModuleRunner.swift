@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import WADUPCore
 import WADUPRuntime
@@ -112,6 +113,38 @@ package final class ModuleRunner {
                 "module failed",
                 metadata: ["module": "\(name)", "content": "\(context.uuid.lowercasedString)", "kind": "\(kind.rawValue)", "detail": "\(detail)"])
             return .failure(ModuleFailure(module: name, kind: kind, detail: detail))
+        }
+    }
+
+    /// What the decoding run of an encoded sub-content gave.
+    package enum Decoding {
+        /// The decoded bytes, as the run emitted them, and the rows of the parent it inserted.
+        case decoded(EmittedContent, rows: [(tableID: Int32, values: [CellValue])])
+        /// The run emitted nothing: the entry is not a content; its rows stand.
+        case nothing(rows: [(tableID: Int32, values: [CellValue])])
+        case failed(ModuleFailure)
+        case inputFault(ContentReadError, module: String)
+        case interrupted
+    }
+
+    /// Runs the module on the encoded range `data` of a sub-content it emitted, as its decoding
+    /// run (docs/modules/ABI.md, "Encoded sub-contents"): it may emit one sub-content, of exactly
+    /// the declared size.
+    package func decode(
+        _ data: ContentBuffer, uuid: UUID, filename: String, encoding: Encoding, limits: RunLimits, temporaryFolder: TemporaryFolder = .standard
+    ) -> Decoding {
+        let context = RunContext(content: data, uuid: uuid, filename: filename, limits: limits, temporaryFolder: temporaryFolder, decoding: encoding)
+        switch run(context) {
+        case .success:
+            guard let child = context.children.first else { return .nothing(rows: context.rows) }
+            guard Int64(child.data.count) == encoding.decodedSize else {
+                let detail = "its decoding run emitted \(child.data.count) bytes, not the \(encoding.decodedSize) it declared"
+                return .failed(ModuleFailure(module: name, kind: .abiError, detail: detail))
+            }
+            return .decoded(child, rows: context.rows)
+        case .failure(let failure): return .failed(failure)
+        case .interrupted: return .interrupted
+        case .inputFault(let fault): return .inputFault(fault, module: name)
         }
     }
 

@@ -20,6 +20,11 @@ public struct PendingContent: Sendable {
     let tree: InputTree
     /// Its hash, if started when it was emitted.
     var digest: ContentDigest? = nil
+    /// For an encoded sub-content: its token and decoded size, and the index (in the run's module
+    /// order) of the module that emitted it and decodes it; `data` is then the encoded range.
+    var encoded: (encoding: Encoding, module: Int)? = nil
+    /// Rows of the parent that the decoding run of this content inserted, written with its record.
+    var parentRows: [(tableID: Int32, values: [CellValue])] = []
 
     package init(
         uuid: UUID, filename: String, parentUUID: UUID?, depth: Int, data: ContentBuffer, tree: InputTree, digest: ContentDigest? = nil

@@ -28,7 +28,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// Where streamed sub-contents too large for memory are written.
     let temporaryFolder: TemporaryFolder
     /// One runner per module, in the run's order.
-    private let runners: [ModuleRunner]
+    let runners: [ModuleRunner]
     /// Each module's runs, failures and time (read after this worker's thread has finished).
     var counters: [ModuleCounters] { runners.map(\.counters) }
 
@@ -95,7 +95,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                     filenameBytes: name.isUTF8 ? nil : name.bytes)
             }
         case .child(let pending):
-            return try process(pending, filenameBytes: nil)
+            return try pending.encoded == nil ? process(pending, filenameBytes: nil) : processEncoded(pending)
         }
     }
 
@@ -115,7 +115,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
 
     /// Ends one content of `tree` that queued `children`; the tree's end, if this was its last content.
-    private func finish(_ tree: InputTree, children: Int) -> InputCompletion? {
+    func finish(_ tree: InputTree, children: Int) -> InputCompletion? {
         guard tree.finish(children: children) else { return nil }
         let refused = tree.refused
         if refused > 0 { statistics.update { $0.refused += refused } }
@@ -127,7 +127,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// with no sha256 (the bytes are not known to be those hashed), no rows and no sub-contents;
     /// `module` is the module whose read met it, or `nil` for the host's own read (recorded as
     /// ``hostName``).
-    private func recordInputFault(
+    func recordInputFault(
         _ fault: ContentReadError, module: String?, content: PendingContent, size: Int, filenameBytes: [UInt8]?
     ) throws(StoreError) -> [PendingContent] {
         let kind = fault.kind ?? .readError
@@ -137,6 +137,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             uuid: content.uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString,
             processedAt: Int64(Date().timeIntervalSince1970), status: .failed, errorMessage: failure.description, depth: content.depth,
             size: size, sha256: nil, filenameBytes: filenameBytes)
+        record.parentRows = content.parentRows
         record.completesInput = finish(content.tree, children: 0)
         try store.submit(record)
         statistics.update {
@@ -152,7 +153,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     static let hostName = "wadup"
 
     /// Runs every module on one content, records it, and returns its sub-contents to process.
-    private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
+    func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
         let now = Int64(Date().timeIntervalSince1970)
         let digest: [UInt8]
@@ -167,6 +168,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                 uuid: uuid.lowercasedString, filename: content.filename, parentUUID: content.parentUUID?.lowercasedString, processedAt: now,
                 status: .duplicate, errorMessage: nil, depth: depth, size: data.count, sha256: sha256,
                 duplicateOf: original.lowercasedString, filenameBytes: filenameBytes)
+            record.parentRows = content.parentRows
             record.completesInput = finish(tree, children: 0)
             try store.submit(record)
             statistics.update {
@@ -177,7 +179,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             return []
         }
         var rows: [(tableID: Int32, values: [CellValue])] = []
-        var emitted: [EmittedContent] = []
+        /// Each sub-content, with the index of the module that emitted it.
+        var emitted: [(content: EmittedContent, module: Int)] = []
         var failures: [ModuleFailure] = []
         var interrupted = false
         /// The input file changed or failed under a module's read (and which module read it; `nil`
@@ -187,7 +190,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         var type: ContentType?
         let probe = ContentProbe(data)
         var candidate = ModuleManifest.Candidate(size: Int64(data.count), filename: content.filename, mime: nil, bytes: probe)
-        for runner in runners where !interrupted && inputFault == nil {
+        for (index, runner) in runners.enumerated() where !interrupted && inputFault == nil {
             if candidate.mime != type?.mime { candidate = candidate.with(mime: type?.mime) }
             guard runner.offer(candidate, dispatch: dispatch) else { continue }
             let identifies = runner.manifest.role == .identify
@@ -201,7 +204,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             switch result {
             case .success:
                 rows.append(contentsOf: context.rows)
-                emitted.append(contentsOf: context.children)
+                emitted.append(contentsOf: context.children.map { ($0, index) })
                 if type == nil { type = context.reportedType }
             case .failure(let failure):
                 failures.append(failure)
@@ -231,6 +234,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             errorMessage: failures.isEmpty ? nil : failures.map(\.description).joined(separator: "; "),
             depth: depth, size: data.count, sha256: sha256, filenameBytes: filenameBytes, rows: rows)
         record.type = type
+        record.parentRows = content.parentRows
         // Without sub-contents this is the tree's last record: its end goes in the same write.
         if emitted.isEmpty { record.completesInput = finish(tree, children: 0) }
         try store.submit(record)
@@ -242,26 +246,90 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
         }
 
         var pending: [PendingContent] = []
-        for child in emitted {
+        for (child, module) in emitted {
             let childUUID = UUID()
             guard depth + 1 <= limits.maxRecursionDepth else {
-                try store.submit(
-                    ContentRecord(
-                        uuid: childUUID.lowercasedString, filename: child.name, parentUUID: uuid.lowercasedString, processedAt: now,
-                        status: .skipped, errorMessage: limits.depthDetail(depth + 1),
-                        depth: depth + 1, size: child.data.count, sha256: try? child.digest.result.get().hex))
+                // Recorded, not processed; an encoded one is decoded now, for its size and sha256.
+                var record = ContentRecord(
+                    uuid: childUUID.lowercasedString, filename: child.name, parentUUID: uuid.lowercasedString, processedAt: now,
+                    status: .skipped, errorMessage: limits.depthDetail(depth + 1),
+                    depth: depth + 1, size: child.data.count, sha256: nil)
+                if let encoding = child.encoding {
+                    record.size = Int(encoding.decodedSize)
+                    if case .decoded(let decoded, let rows) = decode(child.data, uuid: childUUID, filename: child.name, encoding: encoding, module: module) {
+                        record.sha256 = try? decoded.digest.result.get().hex
+                        record.parentRows = rows
+                    }
+                } else {
+                    record.sha256 = try? child.digest.result.get().hex
+                }
+                try store.submit(record)
                 statistics.update {
                     $0.contents += 1
                     $0.skipped += 1
                 }
                 continue
             }
-            pending.append(PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data, tree: tree, digest: child.digest))
+            var next = PendingContent(uuid: childUUID, filename: child.name, parentUUID: uuid, depth: depth + 1, data: child.data, tree: tree, digest: child.digest)
+            if let encoding = child.encoding { next.encoded = (encoding, module) }
+            pending.append(next)
         }
         if !emitted.isEmpty, let input = finish(tree, children: pending.count) {
             try store.completeInput(path: input.path, rootUUID: input.rootUUID, note: input.note)
         }
         return pending
+    }
+}
+
+// MARK: Encoded sub-contents
+
+extension Worker {
+    /// Runs module `module` (by its index in the run's order) as the decoding run of an encoded sub-content.
+    func decode(_ data: ContentBuffer, uuid: UUID, filename: String, encoding: Encoding, module: Int) -> ModuleRunner.Decoding {
+        runners[module].decode(data, uuid: uuid, filename: filename, encoding: encoding, limits: limits, temporaryFolder: temporaryFolder)
+    }
+
+    /// Decodes an encoded sub-content in this worker, then processes what it decoded to like any
+    /// content; one the module does not emit leaves only its rows.
+    func processEncoded(_ pending: PendingContent) throws(StoreError) -> [PendingContent] {
+        guard let (encoding, module) = pending.encoded else { return try process(pending, filenameBytes: nil) }
+        let now = Int64(Date().timeIntervalSince1970)
+        switch decode(pending.data, uuid: pending.uuid, filename: pending.filename, encoding: encoding, module: module) {
+        case .decoded(let child, let rows):
+            var content = PendingContent(
+                uuid: pending.uuid, filename: pending.filename, parentUUID: pending.parentUUID, depth: pending.depth, data: child.data,
+                tree: pending.tree, digest: child.digest)
+            content.parentRows = rows
+            return try process(content, filenameBytes: nil)
+        case .nothing(let rows):
+            var record = ContentRecord(
+                uuid: pending.uuid.lowercasedString, filename: pending.filename, parentUUID: pending.parentUUID?.lowercasedString,
+                processedAt: now, status: .success, errorMessage: nil, depth: pending.depth, size: nil, sha256: nil)
+            record.isContent = false
+            record.parentRows = rows
+            record.completesInput = finish(pending.tree, children: 0)
+            if !rows.isEmpty || record.completesInput != nil { try store.submit(record) }
+            return []
+        case .failed(let failure):
+            logger.warning("\(failure)", metadata: ["content": "\(pending.uuid.lowercasedString)"])
+            var record = ContentRecord(
+                uuid: pending.uuid.lowercasedString, filename: pending.filename, parentUUID: pending.parentUUID?.lowercasedString,
+                processedAt: now, status: .failed, errorMessage: failure.description, depth: pending.depth,
+                size: Int(encoding.decodedSize), sha256: nil)
+            record.completesInput = finish(pending.tree, children: 0)
+            try store.submit(record)
+            statistics.update {
+                $0.contents += 1
+                $0.failed += 1
+                $0.failureKinds[failure.kind, default: 0] += 1
+            }
+            return []
+        case .inputFault(let fault, let module):
+            return try recordInputFault(fault, module: module, content: pending, size: Int(encoding.decodedSize), filenameBytes: nil)
+        case .interrupted:
+            statistics.update { $0.interrupted += 1 }
+            return []
+        }
     }
 }
 

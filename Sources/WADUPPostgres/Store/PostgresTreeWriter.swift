@@ -107,10 +107,12 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
                 knownTables[id] = schema
             case .content(let record):
                 let root = record.parentUUID.flatMap { roots[$0] } ?? record.uuid
-                roots[record.uuid] = root
                 let tree = trees[root] ?? TreeBuffer()
                 trees[root] = tree
-                tree.uuids.append(record.uuid)
+                if record.isContent {  // a decoding run's rows alone are not a content, nor anyone's parent
+                    roots[record.uuid] = root
+                    tree.uuids.append(record.uuid)
+                }
                 if !lost.contains(root) { tree.records.append(record) }
                 if let completion = record.completesInput {
                     tree.completion = completion
@@ -328,7 +330,19 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
         guard !records.isEmpty else { return }
         var contents = CopyText()
         var tables: [Int32: CopyText] = [:]
+        func copyRows(_ rows: [(tableID: Int32, values: [CellValue])], of uuid: String?) {
+            for row in rows {
+                var copy = tables[row.tableID] ?? CopyText()
+                copy.text(uuid)
+                for value in row.values { copy.cell(value) }
+                copy.endRow()
+                tables[row.tableID] = copy
+            }
+        }
         for r in records {
+            copyRows(r.rows, of: r.uuid)
+            copyRows(r.parentRows, of: r.parentUUID)
+            guard r.isContent else { continue }
             contents.text(r.uuid)
             contents.text(r.filename)
             contents.text(r.parentUUID)
@@ -343,15 +357,8 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
             contents.text(r.type?.mime)
             contents.text(r.type?.description)
             contents.endRow()
-            for row in r.rows {
-                var copy = tables[row.tableID] ?? CopyText()
-                copy.text(r.uuid)
-                for value in row.values { copy.cell(value) }
-                copy.endRow()
-                tables[row.tableID] = copy
-            }
         }
-        try session.copy(into: "__wadup_content", columns: PostgresSchema.contentColumns, contents.buffer)
+        if contents.buffer.readableBytes > 0 { try session.copy(into: "__wadup_content", columns: PostgresSchema.contentColumns, contents.buffer) }
         for (id, copy) in tables.sorted(by: { $0.key < $1.key }) {
             guard let schema = knownTables[id] else {
                 throw StoreError(path: location.description, "row for unknown table \(id)")

@@ -73,6 +73,12 @@ extension HostABI {
             "emit_subcontent_extents": { abi, m, a in
                 Int64(abi.emitSubcontentExtents(m, extents: a.u32(0), extentCount: a.u32(1), name: a.u32(2), nameLength: a.u32(3)))
             },
+            "emit_subcontent_encoded": { abi, m, a in
+                Int64(
+                    abi.emitSubcontentEncoded(
+                        m, offset: a.i64(0), length: a.i64(1), decodedSize: a.i64(2), encoding: a.i64(3), name: a.u32(4), nameLength: a.u32(5)))
+            },
+            "get_encoding": { abi, m, a in Int64(abi.getEncoding(m, dest: a.u32(0))) },
         ]
         return ABI.hostFunctions.map { function in
             guard let call = calls[function.name] else { fatalError("no host implementation of \(function.name)") }

@@ -185,10 +185,7 @@ public final class HostABI {
             let context = try run()
             guard let bytes = Self.range(memory, data, dataLength) else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
-            guard context.children.count + context.streams.count < context.limits.maxSubcontent,
-                bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes,
-                context.budget?.reserve(bytes: bytes.count) ?? true
-            else { throw .limitReached }
+            guard bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes, context.admitsChild(bytes: bytes.count) else { throw .limitReached }
             context.copiedBytes += bytes.count
             context.children.append(EmittedContent(name: childName, data: ContentBuffer(copying: UnsafeRawBufferPointer(bytes))))
         }
@@ -208,8 +205,45 @@ public final class HostABI {
             let start = Int(offset)
             let count = Int(length)
             let childName = try childName(memory, name, nameLength)
-            guard context.children.count + context.streams.count < context.limits.maxSubcontent, context.budget?.reserve(bytes: count) ?? true else { throw .limitReached }
+            guard context.admitsChild(bytes: count) else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count)))
+        }
+    }
+
+    /// `emit_subcontent_encoded(offset: i64, length: i64, decoded_size: i64, encoding: i64, name_ptr,
+    /// name_len) -> i32`: a range this module decodes later, in a decoding run of its own on any
+    /// worker. Counted now as `decoded_size` bytes emitted with `emit_subcontent_bytes`.
+    public func emitSubcontentEncoded(
+        _ memory: UnsafeMutableRawBufferPointer, offset: Int64, length: Int64, decodedSize: Int64, encoding: Int64, name: UInt32, nameLength: UInt32
+    ) -> Int32 {
+        catching { () throws(ABIError) in
+            let context = try run()
+            guard context.decoding == nil, decodedSize >= 0, decodedSize <= Int64(Int.max) else { throw .invalidArgument }
+            let size = Int64(context.content.count)
+            guard offset >= 0, length >= 0, offset <= size, length <= size - offset else { throw .outOfBounds }
+            let childName = try childName(memory, name, nameLength)
+            let decoded = Int(decodedSize)
+            guard decoded <= context.limits.maxSubcontentBytes - context.copiedBytes, context.admitsChild(bytes: decoded) else { throw .limitReached }
+            context.copiedBytes += decoded
+            context.children.append(
+                EmittedContent(
+                    name: childName, encoded: context.content.slice(offset: Int(offset), count: Int(length)),
+                    encoding: Encoding(token: encoding, decodedSize: decodedSize)))
+        }
+    }
+
+    /// `get_encoding(dest_ptr) -> i32`: in a decoding run, writes `{i64 encoding; i64 decoded_size}`
+    /// and returns 1; in an ordinary run, 0.
+    public func getEncoding(_ memory: UnsafeMutableRawBufferPointer, dest: UInt32) -> Int32 {
+        do throws(ABIError) {
+            let context = try run()
+            guard let encoding = context.decoding else { return 0 }
+            guard let out = Self.range(memory, dest, 16) else { throw .outOfBounds }
+            out.storeBytes(of: encoding.token.littleEndian, toByteOffset: 0, as: Int64.self)
+            out.storeBytes(of: encoding.decodedSize.littleEndian, toByteOffset: 8, as: Int64.self)
+            return 1
+        } catch {
+            return error.rawValue
         }
     }
 
@@ -246,11 +280,7 @@ public final class HostABI {
         do throws(ABIError) {
             let context = try run()
             let childName = try childName(memory, name, nameLength)
-            guard context.streams.count < ABI.maxOpenStreams,
-                context.children.count + context.streams.count < context.limits.maxSubcontent,
-                context.nextStream < Int32.max,
-                context.budget?.reserve(bytes: 0) ?? true
-            else { throw .limitReached }
+            guard context.streams.count < ABI.maxOpenStreams, context.nextStream < Int32.max, context.admitsChild(bytes: 0) else { throw .limitReached }
             let handle = context.nextStream
             context.nextStream += 1
             context.streams[handle] = SubcontentStream(name: childName, folder: context.temporaryFolder)
@@ -351,9 +381,7 @@ public final class HostABI {
                 guard length <= Int64.max - total else { throw .outOfBounds }
                 total += length
             }
-            guard context.children.count + context.streams.count < context.limits.maxSubcontent,
-                context.budget?.reserve(bytes: Int(total)) ?? true
-            else { throw .limitReached }
+            guard context.admitsChild(bytes: Int(total)) else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: ContentBuffer(extents: pieces)))
         }
     }

@@ -28,6 +28,13 @@ public final class ContentDigest: @unchecked Sendable {  // Safe: `value` is wri
         DispatchQueue.global(qos: .userInitiated).async(group: group) { self.value = Result { () throws(ContentReadError) in try data.sha256Digest() } }
     }
 
+    /// A digest computed only if it is asked for: an encoded sub-content, whose bytes are hashed
+    /// once they are decoded.
+    init(deferred data: ContentBuffer) {
+        self.data = data
+        done = nil
+    }
+
     /// A digest computed already (a stream hashed as it was written).
     init(_ data: ContentBuffer, known: [UInt8]) {
         self.data = data

@@ -17,6 +17,9 @@ public final class RunContext {
     /// Whether this run may report the content's type (`set_content_type`): only modules whose
     /// manifest has the role `identify`.
     public let mayIdentify: Bool
+    /// In a decoding run (an encoded sub-content decoded by the module that emitted it): its
+    /// token and decoded size, which `get_encoding` hands back. `nil` in an ordinary run.
+    public let decoding: Encoding?
 
     /// Rows inserted by the run, in order.
     public internal(set) var rows: [(tableID: Int32, values: [CellValue])] = []
@@ -71,6 +74,14 @@ public final class RunContext {
         children.append(digest.map { EmittedContent(name: stream.name, data: data, sha256: $0) } ?? EmittedContent(name: stream.name, data: data))
     }
 
+    /// Whether one more sub-content of `bytes` may be emitted (and, in an ordinary run, takes them
+    /// from the input's budget): at most ``RunLimits/maxSubcontent`` per run; a decoding run emits
+    /// at most one, already counted when its range was emitted.
+    func admitsChild(bytes: Int) -> Bool {
+        if decoding != nil { return children.isEmpty && streams.isEmpty }
+        return children.count + streams.count < limits.maxSubcontent && (budget?.reserve(bytes: bytes) ?? true)
+    }
+
     /// Seals the arena's last segment, so every child holds its bytes: called when `process`
     /// returns, before the children are read. A failure is the run's ``storageFault``.
     public func sealStreams() {
@@ -84,8 +95,9 @@ public final class RunContext {
 
     public init(
         content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil,
-        temporaryFolder: TemporaryFolder = .standard, contentType: ContentType? = nil, mayIdentify: Bool = false
+        temporaryFolder: TemporaryFolder = .standard, contentType: ContentType? = nil, mayIdentify: Bool = false, decoding: Encoding? = nil
     ) {
+        self.decoding = decoding
         self.temporaryFolder = temporaryFolder
         self.budget = budget
         self.contentType = contentType
@@ -106,17 +118,41 @@ public protocol SubcontentBudget: AnyObject, Sendable {
     func reserve(moreBytes bytes: Int) -> Bool
 }
 
+/// What `emit_subcontent_encoded` says of a range it emits: the module's own token (a codec, a
+/// checksum; never read by the host) and the size of the decoded bytes.
+public struct Encoding: Sendable, Equatable {
+    public let token: Int64
+    public let decodedSize: Int64
+
+    public init(token: Int64, decodedSize: Int64) {
+        self.token = token
+        self.decodedSize = decodedSize
+    }
+}
+
 /// A sub-content a module emitted: its name and its bytes (a copy, or a slice sharing the parent's storage).
 public struct EmittedContent: Sendable {
     public let name: String
+    /// Its bytes; for an encoded sub-content, the encoded range, which its decoding run replaces.
     public let data: ContentBuffer
-    /// Its SHA-256, started as it was emitted.
+    /// Its SHA-256, started as it was emitted (computed only if asked for, for an encoded one).
     public let digest: ContentDigest
+    /// Set when the module emitted the range undecoded (`emit_subcontent_encoded`).
+    public let encoding: Encoding?
 
     public init(name: String, data: ContentBuffer) {
         self.name = name
         self.data = data
         digest = ContentDigest(data)
+        encoding = nil
+    }
+
+    /// An encoded range, decoded later by the module that emitted it.
+    init(name: String, encoded data: ContentBuffer, encoding: Encoding) {
+        self.name = name
+        self.data = data
+        digest = ContentDigest(deferred: data)
+        self.encoding = encoding
     }
 
     /// A sub-content whose SHA-256 is known already (hashed as it was streamed).
@@ -124,6 +160,7 @@ public struct EmittedContent: Sendable {
         self.name = name
         self.data = data
         digest = ContentDigest(data, known: sha256)
+        encoding = nil
     }
 }
 

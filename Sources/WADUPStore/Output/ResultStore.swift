@@ -40,6 +40,12 @@ public struct ContentRecord: Sendable {
     /// The input tree this content ends, written with it (the common case of a file without sub-contents).
     public var completesInput: InputCompletion?
     public var rows: [(tableID: Int32, values: [CellValue])]
+    /// Rows of the parent content, inserted by this content's decoding run (an encoded
+    /// sub-content, docs/modules/ABI.md): written under ``parentUUID``, with this record.
+    public var parentRows: [(tableID: Int32, values: [CellValue])] = []
+    /// `false` for an encoded sub-content its decoding run did not emit: no content is written,
+    /// only its ``parentRows`` and ``completesInput``.
+    public var isContent = true
 
     public init(
         uuid: String, filename: String, parentUUID: String?, processedAt: Int64, status: Status, errorMessage: String?,

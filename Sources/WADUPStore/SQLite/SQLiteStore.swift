@@ -349,7 +349,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                     knownTables[id] = schema
                 case .content(let record):
                     let s = contentStatement.sqliteStatement
-                    try Self.step(s, db) { s in
+                    if record.isContent { try Self.step(s, db) { s in
                         Self.bind(s, 1, record.uuid)
                         Self.bind(s, 2, record.filename)
                         if let parent = record.parentUUID { Self.bind(s, 3, parent) } else { sqlite3_bind_null(s, 3) }
@@ -372,30 +372,36 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                             sqlite3_bind_null(s, 12)
                             sqlite3_bind_null(s, 13)
                         }
-                    }
-                    for row in record.rows {
-                        guard let statement = try insertStatement(row.tableID, db) else {
-                            throw StoreError(path: path, "row for unknown table \(row.tableID)")
-                        }
-                        try Self.step(statement.sqliteStatement, db) { s in
-                            Self.bind(s, 1, record.uuid)
-                            for (i, value) in row.values.enumerated() {
-                                let index = Int32(i + 2)
-                                switch value {
-                                case .null: sqlite3_bind_null(s, index)
-                                case .int64(let v): sqlite3_bind_int64(s, index, v)
-                                case .float64(let v): sqlite3_bind_double(s, index, v)
-                                case .string(let v): Self.bind(s, index, v)
-                                }
-                            }
-                        }
-                    }
+                    } }
+                    try writeRows(record.rows, of: record.uuid, db)
+                    if let parent = record.parentUUID { try writeRows(record.parentRows, of: parent, db) }
                     if let input = record.completesInput { try writeInput(input, db) }
                 case .input(let path, let rootUUID, let note):
                     try writeInput(InputCompletion(path: path, rootUUID: rootUUID, note: note), db)
                 }
             }
             return .commit
+        }
+    }
+
+    /// Inserts module rows of the content `uuid`.
+    private func writeRows(_ rows: [(tableID: Int32, values: [CellValue])], of uuid: String, _ db: Database) throws {
+        for row in rows {
+            guard let statement = try insertStatement(row.tableID, db) else {
+                throw StoreError(path: path, "row for unknown table \(row.tableID)")
+            }
+            try Self.step(statement.sqliteStatement, db) { s in
+                Self.bind(s, 1, uuid)
+                for (i, value) in row.values.enumerated() {
+                    let index = Int32(i + 2)
+                    switch value {
+                    case .null: sqlite3_bind_null(s, index)
+                    case .int64(let v): sqlite3_bind_int64(s, index, v)
+                    case .float64(let v): sqlite3_bind_double(s, index, v)
+                    case .string(let v): Self.bind(s, index, v)
+                    }
+                }
+            }
         }
     }
 
