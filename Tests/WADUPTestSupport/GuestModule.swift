@@ -35,6 +35,8 @@ public struct GuestModule: Sendable {
         (import "env" "emit_stream_end" (func $stream_end (param i32) (result i32)))
         (import "env" "emit_stream_abort" (func $stream_abort (param i32) (result i32)))
         (import "env" "emit_subcontent_extents" (func $emit_extents (param i32 i32 i32 i32) (result i32)))
+        (import "env" "emit_subcontent_encoded" (func $emit_encoded (param i64 i64 i64 i64 i32 i32) (result i32)))
+        (import "env" "get_encoding" (func $get_encoding (param i32) (result i32)))
         """
 
     /// Strings placed in memory; `@name` in `body` (and `functions`) is replaced by `offset length` of that string.

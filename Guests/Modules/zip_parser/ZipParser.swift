@@ -21,11 +21,17 @@ public func process() -> Int32 {
     }
 }
 
-/// The `zip_entries` table (the same id in every run of this instance).
+/// The `zip_entries` table, defined by this instance's first run that needs it (a decoding run
+/// per entry makes the definition worth keeping).
+nonisolated(unsafe) var definedEntriesTable: Table?
+
 func entriesTable() throws(GuestError) -> Table {
-    try TableBuilder("zip_entries")
+    if let definedEntriesTable { return definedEntriesTable }
+    let table = try TableBuilder("zip_entries")
         .column("path", .string).column("method", .int64).column("compressed_size", .int64)
         .column("size", .int64).column("crc32_ok", .int64).column("emitted", .int64).define()
+    definedEntriesTable = table
+    return table
 }
 
 /// The token of an entry emitted undecoded: its method in the low 16 bits, its CRC-32 above.
