@@ -43,7 +43,7 @@ func decodeEntry(encoding: Int64, size: Int64) throws(GuestError) {
     let entry = Entry(
         path: Content.filename, flags: 0, method: UInt16(truncatingIfNeeded: encoding), crc: UInt32(truncatingIfNeeded: encoding >> 16),
         compressedSize: Content.size64, size: size, localHeaderOffset: 0)
-    var parser = ZipParser()
+    var parser = ZipParser(reader: Content.reader(bufferSize: 16))  // `extract` reads no headers
     let (crcOK, emitted) = try parser.extract(entry, at: 0)
     try entriesTable().insert([
         .string(entry.path), .int64(Int64(entry.method)), .int64(entry.compressedSize),
