@@ -26,15 +26,89 @@ apfs_src=$src/libfsapfs-python-20201107
 # The bundled support libraries libfsapfs links (its Makefile.am's LIBADD, without libcthreads).
 apfs_support_libs="libcerror libcdata libclocale libcnotify libcsplit libuna libcfile libcpath libbfio libfcache libfdata libfdatetime libfguid libhmac libcaes"
 
-# libfsapfs 20201107 refuses a whole volume when it cannot list the volume's snapshots (macOS's
-# snapshot.bin in the tests: "unable to retrieve snapshots from snapshot metadata tree root node").
-# The module reads only the live file system, never a snapshot: the list is left empty instead and
-# the volume opens (the native fsapfsinfo of the same release still refuses it).
-apfs_patch_snapshots() {  # build-dir
+# Three fixes to libfsapfs 20201107, all seen on the macOS-made images the tests read:
+#  - the object map: an object has one entry per version (transaction id), and the live file system
+#    is the newest version; 20201107 returns the first, oldest entry, so on a volume with snapshots
+#    it reads a folder as it was when the oldest snapshot was taken (snapshot.bin's .fseventsd: 1
+#    file where there are 1025). Now the newest entry is returned (in a leaf, the last entry with
+#    that identifier; in an index node, the last child whose first key is not past it).
+#  - an inode's times: Apple's j_inode_val_t holds create_time and then mod_time; 20201107 names the
+#    two fields the other way round, so every creation time was the modification time and back.
+#  - snapshots: 20201107 looks the snapshot metadata tree's nodes up in the object map, but that
+#    tree is physical, so a volume with snapshots fails to open at all ("unable to retrieve
+#    snapshots"). The module reads only the live file system, never a snapshot: the list is left
+#    empty instead and the volume opens.
+apfs_patch() {  # build-dir
   patch -s -p1 -d "$1" <<'PATCH'
+--- a/libfsapfs/libfsapfs_object_map_btree.c
++++ b/libfsapfs/libfsapfs_object_map_btree.c
+@@ -816,6 +816,7 @@
+ 	static char *function                   = "libfsapfs_object_map_btree_get_entry_from_node_by_identifier";
+ 	uint64_t object_map_identifier          = 0;
+ 	int btree_entry_index                   = 0;
++	int found                               = 0;
+ 	int is_leaf_node                        = 0;
+ 	int number_of_entries                   = 0;
+ 
+@@ -957,23 +958,11 @@
+ 			if( object_map_identifier == object_identifier )
+ 			{
+ 				*btree_entry = entry;
+-
+-				return( 1 );
++				found        = 1;
+ 			}
+ 		}
+ 		else
+ 		{
+-			if( object_map_identifier >= object_identifier )
+-			{
+-				if( ( previous_entry == NULL )
+-				 || ( object_map_identifier == object_identifier ) )
+-				{
+-					previous_entry = entry;
+-				}
+-				*btree_entry = previous_entry;
+-
+-				return( 1 );
+-			}
+ 			previous_entry = entry;
+ 		}
+ 	}
+@@ -983,7 +972,7 @@
+ 
+ 		return( 1 );
+ 	}
+-	return( 0 );
++	return( found );
+ }
+ 
+ /* Retrieves an entry for a specific identifier from the object map B-tree
+--- a/libfsapfs/fsapfs_file_system.h
++++ b/libfsapfs/fsapfs_file_system.h
+@@ -221,15 +221,15 @@
+ 	 */
+ 	uint8_t data_stream_identifier[ 8 ];
+ 
+-	/* The modification date and time
++	/* The creation date and time
+ 	 * Consists of 8 bytes
+ 	 */
+-	uint8_t modification_time[ 8 ];
++	uint8_t creation_time[ 8 ];
+ 
+-	/* The creation date and time
++	/* The modification date and time
+ 	 * Consists of 8 bytes
+ 	 */
+-	uint8_t creation_time[ 8 ];
++	uint8_t modification_time[ 8 ];
+ 
+ 	/* The inode change date and time
+ 	 * Consists of 8 bytes
 --- a/libfsapfs/libfsapfs_volume.c
 +++ b/libfsapfs/libfsapfs_volume.c
-@@ -728,14 +728,12 @@
+@@ -728,14 +728,16 @@
  		     internal_volume->snapshots,
  		     error ) == -1 )
  		{
@@ -44,14 +118,17 @@ apfs_patch_snapshots() {  # build-dir
 -			 LIBCERROR_RUNTIME_ERROR_GET_FAILED,
 -			 "%s: unable to retrieve snapshots.",
 -			 function );
--
--			goto on_error;
 +			libcerror_error_free(
 +			 error );
-+			libcdata_array_empty(
-+			 internal_volume->snapshots,
-+			 (int (*)(intptr_t **, libcerror_error_t **)) &libfsapfs_snapshot_metadata_free,
-+			 NULL );
+ 
+-			goto on_error;
++			if( libcdata_array_empty(
++			     internal_volume->snapshots,
++			     (int (*)(intptr_t **, libcerror_error_t **)) &libfsapfs_snapshot_metadata_free,
++			     error ) != 1 )
++			{
++				goto on_error;
++			}
  		}
  	}
  	if( internal_volume->superblock->file_system_root_object_identifier == 0 )
@@ -66,7 +143,7 @@ build_apfs_lib() {
   rm -rf "$build"; mkdir -p "$build"; cp -a "$apfs_src/." "$build/"
   # configure's zlib check links -lz: the containers' zlib under that name.
   mkdir -p "$obj/zlib"; cp "$cprefix/lib/libdiskcontainers_z.a" "$obj/zlib/libz.a"
-  apfs_patch_snapshots "$build"
+  apfs_patch "$build"
   cd "$build"
   ./configure -q ${container_host:+--host=$container_host} CC="$CC" CFLAGS="$CFLAGS" \
     CPPFLAGS="-I$cprefix/include" LDFLAGS="-L$obj/zlib" \
