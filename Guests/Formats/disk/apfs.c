@@ -424,9 +424,12 @@ static int32_t read_volume(libfsapfs_volume_t *volume, const char *name, int64_t
     int locked = libfsapfs_volume_is_locked(volume, &error);
     if (error) libcerror_error_free(&error);
     if (*fatal) return *fatal;
+    /* Locked: an encrypted volume libfsapfs could not unlock (no password is ever given). */
+    if (locked == 1)
+        return disk_fs_row(name, "apfs", (const char *)label, uuid, block_size, blocks, 0, offset, "APFS", "encrypted: not read");
     if (locked != 0)
-        return disk_fs_row(name, "apfs", (const char *)label, uuid, block_size, blocks, 0, offset, "APFS",
-                           locked == 1 ? "encrypted: not read" : "encrypted or unreadable: not read");
+        return disk_fs_row(name, "apfs", (const char *)label, uuid, block_size, blocks, 0, offset, NULL,
+                           "not read: libfsapfs could not tell whether the volume is encrypted");
 
     libfsapfs_file_entry_t *root = NULL;
     char problem[400] = "";
