@@ -515,6 +515,15 @@ def make_apfs(folder):
             member = tar.extractfile(f"dissect_apfs-{version}/tests/_data/{image}.bin.gz")
             with open(os.path.join(folder, f"apfs-{image}.bin"), "wb") as out:
                 out.write(__import__("gzip").decompress(member.read()))
+    # The case-insensitive container in a GPT disk's second partition (type AF0A, Apple APFS), after
+    # an empty first one: its volume is p2/v1.
+    disk = os.path.join(folder, "gpt-apfs.img")
+    blank(disk, 8 * MIB)
+    run("sgdisk", "-o", "-U", "26262626-0000-4000-8000-0000000000b0",
+        "-n", "1:2048:+1M", "-t", "1:8300", "-u", "1:26262626-0000-4000-8000-0000000000b1",
+        "-n", "2:4096:+4M", "-t", "2:af0a", "-c", "2:wadup-apfs", "-u", "2:26262626-0000-4000-8000-0000000000b2",
+        disk, env=tool_env())
+    place(disk, os.path.join(folder, "apfs-case_insensitive.bin"), 4096 * 512)
 
 
 def make(folder):
@@ -541,6 +550,8 @@ def make(folder):
       apfs-*.bin (4-32 MiB)                                 APFS containers made by macOS (make_apfs):
                                                             case-(in)sensitive, beta, converted from
                                                             HFS+, with snapshots, encrypted, corrupt
+      gpt-apfs.img 8 MiB                                    sgdisk: an empty partition, then
+                                                            apfs-case_insensitive.bin in the second
     Every writable file system holds tree_files() (a text file, a 100 KiB binary, a file two folders
     down, an empty file, a non-ASCII name, a 3-byte file) and DELETED, deleted."""
     os.makedirs(folder, exist_ok=True)
@@ -723,13 +734,19 @@ def done_error(done):
 
 
 def is_apfs(path):
+    return is_apfs_at(path, 0)
+
+
+def is_apfs_at(path, offset):
+    """Whether an APFS container superblock ("NXSB" at byte 32) starts at offset."""
     with open(path, "rb") as f:
+        f.seek(offset)
         return f.read(36)[32:36] == b"NXSB"
 
 
-def apfs_answer(path, tmp):
-    """An APFS container: whether Debian's fsapfsinfo opens it, then what dissect.apfs reads."""
-    result = {"media_size": os.path.getsize(path), "volumes": []}
+def apfs_filesystems(path, tmp, volume="", offset=0):
+    """The file systems of the APFS container in the file `path` (at `offset` of the disk, in the
+    partition named `volume`): whether Debian's fsapfsinfo opens it, then what dissect.apfs reads."""
     info = run("fsapfsinfo", path, check=False)
     # Debian's libfsapfs is built with OpenSSL 3, where its libcaes cannot set up AES-XTS: natively
     # every container with a key bag (an encrypted volume) fails there, which the module's build
@@ -737,19 +754,18 @@ def apfs_answer(path, tmp):
     err = info.stderr.decode(errors="replace")
     refused = "unable to open input container" in err and "key bag" not in err
     if refused:
-        result["filesystems"] = [{"volume": "", "offset": 0, "type": "apfs", "error": done_error(info)}]
-        return result
+        return [{"volume": volume, "offset": offset, "type": "apfs", "error": done_error(info)}]
     reader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apfs_reader.py")
     site = pinned_wheels.site("apfs-requirements.txt", "dissect-apfs")
     read = json.loads(text(run(sys.executable, reader, path, env=dict(os.environ, PYTHONPATH=site))))[path]
-    result["filesystems"] = []
-    for n, volume in enumerate(read["volumes"], 1):
-        fs = {"volume": f"v{n}", "offset": 0, "type": "apfs", "label": volume["name"], "uuid": volume["uuid"],
-              "block_size": read["block_size"], "blocks": read["blocks"]}
-        if volume["encrypted"]:
+    filesystems = []
+    for n, item in enumerate(read["volumes"], 1):
+        fs = {"volume": (volume + "/" if volume else "") + f"v{n}", "offset": offset, "type": "apfs", "label": item["name"],
+              "uuid": item["uuid"], "block_size": read["block_size"], "blocks": read["blocks"]}
+        if item["encrypted"]:
             fs["encryption"] = "APFS"
         else:
-            fs["entries"], fs["files"] = volume["entries"], volume["files"]
+            fs["entries"], fs["files"] = item["entries"], item["files"]
             body = os.path.join(tmp, "body")
             with open(body, "w", encoding="utf-8", errors="surrogateescape") as f:
                 for e in fs["entries"]:
@@ -757,14 +773,14 @@ def apfs_answer(path, tmp):
                         "uid", "gid", "size", "atime", "mtime", "ctime", "crtime")]) + "\n")
             timeline = run("mactime", "-b", body, "-d", "-y", env=dict(os.environ, TZ="UTC"), check=False)
             fs["timeline"] = text(timeline).splitlines()
-        result["filesystems"].append(fs)
-    return result
+        filesystems.append(fs)
+    return filesystems
 
 
 def answer(path):
     if is_apfs(path):
         with tempfile.TemporaryDirectory() as tmp:
-            return apfs_answer(path, tmp)
+            return {"media_size": os.path.getsize(path), "volumes": [], "filesystems": apfs_filesystems(path, tmp)}
     ext = os.path.splitext(path)[1].lower()
     with tempfile.TemporaryDirectory() as tmp:
         result = {}
@@ -774,8 +790,20 @@ def answer(path):
         result["media_size"] = os.path.getsize(image)
         sector, rows = volumes(image)
         result["volumes"] = rows
-        places = [(r["volume"], r["start"]) for r in rows if r["type"] == "alloc"] if rows else [("", 0)]
-        result["filesystems"] = [filesystem(image, v, sector or 512, start, tmp) for v, start in places]
+        places = [(r["volume"], r["start"], r["length"]) for r in rows if r["type"] == "alloc"] if rows else [("", 0, None)]
+        result["filesystems"] = []
+        for v, start, length in places:
+            fs = filesystem(image, v, sector or 512, start, tmp)
+            # A partition holding an APFS container, which The Sleuth Kit does not read without its
+            # pool options: the container's bytes copied out and read as a bare one.
+            if "error" in fs and length and is_apfs_at(image, start):
+                part = os.path.join(tmp, "apfs-partition")
+                with open(image, "rb") as src, open(part, "wb") as dst:
+                    src.seek(start)
+                    dst.write(src.read(length))
+                result["filesystems"] += apfs_filesystems(part, tmp, v, start)
+            else:
+                result["filesystems"].append(fs)
     return result
 
 

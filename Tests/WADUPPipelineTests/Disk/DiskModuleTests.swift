@@ -194,8 +194,8 @@ struct DiskModuleTests {
         #expect(try db.strings("SELECT status FROM __wadup_content WHERE uuid = ?", [uuid]) == ["success"])
     }
 
-    /// APFS through libfsapfs: every container macOS made is read (its volumes, entries and files are
-    /// compared above); the encrypted volume is recorded as encrypted, not read and not a failure;
+    /// APFS through libfsapfs: every container macOS made is read, bare or in a GPT partition (its
+    /// volumes, entries and files are compared above); the encrypted volume is recorded as encrypted, not read and not a failure;
     /// the corrupt container (its newest checkpoint's superblock fails its checksum, which libfsapfs
     /// 20201107 does not step back from) is one fs_info row with the reason, and the content succeeds.
     @Test func anAPFSContainerIsReadWithLibfsapfs() throws {
@@ -214,6 +214,11 @@ struct DiskModuleTests {
         let corrupt = try corpus.root("apfs-corrupt.bin")
         #expect(corrupt.expected.filesystems.first?.error != nil)
         #expect(try corrupt.db.strings("SELECT type || ': ' || problem FROM fs_info WHERE content_uuid = ?", [corrupt.uuid]).map { $0.contains("apfs: the APFS container could not be opened") } == [true])
+
+        // In a GPT disk's second partition, the container's volume is p2/v1 and its files p2/v1/PATH.
+        let gpt = try corpus.root("gpt-apfs.img")
+        #expect(try gpt.db.strings("SELECT volume || '|' || type || '|' || label FROM fs_info WHERE content_uuid = ? AND type = 'apfs'", [gpt.uuid]) == ["p2/v1|apfs|Case Insensitive"])
+        #expect(try gpt.db.strings("SELECT filename FROM __wadup_content WHERE parent_uuid = ? AND filename = 'p2/v1/dir/file'", [gpt.uuid]) == ["p2/v1/dir/file"])
 
         // The volume with snapshots: its live tree (1028 entries), not the oldest snapshot's.
         let snapshot = try corpus.root("apfs-snapshot.bin")
@@ -261,7 +266,7 @@ struct DiskModuleTests {
                 guard let timeline = fs.timeline, !(fs.entries ?? []).isEmpty else { continue }
                 let prefix = "0|" + file + (fs.volume.isEmpty ? "" : "/" + fs.volume)
                 let lines = body.filter { $0.hasPrefix(prefix + "/") }.map { "0|" + $0.dropFirst(prefix.count) }
-                let volumeBody = dir + "/\(file)-\(fs.volume).body"
+                let volumeBody = dir + "/\(file)-\(fs.volume.replacingOccurrences(of: "/", with: "-")).body"  // APFS volumes: p2/v1
                 try (lines.joined(separator: "\n") + "\n").write(toFile: volumeBody, atomically: true, encoding: .utf8)
                 let mactime = try Command("/usr/bin/mactime", ["-b", volumeBody, "-d", "-y"]).adding(["TZ": "UTC"]).output()
                 #expect(mactime.split(separator: "\n").map(String.init) == timeline, "\(file) \(fs.volume)")
