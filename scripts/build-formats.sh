@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 for script in scripts/formats/*.sh; do
-  # common.sh and disk-containers.sh are sourced by the others, not run.
-  case "$(basename "$script")" in common.sh|disk-containers.sh) continue ;; esac
+  # common.sh, disk-containers.sh and disk-apfs.sh are sourced by the others, not run.
+  case "$(basename "$script")" in common.sh|disk-containers.sh|disk-apfs.sh) continue ;; esac
   bash "$script"
 done
 echo "build-formats: done in $(( $(date +%s) - started )) s"

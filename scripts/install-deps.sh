@@ -54,9 +54,12 @@ command -v psql >/dev/null || need+=(postgresql-client)
 [ -f /usr/lib/python3/dist-packages/fuse.py ] || need+=(python3-fuse)
 # The disk module's (Tests/Support/disk_expected.py): the tools that make the test disk images without
 # a mount (ntfs-3g's libntfs-3g too) and The Sleuth Kit's and libyal's tools that read them back. Several
-# live in /usr/sbin, which a user's PATH may lack.
+# live in /usr/sbin, which a user's PATH may lack. libfsapfs-utils: fsapfsinfo, the module's APFS
+# library natively (dissect.apfs, the APFS reader the tests compare against, comes as pinned wheels:
+# Tests/Support/apfs-requirements.txt).
 for tool in mmls:sleuthkit ewfacquire:ewf-tools qemu-img:qemu-utils mkntfs:ntfs-3g mcopy:mtools \
-            sgdisk:gdisk sfdisk:fdisk mkfs.vfat:dosfstools mkfs.exfat:exfatprogs mke2fs:e2fsprogs cryptsetup:cryptsetup-bin; do
+            sgdisk:gdisk sfdisk:fdisk mkfs.vfat:dosfstools mkfs.exfat:exfatprogs mke2fs:e2fsprogs cryptsetup:cryptsetup-bin \
+            fsapfsinfo:libfsapfs-utils; do
   command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || [ -x "/sbin/${tool%%:*}" ] || need+=("${tool#*:}")
 done
 # Headless Chromium: the HTML report's test loads a report in a real browser.

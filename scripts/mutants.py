@@ -18,7 +18,8 @@ with a file attached by poppler's pdfattach; for the office module, a .doc Libre
 msibuild wrote, an RTF holding that .doc as an OLE object and, when the office tests have fetched it
 into the build cache, an .xlsm XlsxWriter writes around XlsxWriter's example VBA project; for the
 disk module, small FAT12, ext2 and NTFS file systems with files (and deleted ones), an MBR disk, and
-that disk as QCOW2, VMDK and E01.
+that disk as QCOW2, VMDK and E01, and a real APFS container macOS made (from dissect.apfs's test data,
+when the disk tests have fetched it into the build cache).
 
 Mutations, chosen by a seeded random generator (the same --seed gives the same mutants):
 bit flips, byte runs set to 0x00/0xFF/random, truncations, splices of two seeds, and smashed
@@ -147,6 +148,7 @@ def seeds(work, rng):
     out.update(pdf_seeds(texts, work))
     out.update(office_seeds(texts, work))
     out.update(disk_seeds(texts, work))
+    out.update(apfs_seeds())
     return out
 
 
@@ -200,6 +202,20 @@ def disk_seeds(texts, work):
                        "-e", "wadup", "-E", "1", "-N", "mutants", disk) and os.path.exists(target + ".E01"):
                     seeds["mbr.E01"] = open(target + ".E01", "rb").read()
     return seeds
+
+
+def apfs_seeds():
+    """A real APFS container made by macOS: case_insensitive_beta from dissect.apfs 1.1's sdist, which
+    Tests/Support/disk_expected.py fetched into the build cache (none when it is not there: nothing
+    is fetched here), cut after its last non-zero block (504 KiB of its 4 MiB; the rest is free space)."""
+    cache = os.environ.get("WADUP_BUILD_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wadup", "build")
+    sdist = os.path.join(cache, "src", "dissect_apfs-1.1.tar.gz")
+    if not os.path.isfile(sdist):
+        return {}
+    with tarfile.open(sdist) as tar:
+        data = gzip.decompress(tar.extractfile("dissect_apfs-1.1/tests/_data/case_insensitive_beta.bin.gz").read())
+    used = -(-len(data.rstrip(b"\0")) // 4096) * 4096
+    return {"apfs.bin": data[:used]}
 
 
 def office_seeds(texts, work):

@@ -75,7 +75,8 @@ for src in .build/formats/src/*/debian/copyright; do
   [ -f "$src" ] && cp "$src" "$lic/$(basename "$(dirname "$(dirname "$src")")").copyright"
 done
 # The libraries taken from PyPI source distributions (Debian serves no tarball of them): their own
-# license files (libyara's is in yara-python's LICENSE; TLSH's in python-tlsh's).
+# license files (libyara's is in yara-python's LICENSE; TLSH's in python-tlsh's; libfsapfs's LGPL-3.0
+# in libfsapfs-python's COPYING and COPYING.LESSER).
 for dir in .build/formats/src/*; do
   [ -d "$dir/debian" ] && continue
   found=0

@@ -12,10 +12,19 @@
       line of `fls -r -p -m /` as a dict; "files": the sha256 of `icat` of every regular file with
       bytes (NTFS streams included), keyed by "path inode"; "timeline": the lines of
       `mactime -b BODY -d -y` (TZ=UTC) on that volume's bodyfile
+    - an APFS container (which The Sleuth Kit is not built with in the module: libfsapfs reads it):
+      Debian's `fsapfsinfo` (libfsapfs 20201107, the module's library, natively) says whether the
+      container opens; dissect.apfs 1.1 (pure Python, independent of libfsapfs; apfs_reader.py, its
+      pinned wheels in apfs-requirements.txt) says the rest in the same shape: a file system per
+      volume ("v1".., its name as label, its uuid, the container's block size and count, "APFS" as
+      encryption when it is encrypted), its entries as fls -m would print them, each regular file's
+      sha256 ("undecoded": a compression libfsapfs 20201107 does not decode), and the timeline
+      mactime makes of those entries
 
 Run with Debian's /usr/bin/python3 (standard library only: ctypes reaches Debian's libntfs-3g for
-what no ntfs-3g command does); needs sleuthkit, ewf-tools, qemu-utils, ntfs-3g, mtools, gdisk,
-fdisk, dosfstools, exfatprogs, xorriso and e2fsprogs (scripts/install-deps.sh). Makes no mount.
+what no ntfs-3g command does; dissect.apfs runs in a child with its pinned wheels); needs
+sleuthkit, ewf-tools, qemu-utils, ntfs-3g, mtools, gdisk, fdisk, dosfstools, exfatprogs, xorriso,
+e2fsprogs and libfsapfs-utils (scripts/install-deps.sh). Makes no mount.
 """
 import ctypes
 import ctypes.util
@@ -27,7 +36,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+
+import pinned_wheels
 
 #: A fixed time (2024-01-02 03:04:05 UTC) for every file the tools let us date.
 EPOCH = 1704164645
@@ -477,6 +489,43 @@ def make_luks(path, work):
     run("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks1", "--pbkdf-force-iterations", "1000", "--key-file", key, path)
 
 
+#: Real APFS containers made by macOS: the test data of dissect.apfs 1.1's source distribution on
+#: PyPI, pinned by sha256. dissect.apfs is AGPL-3.0: its images are test data here, never shipped.
+#: jhfs_encrypted (16 MiB) is left out: encrypted.bin already covers an encrypted volume.
+APFS_SDIST = ("dissect.apfs", "1.1", "dissect_apfs-1.1.tar.gz", "eeb42b1d862119cfa3a9006e44af39ed1f9fbad0ef03540249481b9879ac7332")
+APFS_IMAGES = ("case_insensitive", "case_sensitive", "case_insensitive_beta", "case_sensitive_beta", "corrupt",
+               "encrypted", "jhfs_converted", "snapshot")
+
+
+def make_apfs(folder):
+    """The APFS images, gunzipped from the pinned sdist (downloaded once into the build cache) as
+    apfs-NAME.bin: named so that only their signature (NXSB) brings them to the disk module."""
+    name, version, tarball, digest = APFS_SDIST
+    cache = os.path.join(pinned_wheels.CACHE, "src")
+    path = os.path.join(cache, tarball)
+    os.makedirs(cache, exist_ok=True)
+    if not os.path.exists(path) or sha256(open(path, "rb").read()) != digest:
+        run(sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+            "--no-binary", ":all:", "-d", cache, f"{name}=={version}")
+    with open(path, "rb") as f:
+        if sha256(f.read()) != digest:
+            raise SystemExit(f"disk_expected: {tarball} does not match its pinned sha256")
+    with tarfile.open(path) as tar:
+        for image in APFS_IMAGES:
+            member = tar.extractfile(f"dissect_apfs-{version}/tests/_data/{image}.bin.gz")
+            with open(os.path.join(folder, f"apfs-{image}.bin"), "wb") as out:
+                out.write(__import__("gzip").decompress(member.read()))
+    # The case-insensitive container in a GPT disk's second partition (type AF0A, Apple APFS), after
+    # an empty first one: its volume is p2/v1.
+    disk = os.path.join(folder, "gpt-apfs.img")
+    blank(disk, 8 * MIB)
+    run("sgdisk", "-o", "-U", "26262626-0000-4000-8000-0000000000b0",
+        "-n", "1:2048:+1M", "-t", "1:8300", "-u", "1:26262626-0000-4000-8000-0000000000b1",
+        "-n", "2:4096:+4M", "-t", "2:af0a", "-c", "2:wadup-apfs", "-u", "2:26262626-0000-4000-8000-0000000000b2",
+        disk, env=tool_env())
+    place(disk, os.path.join(folder, "apfs-case_insensitive.bin"), 4096 * 512)
+
+
 def make(folder):
     """The corpus (about 43 MB on disk, sparse; a few seconds; remade from scratch each time):
       fat12.img 4 MiB, fat16.img 16 MiB, fat32.img 40 MiB   mkfs.vfat -i, mtools (deleted.txt: mdel,
@@ -498,6 +547,11 @@ def make(folder):
                                                             52432896 bytes, the last unallocated row grows)
       ext4-truncated.img                                    ext4.img cut in the middle of data.bin
       luks.img 16 MiB                                       cryptsetup luksFormat (LUKS1): an encrypted volume
+      apfs-*.bin (4-32 MiB)                                 APFS containers made by macOS (make_apfs):
+                                                            case-(in)sensitive, beta, converted from
+                                                            HFS+, with snapshots, encrypted, corrupt
+      gpt-apfs.img 8 MiB                                    sgdisk: an empty partition, then
+                                                            apfs-case_insensitive.bin in the second
     Every writable file system holds tree_files() (a text file, a 100 KiB binary, a file two folders
     down, an empty file, a non-ASCII name, a 3-byte file) and DELETED, deleted."""
     os.makedirs(folder, exist_ok=True)
@@ -518,6 +572,7 @@ def make(folder):
         make_containers(folder, img("mbr.img"))
         truncate_ext4(img("ext4.img"), img("ext4-truncated.img"))
         make_luks(img("luks.img"), work)
+        make_apfs(folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -678,7 +733,54 @@ def done_error(done):
     return (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.returncode}"])[0]
 
 
+def is_apfs(path):
+    return is_apfs_at(path, 0)
+
+
+def is_apfs_at(path, offset):
+    """Whether an APFS container superblock ("NXSB" at byte 32) starts at offset."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(36)[32:36] == b"NXSB"
+
+
+def apfs_filesystems(path, tmp, volume="", offset=0):
+    """The file systems of the APFS container in the file `path` (at `offset` of the disk, in the
+    partition named `volume`): whether Debian's fsapfsinfo opens it, then what dissect.apfs reads."""
+    info = run("fsapfsinfo", path, check=False)
+    # Debian's libfsapfs is built with OpenSSL 3, where its libcaes cannot set up AES-XTS: natively
+    # every container with a key bag (an encrypted volume) fails there, which the module's build
+    # (libcaes's own AES) does not; fsapfsinfo is the reference for every other refusal.
+    err = info.stderr.decode(errors="replace")
+    refused = "unable to open input container" in err and "key bag" not in err
+    if refused:
+        return [{"volume": volume, "offset": offset, "type": "apfs", "error": done_error(info)}]
+    reader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apfs_reader.py")
+    site = pinned_wheels.site("apfs-requirements.txt", "dissect-apfs")
+    read = json.loads(text(run(sys.executable, reader, path, env=dict(os.environ, PYTHONPATH=site))))[path]
+    filesystems = []
+    for n, item in enumerate(read["volumes"], 1):
+        fs = {"volume": (volume + "/" if volume else "") + f"v{n}", "offset": offset, "type": "apfs", "label": item["name"],
+              "uuid": item["uuid"], "block_size": read["block_size"], "blocks": read["blocks"]}
+        if item["encrypted"]:
+            fs["encryption"] = "APFS"
+        else:
+            fs["entries"], fs["files"] = item["entries"], item["files"]
+            body = os.path.join(tmp, "body")
+            with open(body, "w", encoding="utf-8", errors="surrogateescape") as f:
+                for e in fs["entries"]:
+                    f.write("|".join(["0", e["path"], e["inode"], e["mode"]] + [str(e[k]) for k in (
+                        "uid", "gid", "size", "atime", "mtime", "ctime", "crtime")]) + "\n")
+            timeline = run("mactime", "-b", body, "-d", "-y", env=dict(os.environ, TZ="UTC"), check=False)
+            fs["timeline"] = text(timeline).splitlines()
+        filesystems.append(fs)
+    return filesystems
+
+
 def answer(path):
+    if is_apfs(path):
+        with tempfile.TemporaryDirectory() as tmp:
+            return {"media_size": os.path.getsize(path), "volumes": [], "filesystems": apfs_filesystems(path, tmp)}
     ext = os.path.splitext(path)[1].lower()
     with tempfile.TemporaryDirectory() as tmp:
         result = {}
@@ -688,8 +790,20 @@ def answer(path):
         result["media_size"] = os.path.getsize(image)
         sector, rows = volumes(image)
         result["volumes"] = rows
-        places = [(r["volume"], r["start"]) for r in rows if r["type"] == "alloc"] if rows else [("", 0)]
-        result["filesystems"] = [filesystem(image, v, sector or 512, start, tmp) for v, start in places]
+        places = [(r["volume"], r["start"], r["length"]) for r in rows if r["type"] == "alloc"] if rows else [("", 0, None)]
+        result["filesystems"] = []
+        for v, start, length in places:
+            fs = filesystem(image, v, sector or 512, start, tmp)
+            # A partition holding an APFS container, which The Sleuth Kit does not read without its
+            # pool options: the container's bytes copied out and read as a bare one.
+            if "error" in fs and length and is_apfs_at(image, start):
+                part = os.path.join(tmp, "apfs-partition")
+                with open(image, "rb") as src, open(part, "wb") as dst:
+                    src.seek(start)
+                    dst.write(src.read(length))
+                result["filesystems"] += apfs_filesystems(part, tmp, v, start)
+            else:
+                result["filesystems"].append(fs)
     return result
 
 

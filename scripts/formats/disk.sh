@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # disk.wasm: The Sleuth Kit 4.11.1 (volume systems; NTFS, FAT, exFAT, ext2/3/4, HFS+, ISO 9660,
-# UFS, YAFFS2; HFS+ compressed files with libyal's zlib) and libyal's libewf, libvmdk, libvhdi and libqcow (scripts/formats/disk-containers.sh),
-# compiled to wasm32-wasi (scripts/formats/common.sh: the toolchain, pinned sources, the cache
-# outside the clone).
+# UFS, YAFFS2; HFS+ compressed files with libyal's zlib), libyal's libewf, libvmdk, libvhdi and
+# libqcow (scripts/formats/disk-containers.sh), and libyal's libfsapfs for APFS
+# (scripts/formats/disk-apfs.sh, Guests/Formats/disk/apfs.c: TSK's own APFS code is C++ that
+# throws, which cannot be built here), compiled to wasm32-wasi (scripts/formats/common.sh: the
+# toolchain, pinned sources, the cache outside the clone).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -21,6 +23,11 @@ here=$root/Guests/Formats/disk
 source "$(dirname "$0")/disk-containers.sh"
 fetch_sources "$container_pins"
 cprefix=$(cached_prefix disk-containers "$container_pins" build_container_libs Guests/Formats/disk/containers.c Guests/Formats/disk/containers.h scripts/formats/disk-containers.sh)
+
+# libfsapfs for APFS, with the containers' zlib and the same renaming (scripts/formats/disk-apfs.sh).
+source "$(dirname "$0")/disk-apfs.sh"
+fetch_pypi_source libfsapfs-python 20201107 "$apfs_sha256"
+aprefix=$(cached_prefix disk-apfs "libfsapfs $apfs_sha256 $cprefix" build_apfs_lib scripts/formats/disk-containers.sh scripts/formats/disk-apfs.sh)
 
 build_tsk() {
   echo "formats: The Sleuth Kit"
@@ -50,10 +57,13 @@ prefix=$(cached_prefix tsk "tsk $tsk_sha256 $cprefix" build_tsk Guests/Formats/d
 
 
 sources="Guests/Formats/disk/disk.c Guests/Formats/disk/manifest.c"
-if module_current disk "$prefix $cprefix" $sources Guests/C/wadup.h Guests/Formats/common/*.h; then
+if module_current disk "$prefix $cprefix $aprefix" $sources Guests/Formats/disk/apfs.c Guests/Formats/disk/apfs.h Guests/C/wadup.h Guests/Formats/common/*.h; then
   cp "$fmt/disk.wasm" "$out/"; echo "formats: disk.wasm up to date"; exit 0
 fi
+# The APFS glue calls libfsapfs's internals (its renamed libbfio): compiled with its configuration.
+mkdir -p "$fmt/disk-obj"
+eval "\$CC \$CFLAGS -Wall $(cat "$aprefix/apfs.flags") -I \"$root/Guests/C\" -I \"$root/Guests/Formats/common\" -c Guests/Formats/disk/apfs.c -o \"$fmt/disk-obj/apfs.o\""
 # TSK's C++ parts need libc++; a 1 MiB stack for TSK's recursive directory walk.
 $CXX $MODULE_LINK -Wl,-z,stack-size=1048576 -x c -include "$here/tsk/tsk_config.h" -I "$prefix/include" -I "$cprefix/include" \
-  -o "$fmt/disk.wasm" $sources -x none -L "$prefix/lib" -L "$cprefix/lib" -ltsk $container_libs
+  -o "$fmt/disk.wasm" $sources -x none "$fmt/disk-obj/apfs.o" -L "$prefix/lib" -L "$cprefix/lib" -L "$aprefix/lib" -ltsk -ldiskapfs $container_libs
 module_done disk

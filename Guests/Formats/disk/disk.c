@@ -11,6 +11,10 @@
  * `VOLUME/PATH`: as extents of the image when it is raw and the stream is stored plainly (no copy),
  * else streamed through TSK's reader (containers, resident, compressed or sparse-tailed data),
  * exactly the bytes `icat` writes.
+ *
+ * APFS, which TSK is not built with here, is read by libfsapfs (apfs.c) where TSK finds no file
+ * system and the disk or partition holds an APFS container: one fs_info row per APFS volume
+ * (`vN`, `pM/vN`), its entries and files in the same columns and names.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include <tsk/img/tsk_img_i.h>
 #include <tsk/util/detect_encryption.h>
 #include "containers.h"
+#include "apfs.h"
 #include "../common/wadup_row.h"
 
 #define STREAM_BUFFER (1 << 20)
@@ -218,7 +223,7 @@ static int32_t emit_by_reading(walker *w, TSK_FS_FILE *file, const TSK_FS_ATTR *
     return rc < 0 ? rc : 0;
 }
 
-static const char *emit_failure(int32_t code) {
+const char *disk_emit_failure(int32_t code) {
     switch (code) {
     case WADUP_E_LIMIT_REACHED: return "not emitted: the host's sub-content limit was reached";
     case WADUP_E_TEMPORARY_STORAGE: return "not emitted: the host's temporary folder failed";
@@ -312,7 +317,7 @@ static int32_t record(walker *w, TSK_FS_FILE *file, const char *dir, const TSK_F
             if (rc == 1) rc = emit_by_reading(w, file, data, reason, sizeof reason);
             if (rc == 0) emitted = 1;
             else if (rc < 0) {
-                snprintf(reason, sizeof reason, "%s", emit_failure(rc));
+                snprintf(reason, sizeof reason, "%s", disk_emit_failure(rc));
                 if (rc == WADUP_E_TEMPORARY_STORAGE || rc == WADUP_E_INPUT_UNAVAILABLE) fatal_error = rc;
             }
         }
@@ -401,7 +406,7 @@ static void fsstat_value(const char *text, const char *const keys[], char *out, 
     }
 }
 
-static int32_t fs_row(const char *volume, const char *type, const char *label, const char *uuid, int64_t block_size,
+int32_t disk_fs_row(const char *volume, const char *type, const char *label, const char *uuid, int64_t block_size,
                       int64_t blocks, int64_t created, int64_t offset, const char *encryption, const char *problem) {
     wadup_row_begin(&row);
     wadup_row_string(&row, volume);
@@ -419,19 +424,35 @@ static int32_t fs_row(const char *volume, const char *type, const char *label, c
 
 static walker w;
 
-/* Opens the file system at `offset` of the disk and records it; 0 when there is none there. */
-static int32_t read_file_system(TSK_IMG_INFO *img, int raw, const char *volume, int64_t offset, int in_volume_system) {
+/* The disk for apfs.c, through TSK's image reader (and its cache of recent reads). */
+static int64_t disk_read(void *ctx, int64_t offset, void *buffer, size_t length) {
+    TSK_IMG_INFO *img = ctx;
+    if (offset < 0 || offset >= img->size) return 0;
+    if ((int64_t)length > img->size - offset) length = (size_t)(img->size - offset);
+    ssize_t n = tsk_img_read(img, offset, buffer, length);
+    return n < 0 ? -1 : (int64_t)n;
+}
+
+/* Opens the file system at `offset` of the disk (`length` bytes) and records it; 0 when there is
+ * none there. */
+static int32_t read_file_system(TSK_IMG_INFO *img, int raw, const char *volume, int64_t offset, int64_t length,
+                                int in_volume_system, int apfs_partition) {
     tsk_error_reset();
     TSK_FS_INFO *fs = tsk_fs_open_img(img, offset, TSK_FS_TYPE_DETECT);
     if (!fs) {
         char problem[512];
         snprintf(problem, sizeof problem, "%s", tsk_reason());
         if (fatal_error) return fatal_error;
+        /* APFS, which TSK is not built with here: libfsapfs reads it (apfs.c), when the content or
+         * the partition starts with a container superblock or the partition table says APFS. */
+        int apfs = apfs_is_container(disk_read, img, offset);
+        if (fatal_error) return fatal_error;
+        if (apfs || apfs_partition) return apfs_read_container(disk_read, img, offset, length, volume, entries_table, &fatal_error);
         encryption_detected_result *enc = detectVolumeEncryption(img, offset);
         const char *encryption = enc && enc->encryptionType != ENCRYPTION_DETECTED_NONE ? enc->desc : NULL;
         int32_t rc = 0;
         /* A bare content with no file system is simply not a disk: no row. */
-        if (in_volume_system || encryption) rc = fs_row(volume, NULL, NULL, NULL, 0, 0, 0, offset, encryption, encryption ? "encrypted: not read" : problem);
+        if (in_volume_system || encryption) rc = disk_fs_row(volume, NULL, NULL, NULL, 0, 0, 0, offset, encryption, encryption ? "encrypted: not read" : problem);
         free(enc);
         return rc < 0 ? rc : 0;
     }
@@ -447,7 +468,7 @@ static int32_t read_file_system(TSK_IMG_INFO *img, int raw, const char *volume, 
     int64_t created = 0;
     TSK_FS_FILE *root = tsk_fs_file_open_meta(fs, NULL, fs->root_inum);
     if (root) { if (root->meta) created = root->meta->crtime; tsk_fs_file_close(root); }
-    int32_t rc = fs_row(volume, tsk_fs_type_toname(fs->ftype), label, uuid, fs->block_size, (int64_t)fs->block_count, created, offset, NULL, NULL);
+    int32_t rc = disk_fs_row(volume, tsk_fs_type_toname(fs->ftype), label, uuid, fs->block_size, (int64_t)fs->block_count, created, offset, NULL, NULL);
     if (rc < 0) { tsk_fs_close(fs); return rc; }
 
     w.fs = fs;
@@ -477,7 +498,7 @@ static int32_t read_disk(TSK_IMG_INFO *img, int raw) {
     tsk_error_reset();
     TSK_VS_INFO *vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT);
     if (fatal_error) return fatal_error;
-    if (!vs) return read_file_system(img, raw, "", 0, 0);
+    if (!vs) return read_file_system(img, raw, "", 0, img->size, 0, 0);
     const char *scheme = tsk_vs_type_toname(vs->vstype);
     int32_t rc = 0;
     int number = 0;
@@ -501,7 +522,8 @@ static int32_t read_disk(TSK_IMG_INFO *img, int raw) {
         if (!part || !(part->flags & TSK_VS_PART_FLAG_ALLOC) || (part->flags & TSK_VS_PART_FLAG_META)) continue;
         char volume[16];
         snprintf(volume, sizeof volume, "p%u", (unsigned)++n);
-        rc = read_file_system(img, raw, volume, (int64_t)part->start * vs->block_size, 1);
+        rc = read_file_system(img, raw, volume, (int64_t)part->start * vs->block_size, (int64_t)part->len * vs->block_size, 1,
+                              part->desc && strstr(part->desc, "APFS") != NULL);
     }
     tsk_vs_close(vs);
     return rc < 0 ? rc : fatal_error;

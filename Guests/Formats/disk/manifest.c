@@ -22,6 +22,7 @@ WADUP_MANIFEST(
   "{\"offset\": 1024, \"hex\": \"482b\"}, {\"offset\": 1024, \"hex\": \"4858\"}," /* HFS+, HFSX */
   "{\"offset\": 0, \"hex\": \"4552\"},"                            /* Apple Partition Map (driver descriptor) */
   "{\"offset\": 9564, \"hex\": \"54190100\"}, {\"offset\": 66908, \"hex\": \"19015419\"}," /* UFS1, UFS2 */
+  "{\"offset\": 32, \"hex\": \"4e585342\"},"                       /* APFS container superblock (NXSB) */
   "{\"offset\": 3, \"hex\": \"2d4656452d46532d\"},"                /* BitLocker */
   "{\"offset\": 0, \"hex\": \"4c554b53babe\"}"                     /* LUKS */
   "]}}");
