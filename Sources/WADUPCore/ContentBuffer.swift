@@ -152,6 +152,13 @@ public struct ContentBuffer: Sendable {
         }
     }
 
+    /// The bytes themselves when they are in memory (valid while this buffer lives), else `nil`
+    /// (a file read on demand, or extents): a reader can look without copying them.
+    public var bytesInMemory: UnsafeRawBufferPointer? {
+        guard storage.file == nil, storage.extents == nil else { return nil }
+        return UnsafeRawBufferPointer(start: storage.base.map { $0 + offset }, count: count)
+    }
+
     /// Copies `count` bytes from `offset` to `target`.
     public func copy(from offset: Int, count: Int, to target: UnsafeMutableRawPointer) throws(ContentReadError) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count)

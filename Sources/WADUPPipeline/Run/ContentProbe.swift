@@ -1,7 +1,8 @@
 import WADUPCore
 
 /// The bytes dispatch matches manifests' magic against: the content's head and tail, each read
-/// once per content whatever the number of modules, and any other place read when asked.
+/// once per content whatever the number of modules, and any other place read when asked; bytes in
+/// memory are matched in place.
 ///
 /// A read that fails (the input changed under it) matches nothing; the module-runs that follow
 /// meet the same fault and record it.
@@ -20,6 +21,10 @@ package final class ContentProbe: ContentBytes {
         let size = data.count
         guard offset >= 0, count >= 0, offset <= Int64(size), Int64(count) <= Int64(size) - offset else { return false }
         let start = Int(offset)
+        if let memory = data.bytesInMemory {
+            // Emitted bytes (most sub-contents) are looked at where they are: no head or tail copy.
+            return withExtendedLifetime(data) { body(UnsafeRawBufferPointer(rebasing: memory[start..<start + count])) }
+        }
         if start + count <= Self.headSize {
             if head == nil { head = bytes(at: 0, count: min(Self.headSize, size)) ?? [] }
             guard let head, start + count <= head.count else { return false }

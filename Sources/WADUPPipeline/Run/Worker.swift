@@ -27,6 +27,8 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     let recordsInputs: Bool
     /// Where streamed sub-contents too large for memory are written.
     let temporaryFolder: TemporaryFolder
+    /// The uuids of the sub-contents this worker records (its thread only).
+    private var uuids = UUIDGenerator()
     /// One runner per module, in the run's order.
     let runners: [ModuleRunner]
     /// Each module's runs, failures and time (read after this worker's thread has finished).
@@ -247,7 +249,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
         var pending: [PendingContent] = []
         for (child, module) in emitted {
-            let childUUID = UUID()
+            let childUUID = uuids.uuid()
             guard depth + 1 <= limits.maxRecursionDepth else {
                 // Recorded, not processed; an encoded one is decoded now, for its size and sha256.
                 var record = ContentRecord(

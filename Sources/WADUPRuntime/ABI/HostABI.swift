@@ -13,12 +13,8 @@ public final class HostABI {
     let logger: Logger
     /// Table ids this instance received from `define_table`; the only ids it may insert into.
     private var definedTables: [Int32: [Column]] = [:]
-    /// The exact arguments of each successful `define_table` of this instance, and the id it returned.
-    private var definitions: [DefinitionText: Int32] = [:]
-    struct DefinitionText: Hashable {
-        let name: String
-        let columns: [UInt8]
-    }
+    /// The columns text of each table name's last successful `define_table` on this instance, and the id it returned.
+    private var definitions: [String: (columns: [UInt8], id: Int32)] = [:]
     /// The run in progress, or `nil` outside `process`.
     public var context: RunContext?
     /// While the module's `init` runs: the lines it logs, kept rather than logged (at most
@@ -150,14 +146,13 @@ public final class HostABI {
             guard let json = Self.range(memory, columns, columnsLength) else { throw ABIError.outOfBounds }
             // A module that defines its table on every content (most do) gets the id it got before
             // for the same text, without parsing it again.
-            let text = DefinitionText(name: tableName, columns: Array(json))
-            if let id = definitions[text] { return id }
+            if let known = definitions[tableName], known.columns.elementsEqual(json) { return known.id }
             let decoded = try ABICodec.decodeColumns(try JSONValue.parse(UnsafeRawBufferPointer(json)))
             let schema = TableSchema(name: tableName, columns: decoded)
             switch registry.define(schema, by: moduleName) {
             case .success(let id):
                 definedTables[id] = decoded
-                definitions[text] = id
+                definitions[tableName] = (Array(json), id)
                 return id
             case .failure(let conflict):
                 logger.warning("schema conflict: \(conflict)", metadata: ["module": "\(moduleName)"])
