@@ -144,18 +144,9 @@ build_apfs_lib() {
   # configure's zlib check links -lz: the containers' zlib under that name.
   mkdir -p "$obj/zlib"; cp "$cprefix/lib/libdiskcontainers_z.a" "$obj/zlib/libz.a"
   apfs_patch "$build"
-  cd "$build"
-  ./configure -q ${container_host:+--host=$container_host} CC="$CC" CFLAGS="$CFLAGS" \
-    CPPFLAGS="-I$cprefix/include" LDFLAGS="-L$obj/zlib" \
-    --disable-shared --enable-static --disable-nls --disable-rpath --disable-multi-threading-support \
-    --disable-wide-character-type --disable-python --disable-python2 --disable-python3 \
-    --without-openssl --without-libfuse --without-pthread --without-libcthreads >/dev/null 2>"$build/configure.err" \
-    || { cat "$build/configure.err" >&2; exit 1; }
-  cd "$here"
+  libyal_configure "$build" libfsapfs "-I$cprefix/include" "-L$obj/zlib"
   grep -q "define HAVE_ZLIB 1" "$build/common/config.h" \
     || { echo "formats: libfsapfs's configure did not find zlib" >&2; exit 1; }
-  ! grep -q "define HAVE_MULTI_THREAD_SUPPORT 1" "$build/common/config.h" \
-    || { echo "formats: libfsapfs's configure enabled threads" >&2; exit 1; }
   container_rename_header "$build" libfsapfs "$build/rename-libfsapfs.h" $apfs_support_libs
   local flags="-DHAVE_CONFIG_H -include $build/rename-libfsapfs.h -I$build/common -I$build/include -I$cprefix/include"
   for d in libfsapfs $apfs_support_libs; do flags="$flags -I$build/$d"; done

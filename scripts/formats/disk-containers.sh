@@ -71,6 +71,23 @@ container_rename_header() {  # source-dir package-name out support-libs...
 # libqcow 20201213 copies a whole cluster's worth out of a cluster block that it cut short at
 # the end of the file (a damaged or hostile image whose cluster lies past the end): a heap
 # overflow found by fuzzing under AddressSanitizer. The read now fails instead.
+# Runs a libyal package's own ./configure in its build copy, for wasm32-wasi: static, without
+# threads, wide characters, bindings, OpenSSL or FUSE; CPPFLAGS and LDFLAGS find the zlib built
+# here. Fails when configure does, or when it turned threads on anyway. (disk-apfs.sh uses it too.)
+libyal_configure() {  # build-dir package-name cppflags ldflags
+  local build=$1 pkg=$2
+  cd "$build"
+  ./configure -q ${container_host:+--host=$container_host} CC="$CC" CFLAGS="$CFLAGS" \
+    CPPFLAGS="$3" LDFLAGS="$4" \
+    --disable-shared --enable-static --disable-nls --disable-rpath --disable-multi-threading-support \
+    --disable-wide-character-type --disable-python --disable-python2 --disable-python3 \
+    --without-openssl --without-libfuse --without-pthread --without-libcthreads >/dev/null 2>"$build/configure.err" \
+    || { cat "$build/configure.err" >&2; exit 1; }
+  cd "$here"
+  ! grep -q "define HAVE_MULTI_THREAD_SUPPORT 1" "$build/common/config.h" \
+    || { echo "formats: $pkg's configure enabled threads" >&2; exit 1; }
+}
+
 container_patch_qcow() {  # build-dir
   patch -s -p1 -d "$1" <<'PATCH'
 --- a/libqcow/libqcow_file.c
@@ -115,18 +132,9 @@ build_container_libs() {
     # 64-bit host), which common.h's #include "config.h" would find beside it before any -I.
     rm -rf "$build"; mkdir -p "$build"; cp -a "$dir/." "$build/"
     if [ "$name" = qcow ]; then container_patch_qcow "$build"; fi
-    cd "$build"
-    ./configure -q ${container_host:+--host=$container_host} CC="$CC" CFLAGS="$CFLAGS" \
-      CPPFLAGS="-I$obj/zlib-include" LDFLAGS="-L$obj/zlib-include" \
-      --disable-shared --enable-static --disable-nls --disable-rpath --disable-multi-threading-support \
-      --disable-wide-character-type --disable-python --disable-python2 --disable-python3 \
-      --without-openssl --without-libfuse --without-pthread --without-libcthreads >/dev/null 2>"$build/configure.err" \
-      || { cat "$build/configure.err" >&2; exit 1; }
-    cd "$here"
+    libyal_configure "$build" "$pkg" "-I$obj/zlib-include" "-L$obj/zlib-include"
     grep -q "define HAVE_ZLIB 1" "$build/common/config.h" || [ "$name" = vhdi ] \
       || { echo "formats: $pkg's configure did not find zlib" >&2; exit 1; }
-    ! grep -q "define HAVE_MULTI_THREAD_SUPPORT 1" "$build/common/config.h" \
-      || { echo "formats: $pkg's configure enabled threads" >&2; exit 1; }
     container_rename_header "$build" "$pkg" "$obj/rename-$pkg.h" $libs
     flags="-DHAVE_CONFIG_H -include $obj/rename-$pkg.h -I$build/common -I$build/include -I$obj/zlib-include"
     for d in $pkg $libs; do flags="$flags -I$build/$d"; done

@@ -187,9 +187,8 @@ static void stream_name(wadup_text *out) {
 /* Why an emit failed, for the entry's row; a temporary-storage failure ends the run (the host
  * fails it anyway). */
 static void emit_failed(int32_t code, char *reason, size_t capacity, int *fatal) {
-    if (code == WADUP_E_LIMIT_REACHED) snprintf(reason, capacity, "not emitted: the host's sub-content limit was reached");
-    else if (code == WADUP_E_TEMPORARY_STORAGE) { snprintf(reason, capacity, "not emitted: the host's temporary folder failed"); *fatal = 1; source.error = code; }
-    else snprintf(reason, capacity, "not emitted: error %d", code);
+    snprintf(reason, capacity, "%s", wadup_emit_reason(code));
+    if (code == WADUP_E_TEMPORARY_STORAGE) { *fatal = 1; source.error = code; }
 }
 
 /* Streams the content's bytes [start, start + n) into `stream` (an entry found contiguous so far,

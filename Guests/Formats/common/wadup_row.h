@@ -20,6 +20,17 @@ typedef struct {
     int failed; /* an allocation failed: the row is not inserted */
 } wadup_text;
 
+/* Why an entry was not emitted, from the emit call's error code: the `reason` the format modules
+ * record on the entry's row. */
+static inline const char *wadup_emit_reason(int32_t code) {
+    switch (code) {
+    case WADUP_E_LIMIT_REACHED: return "not emitted: the host's sub-content limit was reached";
+    case WADUP_E_TEMPORARY_STORAGE: return "not emitted: the host's temporary folder failed";
+    case WADUP_E_INPUT_UNAVAILABLE: return "not emitted: the input became unavailable";
+    default: return "not emitted: the host refused the sub-content";
+    }
+}
+
 static void wadup_text_reserve(wadup_text *t, size_t more) {
     if (t->failed || t->length + more <= t->capacity) return;
     size_t capacity = t->capacity ? t->capacity : 256;

@@ -284,7 +284,7 @@ static int32_t record(apfs_walker *w, libfsapfs_file_entry_t *entry, int *is_dir
         int32_t rc = emit_data(w, entry, size, reason, sizeof reason);
         if (rc == 0) emitted = 1;
         else if (rc < 0) {
-            snprintf(reason, sizeof reason, "%s", disk_emit_failure(rc));
+            snprintf(reason, sizeof reason, "%s", wadup_emit_reason(rc));
             if (rc == WADUP_E_TEMPORARY_STORAGE || rc == WADUP_E_INPUT_UNAVAILABLE) *w->fatal = rc;
         }
         if (*w->fatal) return *w->fatal;

@@ -25,10 +25,8 @@ int apfs_is_container(apfs_read_fn read, void *ctx, int64_t offset);
 int32_t apfs_read_container(apfs_read_fn read, void *ctx, int64_t offset, int64_t length, const char *volume,
                             int32_t entries_table, int32_t *fatal);
 
-/* From disk.c: one fs_info row (NULL or 0 values are written as null), and the reason text of a
- * refused sub-content. */
+/* From disk.c: one fs_info row (NULL or 0 values are written as null). */
 int32_t disk_fs_row(const char *volume, const char *type, const char *label, const char *uuid, int64_t block_size,
                     int64_t blocks, int64_t created, int64_t offset, const char *encryption, const char *problem);
-const char *disk_emit_failure(int32_t code);
 
 #endif

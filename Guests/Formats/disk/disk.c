@@ -223,15 +223,6 @@ static int32_t emit_by_reading(walker *w, TSK_FS_FILE *file, const TSK_FS_ATTR *
     return rc < 0 ? rc : 0;
 }
 
-const char *disk_emit_failure(int32_t code) {
-    switch (code) {
-    case WADUP_E_LIMIT_REACHED: return "not emitted: the host's sub-content limit was reached";
-    case WADUP_E_TEMPORARY_STORAGE: return "not emitted: the host's temporary folder failed";
-    case WADUP_E_INPUT_UNAVAILABLE: return "not emitted: the input became unavailable";
-    default: return "not emitted: the host refused the sub-content";
-    }
-}
-
 /* --- one fls line --- */
 
 static const char *kind_name(TSK_FS_NAME_TYPE_ENUM type) {
@@ -317,7 +308,7 @@ static int32_t record(walker *w, TSK_FS_FILE *file, const char *dir, const TSK_F
             if (rc == 1) rc = emit_by_reading(w, file, data, reason, sizeof reason);
             if (rc == 0) emitted = 1;
             else if (rc < 0) {
-                snprintf(reason, sizeof reason, "%s", disk_emit_failure(rc));
+                snprintf(reason, sizeof reason, "%s", wadup_emit_reason(rc));
                 if (rc == WADUP_E_TEMPORARY_STORAGE || rc == WADUP_E_INPUT_UNAVAILABLE) fatal_error = rc;
             }
         }

@@ -83,8 +83,11 @@ struct ZipParser {
             var crcOK: Value = .null
             var emitted = false
             if entry.flags & 1 == 0, let data = try dataOffset(entry) {
-                if try emitUndecoded(entry, at: data) { continue }  // its decoding run writes its row
-                (crcOK, emitted) = try extract(entry, at: data)
+                switch try emitUndecoded(entry, at: data) {
+                case .emitted: continue  // its decoding run writes its row
+                case .refused: (crcOK, emitted) = try extract(entry, at: data, emit: false)  // refused once, not twice
+                case .notEncodable: (crcOK, emitted) = try extract(entry, at: data)
+                }
             }
             try table.insert([
                 .string(entry.path), .int64(Int64(entry.method)), .int64(entry.compressedSize),
@@ -206,27 +209,31 @@ struct ZipParser {
         return start
     }
 
-    /// Emits an entry this module can decode undecoded, for a decoding run on any core; `false`
-    /// when it cannot be (another method, sizes that do not fit) or the host refused it.
-    func emitUndecoded(_ entry: Entry, at start: Int64) throws(GuestError) -> Bool {
+    enum Undecoded { case emitted, refused, notEncodable }
+
+    /// Emits an entry this module can decode undecoded, for a decoding run on any core; says when
+    /// it cannot be (another method, sizes that do not fit) or the host refused it (a limit: the
+    /// entry is then only checked, as a refused entry always was).
+    func emitUndecoded(_ entry: Entry, at start: Int64) throws(GuestError) -> Undecoded {
         switch entry.method {
-        case 0: guard entry.compressedSize == entry.size else { return false }
-        case 8: guard entry.size <= maxInflatedSize, entry.compressedSize <= Int64(Int.max) else { return false }
-        default: return false
+        case 0: guard entry.compressedSize == entry.size else { return .notEncodable }
+        case 8: guard entry.size <= maxInflatedSize, entry.compressedSize <= Int64(Int.max) else { return .notEncodable }
+        default: return .notEncodable
         }
         do throws(GuestError) {
             try SubContent.emitEncoded(
                 offset: start, count: entry.compressedSize, decodedSize: entry.size, encoding: encodingToken(method: entry.method, crc: entry.crc),
                 name: entry.path)
         } catch {
-            if error == .limitReached { return false }
+            if error == .limitReached { return .refused }
             throw error
         }
-        return true
+        return .emitted
     }
 
-    /// Emits one entry; returns whether its CRC matched and whether it was emitted.
-    mutating func extract(_ entry: Entry, at start: Int64) throws(GuestError) -> (Value, Bool) {
+    /// Checks one entry and, with `emit`, emits it; returns whether its CRC matched and whether it
+    /// was emitted.
+    mutating func extract(_ entry: Entry, at start: Int64, emit: Bool = true) throws(GuestError) -> (Value, Bool) {
         switch entry.method {
         case 0:
             guard entry.compressedSize == entry.size else { return (.null, false) }
@@ -240,6 +247,7 @@ struct ZipParser {
                 crc = CRC32.update(crc, UnsafeRawBufferPointer(start: buffer.pointer, count: n))
                 done += Int64(n)
             }
+            guard emit else { return (.int64(crc == entry.crc ? 1 : 0), false) }
             do throws(GuestError) {
                 try SubContent.emitSlice(offset: start, count: entry.size, name: entry.path)
             } catch {
@@ -262,6 +270,7 @@ struct ZipParser {
             }
             guard inflater.outputCount == size else { return (.null, false) }
             let ok = CRC32.checksum(UnsafeRawBufferPointer(start: output.pointer, count: size)) == entry.crc
+            guard emit else { return (.int64(ok ? 1 : 0), false) }
             do throws(GuestError) {
                 try SubContent.emit(bytes: UnsafeRawBufferPointer(start: output.pointer, count: size), name: entry.path)
             } catch {
