@@ -30,7 +30,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// The uuids of the sub-contents this worker records (its thread only).
     private var uuids = UUIDGenerator()
     /// One runner per module, in the run's order.
-    let runners: [ModuleRunner]
+    private let runners: [ModuleRunner]
     /// Each module's runs, failures and time (read after this worker's thread has finished).
     var counters: [ModuleCounters] { runners.map(\.counters) }
 
@@ -117,7 +117,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
 
     /// Ends one content of `tree` that queued `children`; the tree's end, if this was its last content.
-    func finish(_ tree: InputTree, children: Int) -> InputCompletion? {
+    private func finish(_ tree: InputTree, children: Int) -> InputCompletion? {
         guard tree.finish(children: children) else { return nil }
         let refused = tree.refused
         if refused > 0 { statistics.update { $0.refused += refused } }
@@ -129,7 +129,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// with no sha256 (the bytes are not known to be those hashed), no rows and no sub-contents;
     /// `module` is the module whose read met it, or `nil` for the host's own read (recorded as
     /// ``hostName``).
-    func recordInputFault(
+    private func recordInputFault(
         _ fault: ContentReadError, module: String?, content: PendingContent, size: Int, filenameBytes: [UInt8]?
     ) throws(StoreError) -> [PendingContent] {
         let kind = fault.kind ?? .readError
@@ -155,7 +155,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     static let hostName = "wadup"
 
     /// Runs every module on one content, records it, and returns its sub-contents to process.
-    func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
+    private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
         let now = Int64(Date().timeIntervalSince1970)
         let digest: [UInt8]
@@ -258,17 +258,24 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                     depth: depth + 1, size: child.data.count, sha256: nil)
                 if let encoding = child.encoding {
                     record.size = Int(encoding.decodedSize)
-                    if case .decoded(let decoded, let rows) = decode(child.data, uuid: childUUID, filename: child.name, encoding: encoding, module: module) {
+                    switch decode(child.data, uuid: childUUID, filename: child.name, encoding: encoding, module: module) {
+                    case .decoded(let decoded, let rows):
                         record.sha256 = try? decoded.digest.result.get().hex
                         record.parentRows = rows
+                    case .nothing(let rows):  // not a content at all, as at any depth
+                        record.isContent = false
+                        record.parentRows = rows
+                    case .failed, .inputFault, .interrupted: break
                     }
                 } else {
                     record.sha256 = try? child.digest.result.get().hex
                 }
                 try store.submit(record)
-                statistics.update {
-                    $0.contents += 1
-                    $0.skipped += 1
+                if record.isContent {
+                    statistics.update {
+                        $0.contents += 1
+                        $0.skipped += 1
+                    }
                 }
                 continue
             }
@@ -287,13 +294,13 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
 
 extension Worker {
     /// Runs module `module` (by its index in the run's order) as the decoding run of an encoded sub-content.
-    func decode(_ data: ContentBuffer, uuid: UUID, filename: String, encoding: Encoding, module: Int) -> ModuleRunner.Decoding {
+    private func decode(_ data: ContentBuffer, uuid: UUID, filename: String, encoding: Encoding, module: Int) -> ModuleRunner.Decoding {
         runners[module].decode(data, uuid: uuid, filename: filename, encoding: encoding, limits: limits, temporaryFolder: temporaryFolder)
     }
 
     /// Decodes an encoded sub-content in this worker, then processes what it decoded to like any
     /// content; one the module does not emit leaves only its rows.
-    func processEncoded(_ pending: PendingContent) throws(StoreError) -> [PendingContent] {
+    private func processEncoded(_ pending: PendingContent) throws(StoreError) -> [PendingContent] {
         guard let (encoding, module) = pending.encoded else { return try process(pending, filenameBytes: nil) }
         let now = Int64(Date().timeIntervalSince1970)
         switch decode(pending.data, uuid: pending.uuid, filename: pending.filename, encoding: encoding, module: module) {

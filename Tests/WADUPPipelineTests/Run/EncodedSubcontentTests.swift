@@ -148,5 +148,10 @@ struct EncodedSubcontentTests {
         #expect(contents[1].size == 10)
         #expect(contents[1].sha256 == sha256Hex(Array("ABCDEFGHIJ".utf8)))
         #expect(try outcome.ints("SELECT count(*) FROM decoded") == [1])
+        // One its module does not emit is no content there either; its rows stand.
+        let nothing = try Harness.run(
+            modules: [("m", Self.module(decode: "(i32.const 0)"))], inputs: Self.input, limits: RunLimits(maxRecursionDepth: 0), engine: engine)
+        #expect(try nothing.contents().map(\.filename) == ["a.bin"])
+        #expect(try nothing.ints("SELECT count(*) FROM decoded") == [1])
     }
 }
