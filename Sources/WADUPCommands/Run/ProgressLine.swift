@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 import WADUPPipeline
 
-/// The live progress line on a terminal: a bar of input bytes done of the total, inputs done of
-/// the total, contents, MB/s, failures and an ETA, redrawn twice a second.
+/// The live progress line on a terminal: a bar of input bytes done of the total (an input in
+/// progress counting the bytes its modules have read), inputs done of the total, contents, MB/s,
+/// failures and an ETA, redrawn twice a second.
 ///
 /// The totals are the pipeline's ``Pipeline/progressTotals``: counted in the background by a walk
 /// with the run's own rules (this shard, what a resume has left), so the first content starts at
@@ -37,7 +38,9 @@ package final class ProgressLine: Sendable {
         case .shared: return "\(s.inputs) inputs by this process (shared run: wadup status shows all), " + tail
         case .counted(let files, let bytes): total = (files, bytes)
         }
-        let fraction = total.bytes > 0 ? min(Double(s.inputBytes) / Double(total.bytes), 1) : (total.files > 0 ? min(Double(s.inputs) / Double(total.files), 1) : 1)
+        // An input counts as far as its modules have read it (a disk image walked for minutes).
+        let read = max(s.inputBytes - s.inputBytesUnread, 0)
+        let fraction = total.bytes > 0 ? min(Double(read) / Double(total.bytes), 1) : (total.files > 0 ? min(Double(s.inputs) / Double(total.files), 1) : 1)
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
         var eta = "--:--"
@@ -45,7 +48,7 @@ package final class ProgressLine: Sendable {
             let remaining = Int((elapsed / fraction - elapsed).rounded())
             eta = remaining >= 3600 ? String(format: "%d:%02d:%02d", remaining / 3600, remaining / 60 % 60, remaining % 60) : String(format: "%d:%02d", remaining / 60, remaining % 60)
         }
-        return String(format: "%@ %3.0f%% %d/%d inputs, %@/%@, ", bar, fraction * 100, min(s.inputs, total.files), total.files, mb(s.inputBytes), mb(total.bytes))
+        return String(format: "%@ %3.0f%% %d/%d inputs, %@/%@, ", bar, fraction * 100, min(s.inputs, total.files), total.files, mb(read), mb(total.bytes))
             + tail + ", ETA " + eta
     }
 

@@ -91,10 +91,11 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
                         uuid: tree.rootUUID, filename: name.text, parentUUID: nil, depth: 0, data: ContentBuffer([]), tree: tree)
                     return try recordInputFault(error, module: nil, content: content, size: file.size, filenameBytes: name.isUTF8 ? nil : name.bytes)
                 }
-                statistics.update { $0.inputBytes += data.count }
+                let progress = statistics.beginInput(worker: index, size: data.count)
+                defer { statistics.endInput(worker: index) }
                 return try process(
                     PendingContent(uuid: tree.rootUUID, filename: name.text, parentUUID: nil, depth: 0, data: data, tree: tree),
-                    filenameBytes: name.isUTF8 ? nil : name.bytes)
+                    filenameBytes: name.isUTF8 ? nil : name.bytes, readProgress: progress)
             }
         case .child(let pending):
             return try pending.encoded == nil ? process(pending, filenameBytes: nil) : processEncoded(pending)
@@ -154,8 +155,9 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
     /// Who a failure found by the host itself, not by a module, is recorded under.
     static let hostName = "wadup"
 
-    /// Runs every module on one content, records it, and returns its sub-contents to process.
-    private func process(_ content: PendingContent, filenameBytes: [UInt8]?) throws(StoreError) -> [PendingContent] {
+    /// Runs every module on one content, records it, and returns its sub-contents to process;
+    /// an input's module-runs count what they read in `readProgress`.
+    private func process(_ content: PendingContent, filenameBytes: [UInt8]?, readProgress: ReadProgress? = nil) throws(StoreError) -> [PendingContent] {
         let (uuid, data, depth, tree) = (content.uuid, content.data, content.depth, content.tree)
         let now = Int64(Date().timeIntervalSince1970)
         let digest: [UInt8]
@@ -198,7 +200,7 @@ final class Worker: @unchecked Sendable {  // Safe: used by its own thread only;
             let identifies = runner.manifest.role == .identify
             let context = RunContext(
                 content: data, uuid: uuid, filename: content.filename, limits: limits, budget: tree, temporaryFolder: temporaryFolder,
-                contentType: type, mayIdentify: identifies)
+                contentType: type, mayIdentify: identifies, readProgress: readProgress)
             let result = runner.run(context)
             if let fuel = runner.lastFuelUsed {
                 logger.debug("fuel used: \(fuel)", metadata: ["module": "\(runner.name)", "content": "\(uuid.lowercasedString)"])

@@ -91,6 +91,7 @@ public final class HostABI {
             guard count > 0 else { return }
             do throws(ContentReadError) {
                 try context.content.copy(from: start, count: count, to: target.baseAddress!)
+                context.readProgress?.add(count)
             } catch {
                 // The input file changed or failed: the content fails whatever the module does next.
                 if context.inputFault == nil { context.inputFault = error }

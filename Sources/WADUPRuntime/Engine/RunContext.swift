@@ -20,6 +20,8 @@ public final class RunContext {
     /// In a decoding run (an encoded sub-content decoded by the module that emitted it): its
     /// token and decoded size, which `get_encoding` hands back. `nil` in an ordinary run.
     public let decoding: Encoding?
+    /// For an input itself: the bytes its module-runs have read, for the progress line.
+    public let readProgress: ReadProgress?
 
     /// Rows inserted by the run, in order.
     public internal(set) var rows: [(tableID: Int32, values: [CellValue])] = []
@@ -95,9 +97,11 @@ public final class RunContext {
 
     public init(
         content: ContentBuffer, uuid: UUID, filename: String, limits: RunLimits, budget: (any SubcontentBudget)? = nil,
-        temporaryFolder: TemporaryFolder = .standard, contentType: ContentType? = nil, mayIdentify: Bool = false, decoding: Encoding? = nil
+        temporaryFolder: TemporaryFolder = .standard, contentType: ContentType? = nil, mayIdentify: Bool = false, decoding: Encoding? = nil,
+        readProgress: ReadProgress? = nil
     ) {
         self.decoding = decoding
+        self.readProgress = readProgress
         self.temporaryFolder = temporaryFolder
         self.budget = budget
         self.contentType = contentType

@@ -26,6 +26,17 @@ struct ProgressLineTests {
         #expect(ProgressLine.line(s, elapsed: 400, total: .counted(files: 12, bytes: 1_000_000_000)).hasSuffix("ETA 1:00:00"))
     }
 
+    @Test func anInputInProgressCountsTheBytesItsModulesHaveRead() {
+        // One 1 GB image begun, its module a quarter through it.
+        var s = RunStatistics.Snapshot()
+        s.inputs = 1
+        s.inputBytes = 1_000_000_000
+        s.inputBytesUnread = 750_000_000
+        let line = ProgressLine.line(s, elapsed: 20, total: .counted(files: 1, bytes: 1_000_000_000))
+        #expect(line.hasPrefix("[#####---------------]  25% 1/1 inputs, 250.0 MB/1000.0 MB, "))
+        #expect(line.hasSuffix("ETA 1:00"))
+    }
+
     /// The totals are what this process has to do: its shard's inputs, not the whole folder's, read
     /// back from the run's own records (depth-0 contents and their sizes).
     @Test(arguments: [nil, Shard(index: 1, count: 3)])
