@@ -348,31 +348,7 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                     try db.execute(sql: "INSERT INTO __wadup_tables (name, module) VALUES (?, ?)", arguments: [schema.name, module])
                     knownTables[id] = schema
                 case .content(let record):
-                    let s = contentStatement.sqliteStatement
-                    if record.isContent { try Self.step(s, db) { s in
-                        Self.bind(s, 1, record.uuid)
-                        Self.bind(s, 2, record.filename)
-                        if let parent = record.parentUUID { Self.bind(s, 3, parent) } else { sqlite3_bind_null(s, 3) }
-                        sqlite3_bind_int64(s, 4, record.processedAt)
-                        Self.bind(s, 5, record.status.rawValue)
-                        if let message = record.errorMessage { Self.bind(s, 6, message) } else { sqlite3_bind_null(s, 6) }
-                        sqlite3_bind_int64(s, 7, Int64(record.depth))
-                        if let size = record.size { sqlite3_bind_int64(s, 8, Int64(size)) } else { sqlite3_bind_null(s, 8) }
-                        if let sha256 = record.sha256 { Self.bind(s, 9, sha256) } else { sqlite3_bind_null(s, 9) }
-                        if let original = record.duplicateOf { Self.bind(s, 10, original) } else { sqlite3_bind_null(s, 10) }
-                        if let bytes = record.filenameBytes {
-                            Self.bind(s, 11, bytes)
-                        } else {
-                            sqlite3_bind_null(s, 11)
-                        }
-                        if let type = record.type {
-                            Self.bind(s, 12, type.mime)
-                            Self.bind(s, 13, type.description)
-                        } else {
-                            sqlite3_bind_null(s, 12)
-                            sqlite3_bind_null(s, 13)
-                        }
-                    } }
+                    if record.isContent { try Self.writeContent(record, contentStatement, db) }
                     try writeRows(record.rows, of: record.uuid, db)
                     if let parent = record.parentUUID { try writeRows(record.parentRows, of: parent, db) }
                     if let input = record.completesInput { try writeInput(input, db) }
@@ -381,6 +357,34 @@ public final class SQLiteStore: ResultStore, @unchecked Sendable {  // Safe: `db
                 }
             }
             return .commit
+        }
+    }
+
+    /// Inserts one `__wadup_content` row.
+    private static func writeContent(_ record: ContentRecord, _ statement: Statement, _ db: Database) throws {
+        try step(statement.sqliteStatement, db) { s in
+            Self.bind(s, 1, record.uuid)
+            Self.bind(s, 2, record.filename)
+            if let parent = record.parentUUID { Self.bind(s, 3, parent) } else { sqlite3_bind_null(s, 3) }
+            sqlite3_bind_int64(s, 4, record.processedAt)
+            Self.bind(s, 5, record.status.rawValue)
+            if let message = record.errorMessage { Self.bind(s, 6, message) } else { sqlite3_bind_null(s, 6) }
+            sqlite3_bind_int64(s, 7, Int64(record.depth))
+            if let size = record.size { sqlite3_bind_int64(s, 8, Int64(size)) } else { sqlite3_bind_null(s, 8) }
+            if let sha256 = record.sha256 { Self.bind(s, 9, sha256) } else { sqlite3_bind_null(s, 9) }
+            if let original = record.duplicateOf { Self.bind(s, 10, original) } else { sqlite3_bind_null(s, 10) }
+            if let bytes = record.filenameBytes {
+                Self.bind(s, 11, bytes)
+            } else {
+                sqlite3_bind_null(s, 11)
+            }
+            if let type = record.type {
+                Self.bind(s, 12, type.mime)
+                Self.bind(s, 13, type.description)
+            } else {
+                sqlite3_bind_null(s, 12)
+                sqlite3_bind_null(s, 13)
+            }
         }
     }
 
