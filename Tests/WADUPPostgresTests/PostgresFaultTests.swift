@@ -224,6 +224,35 @@ extension PostgresTests {
         #expect(try Self.mergedCopy(server, database) == expected)
     }
 
+    /// Sessions ended every quarter second, so that some end mid-insert (PostgresNIO's COPY trapped
+    /// there; rows now travel as ordinary statements, which fail as lost connections and run again).
+    @Test func workersWhoseConnectionsAreTerminatedAgainAndAgainFinishWithTheSameResults() throws {
+        let server = try Server.load()
+        let (inputs, modules) = try Self.duplicateWorkload(milliseconds: 8)
+        let arguments = ["--modules", modules, "--input", inputs, "--threads", "1"]
+        let expected = try Self.reference(server, arguments)
+        let database = try server.createDatabase()
+        let shared = arguments + ["--output", server.url(database), "--reconnect-timeout", "20s"]
+        let processes = try (0..<2).map { _ in try Self.wadup(shared, environment: server.environment) }
+        #expect(Self.waitForTrees(server, database, 5, while: processes))
+        var rounds = 0
+        while processes.contains(where: \.isRunning) {
+            _ = try? server.count(database, """
+                SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend') t
+                """)
+            rounds += 1
+            usleep(250_000)
+        }
+        #expect(rounds >= 4)
+        for p in processes {
+            let exit = try p.wait()
+            #expect(!exit.signalled && exit.status == 0, "\(p.stderr)")
+        }
+        #expect(try Distinct.postgres(server, database) == expected)
+        #expect(try Self.mergedCopy(server, database) == expected)
+    }
+
     @Test func aSecondOverwriteOfARunInUseIsRefused() throws {
         let server = try Server.load()
         let (inputs, modules) = try Self.duplicateWorkload(milliseconds: 8)

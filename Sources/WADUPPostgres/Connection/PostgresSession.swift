@@ -119,19 +119,17 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
         }
     }
 
-    /// Sends `data` (COPY text format) into `columns` of `table`. PostgresNIO puts the names in
-    /// double quotes without escaping, so a name holding one is refused here (module names never
-    /// do: `Identifier.isValid` allows letters, digits and `_` only).
-    func copy(into table: String, columns: [String], _ data: ByteBuffer) throws {
-        guard !([table] + columns).contains(where: { $0.contains("\"") || $0.contains("\0") }) else {
-            throw StoreError(path: location.description, "refused to COPY into \(table): a name holds a double quote")
+    /// Inserts `rows` into their table in one statement: the rows travel as one JSON value, and
+    /// `json_populate_recordset` converts each value by its column's type (see ``PostgresRows``).
+    func insert(_ rows: PostgresRows) throws {
+        guard !rows.isEmpty else { return }
+        guard !rows.overfull else {
+            throw StoreError(path: location.description, "a row for \(rows.table) holds more values than its \(rows.columns.count) columns")
         }
-        let (connection, logger) = (try live(), self.logger)
-        try wait(long: false) {
-            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-                try await writer.write(data)
-            }
-        }
+        let columns = rows.columns.map(SQL.quoted).joined(separator: ", ")
+        var b = PostgresBindings()
+        b.append(PostgresJSONText(text: rows.json))
+        try query("INSERT INTO \(SQL.quoted(rows.table)) (\(columns)) SELECT \(columns) FROM json_populate_recordset(NULL::\(SQL.quoted(rows.table)), $1)", b)
     }
 
     /// The open connection, or a lost-connection failure.
@@ -197,6 +195,8 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
             default:
                 return false
             }
+        case PostgresError.connectionClosed:
+            return true
         case is ChannelError, is IOError:
             return true
         default:

@@ -132,12 +132,12 @@ enum PostgresRunRegistry {
     /// Lists the run's inputs into the queue, in walk order, and groups them into chunks; returns how many.
     private static func enumerate(_ db: PostgresSession, _ inputs: any InputListing) throws -> Int64 {
         var seq: Int64 = 0
-        var copy = CopyText()
-        var chunks = CopyText()
+        let columns = ["seq", "path", "reason", "size"]
+        var queued = PostgresRows(table: "__wadup_queue", columns: columns)
+        var chunks = PostgresRows(table: "__wadup_chunks", columns: ["id", "first_seq", "last_seq"])
         var chunkID: Int64 = 0
         var chunkFirst: Int64 = 0
         var chunkBytes = 0
-        let columns = ["seq", "path", "reason", "size"]
         func closeChunk() {
             guard seq > chunkFirst else { return }
             chunks.int(chunkID)
@@ -149,22 +149,22 @@ enum PostgresRunRegistry {
             chunkBytes = 0
         }
         try inputs.forEach { input in
-            copy.int(seq)
-            copy.bytes(input.path)
-            copy.text(input.reason)
-            copy.int(input.size.map(Int64.init))
-            copy.endRow()
+            queued.int(seq)
+            queued.bytes(input.path)
+            queued.text(input.reason)
+            queued.int(input.size.map(Int64.init))
+            queued.endRow()
             seq += 1
             chunkBytes += input.size ?? 0
             if seq - chunkFirst >= PostgresSchema.chunkInputs || chunkBytes >= PostgresSchema.chunkBytes { closeChunk() }
-            if copy.buffer.readableBytes >= 1 << 20 {
-                try db.copy(into: "__wadup_queue", columns: columns, copy.buffer)
-                copy = CopyText()
+            if queued.buffer.readableBytes >= 1 << 20 {
+                try db.insert(queued)
+                queued = PostgresRows(table: "__wadup_queue", columns: columns)
             }
         }
         closeChunk()
-        if !copy.isEmpty { try db.copy(into: "__wadup_queue", columns: columns, copy.buffer) }
-        if !chunks.isEmpty { try db.copy(into: "__wadup_chunks", columns: ["id", "first_seq", "last_seq"], chunks.buffer) }
+        try db.insert(queued)
+        try db.insert(chunks)
         return seq
     }
 

@@ -205,7 +205,7 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
             }
             // If the connection is lost at COMMIT, the trees are committed when their first record
             // (or, with none left to write, their input row) is there.
-            let firstUUID = pending.lazy.compactMap { self.trees[$0]?.records.first?.uuid }.first
+            let firstUUID = pending.lazy.compactMap { self.trees[$0]?.records.first(where: \.isContent)?.uuid }.first
             let firstSeq = pending.first { self.trees[$0]?.completion != nil }.flatMap { places[$0]?.seq }
             do {
                 try reconnector.resilient(session, "committing input trees", committed: { [session] () throws -> Void? in
@@ -254,7 +254,7 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
             if kept.count != committing.count { throw LostLeases(chunks: Set(committing.keys).subtracting(kept)) }
             var contents = 0
             var records: [ContentRecord] = []
-            var inputs = CopyText()
+            var inputs = PostgresRows(table: "__wadup_input", columns: ["path", "root_uuid", "run_id", "seq"])
             var spilled: [Int64] = []
             for root in roots {
                 let tree = trees[root]!
@@ -284,7 +284,7 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
                 records.append(contentsOf: treeRecords)
             }
             try writeRecords(records)
-            if !inputs.isEmpty { try db.copy(into: "__wadup_input", columns: ["path", "root_uuid", "run_id", "seq"], inputs.buffer) }
+            try db.insert(inputs)
             if !spilled.isEmpty { try db.query("DELETE FROM __wadup_partial WHERE seq = ANY($1)", binds(spilled)) }
             if !finishing.isEmpty { try queue.markDone(finishing, on: db) }
             var w = PostgresBindings()
@@ -299,7 +299,7 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
     private func spill(_ root: String, _ tree: TreeBuffer) throws {
         guard let place = place(of: tree, root: root) else { return }
         let db = session
-        let firstUUID = tree.records.first?.uuid
+        let firstUUID = tree.records.first(where: \.isContent)?.uuid
         do {
             try reconnector.resilient(db, "writing part of an input tree", committed: { () throws -> Void? in
                 guard let firstUUID else { return nil }
@@ -325,23 +325,26 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
         }
     }
 
-    /// COPYs `records` and their module rows.
+    /// Inserts `records` (those that are contents) and their module rows.
     private func writeRecords(_ records: [ContentRecord]) throws {
         guard !records.isEmpty else { return }
-        var contents = CopyText()
-        var tables: [Int32: CopyText] = [:]
-        func copyRows(_ rows: [(tableID: Int32, values: [CellValue])], of uuid: String?) {
+        var contents = PostgresRows(table: "__wadup_content", columns: PostgresSchema.contentColumns)
+        var tables: [Int32: PostgresRows] = [:]
+        func copyRows(_ rows: [(tableID: Int32, values: [CellValue])], of uuid: String?) throws {
             for row in rows {
-                var copy = tables[row.tableID] ?? CopyText()
-                copy.text(uuid)
-                for value in row.values { copy.cell(value) }
-                copy.endRow()
-                tables[row.tableID] = copy
+                guard let schema = knownTables[row.tableID] else {
+                    throw StoreError(path: location.description, "row for unknown table \(row.tableID)")
+                }
+                var batch = tables.removeValue(forKey: row.tableID) ?? PostgresRows(table: schema.name, columns: ["content_uuid"] + schema.columns.map(\.name))
+                batch.text(uuid)
+                for value in row.values { batch.cell(value) }
+                batch.endRow()
+                tables[row.tableID] = batch
             }
         }
         for r in records {
-            copyRows(r.rows, of: r.uuid)
-            copyRows(r.parentRows, of: r.parentUUID)
+            try copyRows(r.rows, of: r.uuid)
+            try copyRows(r.parentRows, of: r.parentUUID)
             guard r.isContent else { continue }
             contents.text(r.uuid)
             contents.text(r.filename)
@@ -358,12 +361,7 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
             contents.text(r.type?.description)
             contents.endRow()
         }
-        if contents.buffer.readableBytes > 0 { try session.copy(into: "__wadup_content", columns: PostgresSchema.contentColumns, contents.buffer) }
-        for (id, copy) in tables.sorted(by: { $0.key < $1.key }) {
-            guard let schema = knownTables[id] else {
-                throw StoreError(path: location.description, "row for unknown table \(id)")
-            }
-            try session.copy(into: schema.name, columns: ["content_uuid"] + schema.columns.map(\.name), copy.buffer)
-        }
+        try session.insert(contents)
+        for (_, batch) in tables.sorted(by: { $0.key < $1.key }) { try session.insert(batch) }
     }
 }
