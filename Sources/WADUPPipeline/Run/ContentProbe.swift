@@ -23,7 +23,7 @@ package final class ContentProbe: ContentBytes {
         let start = Int(offset)
         if let memory = data.bytesInMemory {
             // Emitted bytes (most sub-contents) are looked at where they are: no head or tail copy.
-            return withExtendedLifetime(data) { body(UnsafeRawBufferPointer(rebasing: memory[start..<start + count])) }
+            return body(UnsafeRawBufferPointer(rebasing: memory[start..<start + count]))  // `data` (a property) keeps them alive
         }
         if start + count <= Self.headSize {
             if head == nil { head = bytes(at: 0, count: min(Self.headSize, size)) ?? [] }

@@ -192,8 +192,7 @@ public final class HostABI {
             let context = try run()
             guard let bytes = Self.range(memory, data, dataLength) else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
-            guard bytes.count <= context.limits.maxSubcontentBytes - context.copiedBytes, context.admitsChild(bytes: bytes.count) else { throw .limitReached }
-            context.copiedBytes += bytes.count
+            guard context.admitsCopy(bytes: bytes.count) else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: ContentBuffer(copying: UnsafeRawBufferPointer(bytes))))
         }
     }
@@ -207,10 +206,7 @@ public final class HostABI {
     public func emitSubcontentSlice64(_ memory: UnsafeMutableRawBufferPointer, offset: Int64, length: Int64, name: UInt32, nameLength: UInt32) -> Int32 {
         catching { () throws(ABIError) in
             let context = try run()
-            let size = Int64(context.content.count)
-            guard offset >= 0, length >= 0, offset <= size, length <= size - offset else { throw .outOfBounds }
-            let start = Int(offset)
-            let count = Int(length)
+            guard let (start, count) = context.contentRange(offset: offset, length: length) else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
             guard context.admitsChild(bytes: count) else { throw .limitReached }
             context.children.append(EmittedContent(name: childName, data: context.content.slice(offset: start, count: count)))
@@ -226,15 +222,12 @@ public final class HostABI {
         catching { () throws(ABIError) in
             let context = try run()
             guard context.decoding == nil, decodedSize >= 0, decodedSize <= Int64(Int.max) else { throw .invalidArgument }
-            let size = Int64(context.content.count)
-            guard offset >= 0, length >= 0, offset <= size, length <= size - offset else { throw .outOfBounds }
+            guard let (start, count) = context.contentRange(offset: offset, length: length) else { throw .outOfBounds }
             let childName = try childName(memory, name, nameLength)
-            let decoded = Int(decodedSize)
-            guard decoded <= context.limits.maxSubcontentBytes - context.copiedBytes, context.admitsChild(bytes: decoded) else { throw .limitReached }
-            context.copiedBytes += decoded
+            guard context.admitsCopy(bytes: Int(decodedSize)) else { throw .limitReached }
             context.children.append(
                 EmittedContent(
-                    name: childName, encoded: context.content.slice(offset: Int(offset), count: Int(length)),
+                    name: childName, encoded: context.content.slice(offset: start, count: count),
                     encoding: Encoding(token: encoding, decodedSize: decodedSize)))
         }
     }

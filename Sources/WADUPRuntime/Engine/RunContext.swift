@@ -84,6 +84,22 @@ public final class RunContext {
         return children.count + streams.count < limits.maxSubcontent && (budget?.reserve(bytes: bytes) ?? true)
     }
 
+    /// Whether one more sub-content of `bytes` copied out of the module (or decoded later) may be
+    /// emitted: within ``RunLimits/maxSubcontentBytes`` for the run and ``admitsChild(bytes:)``;
+    /// if so, the bytes are counted.
+    func admitsCopy(bytes: Int) -> Bool {
+        guard bytes <= limits.maxSubcontentBytes - copiedBytes, admitsChild(bytes: bytes) else { return false }
+        copiedBytes += bytes
+        return true
+    }
+
+    /// `offset` and `length` as a range of the content, or `nil` if they do not lie within it.
+    func contentRange(offset: Int64, length: Int64) -> (start: Int, count: Int)? {
+        let size = Int64(content.count)
+        guard offset >= 0, length >= 0, offset <= size, length <= size - offset else { return nil }
+        return (Int(offset), Int(length))
+    }
+
     /// Seals the arena's last segment, so every child holds its bytes: called when `process`
     /// returns, before the children are read. A failure is the run's ``storageFault``.
     public func sealStreams() {
