@@ -48,3 +48,28 @@ struct UUIDGenerator {
 extension UInt64 {
     fileprivate func rotatedLeft(_ k: UInt64) -> UInt64 { self << k | self >> (64 - k) }
 }
+
+extension UUID {
+    /// The canonical lowercase text form stored in the database (`uuidString.lowercased()`,
+    /// written directly: a few per content, and Foundation's goes through `snprintf`).
+    package var lowercasedString: String {
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                digits.withUTF8Buffer { hex in
+                    var i = 0
+                    for (n, byte) in bytes.enumerated() {
+                        if n == 4 || n == 6 || n == 8 || n == 10 {
+                            out[i] = UInt8(ascii: "-")
+                            i += 1
+                        }
+                        out[i] = hex[Int(byte >> 4)]
+                        out[i + 1] = hex[Int(byte & 15)]
+                        i += 2
+                    }
+                    return i
+                }
+            }
+        }
+    }
+}

@@ -343,8 +343,3 @@ extension Worker {
         }
     }
 }
-
-extension UUID {
-    /// The canonical lowercase text form stored in the database.
-    var lowercasedString: String { uuidString.lowercased() }
-}
