@@ -39,16 +39,19 @@ struct CompiledModuleCache: Sendable {
         self.logger = logger
     }
 
-    func path(for bytes: [UInt8]) -> String {
+    /// The entry's file for the module whose bytes' SHA-256 is `digest` (hashed once per load, for
+    /// this cache and ``ProbeCache`` both).
+    func path(for digest: SHA256.Digest) -> String {
         var hasher = SHA256()
-        hasher.update(data: bytes)
+        hasher.update(data: Array("WADUPCWASM2\0".utf8))
+        hasher.update(data: Array(digest))
         hasher.update(data: Array("\0\(engine)\0\(settings)".utf8))
         return directory + "/" + hasher.finalize().map { String(format: "%02x", $0) }.joined() + ".cwasm"
     }
 
     /// The cached compilation of `bytes`, if a valid entry exists.
-    func load(bytes: [UInt8], library: WasmtimeLibrary, engine: OpaquePointer) -> OpaquePointer? {
-        let file = path(for: bytes)
+    func load(digest: SHA256.Digest, library: WasmtimeLibrary, engine: OpaquePointer) -> OpaquePointer? {
+        let file = path(for: digest)
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
         let header = Self.magic.count + 32
         guard data.count > header, Array(data.prefix(Self.magic.count)) == Self.magic,
@@ -71,7 +74,7 @@ struct CompiledModuleCache: Sendable {
     }
 
     /// Writes the compiled `module` for `bytes` (atomically: a temporary file, then a rename).
-    func store(bytes: [UInt8], module: OpaquePointer, library: WasmtimeLibrary) {
+    func store(digest: SHA256.Digest, module: OpaquePointer, library: WasmtimeLibrary) {
         var serialized = wasm_byte_vec_t()
         if let error = library.api.pointee.wasmtime_module_serialize(module, &serialized) {
             logger.debug("compile cache: cannot serialize: \(library.consume(error: error))")
@@ -82,7 +85,7 @@ struct CompiledModuleCache: Sendable {
         var data = Data(Self.magic)
         data.append(contentsOf: SHA256.hash(data: payload))
         data.append(contentsOf: payload)
-        let file = path(for: bytes)
+        let file = path(for: digest)
         do {
             try Self.write(data, to: file)
         } catch {

@@ -27,12 +27,12 @@ struct ProbeCache: Sendable {
     static let maxHashedFile = 1 << 20
     static let maxFiles = 100_000
 
-    /// The cached answer's file for `bytes` with `mounts`, or `nil` when a mounted folder cannot be
-    /// read whole (then nothing is cached).
-    func path(bytes: [UInt8], mounts: [GuestMount]) -> String? {
+    /// The cached answer's file for the module whose bytes' SHA-256 is `digest`, with `mounts`, or
+    /// `nil` when a mounted folder cannot be read whole (then nothing is cached).
+    func path(digest: SHA256.Digest, mounts: [GuestMount]) -> String? {
         var hasher = SHA256()
-        hasher.update(data: Array("WADUPPROBE1\0\(identity)\0".utf8))
-        hasher.update(data: bytes)
+        hasher.update(data: Array("WADUPPROBE2\0\(identity)\0".utf8))
+        hasher.update(data: Array(digest))
         for mount in mounts {
             hasher.update(data: Array("\0mount\0\(mount.guestPath)\0".utf8))
             guard Self.fingerprint(folder: mount.hostPath, into: &hasher) else { return nil }

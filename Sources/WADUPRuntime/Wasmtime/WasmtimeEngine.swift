@@ -1,3 +1,4 @@
+import Crypto
 import CWasmtime
 import Foundation
 import Logging
@@ -82,7 +83,8 @@ public final class WasmtimeEngine: WasmEngine {
     public func load(name: String, bytes: [UInt8], path: String, mounts: [GuestMount]) throws(ModuleLoadError) -> any LoadedModule {
         let parsed = try ModuleInterface.check(bytes: bytes, path: path)
         let usesWASI = parsed.imports.contains { $0.module == ABI.wasiModule }
-        let compiled = try compile(bytes: bytes, path: path)
+        let digest = SHA256.hash(data: bytes)  // once, for the compile cache and the probe cache
+        let compiled = try compile(bytes: bytes, digest: digest, path: path)
         let pre: OpaquePointer
         do {
             pre = try linker.instantiatePre(compiled, path: path)
@@ -96,7 +98,7 @@ public final class WasmtimeEngine: WasmEngine {
         // memory over --max-memory and an `init` that reports an error are refused before any
         // input is touched (and a module whose `init` declines is known as such); unless a run
         // with the same module, folders and limits found it ready (``ProbeCache``).
-        let entry = probes?.path(bytes: bytes, mounts: mounts)
+        let entry = probes?.path(digest: digest, mounts: mounts)
         if let entry, let manifest = probes?.load(entry) {
             module.initialization = .ready
             module.exportedManifest = manifest
@@ -111,14 +113,14 @@ public final class WasmtimeEngine: WasmEngine {
     }
 
     /// The compiled module: from the cache when a valid entry exists, else compiled (and cached).
-    private func compile(bytes: [UInt8], path: String) throws(ModuleLoadError) -> OpaquePointer {
-        if let cache, let module = cache.load(bytes: bytes, library: library, engine: handle.pointer) { return module }
+    private func compile(bytes: [UInt8], digest: SHA256.Digest, path: String) throws(ModuleLoadError) -> OpaquePointer {
+        if let cache, let module = cache.load(digest: digest, library: library, engine: handle.pointer) { return module }
         var module: OpaquePointer?
         let error = bytes.withUnsafeBufferPointer { api.pointee.wasmtime_module_new(handle.pointer, $0.baseAddress, $0.count, &module) }
         if let error {
             throw ModuleLoadError(path: path, reason: "not a valid WebAssembly module (\(library.consume(error: error)))")
         }
-        cache?.store(bytes: bytes, module: module!, library: library)
+        cache?.store(digest: digest, module: module!, library: library)
         return module!
     }
 }
