@@ -202,31 +202,28 @@ extension PostgresTests {
         #expect(worker.stderr.contains("127.0.0.1:\(server.port)"), "\(worker.stderr)")
     }
 
-    @Test func workersWhoseConnectionsAreTerminatedReconnectAndFinish() throws {
-        let server = try Server.load()
-        let (inputs, modules) = try Self.duplicateWorkload(milliseconds: 8)
-        let arguments = ["--modules", modules, "--input", inputs, "--threads", "1"]
-        let expected = try Self.reference(server, arguments)
-        let database = try server.createDatabase()
-        let shared = arguments + ["--output", server.url(database), "--reconnect-timeout", "20s"]
-        let processes = try (0..<2).map { _ in try Self.wadup(shared, environment: server.environment) }
-        #expect(Self.waitForTrees(server, database, 20, while: processes))
-        // Every session of both workers: their writers, claimers and lease renewers.
-        let ended = try server.count(database, """
+    /// How often a test ends the workers' sessions.
+    enum Terminations: String, CaseIterable, Sendable {
+        /// Once, after 20 trees.
+        case once
+        /// Every quarter second from the fifth tree to the end, so that some end mid-insert
+        /// (PostgresNIO's COPY trapped there; rows now travel as ordinary statements, which fail
+        /// as lost connections and run again).
+        case everyQuarterSecond
+    }
+
+    /// Ends every session of the run's database but the caller's: the workers' writers, claimers
+    /// and lease renewers; returns how many.
+    @discardableResult
+    static func endSessions(_ server: Server, _ database: String) throws -> Int {
+        try server.count(database, """
             SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend') t
             """)
-        #expect(ended >= 6)
-        for p in processes { #expect(try p.wait().status == 0, "\(p.stderr)") }
-        let logs = processes.map(\.stderr).joined()
-        #expect(logs.contains("reconnected"), "\(logs)")
-        #expect(try Distinct.postgres(server, database) == expected)
-        #expect(try Self.mergedCopy(server, database) == expected)
     }
 
-    /// Sessions ended every quarter second, so that some end mid-insert (PostgresNIO's COPY trapped
-    /// there; rows now travel as ordinary statements, which fail as lost connections and run again).
-    @Test func workersWhoseConnectionsAreTerminatedAgainAndAgainFinishWithTheSameResults() throws {
+    @Test(arguments: Terminations.allCases)
+    func workersWhoseConnectionsAreTerminatedReconnectAndFinish(_ terminations: Terminations) throws {
         let server = try Server.load()
         let (inputs, modules) = try Self.duplicateWorkload(milliseconds: 8)
         let arguments = ["--modules", modules, "--input", inputs, "--threads", "1"]
@@ -234,21 +231,26 @@ extension PostgresTests {
         let database = try server.createDatabase()
         let shared = arguments + ["--output", server.url(database), "--reconnect-timeout", "20s"]
         let processes = try (0..<2).map { _ in try Self.wadup(shared, environment: server.environment) }
-        #expect(Self.waitForTrees(server, database, 5, while: processes))
-        var rounds = 0
-        while processes.contains(where: \.isRunning) {
-            _ = try? server.count(database, """
-                SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend') t
-                """)
-            rounds += 1
-            usleep(250_000)
+        switch terminations {
+        case .once:
+            #expect(Self.waitForTrees(server, database, 20, while: processes))
+            #expect(try Self.endSessions(server, database) >= 6)
+        case .everyQuarterSecond:
+            #expect(Self.waitForTrees(server, database, 5, while: processes))
+            var rounds = 0
+            while processes.contains(where: \.isRunning) {
+                _ = try? Self.endSessions(server, database)
+                rounds += 1
+                usleep(250_000)
+            }
+            #expect(rounds >= 4)
         }
-        #expect(rounds >= 4)
         for p in processes {
             let exit = try p.wait()
             #expect(!exit.signalled && exit.status == 0, "\(p.stderr)")
         }
+        let logs = processes.map(\.stderr).joined()
+        #expect(logs.contains("reconnected"), "\(logs)")
         #expect(try Distinct.postgres(server, database) == expected)
         #expect(try Self.mergedCopy(server, database) == expected)
     }
