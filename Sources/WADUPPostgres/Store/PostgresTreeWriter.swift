@@ -330,7 +330,7 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
         guard !records.isEmpty else { return }
         var contents = PostgresRows(table: "__wadup_content", columns: PostgresSchema.contentColumns)
         var tables: [Int32: PostgresRows] = [:]
-        func copyRows(_ rows: [(tableID: Int32, values: [CellValue])], of uuid: String?) throws {
+        func addRows(_ rows: [(tableID: Int32, values: [CellValue])], of uuid: String?) throws {
             for row in rows {
                 guard let schema = knownTables[row.tableID] else {
                     throw StoreError(path: location.description, "row for unknown table \(row.tableID)")
@@ -343,8 +343,8 @@ final class PostgresTreeWriter: @unchecked Sendable {  // Safe: the tree state (
             }
         }
         for r in records {
-            try copyRows(r.rows, of: r.uuid)
-            try copyRows(r.parentRows, of: r.parentUUID)
+            try addRows(r.rows, of: r.uuid)
+            try addRows(r.parentRows, of: r.parentUUID)
             guard r.isContent else { continue }
             contents.text(r.uuid)
             contents.text(r.filename)
