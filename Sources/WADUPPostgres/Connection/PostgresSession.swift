@@ -128,7 +128,7 @@ final class PostgresSession: @unchecked Sendable {  // Safe: `current` and `sett
         }
         let columns = rows.columns.map(SQL.quoted).joined(separator: ", ")
         var b = PostgresBindings()
-        b.append(PostgresJSONText(text: rows.json))
+        b.append(rows)
         try query("INSERT INTO \(SQL.quoted(rows.table)) (\(columns)) SELECT \(columns) FROM json_populate_recordset(NULL::\(SQL.quoted(rows.table)), $1)", b)
     }
 

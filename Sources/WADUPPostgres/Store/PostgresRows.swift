@@ -43,12 +43,14 @@ package struct PostgresRows {
 
     package var isEmpty: Bool { count == 0 }
 
-    /// The JSON array of the rows written.
+    /// The JSON array of the rows written (a copy; the insert binds the rows without one).
     package var json: ByteBuffer {
         var copy = buffer
         copy.writeStaticString("]")
         return copy
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     package mutating func text(_ value: String?) {
         guard key() else { return }
@@ -79,10 +81,9 @@ package struct PostgresRows {
         guard key() else { return }
         guard let value else { buffer.writeStaticString("null"); return }
         buffer.writeStaticString("\"\\\\x")
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         for byte in value {
-            buffer.writeInteger(digits[Int(byte >> 4)])
-            buffer.writeInteger(digits[Int(byte & 15)])
+            buffer.writeInteger(Self.hexDigits[Int(byte >> 4)])
+            buffer.writeInteger(Self.hexDigits[Int(byte & 15)])
         }
         buffer.writeStaticString("\"")
     }
@@ -134,10 +135,9 @@ package struct PostgresRows {
                 case 0x0D: buffer.writeStaticString("\\r")
                 case 0x00: buffer.writeStaticString("\u{FFFD}")
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 15)])
+                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
+                    buffer.writeInteger(hexDigits[Int(byte & 15)])
                 }
                 start = i + 1
             }
@@ -147,15 +147,14 @@ package struct PostgresRows {
     }
 }
 
-/// A JSON text bound as a `json` parameter (its binary form is the text itself), without copying it into a `String`.
-struct PostgresJSONText: PostgresNonThrowingEncodable {
-    var text: ByteBuffer
+/// The rows bound as one `json` parameter (its binary form is the text itself): written into the
+/// statement's buffer with the closing bracket, not copied into a `String` or a second buffer first.
+extension PostgresRows: PostgresNonThrowingEncodable {
+    package static var psqlType: PostgresDataType { .json }
+    package static var psqlFormat: PostgresFormat { .binary }
 
-    static var psqlType: PostgresDataType { .json }
-    static var psqlFormat: PostgresFormat { .binary }
-
-    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
-        var text = self.text
-        byteBuffer.writeBuffer(&text)
+    package func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        byteBuffer.writeImmutableBuffer(buffer)
+        byteBuffer.writeStaticString("]")
     }
 }

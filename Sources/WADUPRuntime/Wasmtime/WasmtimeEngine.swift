@@ -83,7 +83,8 @@ public final class WasmtimeEngine: WasmEngine {
     public func load(name: String, bytes: [UInt8], path: String, mounts: [GuestMount]) throws(ModuleLoadError) -> any LoadedModule {
         let parsed = try ModuleInterface.check(bytes: bytes, path: path)
         let usesWASI = parsed.imports.contains { $0.module == ABI.wasiModule }
-        let digest = SHA256.hash(data: bytes)  // once, for the compile cache and the probe cache
+        // Hashed once, for the compile cache and the probe cache; not at all without a cache.
+        let digest = cache == nil ? nil : SHA256.hash(data: bytes)
         let compiled = try compile(bytes: bytes, digest: digest, path: path)
         let pre: OpaquePointer
         do {
@@ -98,7 +99,7 @@ public final class WasmtimeEngine: WasmEngine {
         // memory over --max-memory and an `init` that reports an error are refused before any
         // input is touched (and a module whose `init` declines is known as such); unless a run
         // with the same module, folders and limits found it ready (``ProbeCache``).
-        let entry = probes?.path(digest: digest, mounts: mounts)
+        let entry = digest.flatMap { probes?.path(digest: $0, mounts: mounts) }
         if let entry, let manifest = probes?.load(entry) {
             module.initialization = .ready
             module.exportedManifest = manifest
@@ -113,14 +114,14 @@ public final class WasmtimeEngine: WasmEngine {
     }
 
     /// The compiled module: from the cache when a valid entry exists, else compiled (and cached).
-    private func compile(bytes: [UInt8], digest: SHA256.Digest, path: String) throws(ModuleLoadError) -> OpaquePointer {
-        if let cache, let module = cache.load(digest: digest, library: library, engine: handle.pointer) { return module }
+    private func compile(bytes: [UInt8], digest: SHA256.Digest?, path: String) throws(ModuleLoadError) -> OpaquePointer {
+        if let cache, let digest, let module = cache.load(digest: digest, library: library, engine: handle.pointer) { return module }
         var module: OpaquePointer?
         let error = bytes.withUnsafeBufferPointer { api.pointee.wasmtime_module_new(handle.pointer, $0.baseAddress, $0.count, &module) }
         if let error {
             throw ModuleLoadError(path: path, reason: "not a valid WebAssembly module (\(library.consume(error: error)))")
         }
-        cache?.store(digest: digest, module: module!, library: library)
+        if let cache, let digest { cache.store(digest: digest, module: module!, library: library) }
         return module!
     }
 }
